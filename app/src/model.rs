@@ -1,0 +1,44 @@
+//! Types both the server and the browser see. Timestamps are epoch
+//! milliseconds (UTC); `crate::time` formats them at the edge.
+
+use serde::{Deserialize, Serialize};
+
+/// One row of the Audience > Users list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct UserSummary {
+    pub id: i64,
+    pub external_id: String,
+    pub user_name: Option<String>,
+    pub email: Option<String>,
+    pub active: bool,
+    pub created_at: i64,
+    pub last_seen_at: Option<i64>,
+}
+
+impl UserSummary {
+    /// What to call the user in the UI: the userName, else the userID.
+    pub fn display_name(&self) -> &str {
+        self.user_name
+            .as_deref()
+            .filter(|name| !name.trim().is_empty())
+            .unwrap_or(&self.external_id)
+    }
+}
+
+/// A page of the users list, newest first, with a keyset cursor to the next page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsersPage {
+    pub users: Vec<UserSummary>,
+    pub total: i64,
+    pub next_cursor: Option<String>,
+}
+
+/// A customer app whose audience the console shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AppInfo {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+}

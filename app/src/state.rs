@@ -1,0 +1,14 @@
+//! Server state shared by pages, server functions and the API routes.
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::store::Store;
+
+/// Handed to `leptos_routes`, which provides it as context to every server
+/// function (`expect_context::<AppState>()`), and used as axum state.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Store,
+}

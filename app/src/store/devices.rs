@@ -1,0 +1,149 @@
+//! Devices of end-users and their location trail.
+
+use super::{with_pool, Store, StoreError, StoreResult};
+
+/// A device registration as the ingest API accepts it (already validated).
+#[derive(Debug, Clone, Default)]
+pub struct DeviceInput {
+    /// External userID to link the device to; `None` leaves the link as it is.
+    pub user_external_id: Option<String>,
+    pub platform: String,
+    pub os_version: Option<String>,
+    pub app_version: Option<String>,
+    pub sdk_version: Option<String>,
+    pub device_string: Option<String>,
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+    pub transport: Option<String>,
+    pub allowed_ui: Option<bool>,
+    pub location_status: Option<String>,
+    pub bluetooth_enabled: Option<bool>,
+}
+
+/// One position report (already validated).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LocationInput {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub accuracy: Option<f64>,
+    pub recorded_at: i64,
+}
+
+impl Store {
+    /// Registers or updates a device and links it to its user. Fails with
+    /// `UnknownReference` when the userID does not exist in this app.
+    pub async fn upsert_device(&self, app_id: i64, external_id: &str, input: &DeviceInput, now: i64) -> StoreResult<i64> {
+        let find_user = "SELECT id FROM users WHERE app_id = $1 AND external_id = $2";
+        let upsert = "INSERT INTO devices (app_id, external_id, user_id, platform, os_version, app_version,
+                 sdk_version, device_string, language, timezone, transport, allowed_ui, location_status,
+                 bluetooth_enabled, last_active_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13, 'none'), $14, $15, $15, $15)
+             ON CONFLICT (app_id, external_id) DO UPDATE SET
+                 user_id = COALESCE(excluded.user_id, devices.user_id),
+                 platform = excluded.platform,
+                 os_version = COALESCE(excluded.os_version, devices.os_version),
+                 app_version = COALESCE(excluded.app_version, devices.app_version),
+                 sdk_version = COALESCE(excluded.sdk_version, devices.sdk_version),
+                 device_string = COALESCE(excluded.device_string, devices.device_string),
+                 language = COALESCE(excluded.language, devices.language),
+                 timezone = COALESCE(excluded.timezone, devices.timezone),
+                 transport = COALESCE(excluded.transport, devices.transport),
+                 allowed_ui = COALESCE(excluded.allowed_ui, devices.allowed_ui),
+                 location_status = CASE WHEN $13 IS NULL THEN devices.location_status ELSE excluded.location_status END,
+                 bluetooth_enabled = COALESCE(excluded.bluetooth_enabled, devices.bluetooth_enabled),
+                 last_active_at = excluded.last_active_at,
+                 updated_at = excluded.updated_at
+             RETURNING id";
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let user_id: Option<i64> = match &input.user_external_id {
+                None => None,
+                Some(external) => Some(
+                    sqlx::query_scalar(find_user)
+                        .bind(app_id)
+                        .bind(external)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or_else(|| StoreError::UnknownReference {
+                            field: "userID".into(),
+                            value: external.clone(),
+                        })?,
+                ),
+            };
+            let id: i64 = sqlx::query_scalar(upsert)
+                .bind(app_id)
+                .bind(external_id)
+                .bind(user_id)
+                .bind(&input.platform)
+                .bind(&input.os_version)
+                .bind(&input.app_version)
+                .bind(&input.sdk_version)
+                .bind(&input.device_string)
+                .bind(&input.language)
+                .bind(&input.timezone)
+                .bind(&input.transport)
+                .bind(input.allowed_ui)
+                .bind(&input.location_status)
+                .bind(input.bluetooth_enabled)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    pub async fn device_id_by_external_id(&self, app_id: i64, external_id: &str) -> StoreResult<Option<i64>> {
+        let sql = "SELECT id FROM devices WHERE app_id = $1 AND external_id = $2";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, i64>(sql)
+            .bind(app_id)
+            .bind(external_id)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    /// Appends positions to a device's trail in one transaction and moves the
+    /// device's last known location to the newest of them.
+    pub async fn add_locations(&self, app_id: i64, device_id: i64, points: &[LocationInput]) -> StoreResult<()> {
+        let Some(newest) = points.iter().max_by_key(|p| p.recorded_at) else {
+            return Ok(());
+        };
+        let insert = "INSERT INTO locations (app_id, device_id, latitude, longitude, accuracy, recorded_at)
+                      VALUES ($1, $2, $3, $4, $5, $6)";
+        let update_last = "UPDATE devices SET last_latitude = $1, last_longitude = $2, last_accuracy = $3,
+                               last_location_at = $4
+                           WHERE id = $5 AND app_id = $6
+                             AND (last_location_at IS NULL OR last_location_at <= $4)";
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for point in points {
+                sqlx::query(insert)
+                    .bind(app_id)
+                    .bind(device_id)
+                    .bind(point.latitude)
+                    .bind(point.longitude)
+                    .bind(point.accuracy)
+                    .bind(point.recorded_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(update_last)
+                .bind(newest.latitude)
+                .bind(newest.longitude)
+                .bind(newest.accuracy)
+                .bind(newest.recorded_at)
+                .bind(device_id)
+                .bind(app_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Number of stored trail points of a device (used by tests and the demo report).
+    pub async fn count_locations(&self, device_id: i64) -> StoreResult<i64> {
+        let sql = "SELECT COUNT(*) FROM locations WHERE device_id = $1";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, i64>(sql).bind(device_id).fetch_one(pool).await?))
+    }
+}

@@ -1,0 +1,92 @@
+//! End-users of a customer app.
+
+use super::{with_pool, Store, StoreResult};
+use crate::model::UserSummary;
+
+/// What the ingest API may set on a user; `None` keeps the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct UserInput<'a> {
+    pub user_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+}
+
+/// The columns of [`UserSummary`], as a literal so queries stay `&'static str`.
+macro_rules! summary_columns {
+    () => {
+        "id, external_id, user_name, email, active, created_at, last_seen_at"
+    };
+}
+
+impl Store {
+    /// Creates or updates a user by its external id. Registering again
+    /// reactivates a deactivated user.
+    pub async fn upsert_user(&self, app_id: i64, external_id: &str, input: &UserInput<'_>, now: i64) -> StoreResult<UserSummary> {
+        let sql = concat!(
+            "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, TRUE, $5, $5)
+             ON CONFLICT (app_id, external_id) DO UPDATE SET
+                 user_name = COALESCE(excluded.user_name, users.user_name),
+                 email = COALESCE(excluded.email, users.email),
+                 active = TRUE,
+                 updated_at = excluded.updated_at
+             RETURNING ",
+            summary_columns!()
+        );
+        with_pool!(self, |pool| Ok(sqlx::query_as::<_, UserSummary>(sql)
+            .bind(app_id)
+            .bind(external_id)
+            .bind(input.user_name)
+            .bind(input.email)
+            .bind(now)
+            .fetch_one(pool)
+            .await?))
+    }
+
+    pub async fn user_by_external_id(&self, app_id: i64, external_id: &str) -> StoreResult<Option<UserSummary>> {
+        let sql = concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1 AND external_id = $2");
+        with_pool!(self, |pool| Ok(sqlx::query_as::<_, UserSummary>(sql)
+            .bind(app_id)
+            .bind(external_id)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    /// Active users, newest first, after the keyset position `(created_at, id)`.
+    pub async fn list_active_users(&self, app_id: i64, after: Option<(i64, i64)>, limit: i64) -> StoreResult<Vec<UserSummary>> {
+        let (created, id) = after.unwrap_or((i64::MAX, i64::MAX));
+        let sql = concat!(
+            "SELECT ",
+            summary_columns!(),
+            " FROM users
+             WHERE app_id = $1 AND active AND (created_at, id) < ($2, $3)
+             ORDER BY created_at DESC, id DESC
+             LIMIT $4"
+        );
+        with_pool!(self, |pool| Ok(sqlx::query_as::<_, UserSummary>(sql)
+            .bind(app_id)
+            .bind(created)
+            .bind(id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    pub async fn count_active_users(&self, app_id: i64) -> StoreResult<i64> {
+        let sql = "SELECT COUNT(*) FROM users WHERE app_id = $1 AND active";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, i64>(sql).bind(app_id).fetch_one(pool).await?))
+    }
+
+    /// Hides a user and its devices from the dashboard until it registers again.
+    pub async fn set_user_active(&self, app_id: i64, user_id: i64, active: bool, now: i64) -> StoreResult<bool> {
+        let sql = "UPDATE users SET active = $1, updated_at = $2 WHERE app_id = $3 AND id = $4";
+        with_pool!(self, |pool| Ok(sqlx::query(sql)
+            .bind(active)
+            .bind(now)
+            .bind(app_id)
+            .bind(user_id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+            == 1))
+    }
+}

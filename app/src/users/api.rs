@@ -1,0 +1,15 @@
+//! Server functions of the users feature: thin wrappers over `service`.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::UsersPage;
+
+/// One page of the current app's active users, newest first.
+#[server]
+pub async fn list_users(cursor: Option<String>) -> Result<UsersPage, AppError> {
+    use crate::state::AppState;
+    let state = expect_context::<AppState>();
+    let app = crate::auth::current_app(&state.store).await?;
+    super::service::users_page(&state.store, app.id, cursor.as_deref(), super::service::PAGE_SIZE).await
+}

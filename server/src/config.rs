@@ -1,0 +1,107 @@
+//! Typed configuration from flags and environment variables (flags win).
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand};
+use leptos::config::LeptosOptions;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "server",
+    version,
+    about = "Audience console: web UI, ingest API and operator commands.",
+    long_about = "Audience console: web UI, ingest API and operator commands.\n\n\
+                  Without a subcommand it serves the console. RUST_LOG sets the log filter \
+                  (default: info)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database: sqlite://path/file.db (created if missing) or postgres://user:pass@host/db.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/audience.db", global = true)]
+    pub database_url: String,
+    /// Address the web server listens on.
+    #[arg(long = "addr", env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    pub site_addr: SocketAddr,
+    /// Folder holding the built site (pkg/ with the wasm, css, and public assets).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
+    pub site_root: String,
+    /// Domain of generated Push Mail addresses (<token>@<domain>).
+    #[arg(long, env = "PUSHMAIL_DOMAIN", default_value = "pushmail.localhost", global = true)]
+    pub pushmail_domain: String,
+    /// Port of the inbound SMTP listener for Push Mail.
+    #[arg(long, env = "SMTP_PORT", default_value_t = 2525, global = true)]
+    pub smtp_port: u16,
+    /// Map tile URL template ({z}/{x}/{y}); without internet the map shows markers only.
+    #[arg(
+        long,
+        env = "MAP_TILE_URL",
+        default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        global = true
+    )]
+    pub map_tile_url: String,
+}
+
+impl Config {
+    /// A configuration with defaults and the given database, for tests.
+    pub fn for_database(database_url: &str) -> Config {
+        let mut cli = Cli::parse_from(["server"]);
+        cli.config.database_url = database_url.to_string();
+        cli.config
+    }
+
+    pub fn leptos_options(&self) -> LeptosOptions {
+        LeptosOptions::builder()
+            .output_name("audience")
+            .site_root(self.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(self.site_addr)
+            .build()
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the console (the default).
+    Serve,
+    /// Manage customer apps.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Seed a demo app with users, devices, segments, events and messages;
+    /// prints the demo app's API key alone on the last line.
+    DemoData {
+        /// How many users to create.
+        #[arg(long, default_value_t = 500)]
+        users: usize,
+    },
+    /// Post a steady stream of demo events through the ingest API.
+    Simulate {
+        /// API key of the demo app (printed by `demo-data`).
+        #[arg(long, env = "SIMULATE_API_KEY")]
+        api_key: String,
+        /// Base URL of the running console.
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        url: String,
+        /// Milliseconds between batches.
+        #[arg(long, default_value_t = 2000)]
+        interval_ms: u64,
+        /// Stop after this many batches (default: run until stopped).
+        #[arg(long)]
+        batches: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Create an app; prints its API key alone on the last line (only a hash is stored).
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}

@@ -1,0 +1,142 @@
+//! `PUT /api/v1/devices/{deviceID}` and `POST /api/v1/devices/{deviceID}/locations`
+
+use app::state::AppState;
+use app::store::{DeviceInput, LocationInput};
+use app::time::now_ms;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::error::{from_value, ApiError, ApiJson};
+use super::{validate, ApiApp};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeviceBody {
+    #[serde(rename = "userID")]
+    user_id: Option<String>,
+    platform: String,
+    os_version: Option<String>,
+    app_version: Option<String>,
+    sdk_version: Option<String>,
+    device_string: Option<String>,
+    language: Option<String>,
+    timezone: Option<String>,
+    transport: Option<String>,
+    #[serde(rename = "allowedUI")]
+    allowed_ui: Option<bool>,
+    location_services_auth_status: Option<String>,
+    bluetooth_enabled: Option<bool>,
+}
+
+const LOCATION_STATUSES: &[&str] = &["none", "use", "always"];
+const MAX_LOCATIONS: usize = 1000;
+
+#[tracing::instrument(skip(state, app, body), fields(app = app.0.id))]
+pub async fn put_device(
+    State(state): State<AppState>,
+    app: ApiApp,
+    Path(device_id): Path<String>,
+    ApiJson(body): ApiJson<DeviceBody>,
+) -> Result<Json<Value>, ApiError> {
+    validate::id("deviceID", &device_id)?;
+    if let Some(user) = &body.user_id {
+        validate::id("userID", user)?;
+    }
+    validate::id("platform", &body.platform)?;
+    validate::text("platform", &body.platform, 32)?;
+    for (field, value) in [
+        ("osVersion", &body.os_version),
+        ("appVersion", &body.app_version),
+        ("sdkVersion", &body.sdk_version),
+        ("deviceString", &body.device_string),
+        ("language", &body.language),
+        ("timezone", &body.timezone),
+        ("transport", &body.transport),
+    ] {
+        validate::opt_text(field, value.as_deref(), validate::MAX_TEXT)?;
+    }
+    if let Some(status) = &body.location_services_auth_status {
+        validate::one_of("locationServicesAuthStatus", status, LOCATION_STATUSES)?;
+    }
+    let input = DeviceInput {
+        user_external_id: body.user_id.clone(),
+        platform: body.platform,
+        os_version: body.os_version,
+        app_version: body.app_version,
+        sdk_version: body.sdk_version,
+        device_string: body.device_string,
+        language: body.language,
+        timezone: body.timezone,
+        transport: body.transport,
+        allowed_ui: body.allowed_ui,
+        location_status: body.location_services_auth_status,
+        bluetooth_enabled: body.bluetooth_enabled,
+    };
+    state.store.upsert_device(app.0.id, &device_id, &input, now_ms()).await?;
+    Ok(Json(json!({ "deviceID": device_id, "userID": body.user_id })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LocationBody {
+    latitude: f64,
+    longitude: f64,
+    accuracy: Option<f64>,
+    time: Option<DateTime<Utc>>,
+}
+
+/// Accepts one location object or an array of them.
+#[tracing::instrument(skip(state, app, body), fields(app = app.0.id))]
+pub async fn post_locations(
+    State(state): State<AppState>,
+    app: ApiApp,
+    Path(device_id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let raw: Vec<Value> = match body {
+        Value::Array(items) => items,
+        single => vec![single],
+    };
+    if raw.len() > MAX_LOCATIONS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("at most {MAX_LOCATIONS} locations per request"),
+        ));
+    }
+    let now = now_ms();
+    let mut points = Vec::with_capacity(raw.len());
+    for (index, item) in raw.into_iter().enumerate() {
+        let prefix = format!("[{index}].");
+        let location: LocationBody = from_value(item, &prefix)?;
+        let field = |name: &str| format!("{prefix}{name}");
+        if !(-90.0..=90.0).contains(&location.latitude) {
+            return Err(ApiError::invalid(field("latitude"), "latitude must be between -90 and 90"));
+        }
+        if !(-180.0..=180.0).contains(&location.longitude) {
+            return Err(ApiError::invalid(field("longitude"), "longitude must be between -180 and 180"));
+        }
+        if let Some(accuracy) = location.accuracy {
+            if !(0.0..=1.0e7).contains(&accuracy) {
+                return Err(ApiError::invalid(field("accuracy"), "accuracy must be between 0 and 10000000 metres"));
+            }
+        }
+        let recorded_at = validate::time(&field("time"), location.time, now)?;
+        points.push(LocationInput {
+            latitude: location.latitude,
+            longitude: location.longitude,
+            accuracy: location.accuracy,
+            recorded_at,
+        });
+    }
+    let device = state
+        .store
+        .device_id_by_external_id(app.0.id, &device_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("deviceID", format!("unknown deviceID '{device_id}'")))?;
+    state.store.add_locations(app.0.id, device, &points).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "accepted": points.len() }))))
+}

@@ -1,0 +1,100 @@
+//! Ingest API errors: always JSON `{"error": "...", "field": "..."}` with a 4xx
+//! status for the client's mistakes; internal details stay in the log.
+
+use app::store::StoreError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: StatusCode,
+    pub error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: impl Into<String>) -> Self {
+        ApiError { status, error: error.into(), field: None }
+    }
+
+    /// 422: the request was well-formed JSON but a value is not acceptable.
+    pub fn invalid(field: impl Into<String>, error: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, error: error.into(), field: Some(field.into()) }
+    }
+
+    pub fn not_found(field: impl Into<String>, error: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::NOT_FOUND, error: error.into(), field: Some(field.into()) }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(&self)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::UnknownReference { field, value } => {
+                let name = field.rsplit('.').next().unwrap_or(&field).to_string();
+                ApiError::invalid(field, format!("unknown {name} '{value}'"))
+            }
+            StoreError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found")),
+            StoreError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, format!("{what} already exists")),
+            other => {
+                tracing::error!(error = %other, "ingest store error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error; nothing was stored")
+            }
+        }
+    }
+}
+
+/// A JSON body whose errors are API errors: malformed JSON is 400, a value
+/// of the wrong shape is 422 naming the field, too large a body is 413.
+/// The Content-Type is not required (SDKs and curl often omit it).
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            let status = rejection.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(status, format!("request body too large (limit {} KiB)", super::BODY_LIMIT / 1024))
+            } else {
+                ApiError::new(status, rejection.body_text())
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses JSON, reporting the path of a bad value (e.g. `[2].time`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => ApiError::invalid(path, inner.to_string()),
+            _ => ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {inner}")),
+        }
+    })
+}
+
+/// Deserialises an already-parsed JSON value, reporting the bad value's path.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value, prefix: &str) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = format!("{prefix}{}", err.path()).trim_start_matches('.').to_string();
+        ApiError::invalid(if path.is_empty() { "body".into() } else { path }, err.into_inner().to_string())
+    })
+}

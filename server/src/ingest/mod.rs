@@ -1,0 +1,57 @@
+//! Ingest REST API v1: how the customer's app feeds users, devices,
+//! locations and events. Every route is scoped to the app of the bearer key,
+//! and a rejected request writes nothing.
+
+mod devices;
+pub mod error;
+mod events;
+mod users;
+mod validate;
+
+use app::auth::api_key;
+use app::model::AppInfo;
+use app::state::AppState;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::routing::{post, put};
+use axum::Router;
+
+use error::ApiError;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users/{user_id}", put(users::put_user))
+        .route("/devices/{device_id}", put(devices::put_device))
+        .route("/devices/{device_id}/locations", post(devices::post_locations))
+        .route("/events", post(events::post_events))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API route") })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// The app whose API key authenticated the request.
+pub struct ApiApp(pub AppInfo);
+
+impl FromRequestParts<AppState> for ApiApp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let unauthorized = |msg: &str| ApiError::new(StatusCode::UNAUTHORIZED, msg);
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| unauthorized("missing API key: send `Authorization: Bearer <key>`"))?;
+        let key = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .ok_or_else(|| unauthorized("malformed Authorization header: expected `Bearer <key>`"))?;
+        let app = state.store.app_by_key_hash(&api_key::hash(key)).await?;
+        app.map(ApiApp).ok_or_else(|| unauthorized("invalid API key"))
+    }
+}

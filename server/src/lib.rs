@@ -1,0 +1,8 @@
+//! The Audience console's server: the axum app (pages, server functions,
+//! ingest API), configuration, and the operator CLI.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod ingest;
+pub mod web;
