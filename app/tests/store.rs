@@ -1,1 +1,134 @@
+//! Store tests: each runs on SQLite and on PostgreSQL (`store_test!`).
 
+use app::store::{DeviceInput, EventInput, LocationInput, Store, StoreError, UserInput};
+use app::store_test;
+use app::users::service::users_page;
+
+async fn new_app(store: &Store, name: &str) -> i64 {
+    store.create_app(name, &format!("hash-{name}"), 1_000).await.expect("create app").id
+}
+
+fn user<'a>(name: &'a str, email: Option<&'a str>) -> UserInput<'a> {
+    UserInput { user_name: Some(name), email }
+}
+
+fn event(client_id: Option<&str>, user: Option<&str>, device: Option<&str>, at: i64) -> EventInput {
+    EventInput {
+        client_id: client_id.map(str::to_string),
+        event_type: "custom.test".into(),
+        user_external_id: user.map(str::to_string),
+        device_external_id: device.map(str::to_string),
+        session_id: None,
+        occurred_at: at,
+        data: Some("{\"a\":1}".into()),
+    }
+}
+
+store_test!(apps_are_unique_by_name_and_found_by_key_hash, |store: Store| async move {
+    let id = new_app(&store, "Shop").await;
+    let err = store.create_app("shop", "other-hash", 2).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.app_by_key_hash("hash-Shop").await.unwrap().unwrap().id, id);
+    assert!(store.app_by_key_hash("nope").await.unwrap().is_none());
+    store.set_app_key_hash(id, "rotated").await.unwrap();
+    assert!(store.app_by_key_hash("hash-Shop").await.unwrap().is_none());
+    assert_eq!(store.app_by_name("SHOP").await.unwrap().unwrap().id, id);
+});
+
+store_test!(upsert_user_keeps_absent_fields_and_reactivates, |store: Store| async move {
+    let app = new_app(&store, "A").await;
+    let created = store.upsert_user(app, "u1", &user("Ana", Some("ana@example.com")), 10).await.unwrap();
+    assert_eq!(created.created_at, 10);
+    assert!(store.set_user_active(app, created.id, false, 11).await.unwrap());
+    let updated = store
+        .upsert_user(app, "u1", &UserInput { user_name: Some("Ana Silva"), email: None }, 20)
+        .await
+        .unwrap();
+    assert_eq!(updated.id, created.id);
+    assert_eq!(updated.user_name.as_deref(), Some("Ana Silva"));
+    assert_eq!(updated.email.as_deref(), Some("ana@example.com"), "absent email is kept");
+    assert!(updated.active, "registering again reactivates");
+    assert_eq!(updated.created_at, 10, "created time is kept");
+});
+
+store_test!(users_are_scoped_by_app, |store: Store| async move {
+    let (a, b) = (new_app(&store, "A").await, new_app(&store, "B").await);
+    store.upsert_user(a, "same-id", &user("In A", None), 1).await.unwrap();
+    store.upsert_user(b, "same-id", &user("In B", None), 1).await.unwrap();
+    let in_a = store.user_by_external_id(a, "same-id").await.unwrap().unwrap();
+    let in_b = store.user_by_external_id(b, "same-id").await.unwrap().unwrap();
+    assert_ne!(in_a.id, in_b.id);
+    assert_eq!(in_b.user_name.as_deref(), Some("In B"));
+    assert_eq!(store.count_active_users(a).await.unwrap(), 1);
+});
+
+store_test!(users_page_is_newest_first_with_keyset_cursor, |store: Store| async move {
+    let app = new_app(&store, "A").await;
+    // Two users share a creation time to exercise the id tie-break.
+    for (i, at) in [(0, 100), (1, 200), (2, 200), (3, 300), (4, 400)] {
+        store.upsert_user(app, &format!("u{i}"), &user(&format!("User {i}"), None), at).await.unwrap();
+    }
+    let hidden = store.upsert_user(app, "gone", &user("Gone", None), 500).await.unwrap();
+    store.set_user_active(app, hidden.id, false, 501).await.unwrap();
+
+    let first = users_page(&store, app, None, 2).await.unwrap();
+    assert_eq!(first.total, 5, "deactivated users are not counted");
+    let ids: Vec<_> = first.users.iter().map(|u| u.external_id.as_str()).collect();
+    assert_eq!(ids, ["u4", "u3"]);
+    let second = users_page(&store, app, first.next_cursor.as_deref(), 2).await.unwrap();
+    let ids: Vec<_> = second.users.iter().map(|u| u.external_id.as_str()).collect();
+    assert_eq!(ids, ["u2", "u1"]);
+    let third = users_page(&store, app, second.next_cursor.as_deref(), 2).await.unwrap();
+    let ids: Vec<_> = third.users.iter().map(|u| u.external_id.as_str()).collect();
+    assert_eq!(ids, ["u0"]);
+    assert_eq!(third.next_cursor, None);
+    assert!(users_page(&store, app, Some("garbage"), 2).await.is_err());
+});
+
+store_test!(devices_link_to_users_and_keep_last_location, |store: Store| async move {
+    let app = new_app(&store, "A").await;
+    store.upsert_user(app, "u1", &user("Ana", None), 1).await.unwrap();
+    let mut input = DeviceInput { user_external_id: Some("nobody".into()), platform: "iOS".into(), ..Default::default() };
+    let err = store.upsert_device(app, "d1", &input, 2).await.unwrap_err();
+    assert!(matches!(err, StoreError::UnknownReference { ref field, .. } if field == "userID"), "{err:?}");
+    assert_eq!(store.device_id_by_external_id(app, "d1").await.unwrap(), None, "nothing half-written");
+
+    input.user_external_id = Some("u1".into());
+    let device = store.upsert_device(app, "d1", &input, 3).await.unwrap();
+    let again = store.upsert_device(app, "d1", &DeviceInput { platform: "Android".into(), ..Default::default() }, 4).await.unwrap();
+    assert_eq!(device, again);
+
+    let at = |t, lat| LocationInput { latitude: lat, longitude: 1.0, accuracy: None, recorded_at: t };
+    store.add_locations(app, device, &[at(10, 1.0), at(30, 3.0), at(20, 2.0)]).await.unwrap();
+    assert_eq!(store.count_locations(device).await.unwrap(), 3);
+});
+
+store_test!(events_are_idempotent_and_all_or_nothing, |store: Store| async move {
+    let app = new_app(&store, "A").await;
+    let other = new_app(&store, "B").await;
+    store.upsert_user(app, "u1", &user("Ana", None), 1).await.unwrap();
+    let device = DeviceInput { user_external_id: Some("u1".into()), platform: "Web".into(), ..Default::default() };
+    store.upsert_device(app, "d1", &device, 1).await.unwrap();
+
+    let batch = [
+        event(Some("e1"), Some("u1"), None, 100),
+        event(Some("e2"), None, Some("d1"), 200),
+        event(Some("e1"), Some("u1"), None, 100), // repeats e1 within the batch
+        event(None, None, None, 300),
+    ];
+    let outcome = store.insert_events(app, &batch, 1_000).await.unwrap();
+    assert_eq!((outcome.accepted, outcome.duplicates), (3, 1));
+    let again = store.insert_events(app, &batch[..2], 1_000).await.unwrap();
+    assert_eq!((again.accepted, again.duplicates), (0, 2));
+    // The same client id in another app is a different event.
+    let elsewhere = store.insert_events(other, &[event(Some("e1"), None, None, 5)], 1_000).await.unwrap();
+    assert_eq!(elsewhere.accepted, 1);
+
+    let seen = store.user_by_external_id(app, "u1").await.unwrap().unwrap();
+    assert_eq!(seen.last_seen_at, Some(200), "the device's event counts for its user");
+
+    let bad = [event(Some("e9"), Some("u1"), None, 400), event(None, Some("ghost"), None, 400)];
+    let err = store.insert_events(app, &bad, 1_000).await.unwrap_err();
+    assert!(matches!(err, StoreError::UnknownReference { ref field, .. } if field == "[1].userID"), "{err:?}");
+    assert_eq!(store.count_events(app).await.unwrap(), 3, "rejected batch wrote nothing");
+});

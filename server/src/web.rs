@@ -42,6 +42,11 @@ pub struct Server {
 impl Server {
     pub async fn bind(config: &Config) -> anyhow::Result<Server> {
         let store = open_store(config).await?;
+        Server::bind_with_store(config, store).await
+    }
+
+    /// Like [`Server::bind`] with an already opened store (tests).
+    pub async fn bind_with_store(config: &Config, store: Store) -> anyhow::Result<Server> {
         let listener = TcpListener::bind(config.site_addr)
             .await
             .with_context(|| format!("cannot listen on {} (is another server running there?)", config.site_addr))?;

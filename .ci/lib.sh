@@ -1,0 +1,101 @@
+# Shared helpers for .ci/serve, .ci/test and .ci/run. Source, don't run.
+# Every slow install is skipped when the right version is already present.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${AUDIENCE_CACHE:-$HOME/.cache/audience}"
+# Build outside the work tree so later builds and CI reuse it.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+export PATH="$HOME/.cargo/bin:$CACHE/tools/node_modules/.bin:$PATH"
+
+CARGO_LEPTOS_VERSION=0.3.10
+BINARYEN_VERSION=132.0.0
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# The wasm-bindgen version the workspace pins (Cargo.lock); the CLI must match it.
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_build_tools() {
+    step "Build tools"
+    if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        rustup target add wasm32-unknown-unknown
+    fi
+    if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+        echo "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes on 2 cores, once)" >&2
+        cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads
+    fi
+    local wbg
+    wbg="$(wasm_bindgen_version)"
+    if ! wasm-bindgen --version 2>/dev/null | grep -q "$wbg"; then
+        echo "installing wasm-bindgen-cli $wbg (a few minutes, once)" >&2
+        # Not --locked: its pinned webpki-roots is gone from the registry.
+        cargo install wasm-bindgen-cli --version "$wbg"
+    fi
+    # Debian's binaryen is too old (its output breaks hydration); use npm's.
+    if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+        mkdir -p "$CACHE/tools"
+        npm install --prefix "$CACHE/tools" --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >&2
+    fi
+    echo "cargo-leptos $(cargo leptos --version | awk '{print $2}'), $(wasm-bindgen --version), $(wasm-opt --version)" >&2
+}
+
+# Builds the server and the size-optimised wasm bundle.
+build_release() {
+    step "cargo leptos build --release"
+    (cd "$ROOT" && cargo leptos build --release)
+}
+
+ensure_chromium() {
+    if ! command -v chromium >/dev/null 2>&1; then
+        step "Installing Debian's chromium"
+        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+    fi
+}
+
+ensure_end2end_packages() {
+    step "end2end npm packages"
+    (cd "$ROOT/end2end" && if [ ! -d node_modules/@playwright/test ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+        npm ci --no-audit --no-fund
+    fi)
+}
+
+# Exports TEST_DATABASE_URL: the given one, or a fresh database on this
+# machine's PostgreSQL (started when it is not running). Under CI=true a
+# missing Postgres is a failure; elsewhere a loud warning.
+ensure_postgres() {
+    step "PostgreSQL for tests"
+    if [ -n "${TEST_DATABASE_URL:-}" ]; then
+        echo "using the given TEST_DATABASE_URL" >&2
+        return 0
+    fi
+    if ! command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql || true
+    fi
+    if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+        local cluster
+        cluster="$(pg_lsclusters -h 2>/dev/null | awk 'NR==1 {print $1" "$2}')"
+        if [ -n "$cluster" ]; then
+            # shellcheck disable=SC2086
+            pg_ctlcluster --skip-systemctl-redirect $cluster start || true
+            for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+        fi
+    fi
+    if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && [ "$(id -u)" = 0 ]; then
+        su postgres -c "psql -q -v ON_ERROR_STOP=1" <<'SQL' >&2
+SELECT 'CREATE ROLE audience LOGIN PASSWORD ''audience'' CREATEDB'
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'audience') \gexec
+DROP DATABASE IF EXISTS audience_test WITH (FORCE);
+CREATE DATABASE audience_test OWNER audience;
+SQL
+        export TEST_DATABASE_URL="postgres://audience:audience@127.0.0.1:5432/audience_test"
+        echo "PostgreSQL ready: fresh database audience_test" >&2
+        return 0
+    fi
+    printf '\n\033[31m!!!!!!!! NO POSTGRESQL: the PostgreSQL half of the store tests will be SKIPPED !!!!!!!!\033[0m\n' >&2
+    printf 'Set TEST_DATABASE_URL=postgres://user:pass@host/db or install PostgreSQL.\n\n' >&2
+    if [ "${CI:-}" = "true" ]; then die "CI needs PostgreSQL"; fi
+}

@@ -1,0 +1,40 @@
+import { expect, test, type Page } from "@playwright/test";
+
+/** Waits until the wasm bundle has hydrated the page (the layout's root Effect ran). */
+async function hydrated(page: Page) {
+  await expect(page.locator(".layout[data-hydrated=true]")).toBeVisible();
+}
+
+test("the Users page lists seeded users and its menu works after hydration", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+
+  await page.goto("/users");
+  await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
+  await expect(page.getByText("60 users")).toBeVisible();
+  await expect(page.locator("td.mono", { hasText: "demo-user-0000" })).toBeVisible();
+  await hydrated(page);
+
+  // The Audience menu collapses and expands: only hydrated code handles this click.
+  const audience = page.getByRole("button", { name: "Audience" });
+  await expect(audience).toHaveAttribute("aria-expanded", "true");
+  await audience.click();
+  await expect(audience).toHaveAttribute("aria-expanded", "false");
+  await expect(page.getByRole("link", { name: "Users", exact: true })).toBeHidden();
+  await audience.click();
+  await expect(page.getByRole("link", { name: "Users", exact: true })).toBeVisible();
+
+  // Client-side paging: the next page loads without a full reload.
+  await page.getByRole("link", { name: "Next page" }).click();
+  await expect(page).toHaveURL(/after=/);
+  await expect(page.locator("tbody tr")).toHaveCount(10);
+  expect(errors).toEqual([]);
+});
+
+test("the root redirects to Users and unknown pages say not found", async ({ page }) => {
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/users$/);
+  const response = await page.goto("/no-such-page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+});
