@@ -11,10 +11,7 @@ pub enum AppError {
     #[error("{0}")]
     NotFound(String),
     #[error("{message}")]
-    Invalid {
-        field: Option<String>,
-        message: String,
-    },
+    Invalid { field: Option<String>, message: String },
     #[error("{0}")]
     Conflict(String),
     #[error("Please sign in.")]
@@ -30,10 +27,7 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        AppError::Invalid {
-            field: Some(field.to_string()),
-            message: message.into(),
-        }
+        AppError::Invalid { field: Some(field.to_string()), message: message.into() }
     }
 }
 

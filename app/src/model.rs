@@ -19,10 +19,7 @@ pub struct UserSummary {
 impl UserSummary {
     /// What to call the user in the UI: the userName, else the userID.
     pub fn display_name(&self) -> &str {
-        self.user_name
-            .as_deref()
-            .filter(|name| !name.trim().is_empty())
-            .unwrap_or(&self.external_id)
+        self.user_name.as_deref().filter(|name| !name.trim().is_empty()).unwrap_or(&self.external_id)
     }
 }
 

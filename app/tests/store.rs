@@ -40,10 +40,8 @@ store_test!(upsert_user_keeps_absent_fields_and_reactivates, |store: Store| asyn
     let created = store.upsert_user(app, "u1", &user("Ana", Some("ana@example.com")), 10).await.unwrap();
     assert_eq!(created.created_at, 10);
     assert!(store.set_user_active(app, created.id, false, 11).await.unwrap());
-    let updated = store
-        .upsert_user(app, "u1", &UserInput { user_name: Some("Ana Silva"), email: None }, 20)
-        .await
-        .unwrap();
+    let updated =
+        store.upsert_user(app, "u1", &UserInput { user_name: Some("Ana Silva"), email: None }, 20).await.unwrap();
     assert_eq!(updated.id, created.id);
     assert_eq!(updated.user_name.as_deref(), Some("Ana Silva"));
     assert_eq!(updated.email.as_deref(), Some("ana@example.com"), "absent email is kept");
@@ -88,14 +86,18 @@ store_test!(users_page_is_newest_first_with_keyset_cursor, |store: Store| async 
 store_test!(devices_link_to_users_and_keep_last_location, |store: Store| async move {
     let app = new_app(&store, "A").await;
     store.upsert_user(app, "u1", &user("Ana", None), 1).await.unwrap();
-    let mut input = DeviceInput { user_external_id: Some("nobody".into()), platform: "iOS".into(), ..Default::default() };
+    let mut input =
+        DeviceInput { user_external_id: Some("nobody".into()), platform: "iOS".into(), ..Default::default() };
     let err = store.upsert_device(app, "d1", &input, 2).await.unwrap_err();
     assert!(matches!(err, StoreError::UnknownReference { ref field, .. } if field == "userID"), "{err:?}");
     assert_eq!(store.device_id_by_external_id(app, "d1").await.unwrap(), None, "nothing half-written");
 
     input.user_external_id = Some("u1".into());
     let device = store.upsert_device(app, "d1", &input, 3).await.unwrap();
-    let again = store.upsert_device(app, "d1", &DeviceInput { platform: "Android".into(), ..Default::default() }, 4).await.unwrap();
+    let again = store
+        .upsert_device(app, "d1", &DeviceInput { platform: "Android".into(), ..Default::default() }, 4)
+        .await
+        .unwrap();
     assert_eq!(device, again);
 
     let at = |t, lat| LocationInput { latitude: lat, longitude: 1.0, accuracy: None, recorded_at: t };

@@ -39,12 +39,7 @@ pub struct Config {
     #[arg(long, env = "SMTP_PORT", default_value_t = 2525, global = true)]
     pub smtp_port: u16,
     /// Map tile URL template ({z}/{x}/{y}); without internet the map shows markers only.
-    #[arg(
-        long,
-        env = "MAP_TILE_URL",
-        default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        global = true
-    )]
+    #[arg(long, env = "MAP_TILE_URL", default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png", global = true)]
     pub map_tile_url: String,
 }
 

@@ -63,10 +63,7 @@ impl Server {
     /// Serves until Ctrl-C / SIGTERM.
     pub async fn run(self) -> anyhow::Result<()> {
         tracing::info!("serving the Audience console on http://{}", self.local_addr());
-        axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("server stopped")
+        axum::serve(self.listener, self.app).with_graceful_shutdown(shutdown_signal()).await.context("server stopped")
     }
 
     /// Serves in the background (tests); the task ends with the runtime.

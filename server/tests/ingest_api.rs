@@ -30,7 +30,13 @@ impl TestApp {
         (app.id, key)
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, key: Option<&str>, body: Option<&Value>) -> (StatusCode, Value) {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(key) = key {
             request = request.bearer_auth(key);
@@ -57,7 +63,8 @@ store_test!(users_are_created_updated_and_shown_in_the_console, |store: Store| a
     let app = TestApp::start(store).await;
     let (app_id, key) = app.new_app("Shop").await;
 
-    let (status, body) = app.put("/api/v1/users/u-42", &key, json!({"userName": "Zoë Ingest", "email": "zoe@example.com"})).await;
+    let (status, body) =
+        app.put("/api/v1/users/u-42", &key, json!({"userName": "Zoë Ingest", "email": "zoe@example.com"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["userID"], "u-42");
     assert_eq!(body["active"], true);
@@ -121,7 +128,9 @@ store_test!(devices_and_locations, |store: Store| async move {
     assert_eq!(status, StatusCode::OK, "{body}");
     let id = app.store.device_id_by_external_id(app_id, "d1").await.unwrap().unwrap();
 
-    let (status, body) = app.post("/api/v1/devices/d1/locations", &key, json!({"latitude": 38.72, "longitude": -9.14, "accuracy": 12.5})).await;
+    let (status, body) = app
+        .post("/api/v1/devices/d1/locations", &key, json!({"latitude": 38.72, "longitude": -9.14, "accuracy": 12.5}))
+        .await;
     assert_eq!((status, body["accepted"].as_u64()), (StatusCode::CREATED, Some(1)));
     let many = json!([
         {"latitude": 38.7, "longitude": -9.1, "time": "2026-01-01T10:00:00Z"},
@@ -135,14 +144,23 @@ store_test!(devices_and_locations, |store: Store| async move {
     let (status, err) = app.post("/api/v1/devices/d1/locations", &key, bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["field"], "[1].latitude");
-    let (status, err) = app.post("/api/v1/devices/d1/locations", &key, json!({"latitude": "north", "longitude": 0})).await;
+    let (status, err) =
+        app.post("/api/v1/devices/d1/locations", &key, json!({"latitude": "north", "longitude": 0})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["field"], "[0].latitude");
-    let (status, _) = app.post("/api/v1/devices/d1/locations", &key, json!({"latitude": 1, "longitude": 1, "time": "1970-01-01T00:00:00Z"})).await;
+    let (status, _) = app
+        .post(
+            "/api/v1/devices/d1/locations",
+            &key,
+            json!({"latitude": 1, "longitude": 1, "time": "1970-01-01T00:00:00Z"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.store.count_locations(id).await.unwrap(), 3, "rejected requests wrote nothing");
 
-    let (status, err) = app.put("/api/v1/devices/d9", &key, json!({"platform": "iOS", "locationServicesAuthStatus": "sometimes"})).await;
+    let (status, err) = app
+        .put("/api/v1/devices/d9", &key, json!({"platform": "iOS", "locationServicesAuthStatus": "sometimes"}))
+        .await;
     assert_eq!((status, err["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("locationServicesAuthStatus")));
     let (status, err) = app.put("/api/v1/devices/d9", &key, json!({"osVersion": "1"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "missing platform: {err}");
@@ -173,7 +191,11 @@ store_test!(events_are_idempotent_and_validated, |store: Store| async move {
         (json!([{"type": "x", "time": "yesterday"}]), StatusCode::UNPROCESSABLE_ENTITY, Some("[0].time")),
         (json!([{"type": "x", "color": "red"}]), StatusCode::UNPROCESSABLE_ENTITY, Some("[0].color")),
         (json!({"type": "x"}), StatusCode::UNPROCESSABLE_ENTITY, None),
-        (json!([{"type": "x", "data": {"blob": "y".repeat(20_000)}}]), StatusCode::UNPROCESSABLE_ENTITY, Some("[0].data")),
+        (
+            json!([{"type": "x", "data": {"blob": "y".repeat(20_000)}}]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("[0].data"),
+        ),
     ];
     for (body, expected, field) in cases {
         let (status, err) = app.post("/api/v1/events", &key, body.clone()).await;
@@ -187,9 +209,8 @@ store_test!(events_are_idempotent_and_validated, |store: Store| async move {
     let (status, err) = app.post("/api/v1/events", &key, Value::Array(too_many)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{err}");
 
-    let raw = |body: Vec<u8>| {
-        app.client.post(format!("{}/api/v1/events", app.base)).bearer_auth(&key).body(body).send()
-    };
+    let raw =
+        |body: Vec<u8>| app.client.post(format!("{}/api/v1/events", app.base)).bearer_auth(&key).body(body).send();
     let malformed = raw(b"[{\"type\": ".to_vec()).await.unwrap();
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     assert!(malformed.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("malformed JSON"));

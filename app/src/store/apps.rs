@@ -18,19 +18,13 @@ impl Store {
 
     pub async fn app_by_key_hash(&self, api_key_hash: &str) -> StoreResult<Option<AppInfo>> {
         let sql = "SELECT id, name, created_at FROM apps WHERE api_key_hash = $1";
-        with_pool!(self, |pool| Ok(sqlx::query_as::<_, AppInfo>(sql)
-            .bind(api_key_hash)
-            .fetch_optional(pool)
-            .await?))
+        with_pool!(self, |pool| Ok(sqlx::query_as::<_, AppInfo>(sql).bind(api_key_hash).fetch_optional(pool).await?))
     }
 
     /// Looks an app up by name, ignoring case (names are unique that way).
     pub async fn app_by_name(&self, name: &str) -> StoreResult<Option<AppInfo>> {
         let sql = "SELECT id, name, created_at FROM apps WHERE lower(name) = lower($1)";
-        with_pool!(self, |pool| Ok(sqlx::query_as::<_, AppInfo>(sql)
-            .bind(name)
-            .fetch_optional(pool)
-            .await?))
+        with_pool!(self, |pool| Ok(sqlx::query_as::<_, AppInfo>(sql).bind(name).fetch_optional(pool).await?))
     }
 
     /// All apps, oldest first.

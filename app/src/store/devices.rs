@@ -32,7 +32,13 @@ pub struct LocationInput {
 impl Store {
     /// Registers or updates a device and links it to its user. Fails with
     /// `UnknownReference` when the userID does not exist in this app.
-    pub async fn upsert_device(&self, app_id: i64, external_id: &str, input: &DeviceInput, now: i64) -> StoreResult<i64> {
+    pub async fn upsert_device(
+        &self,
+        app_id: i64,
+        external_id: &str,
+        input: &DeviceInput,
+        now: i64,
+    ) -> StoreResult<i64> {
         let find_user = "SELECT id FROM users WHERE app_id = $1 AND external_id = $2";
         let upsert = "INSERT INTO devices (app_id, external_id, user_id, platform, os_version, app_version,
                  sdk_version, device_string, language, timezone, transport, allowed_ui, location_status,

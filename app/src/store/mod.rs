@@ -104,10 +104,8 @@ impl Store {
             .foreign_keys(true);
         if let Some(folder) = options.get_filename().parent() {
             if !folder.as_os_str().is_empty() {
-                std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
-                    path: folder.display().to_string(),
-                    source,
-                })?;
+                std::fs::create_dir_all(folder)
+                    .map_err(|source| StoreError::Folder { path: folder.display().to_string(), source })?;
             }
         }
         let pool = SqlitePoolOptions::new()

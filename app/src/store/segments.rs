@@ -17,19 +17,19 @@ impl Store {
     }
 
     /// Adds users to a segment; users already in it stay as they were.
-    pub async fn add_segment_members(&self, segment_id: i64, user_ids: &[i64], added_by: &str, now: i64) -> StoreResult<()> {
+    pub async fn add_segment_members(
+        &self,
+        segment_id: i64,
+        user_ids: &[i64],
+        added_by: &str,
+        now: i64,
+    ) -> StoreResult<()> {
         let sql = "INSERT INTO segment_members (segment_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4)
                    ON CONFLICT (segment_id, user_id) DO NOTHING";
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             for user_id in user_ids {
-                sqlx::query(sql)
-                    .bind(segment_id)
-                    .bind(user_id)
-                    .bind(added_by)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(sql).bind(segment_id).bind(user_id).bind(added_by).bind(now).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(())

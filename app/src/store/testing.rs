@@ -36,16 +36,9 @@ impl Drop for TestStore {
 
 fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        nanos
-    )
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{prefix}_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos)
 }
 
 /// A fresh SQLite store in a temporary file.
@@ -53,10 +46,8 @@ pub async fn sqlite() -> TestStore {
     let path = std::env::temp_dir().join(format!("{}.db", unique_name("audience_test")));
     let url = format!("sqlite://{}", path.display());
     let store = Store::connect(&url).await.expect("open test SQLite database");
-    let files = ["", "-wal", "-shm"]
-        .iter()
-        .map(|suffix| PathBuf::from(format!("{}{suffix}", path.display())))
-        .collect();
+    let files =
+        ["", "-wal", "-shm"].iter().map(|suffix| PathBuf::from(format!("{}{suffix}", path.display()))).collect();
     TestStore { store, files }
 }
 
@@ -80,9 +71,8 @@ pub async fn postgres() -> Option<TestStore> {
         sqlx::query(&create).execute(pool).await.expect("create test schema");
     });
     admin.close().await;
-    let options = PgConnectOptions::from_str(&url)
-        .expect("TEST_DATABASE_URL")
-        .options([("search_path", schema.as_str())]);
+    let options =
+        PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL").options([("search_path", schema.as_str())]);
     let store = Store::connect_postgres(options).await.expect("connect test schema");
     store.migrate().await.expect("migrate test schema");
     Some(TestStore { store, files: Vec::new() })

@@ -20,7 +20,13 @@ macro_rules! summary_columns {
 impl Store {
     /// Creates or updates a user by its external id. Registering again
     /// reactivates a deactivated user.
-    pub async fn upsert_user(&self, app_id: i64, external_id: &str, input: &UserInput<'_>, now: i64) -> StoreResult<UserSummary> {
+    pub async fn upsert_user(
+        &self,
+        app_id: i64,
+        external_id: &str,
+        input: &UserInput<'_>,
+        now: i64,
+    ) -> StoreResult<UserSummary> {
         let sql = concat!(
             "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at)
              VALUES ($1, $2, $3, $4, TRUE, $5, $5)
@@ -52,7 +58,12 @@ impl Store {
     }
 
     /// Active users, newest first, after the keyset position `(created_at, id)`.
-    pub async fn list_active_users(&self, app_id: i64, after: Option<(i64, i64)>, limit: i64) -> StoreResult<Vec<UserSummary>> {
+    pub async fn list_active_users(
+        &self,
+        app_id: i64,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> StoreResult<Vec<UserSummary>> {
         let (created, id) = after.unwrap_or((i64::MAX, i64::MAX));
         let sql = concat!(
             "SELECT ",

@@ -75,9 +75,8 @@ pub async fn run(config: &Config, users: usize) -> anyhow::Result<()> {
 /// Fills `app_id` with `users` demo users and everything around them.
 pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(20_261_128);
-    let progress = ProgressBar::new(users as u64).with_style(
-        ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} users").expect("valid template"),
-    );
+    let progress = ProgressBar::new(users as u64)
+        .with_style(ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} users").expect("valid template"));
     progress.set_message("seeding");
 
     let mut user_ids = Vec::with_capacity(users);
@@ -86,7 +85,8 @@ pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow:
         let (first, last) = (pick(&mut rng, FIRST), pick(&mut rng, LAST));
         let name = format!("{first} {last}");
         let email = (index % 7 != 3).then(|| {
-            let local: String = format!("{first}.{last}{index}").to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+            let local: String =
+                format!("{first}.{last}{index}").to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
             format!("{local}@example.com")
         });
         let created = now - rng.random_range(8..120) * DAY_MS;
@@ -112,7 +112,9 @@ pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow:
                     device_external_id: Some(device_external_id(index, 0)),
                     session_id: Some(session_id.clone()),
                     occurred_at: (start + step * 45_000).min(now),
-                    data: event_type.starts_with("custom.").then(|| format!("{{\"value\":{}}}", rng.random_range(1..200))),
+                    data: event_type
+                        .starts_with("custom.")
+                        .then(|| format!("{{\"value\":{}}}", rng.random_range(1..200))),
                 });
             }
         }

@@ -41,10 +41,7 @@ pub async fn post_events(
     ApiJson(body): ApiJson<Vec<EventBody>>,
 ) -> Result<Json<Value>, ApiError> {
     if body.len() > MAX_EVENTS {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("at most {MAX_EVENTS} events per request"),
-        ));
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("at most {MAX_EVENTS} events per request")));
     }
     let now = now_ms();
     let mut events = Vec::with_capacity(body.len());
@@ -54,7 +51,9 @@ pub async fn post_events(
             validate::id(&field("id"), id)?;
         }
         validate::id(&field("type"), &event.event_type)?;
-        for (name, value) in [("userID", &event.user_id), ("deviceID", &event.device_id), ("sessionID", &event.session_id)] {
+        for (name, value) in
+            [("userID", &event.user_id), ("deviceID", &event.device_id), ("sessionID", &event.session_id)]
+        {
             if let Some(value) = value {
                 validate::id(&field(name), value)?;
             }
