@@ -25,14 +25,16 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    // The causes are part of the message (not `#[source]`) so that logs and
+    // the CLI's one-line errors show them exactly once.
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error("unsupported DATABASE_URL '{0}': use sqlite://path/to/file.db or postgres://user:password@host/db")]
     BadUrl(String),
-    #[error("cannot create the database folder {path}: {source}")]
-    Folder { path: String, source: std::io::Error },
+    #[error("cannot create the database folder {path}: {reason}")]
+    Folder { path: String, reason: std::io::Error },
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0} already exists")]
@@ -43,6 +45,18 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        StoreError::Db(err)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(err)
+    }
+}
 
 #[derive(Clone)]
 pub(crate) enum Backend {
@@ -117,6 +131,10 @@ impl Store {
     }
 
     pub(crate) async fn connect_postgres(options: PgConnectOptions) -> StoreResult<Store> {
+        // One direct attempt first: its error says why ("connection refused",
+        // "password authentication failed"), where the pool would only time out.
+        use sqlx::Connection;
+        sqlx::PgConnection::connect_with(&options).await?.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
