@@ -119,7 +119,7 @@ impl Store {
         if let Some(folder) = options.get_filename().parent() {
             if !folder.as_os_str().is_empty() {
                 std::fs::create_dir_all(folder)
-                    .map_err(|source| StoreError::Folder { path: folder.display().to_string(), source })?;
+                    .map_err(|reason| StoreError::Folder { path: folder.display().to_string(), reason })?;
             }
         }
         let pool = SqlitePoolOptions::new()
