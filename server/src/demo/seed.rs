@@ -51,6 +51,20 @@ const SEGMENTS: &[(&str, &str)] = &[
     ("Power users", "Opens the app daily"),
 ];
 
+/// Drops accents for email local parts ("João" -> "joao").
+fn ascii_letter(c: char) -> Option<char> {
+    match c {
+        'á' | 'à' | 'ã' | 'â' => Some('a'),
+        'é' | 'ê' => Some('e'),
+        'í' => Some('i'),
+        'ó' | 'ô' | 'õ' => Some('o'),
+        'ú' | 'ü' => Some('u'),
+        'ç' => Some('c'),
+        c if c.is_ascii_alphanumeric() => Some(c),
+        _ => None,
+    }
+}
+
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
