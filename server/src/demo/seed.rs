@@ -60,7 +60,7 @@ fn ascii_letter(c: char) -> Option<char> {
         'ó' | 'ô' | 'õ' => Some('o'),
         'ú' | 'ü' => Some('u'),
         'ç' => Some('c'),
-        c if c.is_ascii_alphanumeric() => Some(c),
+        c if c.is_ascii_alphanumeric() || c == '.' => Some(c),
         _ => None,
     }
 }
@@ -100,7 +100,7 @@ pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow:
         let name = format!("{first} {last}");
         let email = (index % 7 != 3).then(|| {
             let local: String =
-                format!("{first}.{last}{index}").to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+                format!("{first}.{last}{index}").to_lowercase().chars().filter_map(ascii_letter).collect();
             format!("{local}@example.com")
         });
         let created = now - rng.random_range(8..120) * DAY_MS;
