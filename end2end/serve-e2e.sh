@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Starts the release build on a fresh SQLite database with demo data, for
-# the browser tests. The build itself is done by .ci/test beforehand.
+# Starts the release build on a fresh SQLite database with demo data and two
+# known accounts, for the browser tests. .ci/test builds beforehand.
 set -euo pipefail
 cd "$(dirname "$0")"
 port="${1:-3100}"
 target="${CARGO_TARGET_DIR:-$HOME/.cache/audience/target}"
+server="$target/release/server"
 rm -rf .data && mkdir -p .data
 export DATABASE_URL="sqlite://$PWD/.data/e2e.db"
 export LEPTOS_SITE_ROOT="$PWD/../target/site"
 export LEPTOS_SITE_ADDR="127.0.0.1:$port"
-"$target/release/server" demo-data --users 60 >/dev/null
-exec "$target/release/server"
+"$server" demo-data --users 60 >/dev/null
+ADMIN_PASSWORD="tall admin stairs 42" "$server" admin create --email admin@e2e.test --role admin
+ADMIN_PASSWORD="quiet viewer lamp 7" "$server" admin create --email viewer@e2e.test --role viewer
+exec "$server"

@@ -18,6 +18,8 @@ pub enum AppError {
     Unauthorized,
     #[error("You don't have permission to do that.")]
     Forbidden,
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     /// The request never reached the server function, or its answer could not be read.

@@ -1,24 +1,34 @@
-//! The console's frame: sidebar menu, content area, and the 404 page.
+//! The console's frame: sidebar (menu, account, app switcher), content
+//! area, and the 404 page.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_location;
 
-/// Sidebar + content. Sets `data-hydrated` on its root once the wasm has
-/// taken over, so browser tests know when clicks are handled.
+use crate::auth::{current_account, Logout, SwitchApp};
+use crate::error::AppError;
+use crate::model::Me;
+
+/// The signed-in account, provided to every console page (e.g. to hide
+/// controls from viewers; the server checks again).
+pub type MeResource = Resource<Result<Me, AppError>>;
+
+/// Sidebar + content for every signed-in page.
 #[component]
-pub fn Layout(children: Children) -> impl IntoView {
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+pub fn ConsoleLayout() -> impl IntoView {
+    let me: MeResource = Resource::new(|| (), |_| current_account());
+    provide_context(me);
 
     view! {
-        <div class="layout" data-hydrated=move || hydrated.get().then_some("true")>
+        <div class="layout">
             <nav class="sidebar" aria-label="Main menu">
                 <a class="brand" href="/">
                     <span class="brand-mark" aria-hidden="true">"◎"</span>
                     "Audience console"
                 </a>
+                <Suspense>{move || Suspend::new(async move { me.await.ok().map(|me| view! { <AppSwitcher me /> }) })}</Suspense>
                 <ul class="menu">
                     <MenuGroup label="Audience" id="menu-audience" prefixes=&["/users"]>
                         <li>
@@ -26,12 +36,67 @@ pub fn Layout(children: Children) -> impl IntoView {
                         </li>
                     </MenuGroup>
                 </ul>
+                <Suspense>{move || Suspend::new(async move { me.await.ok().map(|me| view! { <Account me /> }) })}</Suspense>
             </nav>
             <main class="content" id="content">
-                {children()}
+                <Outlet />
             </main>
         </div>
     }
+}
+
+#[component]
+fn Account(me: Me) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let role_label = if me.can_edit() { "Admin" } else { "Viewer · read-only" };
+    view! {
+        <div class="account">
+            <p class="account-email" title=me.email.clone()>{me.email.clone()}</p>
+            <p class="role-badge" data-role=me.role.as_str()>{role_label}</p>
+            <ActionForm action=logout>
+                <button type="submit" class="link-button">"Sign out"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+/// Shown when there is more than one app; switching reloads the page's data.
+#[component]
+fn AppSwitcher(me: Me) -> impl IntoView {
+    if me.apps.len() < 2 {
+        return me
+            .app
+            .map(|app| view! { <p class="app-name">{app.name}</p> }.into_any())
+            .unwrap_or_else(|| ().into_any());
+    }
+    let current = me.app.as_ref().map(|a| a.id).unwrap_or_default();
+    let switch = ServerAction::<SwitchApp>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = switch.value().get() {
+            // Every view depends on the app: start the page over on the new one.
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().reload();
+            }
+        }
+    });
+    view! {
+        <label class="app-switcher">
+            <span>"App"</span>
+            <select on:change:target=move |ev| {
+                if let Ok(app_id) = ev.target().value().parse::<i64>() {
+                    switch.dispatch(SwitchApp { app_id });
+                }
+            }>
+                {me
+                    .apps
+                    .into_iter()
+                    .map(|app| view! { <option value=app.id selected=app.id == current>{app.name}</option> })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+    .into_any()
 }
 
 /// An expandable menu section; open while the page shown belongs to it.
@@ -68,9 +133,7 @@ fn MenuGroup(
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::NOT_FOUND);
-    }
+    crate::auth::session::set_status(axum::http::StatusCode::NOT_FOUND);
     view! {
         <Title text="Not found" />
         <section class="page not-found">

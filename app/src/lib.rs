@@ -5,7 +5,7 @@
 
 pub mod auth;
 pub mod error;
-mod layout;
+pub mod layout;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -16,10 +16,10 @@ pub mod users;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
-use layout::{Layout, NotFound};
+use layout::{ConsoleLayout, NotFound};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -44,6 +44,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Set once the wasm has taken over, so browser tests know clicks are handled.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
 
     view! {
         <Stylesheet id="leptos" href="/pkg/audience.css" />
@@ -51,12 +54,15 @@ pub fn App() -> impl IntoView {
             if title.is_empty() { "Audience".to_string() } else { format!("{title} · Audience") }
         } />
         <Router>
-            <Layout>
-                <Routes fallback=NotFound>
+            <div class="app-root" data-hydrated=move || hydrated.get().then_some("true")>
+            <Routes fallback=NotFound>
+                <Route path=path!("login") view=auth::LoginPage />
+                <ParentRoute path=path!("") view=ConsoleLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="/users" /> } />
                     <Route path=path!("users") view=users::UsersPage />
-                </Routes>
-            </Layout>
+                </ParentRoute>
+            </Routes>
+            </div>
         </Router>
     }
 }

@@ -39,3 +39,57 @@ pub struct AppInfo {
     pub name: String,
     pub created_at: i64,
 }
+
+/// What a console account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Sees everything live, changes nothing.
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Role> {
+        match value {
+            "admin" => Some(Role::Admin),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+/// The signed-in account and the app it is looking at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub email: String,
+    pub role: Role,
+    pub app: Option<AppInfo>,
+    pub apps: Vec<AppInfo>,
+}
+
+impl Me {
+    pub fn can_edit(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AuditEntry {
+    pub id: i64,
+    pub app_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub user_id: Option<i64>,
+    pub detail: String,
+    pub created_at: i64,
+}

@@ -1,15 +1,11 @@
-import { expect, test, type Page } from "@playwright/test";
-
-/** Waits until the wasm bundle has hydrated the page (the layout's root Effect ran). */
-async function hydrated(page: Page) {
-  await expect(page.locator(".layout[data-hydrated=true]")).toBeVisible();
-}
+import { expect, test } from "@playwright/test";
+import { ADMIN, hydrated, signIn } from "./helpers";
 
 test("the Users page lists seeded users and its menu works after hydration", async ({ page }) => {
   const errors: string[] = [];
   page.on("pageerror", (err) => errors.push(err.message));
 
-  await page.goto("/users");
+  await signIn(page, ADMIN);
   await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
   await expect(page.getByText("60 users")).toBeVisible();
   await expect(page.locator("td.mono", { hasText: "demo-user-0000" })).toBeVisible();
@@ -32,6 +28,7 @@ test("the Users page lists seeded users and its menu works after hydration", asy
 });
 
 test("the root redirects to Users and unknown pages say not found", async ({ page }) => {
+  await signIn(page, ADMIN);
   await page.goto("/");
   await expect(page).toHaveURL(/\/users$/);
   const response = await page.goto("/no-such-page");

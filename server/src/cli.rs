@@ -4,11 +4,12 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use app::auth::api_key;
+use app::auth::{api_key, password};
+use app::store::NewAudit;
 use app::time::now_ms;
 use clap::Parser;
 
-use crate::config::{AppCommand, Cli, Command, Config};
+use crate::config::{AdminCommand, AppCommand, Cli, Command, Config};
 use crate::web::{open_store, Server};
 
 pub fn main() -> ExitCode {
@@ -42,6 +43,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => Server::bind(&config).await?.run().await,
         Command::App(AppCommand::Create { name }) => create_app(&config, &name).await,
+        Command::App(AppCommand::RotateKey { name }) => rotate_key(&config, &name).await,
+        Command::Admin(AdminCommand::Create { email, role }) => create_admin(&config, &email, &role).await,
         Command::DemoData { users } => crate::demo::seed::run(&config, users).await,
         Command::Simulate { api_key, url, interval_ms, batches } => {
             crate::demo::simulate::run(&url, &api_key, interval_ms, batches).await
@@ -62,5 +65,50 @@ async fn create_app(config: &Config, name: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create app '{name}'"))?;
     eprintln!("Created app '{}' (id {}). Its API key is shown once:", app.name, app.id);
     println!("{key}");
+    Ok(())
+}
+
+async fn rotate_key(config: &Config, name: &str) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let app = store.app_by_name(name).await?.with_context(|| format!("no app named '{name}'"))?;
+    let key = api_key::generate();
+    store.set_app_key_hash(app.id, &api_key::hash(&key)).await?;
+    let audit = NewAudit { app_id: Some(app.id), actor: "cli", action: "rotated API key", ..Default::default() };
+    store.record_audit(&audit, now_ms()).await?;
+    eprintln!("New API key for '{}' (the old one no longer works):", app.name);
+    println!("{key}");
+    Ok(())
+}
+
+/// The password comes from ADMIN_PASSWORD, else the first line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("ADMIN_PASSWORD") {
+        return Ok(password);
+    }
+    eprintln!("Password (from stdin):");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("cannot read the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn create_admin(config: &Config, email: &str, role: &str) -> anyhow::Result<()> {
+    let email = email.trim();
+    if !email.contains('@') || email.len() > 320 {
+        anyhow::bail!("'{email}' is not an email address");
+    }
+    let password = read_password()?;
+    password::check_strength(&password).map_err(|reason| anyhow::anyhow!(reason))?;
+    let store = open_store(config).await?;
+    let hash = password::hash(password).await.map_err(|err| anyhow::anyhow!("cannot hash the password: {err}"))?;
+    let id =
+        store.create_admin(email, &hash, role, now_ms()).await.with_context(|| format!("cannot create {email}"))?;
+    let audit = NewAudit {
+        actor: "cli",
+        action: "created account",
+        detail: &format!("{email} ({role})"),
+        ..Default::default()
+    };
+    store.record_audit(&audit, now_ms()).await?;
+    println!("Created {role} {email} (id {id}).");
     Ok(())
 }

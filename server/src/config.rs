@@ -41,6 +41,12 @@ pub struct Config {
     /// Map tile URL template ({z}/{x}/{y}); without internet the map shows markers only.
     #[arg(long, env = "MAP_TILE_URL", default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png", global = true)]
     pub map_tile_url: String,
+    /// Mark session cookies Secure (set when the console is served over HTTPS).
+    #[arg(long, env = "COOKIE_SECURE", default_value_t = false, global = true)]
+    pub cookie_secure: bool,
+    /// Ingest requests per second allowed per app (bursts of twice that).
+    #[arg(long, env = "INGEST_RATE_PER_SEC", default_value_t = 50, global = true)]
+    pub ingest_rate_per_sec: u32,
 }
 
 impl Config {
@@ -68,6 +74,9 @@ pub enum Command {
     /// Manage customer apps.
     #[command(subcommand)]
     App(AppCommand),
+    /// Manage console accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Seed a demo app with users, devices, segments, events and messages;
     /// prints the demo app's API key alone on the last line.
     DemoData {
@@ -98,5 +107,21 @@ pub enum AppCommand {
     Create {
         #[arg(long)]
         name: String,
+    },
+    /// Issue an app a new API key, printed alone on the last line; the old key stops working at once.
+    RotateKey {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a console account. The password comes from ADMIN_PASSWORD, else from stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["admin", "viewer"])]
+        role: String,
     },
 }

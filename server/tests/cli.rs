@@ -64,3 +64,70 @@ fn configuration_mistakes_are_one_clear_line_not_a_panic() {
     assert!(stderr.contains(&format!("cannot listen on {addr}")), "{stderr}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+fn server_with_env(args: &[&str], database_url: &str, env: &[(&str, &str)], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .env_remove("ADMIN_PASSWORD")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run server binary");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn admin_create_takes_the_password_from_env_or_stdin_and_refuses_weak_or_duplicate() {
+    let (url, dir) = temp_db("admin");
+    let create = |email: &str, role: &str, env: &[(&str, &str)], stdin: &str| {
+        server_with_env(&["admin", "create", "--email", email, "--role", role], &url, env, stdin)
+    };
+    let ok = create("ana@example.com", "admin", &[("ADMIN_PASSWORD", "correct horse battery")], "");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let ok = create("pm@example.com", "viewer", &[], "another long passphrase\n");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+
+    let weak = create("bob@example.com", "admin", &[("ADMIN_PASSWORD", "short")], "");
+    assert_eq!(weak.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 10 characters"));
+    let duplicate = create("ANA@example.com", "viewer", &[("ADMIN_PASSWORD", "correct horse battery")], "");
+    assert_eq!(duplicate.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
+    let bad_role = create("cy@example.com", "owner", &[("ADMIN_PASSWORD", "correct horse battery")], "");
+    assert_eq!(bad_role.status.code(), Some(2), "clap rejects the role");
+
+    let store = app::store::Store::connect(&url).await.unwrap();
+    let ana = store.admin_by_email("ana@example.com").await.unwrap().unwrap();
+    assert_eq!(ana.role, "admin");
+    assert!(ana.password_hash.starts_with("$argon2id$"), "stored hashed");
+    assert_eq!(store.admin_by_email("pm@example.com").await.unwrap().unwrap().role, "viewer");
+    assert!(store.admin_by_email("bob@example.com").await.unwrap().is_none());
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn rotate_key_replaces_the_key_at_once() {
+    let (url, dir) = temp_db("rotate");
+    let first = server(&["app", "create", "--name", "Shop"], &url);
+    let old = String::from_utf8(first.stdout).unwrap().lines().last().unwrap().to_string();
+    let rotated = server(&["app", "rotate-key", "--name", "shop"], &url);
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    let new = String::from_utf8(rotated.stdout).unwrap().lines().last().unwrap().to_string();
+    assert_ne!(old, new);
+
+    let store = app::store::Store::connect(&url).await.unwrap();
+    assert!(store.app_by_key_hash(&app::auth::api_key::hash(&old)).await.unwrap().is_none(), "old key is dead");
+    assert!(store.app_by_key_hash(&app::auth::api_key::hash(&new)).await.unwrap().is_some());
+    store.close().await;
+    let missing = server(&["app", "rotate-key", "--name", "nope"], &url);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no app named 'nope'"));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,63 +1,10 @@
-//! The ingest API against the real app on a random port, with a real HTTP
-//! client, on SQLite and PostgreSQL.
+mod common;
 
-use app::auth::api_key;
 use app::store::Store;
 use app::store_test;
-use reqwest::{Client, StatusCode};
+use common::TestApp;
+use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::config::Config;
-use server::web::Server;
-
-struct TestApp {
-    base: String,
-    client: Client,
-    store: Store,
-}
-
-impl TestApp {
-    async fn start(store: Store) -> TestApp {
-        let mut config = Config::for_database("unused://");
-        config.site_addr = "127.0.0.1:0".parse().unwrap();
-        let addr = Server::bind_with_store(&config, store.clone()).await.expect("bind").spawn();
-        TestApp { base: format!("http://{addr}"), client: Client::new(), store }
-    }
-
-    /// Creates an app and returns (its id, its API key).
-    async fn new_app(&self, name: &str) -> (i64, String) {
-        let key = api_key::generate();
-        let app = self.store.create_app(name, &api_key::hash(&key), 1).await.unwrap();
-        (app.id, key)
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        key: Option<&str>,
-        body: Option<&Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(key) = key {
-            request = request.bearer_auth(key);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-    }
-
-    async fn put(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::PUT, path, Some(key), Some(&body)).await
-    }
-
-    async fn post(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, Some(key), Some(&body)).await
-    }
-}
 
 store_test!(users_are_created_updated_and_shown_in_the_console, |store: Store| async move {
     let app = TestApp::start(store).await;
@@ -75,7 +22,10 @@ store_test!(users_are_created_updated_and_shown_in_the_console, |store: Store| a
     assert_eq!(app.store.count_active_users(app_id).await.unwrap(), 1);
 
     // The server-rendered Users page shows the new user.
-    let html = app.client.get(format!("{}/users", app.base)).send().await.unwrap().text().await.unwrap();
+    app.new_account("pm@example.com", "viewer").await;
+    let browser = app.browser();
+    app.sign_in(&browser, "pm@example.com").await;
+    let html = browser.get(format!("{}/users", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Zoë Renamed") && html.contains("u-42"), "user missing from the Users page");
 });
 

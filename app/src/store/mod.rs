@@ -3,18 +3,22 @@
 //! placeholders, and [`with_pool!`] compiles it for each backend. Only the DDL
 //! differs (`app/migrations/{sqlite,postgres}`).
 
+mod admins;
 mod apps;
 mod devices;
 mod events;
 mod messages;
 mod segments;
+mod sessions;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 mod users;
 
+pub use admins::{AdminRecord, NewAudit};
 pub use devices::{DeviceInput, LocationInput};
 pub use events::{EventInput, EventsOutcome};
 pub use messages::NewMessage;
+pub use sessions::SessionBackend;
 pub use users::UserInput;
 
 use std::str::FromStr;
@@ -68,6 +72,8 @@ pub(crate) enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// The Postgres schema this store lives in, when not the default (tests).
+    pub(crate) pg_schema: Option<String>,
 }
 
 /// Runs `$body` with `$pool` bound to the store's pool. The body is compiled
@@ -127,7 +133,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Store { backend: Backend::Sqlite(pool) })
+        Ok(Store { backend: Backend::Sqlite(pool), pg_schema: None })
     }
 
     pub(crate) async fn connect_postgres(options: PgConnectOptions) -> StoreResult<Store> {
@@ -140,7 +146,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Store { backend: Backend::Postgres(pool) })
+        Ok(Store { backend: Backend::Postgres(pool), pg_schema: None })
     }
 
     pub(crate) async fn migrate(&self) -> StoreResult<()> {
@@ -148,7 +154,7 @@ impl Store {
             Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
-        Ok(())
+        self.migrate_sessions().await
     }
 
     /// "sqlite" or "postgres", for logs and test names.

@@ -73,7 +73,8 @@ pub async fn postgres() -> Option<TestStore> {
     admin.close().await;
     let options =
         PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL").options([("search_path", schema.as_str())]);
-    let store = Store::connect_postgres(options).await.expect("connect test schema");
+    let mut store = Store::connect_postgres(options).await.expect("connect test schema");
+    store.pg_schema = Some(schema);
     store.migrate().await.expect("migrate test schema");
     Some(TestStore { store, files: Vec::new() })
 }

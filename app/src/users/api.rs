@@ -6,10 +6,11 @@ use crate::error::AppError;
 use crate::model::UsersPage;
 
 /// One page of the current app's active users, newest first.
-#[server]
+#[server(endpoint = "users/list")]
 pub async fn list_users(cursor: Option<String>) -> Result<UsersPage, AppError> {
     use crate::state::AppState;
     let state = expect_context::<AppState>();
-    let app = crate::auth::current_app(&state.store).await?;
+    crate::auth::session::signed_in().await?;
+    let app = crate::auth::session::current_app(&state).await?;
     super::service::users_page(&state.store, app.id, cursor.as_deref(), super::service::PAGE_SIZE).await
 }

@@ -3,7 +3,7 @@
 //! messages. Deterministic (fixed seed) so demos and screenshots repeat.
 
 use anyhow::Context;
-use app::auth::api_key;
+use app::auth::{api_key, password};
 use app::store::{DeviceInput, EventInput, LocationInput, NewMessage, Store, UserInput};
 use app::time::now_ms;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -65,6 +65,23 @@ fn ascii_letter(c: char) -> Option<char> {
     }
 }
 
+/// Demo accounts; `demo-data` gives them fresh passwords on every run.
+pub const DEMO_ACCOUNTS: &[(&str, &str)] = &[("admin@demo.local", "admin"), ("viewer@demo.local", "viewer")];
+
+async fn reset_demo_account(store: &Store, email: &str, role: &str, now: i64) -> anyhow::Result<String> {
+    let mut bytes = [0u8; 9];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hash = password::hash(password.clone()).await.map_err(|err| anyhow::anyhow!("hashing: {err}"))?;
+    match store.admin_by_email(email).await? {
+        Some(account) => store.set_admin_password(account.id, &hash).await?,
+        None => {
+            store.create_admin(email, &hash, role, now).await?;
+        }
+    }
+    Ok(password)
+}
+
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
@@ -73,6 +90,10 @@ pub async fn run(config: &Config, users: usize) -> anyhow::Result<()> {
     let store = open_store(config).await?;
     let key = api_key::generate();
     let now = now_ms();
+    for (email, role) in DEMO_ACCOUNTS {
+        let password = reset_demo_account(&store, email, role, now).await?;
+        println!("{role}: {email} {password}");
+    }
     if let Some(app) = store.app_by_name(DEMO_APP).await? {
         store.set_app_key_hash(app.id, &api_key::hash(&key)).await?;
         eprintln!("The demo app is already seeded; issued it a new API key (the old one no longer works):");

@@ -17,26 +17,33 @@ pub struct ApiError {
     pub error: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Seconds for a `Retry-After` header (429).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, error: impl Into<String>) -> Self {
-        ApiError { status, error: error.into(), field: None }
+        ApiError { status, error: error.into(), field: None, retry_after: None }
     }
 
     /// 422: the request was well-formed JSON but a value is not acceptable.
     pub fn invalid(field: impl Into<String>, error: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, error: error.into(), field: Some(field.into()) }
+        ApiError { field: Some(field.into()), ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error) }
     }
 
     pub fn not_found(field: impl Into<String>, error: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::NOT_FOUND, error: error.into(), field: Some(field.into()) }
+        ApiError { field: Some(field.into()), ..ApiError::new(StatusCode::NOT_FOUND, error) }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(&self)).into_response()
+        let mut response = (self.status, Json(&self)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

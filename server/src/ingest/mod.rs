@@ -51,7 +51,15 @@ impl FromRequestParts<AppState> for ApiApp {
             .map(str::trim)
             .filter(|key| !key.is_empty())
             .ok_or_else(|| unauthorized("malformed Authorization header: expected `Bearer <key>`"))?;
-        let app = state.store.app_by_key_hash(&api_key::hash(key)).await?;
-        app.map(ApiApp).ok_or_else(|| unauthorized("invalid API key"))
+        let app =
+            state.store.app_by_key_hash(&api_key::hash(key)).await?.ok_or_else(|| unauthorized("invalid API key"))?;
+        if let Err(wait) = state.limits.check_ingest(app.id) {
+            let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+            return Err(ApiError {
+                retry_after: Some(seconds),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, format!("rate limit exceeded; retry in {seconds} s"))
+            });
+        }
+        Ok(ApiApp(app))
     }
 }

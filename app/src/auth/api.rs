@@ -1,0 +1,48 @@
+//! Server functions of the auth feature.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::Me;
+
+#[server(endpoint = "auth/login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::state::AppState;
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+
+    let state = expect_context::<AppState>();
+    let session = super::session::session().await?;
+    let ip = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|info| info.0.ip());
+    super::service::sign_in(&state, &session, ip, &email, password).await?;
+    leptos_axum::redirect(super::service::safe_next(next.as_deref()));
+    Ok(())
+}
+
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let state = expect_context::<crate::state::AppState>();
+    let session = super::session::session().await?;
+    super::service::sign_out(&state, &session).await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// The signed-in account, its role, and the apps it can switch between.
+#[server(endpoint = "auth/me")]
+pub async fn current_account() -> Result<Me, AppError> {
+    let state = expect_context::<crate::state::AppState>();
+    let admin = super::session::signed_in().await?;
+    let apps = state.store.list_apps().await?;
+    let app = super::session::current_app(&state).await.ok();
+    Ok(Me { email: admin.email, role: admin.role, app, apps })
+}
+
+/// Makes `app_id` the app the dashboard shows (a view choice: viewers may too).
+#[server(endpoint = "apps/switch")]
+pub async fn switch_app(app_id: i64) -> Result<(), AppError> {
+    let state = expect_context::<crate::state::AppState>();
+    super::session::signed_in().await?;
+    super::session::choose_app(&state, app_id).await?;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! Who is signed in, read from the session inside a server function or SSR.
+//! Every server function starts with [`signed_in`] or [`require_admin`]: the
+//! UI hiding a control is a courtesy, these checks are the guard.
+
+use axum::http::StatusCode;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::error::AppError;
+use crate::model::{AppInfo, Role};
+use crate::state::AppState;
+
+const ADMIN_KEY: &str = "admin";
+const APP_KEY: &str = "app_id";
+
+/// The account stored in a signed-in session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionAdmin {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+}
+
+/// Sets the HTTP status of the server function's (or page's) response.
+pub fn set_status(status: StatusCode) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+}
+
+/// Fails with `error`, setting the matching HTTP status.
+pub fn fail<T>(error: AppError) -> Result<T, AppError> {
+    set_status(match &error {
+        AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    });
+    Err(error)
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    match leptos_axum::extract::<Session>().await {
+        Ok(session) => Ok(session),
+        Err(err) => {
+            tracing::error!(error = %err, "no session layer on this request");
+            fail(AppError::Internal)
+        }
+    }
+}
+
+pub async fn admin_in(session: &Session) -> Option<SessionAdmin> {
+    session.get::<SessionAdmin>(ADMIN_KEY).await.ok().flatten()
+}
+
+/// The signed-in account (any role), or 401.
+pub async fn signed_in() -> Result<SessionAdmin, AppError> {
+    match admin_in(&session().await?).await {
+        Some(admin) => Ok(admin),
+        None => fail(AppError::Unauthorized),
+    }
+}
+
+/// The signed-in account if it may change things, else 401 / 403.
+pub async fn require_admin() -> Result<SessionAdmin, AppError> {
+    let admin = signed_in().await?;
+    if admin.role != Role::Admin {
+        return fail(AppError::Forbidden);
+    }
+    Ok(admin)
+}
+
+/// Starts a fresh session for `admin` (a new id, against session fixation).
+pub async fn start(session: &Session, admin: &SessionAdmin) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(|_| AppError::Internal)?;
+    session.insert(ADMIN_KEY, admin).await.map_err(|_| AppError::Internal)
+}
+
+pub async fn end(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(|_| AppError::Internal)
+}
+
+/// The app the signed-in account is looking at: the one it switched to, else the oldest.
+pub async fn current_app(state: &AppState) -> Result<AppInfo, AppError> {
+    let session = session().await?;
+    let apps = state.store.list_apps().await?;
+    let chosen: Option<i64> = session.get(APP_KEY).await.ok().flatten();
+    let app = chosen.and_then(|id| apps.iter().find(|a| a.id == id)).or(apps.first());
+    match app {
+        Some(app) => Ok(app.clone()),
+        None => fail(AppError::NotFound("No app yet: create one with `server app create --name NAME`.".into())),
+    }
+}
+
+pub async fn choose_app(state: &AppState, app_id: i64) -> Result<AppInfo, AppError> {
+    let apps = state.store.list_apps().await?;
+    let Some(app) = apps.into_iter().find(|a| a.id == app_id) else {
+        return fail(AppError::NotFound("That app does not exist.".into()));
+    };
+    session().await?.insert(APP_KEY, app.id).await.map_err(|_| AppError::Internal)?;
+    Ok(app)
+}

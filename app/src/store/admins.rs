@@ -1,0 +1,78 @@
+//! Console accounts and the audit trail.
+
+use super::{conflict_as, with_pool, Store, StoreResult};
+use crate::model::AuditEntry;
+
+/// An account as stored, with its password hash (never leaves the server).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AdminRecord {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+}
+
+/// What to write to the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct NewAudit<'a> {
+    pub app_id: Option<i64>,
+    /// Who acted: an admin's email, or e.g. "cli".
+    pub actor: &'a str,
+    pub action: &'a str,
+    /// The end-user acted on, if any.
+    pub user_id: Option<i64>,
+    pub detail: &'a str,
+}
+
+impl Store {
+    pub async fn create_admin(&self, email: &str, password_hash: &str, role: &str, now: i64) -> StoreResult<i64> {
+        let sql = "INSERT INTO admins (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+        with_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .bind(email)
+            .bind(password_hash)
+            .bind(role)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+            .map_err(conflict_as(format!("an account for {email}"))))
+    }
+
+    /// Looks an account up by email, ignoring case.
+    pub async fn admin_by_email(&self, email: &str) -> StoreResult<Option<AdminRecord>> {
+        let sql = "SELECT id, email, password_hash, role FROM admins WHERE lower(email) = lower($1)";
+        with_pool!(self, |pool| Ok(sqlx::query_as::<_, AdminRecord>(sql).bind(email).fetch_optional(pool).await?))
+    }
+
+    pub async fn admin_by_id(&self, id: i64) -> StoreResult<Option<AdminRecord>> {
+        let sql = "SELECT id, email, password_hash, role FROM admins WHERE id = $1";
+        with_pool!(self, |pool| Ok(sqlx::query_as::<_, AdminRecord>(sql).bind(id).fetch_optional(pool).await?))
+    }
+
+    pub async fn set_admin_password(&self, id: i64, password_hash: &str) -> StoreResult<()> {
+        let sql = "UPDATE admins SET password_hash = $1 WHERE id = $2";
+        with_pool!(self, |pool| sqlx::query(sql).bind(password_hash).bind(id).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn record_audit(&self, entry: &NewAudit<'_>, now: i64) -> StoreResult<()> {
+        let sql =
+            "INSERT INTO audit (app_id, actor, action, user_id, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        with_pool!(self, |pool| sqlx::query(sql)
+            .bind(entry.app_id)
+            .bind(entry.actor)
+            .bind(entry.action)
+            .bind(entry.user_id)
+            .bind(entry.detail)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The newest audit entries, newest first.
+    pub async fn recent_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+        let sql = "SELECT id, app_id, actor, action, user_id, detail, created_at FROM audit ORDER BY id DESC LIMIT $1";
+        with_pool!(self, |pool| Ok(sqlx::query_as::<_, AuditEntry>(sql).bind(limit).fetch_all(pool).await?))
+    }
+}

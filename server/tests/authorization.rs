@@ -1,0 +1,167 @@
+//! Who may do what: every server function and API route, called as
+//! anonymous, viewer and admin (and with another app's key), on SQLite and
+//! PostgreSQL. A server function missing from the table fails the test.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use app::store::Store;
+use app::store_test;
+use common::TestApp;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// One server function: its path, the form it is called with, and the status
+/// expected for anonymous, viewer and admin callers. `mutates` marks calls
+/// that change data, which must be refused to anonymous callers and viewers.
+struct Case {
+    path: &'static str,
+    form: Vec<(&'static str, String)>,
+    expect: [u16; 3],
+    mutates: bool,
+}
+
+fn table(app_b: i64) -> Vec<Case> {
+    let case = |path, form: Vec<(&'static str, String)>, expect, mutates| Case { path, form, expect, mutates };
+    vec![
+        case("/api/users/list", vec![], [401, 200, 200], false),
+        case("/api/auth/me", vec![], [401, 200, 200], false),
+        // Choosing which app to look at is a view setting, open to viewers.
+        case("/api/apps/switch", vec![("app_id", app_b.to_string())], [401, 200, 200], false),
+        case(
+            "/api/auth/login",
+            vec![("email", "nobody@example.com".into()), ("password", "wrong password".into())],
+            [401, 401, 401],
+            false,
+        ),
+        // Last: it ends the session the other rows use.
+        case("/api/auth/logout", vec![], [200, 200, 200], false),
+    ]
+}
+
+store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (_, _) = app.new_app("A").await;
+    let (app_b, _) = app.new_app("B").await;
+    app.new_account("viewer@example.com", "viewer").await;
+    app.new_account("admin@example.com", "admin").await;
+
+    let cases = table(app_b);
+    let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
+    let tabled: BTreeSet<&str> = cases.iter().map(|c| c.path).collect();
+    assert_eq!(registered, tabled, "every server function needs a row in this table");
+
+    let anonymous = app.browser();
+    let viewer = app.browser();
+    app.sign_in(&viewer, "viewer@example.com").await;
+    let admin = app.browser();
+    app.sign_in(&admin, "admin@example.com").await;
+
+    for case in &cases {
+        for (who, client, expected) in [("anonymous", &anonymous, 0), ("viewer", &viewer, 1), ("admin", &admin, 2)] {
+            let form: Vec<(&str, &str)> = case.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (status, body) = app.server_fn(client, case.path, &form).await;
+            let status = if status.is_redirection() { 200 } else { status.as_u16() };
+            assert_eq!(status, case.expect[expected], "{} as {who}: {body}", case.path);
+            if case.mutates && expected < 2 {
+                assert!(status == 401 || status == 403, "{} must refuse {who}", case.path);
+            }
+        }
+    }
+});
+
+store_test!(pages_need_a_session_and_server_fns_need_same_origin, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    app.new_app("A").await;
+    app.new_account("viewer@example.com", "viewer").await;
+    let anonymous = app.browser();
+    for (path, next) in
+        [("/", "%2F"), ("/users", "%2Fusers"), ("/users?after=1.2", "%2Fusers%3Fafter%3D1.2"), ("/nope", "%2Fnope")]
+    {
+        let response = anonymous.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert!(response.status().is_redirection(), "{path}: {}", response.status());
+        assert_eq!(response.headers()["location"], format!("/login?next={next}").as_str(), "{path}");
+    }
+    let login = anonymous.get(format!("{}/login", app.base)).send().await.unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    assert!(login.text().await.unwrap().contains("Sign in"));
+
+    let viewer = app.browser();
+    app.sign_in(&viewer, "viewer@example.com").await;
+    let page = viewer.get(format!("{}/users", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let missing = viewer.get(format!("{}/no-such-page", app.base)).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    // Cross-site and origin-less POSTs are refused before the function runs.
+    let url = format!("{}/api/users/list", app.base);
+    let evil = viewer.post(&url).header("Origin", "http://evil.example").form(&[("x", "1")]).send().await.unwrap();
+    assert_eq!(evil.status(), StatusCode::FORBIDDEN);
+    let bare = viewer.post(&url).form(&[("x", "1")]).send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::FORBIDDEN);
+    let same = app.server_fn(&viewer, "/api/users/list", &[]).await;
+    assert_eq!(same.0, StatusCode::OK, "{}", same.1);
+});
+
+store_test!(sign_ins_are_audited_and_rate_limited, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    app.new_app("A").await;
+    app.new_account("admin@example.com", "admin").await;
+    let browser = app.browser();
+    app.sign_in(&browser, "admin@example.com").await;
+    let (status, me) = app.server_fn(&browser, "/api/auth/me", &[]).await;
+    assert_eq!(
+        (status, me["email"].as_str(), me["role"].as_str()),
+        (StatusCode::OK, Some("admin@example.com"), Some("Admin"))
+    );
+
+    let wrong = [("email", "admin@example.com"), ("password", "not the password")];
+    let (status, body) = app.server_fn(&app.browser(), "/api/auth/login", &wrong).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.to_string().contains("Wrong email or password"), "{body}");
+
+    let actions: Vec<(String, String)> =
+        app.store.recent_audit(10).await.unwrap().into_iter().map(|e| (e.actor, e.action)).collect();
+    assert!(actions.contains(&("admin@example.com".into(), "signed in".into())), "{actions:?}");
+    assert!(actions.contains(&("admin@example.com".into(), "sign-in failed".into())), "{actions:?}");
+
+    // 5 attempts per account at once: this is the 6th (and 7th) for admin@.
+    let mut last = StatusCode::OK;
+    for _ in 0..4 {
+        last = app.server_fn(&app.browser(), "/api/auth/login", &wrong).await.0;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    let (status, body) = app
+        .server_fn(&app.browser(), "/api/auth/login", &[("email", "admin@example.com"), ("password", common::PASSWORD)])
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert!(body.to_string().contains("Too many sign-in attempts"), "{body}");
+});
+
+store_test!(api_routes_need_this_apps_key_and_are_rate_limited, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (_, key_a) = app.new_app("A").await;
+    let (_, key_b) = app.new_app("B").await;
+    app.put("/api/v1/users/u1", &key_a, json!({})).await;
+    app.put("/api/v1/devices/d1", &key_a, json!({"userID": "u1", "platform": "iOS"})).await;
+    let routes = [
+        (Method::PUT, "/api/v1/users/u1", json!({}), 422), // B may create its own u1, but not read A's
+        (Method::PUT, "/api/v1/devices/d1", json!({"userID": "u1", "platform": "iOS"}), 422),
+        (Method::POST, "/api/v1/devices/d1/locations", json!({"latitude": 1, "longitude": 1}), 404),
+        (Method::POST, "/api/v1/events", json!([{"type": "x", "userID": "u1"}]), 422),
+    ];
+    for (method, path, body, other_app) in routes {
+        let (status, _) = app.send(method.clone(), path, None, Some(&body)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} anonymous");
+        let (status, _) = app.send(method.clone(), path, Some("aud_not_a_key"), Some(&body)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} bad key");
+        if other_app != 422 || path != "/api/v1/users/u1" {
+            let (status, err) = app.send(method.clone(), path, Some(&key_b), Some(&body)).await;
+            assert_eq!(status.as_u16(), other_app, "{method} {path} with B's key: {err}");
+        }
+    }
+    // B registering "u1" creates B's own user; A's stays untouched.
+    let (status, user) = app.put("/api/v1/users/u1", &key_b, json!({"userName": "B's"})).await;
+    assert_eq!((status, user["userName"].as_str()), (StatusCode::OK, Some("B's")));
+});

@@ -1,0 +1,94 @@
+//! A real server on a random port, with helpers to call it as the browser
+//! (session cookie, same-origin server-function POSTs) and as an SDK (bearer key).
+#![allow(dead_code)]
+
+use app::auth::{api_key, password};
+use app::store::Store;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::Value;
+use server::config::Config;
+use server::web::Server;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub store: Store,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub async fn start(store: Store) -> TestApp {
+        let mut config = Config::for_database("unused://");
+        config.site_addr = "127.0.0.1:0".parse().unwrap();
+        let addr = Server::bind_with_store(&config, store.clone()).await.expect("bind").spawn();
+        TestApp { base: format!("http://{addr}"), client: Client::new(), store }
+    }
+
+    /// Creates an app and returns (its id, its API key).
+    pub async fn new_app(&self, name: &str) -> (i64, String) {
+        let key = api_key::generate();
+        let app = self.store.create_app(name, &api_key::hash(&key), 1).await.unwrap();
+        (app.id, key)
+    }
+
+    pub async fn new_account(&self, email: &str, role: &str) {
+        let hash = password::hash(PASSWORD.into()).await.unwrap();
+        self.store.create_admin(email, &hash, role, 1).await.unwrap();
+    }
+
+    /// A browser-like client with its own cookie jar.
+    pub fn browser(&self) -> Client {
+        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// Signs `client` in; panics unless the server accepts.
+    pub async fn sign_in(&self, client: &Client, email: &str) {
+        let (status, body) =
+            self.server_fn(client, "/api/auth/login", &[("email", email), ("password", PASSWORD)]).await;
+        assert!(status.is_success() || status.is_redirection(), "sign-in of {email}: {status} {body}");
+    }
+
+    /// POSTs a server function the way the page does (form-encoded, same origin).
+    pub async fn server_fn(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = client
+            .post(format!("{}{path}", self.base))
+            .header("Origin", &self.base)
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("server fn request");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn put(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        self.send(Method::PUT, path, Some(key), Some(&body)).await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        self.send(Method::POST, path, Some(key), Some(&body)).await
+    }
+}
