@@ -145,3 +145,19 @@ pub fn NotFound() -> impl IntoView {
         </section>
     }
 }
+
+/// A failed load or action, said plainly; an expired session gets a way back in.
+#[component]
+pub fn ErrorMessage(error: AppError) -> impl IntoView {
+    let sign_in = matches!(error, AppError::Unauthorized).then(|| {
+        let next = use_location().pathname.get_untracked();
+        let href = format!("/login?next={}", next);
+        view! { " " <a href=href>"Sign in again"</a> }
+    });
+    view! {
+        <p class="error" role="alert">
+            {error.to_string()}
+            {sign_in}
+        </p>
+    }
+}

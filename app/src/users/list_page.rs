@@ -6,6 +6,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::list_users;
+use crate::layout::ErrorMessage;
 use crate::model::{UserSummary, UsersPage as Page};
 use crate::time::format_ms;
 
@@ -27,7 +28,7 @@ pub fn UsersPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match page.await {
                         Ok(page) => view! { <UsersTable page /> }.into_any(),
-                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     }
                 })}
             </Transition>
