@@ -93,3 +93,48 @@ pub struct AuditEntry {
     pub detail: String,
     pub created_at: i64,
 }
+
+/// Orders of the users list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum UserSort {
+    /// Most recently active first (never-seen users last).
+    #[default]
+    LastActivity,
+    /// By userName (else userID), A to Z.
+    Name,
+    /// Newest first.
+    Created,
+}
+
+impl UserSort {
+    pub const ALL: [UserSort; 3] = [UserSort::LastActivity, UserSort::Name, UserSort::Created];
+
+    /// The value in URLs (`?sort=`).
+    pub fn as_param(self) -> &'static str {
+        match self {
+            UserSort::LastActivity => "activity",
+            UserSort::Name => "name",
+            UserSort::Created => "created",
+        }
+    }
+
+    pub fn from_param(value: &str) -> UserSort {
+        UserSort::ALL.into_iter().find(|s| s.as_param() == value).unwrap_or_default()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            UserSort::LastActivity => "Last activity",
+            UserSort::Name => "Name",
+            UserSort::Created => "Created",
+        }
+    }
+}
+
+/// What the users list shows: search text, order, whether deactivated users count.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserFilter {
+    pub search: String,
+    pub sort: UserSort,
+    pub include_deactivated: bool,
+}

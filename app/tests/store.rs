@@ -2,7 +2,6 @@
 
 use app::store::{DeviceInput, EventInput, LocationInput, Store, StoreError, UserInput};
 use app::store_test;
-use app::users::service::users_page;
 
 async fn new_app(store: &Store, name: &str) -> i64 {
     store.create_app(name, &format!("hash-{name}"), 1_000).await.expect("create app").id
@@ -58,29 +57,6 @@ store_test!(users_are_scoped_by_app, |store: Store| async move {
     assert_ne!(in_a.id, in_b.id);
     assert_eq!(in_b.user_name.as_deref(), Some("In B"));
     assert_eq!(store.count_active_users(a).await.unwrap(), 1);
-});
-
-store_test!(users_page_is_newest_first_with_keyset_cursor, |store: Store| async move {
-    let app = new_app(&store, "A").await;
-    // Two users share a creation time to exercise the id tie-break.
-    for (i, at) in [(0, 100), (1, 200), (2, 200), (3, 300), (4, 400)] {
-        store.upsert_user(app, &format!("u{i}"), &user(&format!("User {i}"), None), at).await.unwrap();
-    }
-    let hidden = store.upsert_user(app, "gone", &user("Gone", None), 500).await.unwrap();
-    store.set_user_active(app, hidden.id, false, 501).await.unwrap();
-
-    let first = users_page(&store, app, None, 2).await.unwrap();
-    assert_eq!(first.total, 5, "deactivated users are not counted");
-    let ids: Vec<_> = first.users.iter().map(|u| u.external_id.as_str()).collect();
-    assert_eq!(ids, ["u4", "u3"]);
-    let second = users_page(&store, app, first.next_cursor.as_deref(), 2).await.unwrap();
-    let ids: Vec<_> = second.users.iter().map(|u| u.external_id.as_str()).collect();
-    assert_eq!(ids, ["u2", "u1"]);
-    let third = users_page(&store, app, second.next_cursor.as_deref(), 2).await.unwrap();
-    let ids: Vec<_> = third.users.iter().map(|u| u.external_id.as_str()).collect();
-    assert_eq!(ids, ["u0"]);
-    assert_eq!(third.next_cursor, None);
-    assert!(users_page(&store, app, Some("garbage"), 2).await.is_err());
 });
 
 store_test!(devices_link_to_users_and_keep_last_location, |store: Store| async move {

@@ -8,7 +8,7 @@ test("the Users page lists seeded users and its menu works after hydration", asy
   await signIn(page, ADMIN);
   await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
   await expect(page.getByText("60 users")).toBeVisible();
-  await expect(page.locator("td.mono", { hasText: "demo-user-0000" })).toBeVisible();
+  await expect(page.locator("tbody tr")).toHaveCount(50);
   await hydrated(page);
 
   // The Audience menu collapses and expands: only hydrated code handles this click.
@@ -34,4 +34,18 @@ test("the root redirects to Users and unknown pages say not found", async ({ pag
   const response = await page.goto("/no-such-page");
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+});
+
+test("searching as you type narrows the list and the URL keeps it", async ({ page }) => {
+  await signIn(page, ADMIN);
+  await page.getByRole("searchbox").fill("demo-user-0042");
+  await expect(page).toHaveURL(/q=demo-user-0042/);
+  await expect(page.locator("tbody tr")).toHaveCount(1);
+  await expect(page.getByText("1 user", { exact: true })).toBeVisible();
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByRole("searchbox")).toHaveValue("demo-user-0042");
+  await expect(page.locator("tbody tr")).toHaveCount(1);
+  await page.getByRole("searchbox").fill("no-such-person");
+  await expect(page.getByText("No users match “no-such-person”.")).toBeVisible();
 });

@@ -12,6 +12,7 @@ mod segments;
 mod sessions;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+mod user_search;
 mod users;
 
 pub use admins::{AdminRecord, NewAudit};
@@ -19,7 +20,7 @@ pub use devices::{DeviceInput, LocationInput};
 pub use events::{EventInput, EventsOutcome};
 pub use messages::NewMessage;
 pub use sessions::SessionBackend;
-pub use users::UserInput;
+pub use users::{sort_key_of, SortKey, UserInput, UserListQuery};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -154,7 +155,8 @@ impl Store {
             Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
-        self.migrate_sessions().await
+        self.migrate_sessions().await?;
+        self.backfill_user_index().await
     }
 
     /// "sqlite" or "postgres", for logs and test names.

@@ -1,7 +1,8 @@
 //! End-users of a customer app.
 
+use super::user_search::{index_user, prefix_range, search_words};
 use super::{with_pool, Store, StoreResult};
-use crate::model::UserSummary;
+use crate::model::{UserSort, UserSummary};
 
 /// What the ingest API may set on a user; `None` keeps the stored value.
 #[derive(Debug, Clone, Default)]
@@ -38,14 +39,20 @@ impl Store {
              RETURNING ",
             summary_columns!()
         );
-        with_pool!(self, |pool| Ok(sqlx::query_as::<_, UserSummary>(sql)
-            .bind(app_id)
-            .bind(external_id)
-            .bind(input.user_name)
-            .bind(input.email)
-            .bind(now)
-            .fetch_one(pool)
-            .await?))
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let user = sqlx::query_as::<_, UserSummary>(sql)
+                .bind(app_id)
+                .bind(external_id)
+                .bind(input.user_name)
+                .bind(input.email)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+            index_user!(&mut *tx, app_id, user.id, &user.external_id, user.user_name.as_deref(), user.email.as_deref());
+            tx.commit().await?;
+            Ok(user)
+        })
     }
 
     pub async fn user_by_external_id(&self, app_id: i64, external_id: &str) -> StoreResult<Option<UserSummary>> {
@@ -57,29 +64,37 @@ impl Store {
             .await?))
     }
 
-    /// Active users, newest first, after the keyset position `(created_at, id)`.
-    pub async fn list_active_users(
-        &self,
-        app_id: i64,
-        after: Option<(i64, i64)>,
-        limit: i64,
-    ) -> StoreResult<Vec<UserSummary>> {
-        let (created, id) = after.unwrap_or((i64::MAX, i64::MAX));
-        let sql = concat!(
-            "SELECT ",
-            summary_columns!(),
-            " FROM users
-             WHERE app_id = $1 AND active AND (created_at, id) < ($2, $3)
-             ORDER BY created_at DESC, id DESC
-             LIMIT $4"
-        );
-        with_pool!(self, |pool| Ok(sqlx::query_as::<_, UserSummary>(sql)
-            .bind(app_id)
-            .bind(created)
-            .bind(id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?))
+    /// One page of the users list: `filter`'s search and order, after the
+    /// keyset position `after` (the previous page's last row).
+    pub async fn list_users(&self, app_id: i64, query: &UserListQuery<'_>) -> StoreResult<Vec<UserSummary>> {
+        let words = search_words(query.search);
+        let sql = list_sql(query.sort, query.include_deactivated, words.len(), false);
+        let (key, after_id) = query.after.clone().unwrap_or_else(|| start_of(query.sort));
+        with_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, UserSummary>(&sql).bind(app_id);
+            q = match &key {
+                SortKey::Int(k) => q.bind(*k),
+                SortKey::Text(k) => q.bind(k.clone()),
+            };
+            q = q.bind(after_id);
+            for (lo, hi) in words.iter().map(|w| prefix_range(w)) {
+                q = q.bind(lo).bind(hi);
+            }
+            Ok(q.bind(query.limit).fetch_all(pool).await?)
+        })
+    }
+
+    /// How many users match the list's search (and active filter).
+    pub async fn count_users(&self, app_id: i64, search: &str, include_deactivated: bool) -> StoreResult<i64> {
+        let words = search_words(search);
+        let sql = list_sql(UserSort::Created, include_deactivated, words.len(), true);
+        with_pool!(self, |pool| {
+            let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(app_id);
+            for (lo, hi) in words.iter().map(|w| prefix_range(w)) {
+                q = q.bind(lo).bind(hi);
+            }
+            Ok(q.fetch_one(pool).await?)
+        })
     }
 
     pub async fn count_active_users(&self, app_id: i64) -> StoreResult<i64> {
@@ -100,4 +115,79 @@ impl Store {
             .rows_affected()
             == 1))
     }
+}
+
+/// A position in one of the list's orders.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortKey {
+    Int(i64),
+    Text(String),
+}
+
+/// What [`Store::list_users`] returns.
+#[derive(Debug, Clone)]
+pub struct UserListQuery<'a> {
+    pub search: &'a str,
+    pub sort: UserSort,
+    pub include_deactivated: bool,
+    /// The (sort key, id) of the last row of the previous page.
+    pub after: Option<(SortKey, i64)>,
+    pub limit: i64,
+}
+
+/// The sort key of `user` in `sort` order (to make the next page's cursor).
+pub fn sort_key_of(sort: UserSort, user: &UserSummary) -> SortKey {
+    match sort {
+        UserSort::LastActivity => SortKey::Int(user.last_seen_at.unwrap_or(0)),
+        UserSort::Created => SortKey::Int(user.created_at),
+        UserSort::Name => SortKey::Text(super::user_search::sort_name(&user.external_id, user.user_name.as_deref())),
+    }
+}
+
+/// A position before the first row of `sort` order.
+fn start_of(sort: UserSort) -> (SortKey, i64) {
+    match sort {
+        UserSort::Name => (SortKey::Text(String::new()), 0),
+        _ => (SortKey::Int(i64::MAX), i64::MAX),
+    }
+}
+
+/// Builds the list (or count) query from fixed fragments; every value is a
+/// bound parameter: $1 app, $2/$3 keyset, then a [lo, hi) pair per search
+/// word, then the limit.
+fn list_sql(sort: UserSort, include_deactivated: bool, words: usize, count: bool) -> String {
+    let mut sql = String::from(if count {
+        "SELECT COUNT(*) FROM users WHERE app_id = $1"
+    } else {
+        concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1")
+    });
+    if !include_deactivated {
+        sql.push_str(" AND active");
+    }
+    let mut next = 2;
+    if !count {
+        sql.push_str(match sort {
+            UserSort::LastActivity => " AND (COALESCE(last_seen_at, 0), id) < ($2, $3)",
+            UserSort::Name => " AND (sort_name, id) > ($2, $3)",
+            UserSort::Created => " AND (created_at, id) < ($2, $3)",
+        });
+        next = 4;
+    }
+    for _ in 0..words {
+        sql.push_str(&format!(
+            " AND id IN (SELECT user_id FROM user_search WHERE app_id = $1 AND token >= ${} AND token < ${})",
+            next,
+            next + 1
+        ));
+        next += 2;
+    }
+    if !count {
+        sql.push_str(match sort {
+            UserSort::LastActivity => " ORDER BY COALESCE(last_seen_at, 0) DESC, id DESC",
+            UserSort::Name => " ORDER BY sort_name, id",
+            UserSort::Created => " ORDER BY created_at DESC, id DESC",
+        });
+        sql.push_str(&format!(" LIMIT ${next}"));
+    }
+    sql
 }

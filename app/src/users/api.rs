@@ -3,14 +3,26 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::UsersPage;
+use crate::model::{UserSort, UsersPage};
 
-/// One page of the current app's active users, newest first.
+/// One page of the current app's users: `search` (prefix of any word of
+/// userID, userName or email), `sort`, `deactivated` (include them), and the
+/// `cursor` of the page before.
 #[server(endpoint = "users/list")]
-pub async fn list_users(cursor: Option<String>) -> Result<UsersPage, AppError> {
+pub async fn list_users(
+    search: Option<String>,
+    sort: Option<UserSort>,
+    deactivated: Option<bool>,
+    cursor: Option<String>,
+) -> Result<UsersPage, AppError> {
+    let filter = crate::model::UserFilter {
+        search: search.unwrap_or_default(),
+        sort: sort.unwrap_or_default(),
+        include_deactivated: deactivated.unwrap_or(false),
+    };
     use crate::state::AppState;
     let state = expect_context::<AppState>();
     crate::auth::session::signed_in().await?;
     let app = crate::auth::session::current_app(&state).await?;
-    super::service::users_page(&state.store, app.id, cursor.as_deref(), super::service::PAGE_SIZE).await
+    super::service::users_page(&state.store, app.id, &filter, cursor.as_deref(), super::service::PAGE_SIZE).await
 }

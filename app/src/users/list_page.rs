@@ -1,20 +1,106 @@
-//! The Audience > Users list page.
+//! Audience > Users: search as you type, sort, show deactivated, keyset
+//! pages. The URL holds the whole view (`?q=&sort=&deactivated=1&after=`),
+//! so it can be shared and survives a reload.
+
+use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 
 use super::list_users;
 use crate::layout::ErrorMessage;
-use crate::model::{UserSummary, UsersPage as Page};
+use crate::model::{UserSort, UserSummary, UsersPage as Page};
 use crate::time::format_ms;
+
+/// The view the URL describes.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct ListView {
+    search: String,
+    sort: UserSort,
+    deactivated: bool,
+    after: Option<String>,
+}
+
+impl ListView {
+    fn href(&self) -> String {
+        let mut params: Vec<(&str, String)> = Vec::new();
+        if !self.search.is_empty() {
+            params.push(("q", self.search.clone()));
+        }
+        if self.sort != UserSort::default() {
+            params.push(("sort", self.sort.as_param().to_string()));
+        }
+        if self.deactivated {
+            params.push(("deactivated", "1".into()));
+        }
+        if let Some(after) = &self.after {
+            params.push(("after", after.clone()));
+        }
+        let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode_query_value(v))).collect();
+        if query.is_empty() {
+            "/users".into()
+        } else {
+            format!("/users?{}", query.join("&"))
+        }
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+const SEARCH_DEBOUNCE: Duration = Duration::from_millis(250);
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let query = use_query_map();
-    let cursor = move || query.read().get("after");
-    let page = Resource::new(cursor, list_users);
+    let view_state = Memo::new(move |_| {
+        query.with(|q| ListView {
+            search: q.get("q").unwrap_or_default(),
+            sort: UserSort::from_param(&q.get("sort").unwrap_or_default()),
+            deactivated: q.get("deactivated").is_some_and(|v| v == "1"),
+            after: q.get("after").filter(|a| !a.is_empty()),
+        })
+    });
+    let page = Resource::new(
+        move || view_state.get(),
+        |v| list_users(Some(v.search), Some(v.sort), Some(v.deactivated), v.after),
+    );
+    let navigate = use_navigate();
+    let go = move |next: ListView, replace: bool| {
+        navigate(&next.href(), NavigateOptions { replace, scroll: false, ..Default::default() });
+    };
+    let go = StoredValue::new(go);
+
+    // Typing updates the box at once and the URL (and results) after a pause.
+    let typed = RwSignal::new(view_state.get_untracked().search);
+    let pending_timer = StoredValue::new(None::<TimeoutHandle>);
+    let on_search = move |text: String| {
+        typed.set(text.clone());
+        if let Some(handle) = pending_timer.get_value() {
+            handle.clear();
+        }
+        let handle = set_timeout_with_handle(
+            move || {
+                let next = ListView { search: text.trim().to_string(), after: None, ..view_state.get_untracked() };
+                go.with_value(|go| go(next, true));
+            },
+            SEARCH_DEBOUNCE,
+        )
+        .ok();
+        pending_timer.set_value(handle);
+    };
+    let (pending, set_pending) = signal(false);
 
     view! {
         <Title text="Users" />
@@ -22,12 +108,54 @@ pub fn UsersPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Users"</h1>
             </header>
-            <Transition fallback=|| {
-                view! { <p class="loading" role="status">"Loading users…"</p> }
-            }>
+            <div class="list-controls" role="search">
+                <label class="search">
+                    <span class="visually-hidden">"Search users"</span>
+                    <input
+                        type="search"
+                        placeholder="Search by userID, name or email"
+                        prop:value=move || typed.get()
+                        on:input:target=move |ev| on_search(ev.target().value())
+                    />
+                </label>
+                <label>
+                    "Sort by "
+                    <select on:change:target=move |ev| {
+                        let sort = UserSort::from_param(&ev.target().value());
+                        go.with_value(|go| go(ListView { sort, after: None, ..view_state.get_untracked() }, false));
+                    }>
+                        {UserSort::ALL
+                            .into_iter()
+                            .map(|sort| {
+                                view! {
+                                    <option value=sort.as_param() selected=move || view_state.get().sort == sort>
+                                        {sort.label()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label class="checkbox">
+                    <input
+                        type="checkbox"
+                        prop:checked=move || view_state.get().deactivated
+                        on:change:target=move |ev| {
+                            let deactivated = ev.target().checked();
+                            go.with_value(|go| go(ListView { deactivated, after: None, ..view_state.get_untracked() }, false));
+                        }
+                    />
+                    " Show deactivated"
+                </label>
+                <span class="busy" role="status" aria-live="polite">{move || pending.get().then_some("Loading…")}</span>
+            </div>
+            <Transition
+                fallback=|| view! { <p class="loading" role="status">"Loading users…"</p> }
+                set_pending=set_pending
+            >
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok(page) => view! { <UsersTable page /> }.into_any(),
+                        Ok(page) => view! { <UsersTable page view=view_state.get_untracked() /> }.into_any(),
                         Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     }
                 })}
@@ -37,22 +165,20 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 #[component]
-fn UsersTable(page: Page) -> impl IntoView {
+fn UsersTable(page: Page, view: ListView) -> impl IntoView {
     if page.users.is_empty() {
-        return view! {
-            <div class="empty-state">
-                <p>"No users yet."</p>
-                <p class="hint">"Users appear here as soon as your app registers them through the ingest API."</p>
-            </div>
-        }
-        .into_any();
+        let message = if view.search.is_empty() {
+            "No users yet. Users appear here as soon as your app registers them through the ingest API.".to_string()
+        } else {
+            format!("No users match “{}”.", view.search)
+        };
+        return view! { <div class="empty-state"><p>{message}</p></div> }.into_any();
     }
     let total = page.total;
-    let next = page.next_cursor.map(|cursor| format!("/users?after={cursor}"));
+    let next = page.next_cursor.map(|cursor| ListView { after: Some(cursor), ..view.clone() }.href());
+    let first = view.after.is_some().then(|| ListView { after: None, ..view.clone() }.href());
     view! {
-        <p class="count" aria-live="polite">
-            {format!("{total} {}", if total == 1 { "user" } else { "users" })}
-        </p>
+        <p class="count">{format!("{total} {}", if total == 1 { "user" } else { "users" })}</p>
         <table class="users-table">
             <thead>
                 <tr>
@@ -63,12 +189,10 @@ fn UsersTable(page: Page) -> impl IntoView {
                     <th scope="col">"Created"</th>
                 </tr>
             </thead>
-            <tbody>
-                {page.users.into_iter().map(|user| view! { <UserRow user /> }).collect_view()}
-            </tbody>
+            <tbody>{page.users.into_iter().map(|user| view! { <UserRow user /> }).collect_view()}</tbody>
         </table>
         <nav class="pager" aria-label="Pages">
-            <A href="/users">"First page"</A>
+            {first.map(|href| view! { <A href=href>"First page"</A> })}
             {next.map(|href| view! { <A href=href>"Next page"</A> })}
         </nav>
     }
@@ -78,9 +202,13 @@ fn UsersTable(page: Page) -> impl IntoView {
 #[component]
 fn UserRow(user: UserSummary) -> impl IntoView {
     let name = user.display_name().to_string();
+    let href = format!("/users/{}", user.id);
     view! {
-        <tr>
-            <td class="user-name">{name}</td>
+        <tr class:deactivated=!user.active>
+            <td class="user-name">
+                <A href=href>{name}</A>
+                {(!user.active).then(|| view! { <span class="badge">"Deactivated"</span> })}
+            </td>
             <td class="mono">{user.external_id}</td>
             <td>{user.email.unwrap_or_default()}</td>
             <td>{user.last_seen_at.map(format_ms).unwrap_or_else(|| "never".into())}</td>

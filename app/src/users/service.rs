@@ -2,29 +2,63 @@
 //! wrap these; tests call them directly).
 
 use crate::error::AppError;
-use crate::model::UsersPage;
-use crate::store::Store;
+use crate::model::{UserFilter, UserSort, UserSummary, UsersPage};
+use crate::store::{sort_key_of, SortKey, Store, UserListQuery};
 
 pub const PAGE_SIZE: i64 = 50;
+const MAX_SEARCH: usize = 200;
 
-/// Cursor format: "<created_at>.<id>" of the last row of the previous page.
-fn parse_cursor(cursor: &str) -> Result<(i64, i64), AppError> {
+/// Cursor text: "<sort>~<key>~<id>" of the previous page's last row.
+fn encode_cursor(sort: UserSort, user: &UserSummary) -> String {
+    let key = match sort_key_of(sort, user) {
+        SortKey::Int(k) => k.to_string(),
+        SortKey::Text(k) => k,
+    };
+    format!("{}~{key}~{}", sort.as_param(), user.id)
+}
+
+fn decode_cursor(sort: UserSort, cursor: &str) -> Result<(SortKey, i64), AppError> {
     let invalid = || AppError::invalid("cursor", "This page link is not valid any more. Go back to the first page.");
-    let (created, id) = cursor.split_once('.').ok_or_else(invalid)?;
-    Ok((created.parse().map_err(|_| invalid())?, id.parse().map_err(|_| invalid())?))
+    let (cursor_sort, rest) = cursor.split_once('~').ok_or_else(invalid)?;
+    let (key, id) = rest.rsplit_once('~').ok_or_else(invalid)?;
+    if cursor_sort != sort.as_param() {
+        return Err(invalid());
+    }
+    let id = id.parse().map_err(|_| invalid())?;
+    let key = match sort {
+        UserSort::Name => SortKey::Text(key.to_string()),
+        _ => SortKey::Int(key.parse().map_err(|_| invalid())?),
+    };
+    Ok((key, id))
 }
 
 #[tracing::instrument(skip(store))]
-pub async fn users_page(store: &Store, app_id: i64, cursor: Option<&str>, limit: i64) -> Result<UsersPage, AppError> {
-    let after = cursor.filter(|c| !c.is_empty()).map(parse_cursor).transpose()?;
+pub async fn users_page(
+    store: &Store,
+    app_id: i64,
+    filter: &UserFilter,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<UsersPage, AppError> {
+    if filter.search.chars().count() > MAX_SEARCH {
+        return Err(AppError::invalid("search", format!("Search for at most {MAX_SEARCH} characters.")));
+    }
+    let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(filter.sort, c)).transpose()?;
+    let query = UserListQuery {
+        search: &filter.search,
+        sort: filter.sort,
+        include_deactivated: filter.include_deactivated,
+        after,
+        limit: limit + 1,
+    };
     // One row more than asked tells whether a next page exists.
-    let mut users = store.list_active_users(app_id, after, limit + 1).await?;
+    let mut users = store.list_users(app_id, &query).await?;
     let next_cursor = if users.len() as i64 > limit {
         users.truncate(limit as usize);
-        users.last().map(|u| format!("{}.{}", u.created_at, u.id))
+        users.last().map(|u| encode_cursor(filter.sort, u))
     } else {
         None
     };
-    let total = store.count_active_users(app_id).await?;
+    let total = store.count_users(app_id, &filter.search, filter.include_deactivated).await?;
     Ok(UsersPage { users, total, next_cursor })
 }

@@ -1,0 +1,123 @@
+//! Search-as-you-type and sort keys for the users list. Tokens are the
+//! lower-cased words of the userID, userName and email (plus the whole
+//! userID and email), matched by prefix through an index range.
+
+use super::{with_pool, Store, StoreResult};
+
+/// Words a user can be found by.
+pub(crate) fn search_tokens(external_id: &str, user_name: Option<&str>, email: Option<&str>) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    let mut add = |text: &str| {
+        let lower = text.to_lowercase();
+        tokens.push(lower.clone());
+        tokens.extend(lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string));
+    };
+    add(external_id);
+    if let Some(name) = user_name {
+        add(name);
+    }
+    if let Some(email) = email {
+        add(email);
+    }
+    tokens.retain(|t| !t.is_empty() && t.len() <= 200);
+    tokens.sort();
+    tokens.dedup();
+    tokens
+}
+
+/// The key the list sorts "by name" on.
+pub(crate) fn sort_name(external_id: &str, user_name: Option<&str>) -> String {
+    user_name.filter(|n| !n.trim().is_empty()).unwrap_or(external_id).trim().to_lowercase()
+}
+
+/// The words of a search box, each matched as a prefix (at most 4 words).
+pub(crate) fn search_words(search: &str) -> Vec<String> {
+    let lower = search.to_lowercase();
+    let mut words: Vec<String> = lower
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '-' && c != '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    words.truncate(4);
+    words
+}
+
+/// `[lo, hi)` bounds of the tokens starting with `word` (byte order).
+pub(crate) fn prefix_range(word: &str) -> (String, String) {
+    (word.to_string(), format!("{word}\u{10FFFF}"))
+}
+
+/// Rewrites a user's sort key and search tokens, on a connection or inside
+/// a transaction (`&mut *tx`) of either backend. Expands in a fn returning
+/// `StoreResult`.
+macro_rules! index_user {
+    ($conn:expr, $app_id:expr, $user_id:expr, $external_id:expr, $user_name:expr, $email:expr) => {{
+        let conn = $conn;
+        let (app_id, user_id, external_id, user_name, email): (i64, i64, &str, Option<&str>, Option<&str>) =
+            ($app_id, $user_id, $external_id, $user_name, $email);
+        sqlx::query("UPDATE users SET sort_name = $1 WHERE id = $2")
+            .bind($crate::store::user_search::sort_name(external_id, user_name))
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM user_search WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+        for token in $crate::store::user_search::search_tokens(external_id, user_name, email) {
+            sqlx::query("INSERT INTO user_search (app_id, token, user_id) VALUES ($1, $2, $3)")
+                .bind(app_id)
+                .bind(token)
+                .bind(user_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }};
+}
+pub(crate) use index_user;
+
+/// (id, app_id, external_id, user_name, email)
+type UnindexedUser = (i64, i64, String, Option<String>, Option<String>);
+
+impl Store {
+    /// Fills sort keys and tokens of users that have none (after the
+    /// migration that introduced them); a no-op afterwards.
+    pub(crate) async fn backfill_user_index(&self) -> StoreResult<()> {
+        let pending = "SELECT id, app_id, external_id, user_name, email FROM users WHERE sort_name = '' LIMIT 1000";
+        loop {
+            let done = with_pool!(self, |pool| {
+                let rows: Vec<UnindexedUser> = sqlx::query_as(pending).fetch_all(pool).await?;
+                let mut tx = pool.begin().await?;
+                for (id, app_id, external_id, user_name, email) in &rows {
+                    index_user!(&mut *tx, *app_id, *id, external_id, user_name.as_deref(), email.as_deref());
+                }
+                tx.commit().await?;
+                rows.len() < 1000
+            });
+            if done {
+                return Ok(());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_cover_words_of_every_field() {
+        let tokens = search_tokens("U-42", Some("Zoë Ana Silva"), Some("Zoe.Silva@Example.com"));
+        for expected in ["u-42", "u", "42", "zoë", "ana", "silva", "zoe.silva@example.com", "zoe", "example", "com"] {
+            assert!(tokens.contains(&expected.to_string()), "{expected} missing from {tokens:?}");
+        }
+    }
+
+    #[test]
+    fn search_words_and_ranges() {
+        assert_eq!(search_words("  Ana  SILVA, x "), ["ana", "silva", "x"]);
+        assert_eq!(search_words("\"ana\""), ["ana"]);
+        let (lo, hi) = prefix_range("an");
+        assert!(lo.as_str() <= "ana" && "ana" < hi.as_str() && "ao" > hi.as_str());
+        assert_eq!(sort_name("u1", Some("  Álvaro ")), "álvaro");
+        assert_eq!(sort_name("U1", None), "u1");
+    }
+}

@@ -1,0 +1,113 @@
+//! The users list: search, sorts, keyset pages, deactivated users (both databases).
+
+use app::model::{UserFilter, UserSort};
+use app::store::{Store, UserInput};
+use app::store_test;
+use app::users::service::users_page;
+
+/// (userID, userName, email, created, last seen)
+type Person = (&'static str, &'static str, Option<&'static str>, i64, Option<i64>);
+const PEOPLE: &[Person] = &[
+    ("u0", "Ana Silva", Some("ana.silva@example.com"), 100, Some(900)),
+    ("u1", "Bruno Costa", Some("bruno@shop.test"), 200, None),
+    ("u2", "Zoë Anders", None, 200, Some(950)),
+    ("u3", "carla santos", Some("carla@example.com"), 300, Some(500)),
+    ("u4", "Álvaro Silva", Some("alvaro@example.com"), 400, Some(700)),
+];
+
+async fn seed(store: &Store) -> i64 {
+    let app = store.create_app("A", "h", 1).await.unwrap().id;
+    let other = store.create_app("B", "h2", 1).await.unwrap().id;
+    for (id, name, email, created, _) in PEOPLE {
+        store.upsert_user(app, id, &UserInput { user_name: Some(name), email: *email }, *created).await.unwrap();
+    }
+    // Same name in another app: never listed for A.
+    store.upsert_user(other, "x", &UserInput { user_name: Some("Ana Elsewhere"), email: None }, 1).await.unwrap();
+    let events: Vec<_> = PEOPLE
+        .iter()
+        .filter_map(|(id, _, _, _, seen)| {
+            seen.map(|at| app::store::EventInput {
+                event_type: "x".into(),
+                user_external_id: Some(id.to_string()),
+                occurred_at: at,
+                ..Default::default()
+            })
+        })
+        .collect();
+    store.insert_events(app, &events, 1_000).await.unwrap();
+    app
+}
+
+fn filter(search: &str, sort: UserSort, include_deactivated: bool) -> UserFilter {
+    UserFilter { search: search.into(), sort, include_deactivated }
+}
+
+/// All userIDs of the list, page by page (`size` per page).
+async fn walk(store: &Store, app: i64, filter: &UserFilter, size: i64) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = users_page(store, app, filter, cursor.as_deref(), size).await.unwrap();
+        assert!(page.users.len() as i64 <= size);
+        ids.extend(page.users.iter().map(|u| u.external_id.clone()));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return ids,
+        }
+    }
+}
+
+store_test!(sorts_page_through_every_user_once, |store: Store| async move {
+    let app = seed(&store).await;
+    let by = |sort| filter("", sort, false);
+    assert_eq!(walk(&store, app, &by(UserSort::Created), 2).await, ["u4", "u3", "u2", "u1", "u0"]);
+    assert_eq!(walk(&store, app, &by(UserSort::LastActivity), 2).await, ["u2", "u0", "u4", "u3", "u1"]);
+    // Lower-cased, byte order: "ana", "bruno", "carla", "zoë", "álvaro".
+    assert_eq!(walk(&store, app, &by(UserSort::Name), 2).await, ["u0", "u1", "u3", "u2", "u4"]);
+    let page = users_page(&store, app, &by(UserSort::Name), None, 50).await.unwrap();
+    assert_eq!((page.total, page.next_cursor), (5, None));
+});
+
+store_test!(search_matches_word_prefixes_of_id_name_and_email, |store: Store| async move {
+    let app = seed(&store).await;
+    let ids = |search: &'static str| {
+        let store = store.clone();
+        async move { walk(&store, app, &filter(search, UserSort::Created, false), 50).await }
+    };
+    assert_eq!(ids("silva").await, ["u4", "u0"]);
+    assert_eq!(ids("SIL").await, ["u4", "u0"], "prefix, any case");
+    assert_eq!(ids("an").await, ["u2", "u0"], "Ana and Anders; not Elsewhere's app");
+    assert_eq!(ids("ana silva").await, ["u0"], "every word must match");
+    assert_eq!(ids("shop").await, ["u1"], "email domain words");
+    assert_eq!(ids("carla@example.com").await, ["u3"], "whole email");
+    assert_eq!(ids("u3").await, ["u3"], "userID");
+    assert_eq!(ids("zoë").await, ["u2"]);
+    assert!(ids("nobody").await.is_empty());
+    let page = users_page(&store, app, &filter("silva", UserSort::Name, false), None, 1).await.unwrap();
+    assert_eq!((page.total, page.users.len(), page.next_cursor.is_some()), (2, 1, true));
+});
+
+store_test!(deactivated_users_are_hidden_unless_asked_for, |store: Store| async move {
+    let app = seed(&store).await;
+    let ana = store.user_by_external_id(app, "u0").await.unwrap().unwrap();
+    store.set_user_active(app, ana.id, false, 2_000).await.unwrap();
+    let hidden = users_page(&store, app, &filter("", UserSort::Created, false), None, 50).await.unwrap();
+    assert_eq!(hidden.total, 4);
+    assert!(hidden.users.iter().all(|u| u.external_id != "u0"));
+    let shown = users_page(&store, app, &filter("ana", UserSort::Created, true), None, 50).await.unwrap();
+    assert_eq!(shown.total, 1);
+    assert!(shown.users.iter().any(|u| u.external_id == "u0" && !u.active));
+});
+
+store_test!(bad_cursors_and_searches_are_clear_errors, |store: Store| async move {
+    let app = seed(&store).await;
+    let by_name = filter("", UserSort::Name, false);
+    for bad in ["garbage", "created~1~2", "name~x~notanumber"] {
+        assert!(users_page(&store, app, &by_name, Some(bad), 2).await.is_err(), "{bad}");
+    }
+    let long = "x".repeat(201);
+    assert!(users_page(&store, app, &filter(&long, UserSort::Name, false), None, 2).await.is_err());
+    // Names with the cursor's separator still page correctly.
+    store.upsert_user(app, "t1", &UserInput { user_name: Some("a~b~c"), email: None }, 5).await.unwrap();
+    assert_eq!(walk(&store, app, &by_name, 1).await.len(), 6);
+});
