@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The Audience console: Leptos components and server functions.
 //!
 //! Built twice: with `ssr` into the axum server (server functions run there,
@@ -6,7 +7,9 @@
 pub mod auth;
 pub mod error;
 pub mod layout;
+pub mod messages;
 pub mod model;
+pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
@@ -60,6 +63,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=ConsoleLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="/users" /> } />
                     <Route path=path!("users") view=users::UsersPage />
+                    <Route path=path!("users/:id") view=profile::ProfilePage />
                 </ParentRoute>
             </Routes>
             </div>

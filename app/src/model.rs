@@ -138,3 +138,33 @@ pub struct UserFilter {
     pub sort: UserSort,
     pub include_deactivated: bool,
 }
+
+/// Everything the profile's User Profile box shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserProfile {
+    pub user: UserSummary,
+    /// Gravatar image URL (md5 of the trimmed, lower-cased email), if the user has an email.
+    pub gravatar_url: Option<String>,
+    /// The user's live Push Mail address, if generated.
+    pub push_mail: Option<String>,
+}
+
+/// A file attached to a private message (listed, not stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub name: String,
+    pub size: u64,
+}
+
+/// A private message to a user, as the Private messages box lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageSummary {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    /// "dashboard", "push mail" or "api".
+    pub source: String,
+    pub sender: String,
+    pub created_at: i64,
+    pub attachments: Vec<Attachment>,
+}

@@ -15,4 +15,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
     pub limits: Arc<RateLimits>,
+    /// Domain of Push Mail addresses.
+    pub pushmail_domain: String,
+    /// SHA-256 of the inbound-mail webhook secret (None: endpoint disabled).
+    pub inbound_secret_hash: Option<String>,
 }

@@ -35,12 +35,15 @@ pub struct Config {
     /// Domain of generated Push Mail addresses (<token>@<domain>).
     #[arg(long, env = "PUSHMAIL_DOMAIN", default_value = "pushmail.localhost", global = true)]
     pub pushmail_domain: String,
-    /// Port of the inbound SMTP listener for Push Mail.
+    /// Port of the inbound SMTP listener for Push Mail (0: do not listen).
     #[arg(long, env = "SMTP_PORT", default_value_t = 2525, global = true)]
     pub smtp_port: u16,
     /// Map tile URL template ({z}/{x}/{y}); without internet the map shows markers only.
     #[arg(long, env = "MAP_TILE_URL", default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png", global = true)]
     pub map_tile_url: String,
+    /// Shared secret of `POST /api/v1/inbound/mail` (Bearer); unset disables that endpoint.
+    #[arg(long, env = "INBOUND_MAIL_SECRET", global = true, hide_env_values = true)]
+    pub inbound_mail_secret: Option<String>,
     /// Mark session cookies Secure (set when the console is served over HTTPS).
     #[arg(long, env = "COOKIE_SECURE", default_value_t = false, global = true)]
     pub cookie_secure: bool,
@@ -54,6 +57,7 @@ impl Config {
     pub fn for_database(database_url: &str) -> Config {
         let mut cli = Cli::parse_from(["server"]);
         cli.config.database_url = database_url.to_string();
+        cli.config.smtp_port = 0;
         cli.config
     }
 

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The Audience console's server: the axum app (pages, server functions,
 //! ingest API), configuration, and the operator CLI.
 
@@ -5,4 +6,5 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod ingest;
+pub mod smtp;
 pub mod web;

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use app::auth::api_key;
 use app::auth::limits::RateLimits;
 use app::auth::session::admin_in;
 use app::state::AppState;
@@ -26,7 +27,7 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use crate::config::Config;
 
 /// Largest request body anywhere (the ingest API has its own, smaller limit).
-const BODY_LIMIT: usize = 4 * 1024 * 1024;
+const BODY_LIMIT: usize = 12 * 1024 * 1024;
 
 /// Opens the database (running migrations) with an error that says which one failed.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -102,6 +103,8 @@ pub struct Server {
     listener: TcpListener,
     app: Router,
     store: Store,
+    smtp: Option<TcpListener>,
+    pushmail_domain: String,
 }
 
 impl Server {
@@ -118,17 +121,49 @@ impl Server {
         let mut leptos_options = config.leptos_options();
         leptos_options.site_addr = listener.local_addr()?;
         let limits = Arc::new(RateLimits::new(config.ingest_rate_per_sec));
-        let state = AppState { leptos_options, store: store.clone(), limits };
-        Ok(Server { listener, app: router(state, config.cookie_secure), store })
+        let state = AppState {
+            leptos_options,
+            store: store.clone(),
+            limits,
+            pushmail_domain: config.pushmail_domain.clone(),
+            inbound_secret_hash: config.inbound_mail_secret.as_deref().filter(|s| !s.is_empty()).map(api_key::hash),
+        };
+        let smtp = match config.smtp_port {
+            0 => None,
+            port => {
+                let addr = SocketAddr::new(config.site_addr.ip(), port);
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen for SMTP on {addr} (set SMTP_PORT, or 0 to disable)"))?;
+                Some(listener)
+            }
+        };
+        Ok(Server {
+            listener,
+            app: router(state, config.cookie_secure),
+            store,
+            smtp,
+            pushmail_domain: config.pushmail_domain.clone(),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("bound listener has an address")
     }
 
+    /// Starts the SMTP listener, if configured, in the background.
+    fn start_smtp(&mut self) -> Option<SocketAddr> {
+        let listener = self.smtp.take()?;
+        let addr = listener.local_addr().ok()?;
+        tracing::info!("accepting Push Mail by SMTP on {addr}");
+        tokio::spawn(crate::smtp::serve(listener, self.store.clone(), self.pushmail_domain.clone()));
+        Some(addr)
+    }
+
     /// Serves until Ctrl-C / SIGTERM.
-    pub async fn run(self) -> anyhow::Result<()> {
+    pub async fn run(mut self) -> anyhow::Result<()> {
         tracing::info!("serving the Audience console on http://{}", self.local_addr());
+        self.start_smtp();
         let sessions = self.store.session_store();
         let cleanup = tokio::spawn(sessions.continuously_delete_expired(tokio::time::Duration::from_secs(600)));
         let app = self.app.into_make_service_with_connect_info::<SocketAddr>();
@@ -136,6 +171,13 @@ impl Server {
             axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server stopped");
         cleanup.abort();
         result
+    }
+
+    /// Serves in the background (tests); the task ends with the runtime.
+    /// Returns the web address and, if enabled, the SMTP address.
+    pub fn spawn_with_smtp(mut self) -> (SocketAddr, Option<SocketAddr>) {
+        let smtp = self.start_smtp();
+        (self.spawn(), smtp)
     }
 
     /// Serves in the background (tests); the task ends with the runtime.

@@ -22,12 +22,18 @@ struct Case {
     mutates: bool,
 }
 
-fn table(app_b: i64) -> Vec<Case> {
+fn table(app_b: i64, user: i64) -> Vec<Case> {
     let case = |path, form: Vec<(&'static str, String)>, expect, mutates| Case { path, form, expect, mutates };
+    let user_form = || vec![("user_id", user.to_string())];
     vec![
         case("/api/users/list", vec![], [401, 200, 200], false),
+        case("/api/profile/get", user_form(), [401, 200, 200], false),
+        case("/api/messages/list", user_form(), [401, 200, 200], false),
+        case("/api/profile/push-mail/generate", user_form(), [401, 403, 200], true),
+        case("/api/profile/push-mail/revoke", user_form(), [401, 403, 200], true),
         case("/api/auth/me", vec![], [401, 200, 200], false),
-        // Choosing which app to look at is a view setting, open to viewers.
+        // Choosing which app to look at is a view setting, open to viewers
+        // (after the rows that need app A).
         case("/api/apps/switch", vec![("app_id", app_b.to_string())], [401, 200, 200], false),
         case(
             "/api/auth/login",
@@ -42,12 +48,16 @@ fn table(app_b: i64) -> Vec<Case> {
 
 store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async move {
     let app = TestApp::start(store).await;
-    let (_, _) = app.new_app("A").await;
+    let (app_a, _) = app.new_app("A").await;
     let (app_b, _) = app.new_app("B").await;
+    let input = app::store::UserInput { user_name: Some("Ana"), email: None };
+    let user = app.store.upsert_user(app_a, "u1", &input, 1).await.unwrap().id;
     app.new_account("viewer@example.com", "viewer").await;
     app.new_account("admin@example.com", "admin").await;
+    // What a refused mutation must leave as it was.
+    let snapshot = || async { app.store.push_token_of(app_a, user).await.unwrap() };
 
-    let cases = table(app_b);
+    let cases = table(app_b, user);
     let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
     let tabled: BTreeSet<&str> = cases.iter().map(|c| c.path).collect();
     assert_eq!(registered, tabled, "every server function needs a row in this table");
@@ -59,7 +69,11 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
     app.sign_in(&admin, "admin@example.com").await;
 
     for case in &cases {
+        let before = snapshot().await;
         for (who, client, expected) in [("anonymous", &anonymous, 0), ("viewer", &viewer, 1), ("admin", &admin, 2)] {
+            if case.mutates && expected == 2 {
+                assert_eq!(snapshot().await, before, "{}: refused calls changed nothing", case.path);
+            }
             let form: Vec<(&str, &str)> = case.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let (status, body) = app.server_fn(client, case.path, &form).await;
             let status = if status.is_redirection() { 200 } else { status.as_u16() };

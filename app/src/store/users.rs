@@ -102,6 +102,43 @@ impl Store {
         with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, i64>(sql).bind(app_id).fetch_one(pool).await?))
     }
 
+    pub async fn user_by_id(&self, app_id: i64, user_id: i64) -> StoreResult<Option<UserSummary>> {
+        let sql = concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1 AND id = $2");
+        with_pool!(self, |pool| Ok(sqlx::query_as::<_, UserSummary>(sql)
+            .bind(app_id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    pub async fn push_token_of(&self, app_id: i64, user_id: i64) -> StoreResult<Option<String>> {
+        let sql = "SELECT push_token FROM users WHERE app_id = $1 AND id = $2";
+        let token: Option<Option<String>> =
+            with_pool!(self, |pool| sqlx::query_scalar(sql).bind(app_id).bind(user_id).fetch_optional(pool).await)?;
+        Ok(token.flatten())
+    }
+
+    /// Sets (or with `None` removes) a user's Push Mail token; the old one
+    /// stops working with this commit. False when the user is not in the app.
+    pub async fn set_push_token(&self, app_id: i64, user_id: i64, token: Option<&str>, now: i64) -> StoreResult<bool> {
+        let sql = "UPDATE users SET push_token = $1, updated_at = $2 WHERE app_id = $3 AND id = $4";
+        let changed = with_pool!(self, |pool| sqlx::query(sql)
+            .bind(token)
+            .bind(now)
+            .bind(app_id)
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
+    /// The active user a Push Mail token belongs to, as (app id, user id).
+    pub async fn user_by_push_token(&self, token: &str) -> StoreResult<Option<(i64, i64)>> {
+        let sql = "SELECT app_id, id FROM users WHERE push_token = $1 AND active";
+        with_pool!(self, |pool| Ok(sqlx::query_as::<_, (i64, i64)>(sql).bind(token).fetch_optional(pool).await?))
+    }
+
     /// Hides a user and its devices from the dashboard until it registers again.
     pub async fn set_user_active(&self, app_id: i64, user_id: i64, active: bool, now: i64) -> StoreResult<bool> {
         let sql = "UPDATE users SET active = $1, updated_at = $2 WHERE app_id = $3 AND id = $4";

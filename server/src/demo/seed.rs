@@ -174,6 +174,7 @@ pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow:
             source: "dashboard",
             sender: "demo",
             created_at: now - rng.random_range(1..7) * DAY_MS,
+            attachments: &[],
         };
         store.insert_message(app_id, user_id, &message).await?;
     }

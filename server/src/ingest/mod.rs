@@ -5,6 +5,7 @@
 mod devices;
 pub mod error;
 mod events;
+mod inbound_mail;
 mod users;
 mod validate;
 
@@ -28,6 +29,11 @@ pub fn routes() -> Router<AppState> {
         .route("/devices/{device_id}", put(devices::put_device))
         .route("/devices/{device_id}/locations", post(devices::post_locations))
         .route("/events", post(events::post_events))
+        .route(
+            "/inbound/mail",
+            post(inbound_mail::post_inbound_mail)
+                .layer(DefaultBodyLimit::max(app::messages::inbound::MAX_MESSAGE_BYTES + 64 * 1024)),
+        )
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API route") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

@@ -16,6 +16,8 @@ pub struct TestApp {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+pub const PUSHMAIL_DOMAIN: &str = "push.test";
+pub const INBOUND_SECRET: &str = "webhook-secret-123";
 
 impl TestApp {
     pub async fn start(store: Store) -> TestApp {
@@ -23,6 +25,21 @@ impl TestApp {
         config.site_addr = "127.0.0.1:0".parse().unwrap();
         let addr = Server::bind_with_store(&config, store.clone()).await.expect("bind").spawn();
         TestApp { base: format!("http://{addr}"), client: Client::new(), store }
+    }
+
+    /// Starts the app with the SMTP listener and the inbound-mail webhook on;
+    /// returns it with the SMTP address.
+    pub async fn start_with_mail(store: Store) -> (TestApp, std::net::SocketAddr) {
+        let mut config = Config::for_database("unused://");
+        config.site_addr = "127.0.0.1:0".parse().unwrap();
+        config.pushmail_domain = PUSHMAIL_DOMAIN.into();
+        config.inbound_mail_secret = Some(INBOUND_SECRET.into());
+        // A free port for SMTP (port 0 means "off" in the config).
+        config.smtp_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = Server::bind_with_store(&config, store.clone()).await.expect("bind");
+        let (addr, smtp) = server.spawn_with_smtp();
+        let app = TestApp { base: format!("http://{addr}"), client: Client::new(), store };
+        (app, smtp.expect("smtp listener"))
     }
 
     /// Creates an app and returns (its id, its API key).

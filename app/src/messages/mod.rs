@@ -1,0 +1,10 @@
+//! Private messages to one user: the profile's Private messages box, and
+//! inbound Push Mail that becomes messages.
+
+mod api;
+#[cfg(feature = "ssr")]
+pub mod inbound;
+mod messages_box;
+
+pub use api::*;
+pub use messages_box::MessagesBox;

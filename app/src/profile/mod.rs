@@ -1,0 +1,12 @@
+//! The user profile page (`/users/{id}`): its grid of boxes and the User
+//! Profile box with Push Mail. Later features add their boxes to the grid.
+
+mod api;
+mod avatar;
+mod page;
+mod push_mail;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+pub use api::*;
+pub use page::ProfilePage;

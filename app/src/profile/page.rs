@@ -1,0 +1,91 @@
+//! `/users/{id}`: everything about one user, in a responsive grid of boxes.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::avatar::Avatar;
+use super::get_profile;
+use super::push_mail::PushMail;
+use crate::layout::{ErrorMessage, MeResource};
+use crate::messages::MessagesBox;
+use crate::model::UserProfile;
+use crate::time::format_ms;
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let params = use_params_map();
+    let user_id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
+    let profile = Resource::new(
+        move || user_id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_profile(id).await,
+                None => Err(crate::error::AppError::NotFound("There is no user at this address.".into())),
+            }
+        },
+    );
+    let me = expect_context::<MeResource>();
+    let reload = Callback::new(move |()| profile.refetch());
+
+    view! {
+        <section class="page profile-page">
+            <nav class="breadcrumbs" aria-label="Breadcrumb">
+                <A href="/users">"Users"</A>
+            </nav>
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading profile…"</p> }>
+                {move || Suspend::new(async move {
+                    let can_edit = me.await.map(|me| me.can_edit()).unwrap_or(false);
+                    match profile.await {
+                        Ok(profile) => view! { <ProfileGrid profile can_edit reload /> }.into_any(),
+                        Err(error) => view! { <Title text="User not found" /> <ErrorMessage error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ProfileGrid(profile: UserProfile, can_edit: bool, reload: Callback<()>) -> impl IntoView {
+    let user = profile.user;
+    let name = user.display_name().to_string();
+    view! {
+        <Title text=name.clone() />
+        <header class="page-header">
+            <h1>{name.clone()}</h1>
+        </header>
+        <div class="profile-grid">
+            <section class="box user-box" aria-labelledby="user-box-title">
+                <h2 id="user-box-title">"User Profile"</h2>
+                <div class="user-box-body">
+                    <Avatar name=name.clone() gravatar_url=profile.gravatar_url />
+                    <dl class="facts">
+                        <dt>"userID"</dt>
+                        <dd class="mono">{user.external_id.clone()}</dd>
+                        <dt>"userName"</dt>
+                        <dd>{user.user_name.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Email"</dt>
+                        <dd>{user.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Created"</dt>
+                        <dd>{format_ms(user.created_at)}</dd>
+                        <dt>"Last seen"</dt>
+                        <dd>{user.last_seen_at.map(format_ms).unwrap_or_else(|| "never".into())}</dd>
+                        <dt>"State"</dt>
+                        <dd>
+                            {if user.active {
+                                view! { <span class="state active">"Active"</span> }.into_any()
+                            } else {
+                                view! { <span class="state deactivated">"Deactivated"</span> }.into_any()
+                            }}
+                        </dd>
+                    </dl>
+                </div>
+                <PushMail user_id=user.id address=profile.push_mail can_edit on_change=reload />
+            </section>
+            <MessagesBox user_id=user.id />
+        </div>
+    }
+    .into_any()
+}

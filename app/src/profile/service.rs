@@ -1,0 +1,98 @@
+//! Profile and Push Mail, as plain async functions over the store.
+
+use md5::{Digest, Md5};
+use rand::RngCore;
+
+use crate::auth::session::SessionAdmin;
+use crate::error::AppError;
+use crate::model::UserProfile;
+use crate::store::{NewAudit, Store};
+use crate::time::now_ms;
+
+/// Gravatar URL for an email (md5 of the trimmed, lower-cased address).
+pub fn gravatar_url(email: &str) -> String {
+    let digest = Md5::digest(email.trim().to_lowercase().as_bytes());
+    format!("https://www.gravatar.com/avatar/{}?d=identicon&s=160", hex::encode(digest))
+}
+
+/// A new Push Mail token: 160 random bits, lower-case hex (safe in any mail system).
+pub fn new_push_token() -> String {
+    let mut bytes = [0u8; 20];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn push_address(token: &str, domain: &str) -> String {
+    format!("{token}@{domain}")
+}
+
+fn not_found() -> AppError {
+    AppError::NotFound("This user does not exist in this app.".into())
+}
+
+pub async fn profile(store: &Store, app_id: i64, user_id: i64, domain: &str) -> Result<UserProfile, AppError> {
+    let user = store.user_by_id(app_id, user_id).await?.ok_or_else(not_found)?;
+    let push_mail = store.push_token_of(app_id, user_id).await?.map(|t| push_address(&t, domain));
+    let gravatar_url = user.email.as_deref().filter(|e| !e.trim().is_empty()).map(gravatar_url);
+    Ok(UserProfile { user, gravatar_url, push_mail })
+}
+
+/// Gives the user a new Push Mail address (replacing any old one, which stops working).
+pub async fn generate_push_mail(
+    store: &Store,
+    app_id: i64,
+    user_id: i64,
+    domain: &str,
+    admin: &SessionAdmin,
+) -> Result<String, AppError> {
+    let token = new_push_token();
+    if !store.set_push_token(app_id, user_id, Some(&token), now_ms()).await? {
+        return Err(not_found());
+    }
+    let audit = NewAudit {
+        app_id: Some(app_id),
+        actor: &admin.email,
+        action: "generated push mail",
+        user_id: Some(user_id),
+        detail: "",
+    };
+    store.record_audit(&audit, now_ms()).await?;
+    Ok(push_address(&token, domain))
+}
+
+pub async fn revoke_push_mail(store: &Store, app_id: i64, user_id: i64, admin: &SessionAdmin) -> Result<(), AppError> {
+    if !store.set_push_token(app_id, user_id, None, now_ms()).await? {
+        return Err(not_found());
+    }
+    let audit = NewAudit {
+        app_id: Some(app_id),
+        actor: &admin.email,
+        action: "revoked push mail",
+        user_id: Some(user_id),
+        detail: "",
+    };
+    store.record_audit(&audit, now_ms()).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gravatar_hashes_the_normalised_email() {
+        // The example from Gravatar's documentation.
+        assert_eq!(
+            gravatar_url(" MyEmailAddress@example.com "),
+            "https://www.gravatar.com/avatar/0bc83cb571cd1c50ba6f3e8a78ef1346?d=identicon&s=160"
+        );
+    }
+
+    #[test]
+    fn push_tokens_are_long_random_hex() {
+        let (a, b) = (new_push_token(), new_push_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 40);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    }
+}
