@@ -20,7 +20,7 @@ pub mod users;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use layout::{ConsoleLayout, NotFound};
 
@@ -63,7 +63,9 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=ConsoleLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="/users" /> } />
                     <Route path=path!("users") view=users::UsersPage />
-                    <Route path=path!("users/:id") view=profile::ProfilePage />
+                    // Async: the whole page waits for its data, so an unknown
+                    // user can answer with a real 404 status.
+                    <Route path=path!("users/:id") view=profile::ProfilePage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
             </div>

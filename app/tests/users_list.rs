@@ -111,3 +111,22 @@ store_test!(bad_cursors_and_searches_are_clear_errors, |store: Store| async move
     store.upsert_user(app, "t1", &UserInput { user_name: Some("a~b~c"), email: None }, 5).await.unwrap();
     assert_eq!(walk(&store, app, &by_name, 1).await.len(), 6);
 });
+
+store_test!(bulk_inserted_users_are_listed_and_searchable, |store: Store| async move {
+    let app = store.create_app("Bulk", "hb", 1).await.unwrap().id;
+    let users: Vec<app::store::BulkUser> = (0..1203)
+        .map(|i| app::store::BulkUser {
+            external_id: format!("b{i}"),
+            user_name: Some(format!("Person {i}")),
+            email: (i % 2 == 0).then(|| format!("p{i}@bulk.test")),
+            created_at: i,
+            last_seen_at: None,
+        })
+        .collect();
+    store.bulk_insert_users(app, &users).await.unwrap();
+    let all = users_page(&store, app, &filter("", UserSort::Created, false), None, 10).await.unwrap();
+    assert_eq!((all.total, all.users[0].external_id.as_str()), (1203, "b1202"));
+    let found = users_page(&store, app, &filter("p1202@bulk.test", UserSort::Name, false), None, 10).await.unwrap();
+    assert_eq!(found.users.iter().map(|u| u.external_id.as_str()).collect::<Vec<_>>(), ["b1202"]);
+    assert_eq!(users_page(&store, app, &filter("bulk", UserSort::Name, false), None, 10).await.unwrap().total, 602);
+});

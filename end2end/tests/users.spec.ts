@@ -1,11 +1,13 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN, hydrated, signIn } from "./helpers";
+import { ADMIN_STATE, hydrated, open } from "./helpers";
+
+test.use({ storageState: ADMIN_STATE });
 
 test("the Users page lists seeded users and its menu works after hydration", async ({ page }) => {
   const errors: string[] = [];
   page.on("pageerror", (err) => errors.push(err.message));
 
-  await signIn(page, ADMIN);
+  await open(page, "/users");
   await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
   await expect(page.getByText("60 users")).toBeVisible();
   await expect(page.locator("tbody tr")).toHaveCount(50);
@@ -28,7 +30,6 @@ test("the Users page lists seeded users and its menu works after hydration", asy
 });
 
 test("the root redirects to Users and unknown pages say not found", async ({ page }) => {
-  await signIn(page, ADMIN);
   await page.goto("/");
   await expect(page).toHaveURL(/\/users$/);
   const response = await page.goto("/no-such-page");
@@ -37,7 +38,7 @@ test("the root redirects to Users and unknown pages say not found", async ({ pag
 });
 
 test("searching as you type narrows the list and the URL keeps it", async ({ page }) => {
-  await signIn(page, ADMIN);
+  await open(page, "/users");
   await page.getByRole("searchbox").fill("demo-user-0042");
   await expect(page).toHaveURL(/q=demo-user-0042/);
   await expect(page.locator("tbody tr")).toHaveCount(1);

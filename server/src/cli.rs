@@ -9,7 +9,7 @@ use app::store::NewAudit;
 use app::time::now_ms;
 use clap::Parser;
 
-use crate::config::{AdminCommand, AppCommand, Cli, Command, Config};
+use crate::config::{AdminCommand, AppCommand, BenchCommand, Cli, Command, Config};
 use crate::web::{open_store, Server};
 
 pub fn main() -> ExitCode {
@@ -45,6 +45,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::App(AppCommand::Create { name }) => create_app(&config, &name).await,
         Command::App(AppCommand::RotateKey { name }) => rotate_key(&config, &name).await,
         Command::Admin(AdminCommand::Create { email, role }) => create_admin(&config, &email, &role).await,
+        Command::Bench(BenchCommand::UsersList { users, runs }) => crate::bench::users_list(&config, users, runs).await,
         Command::DemoData { users } => crate::demo::seed::run(&config, users).await,
         Command::Simulate { api_key, url, interval_ms, batches } => {
             crate::demo::simulate::run(&url, &api_key, interval_ms, batches).await

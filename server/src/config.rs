@@ -88,6 +88,9 @@ pub enum Command {
         #[arg(long, default_value_t = 500)]
         users: usize,
     },
+    /// Measure the users list's server time with many users (seeds a "Bench" app once).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Post a steady stream of demo events through the ingest API.
     Simulate {
         /// API key of the demo app (printed by `demo-data`).
@@ -127,5 +130,16 @@ pub enum AdminCommand {
         email: String,
         #[arg(long, value_parser = ["admin", "viewer"])]
         role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// First page and searches of the users list.
+    UsersList {
+        #[arg(long, default_value_t = 1_000_000)]
+        users: usize,
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
     },
 }

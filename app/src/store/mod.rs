@@ -5,6 +5,7 @@
 
 mod admins;
 mod apps;
+mod bulk;
 mod devices;
 mod events;
 mod messages;
@@ -16,6 +17,7 @@ mod user_search;
 mod users;
 
 pub use admins::{AdminRecord, NewAudit};
+pub use bulk::BulkUser;
 pub use devices::{DeviceInput, LocationInput};
 pub use events::{EventInput, EventsOutcome};
 pub use messages::NewMessage;

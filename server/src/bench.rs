@@ -1,0 +1,93 @@
+//! `server bench users-list`: the users list's server time at scale. Seeds a
+//! "Bench" app with N users once (bulk insert), then times the first page
+//! and searches through the same service the server function calls.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use app::model::{UserFilter, UserSort};
+use app::store::{BulkUser, Store};
+use app::time::now_ms;
+use app::users::service::{users_page, PAGE_SIZE};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::Config;
+use crate::web::open_store;
+
+const BENCH_APP: &str = "Bench";
+const FIRST: &[&str] = &["Ana", "Bruno", "Carla", "Diogo", "Eva", "Filipe", "Gabriela", "Hugo", "Inês", "Jorge"];
+const LAST: &[&str] = &["Silva", "Santos", "Ferreira", "Pereira", "Oliveira", "Costa", "Rodrigues", "Martins"];
+
+async fn seed(store: &Store, users: usize) -> anyhow::Result<i64> {
+    if let Some(app) = store.app_by_name(BENCH_APP).await? {
+        let have = store.count_users(app.id, "", true).await?;
+        if have as usize >= users {
+            eprintln!("reusing app '{BENCH_APP}' with {have} users");
+            return Ok(app.id);
+        }
+        anyhow::bail!("app '{BENCH_APP}' has {have} users, fewer than {users}: use a fresh database");
+    }
+    let now = now_ms();
+    let app = store.create_app(BENCH_APP, &app::auth::api_key::hash(&app::auth::api_key::generate()), now).await?;
+    let progress = ProgressBar::new(users as u64)
+        .with_style(ProgressStyle::with_template("seeding [{bar:30}] {pos}/{len} users ({eta})").expect("template"));
+    let started = Instant::now();
+    for start in (0..users).step_by(10_000) {
+        let batch: Vec<BulkUser> = (start..(start + 10_000).min(users))
+            .map(|i| {
+                let (first, last) = (FIRST[i % FIRST.len()], LAST[(i / FIRST.len()) % LAST.len()]);
+                BulkUser {
+                    external_id: format!("bench-{i:07}"),
+                    user_name: Some(format!("{first} {last} {i}")),
+                    email: (i % 5 != 0).then(|| format!("user{i}@example.com")),
+                    created_at: now - (users - i) as i64 * 1_000,
+                    last_seen_at: (i % 3 != 0).then(|| now - ((i * 7919) % 1_000_000) as i64 * 1_000),
+                }
+            })
+            .collect();
+        store.bulk_insert_users(app.id, &batch).await?;
+        progress.inc(batch.len() as u64);
+    }
+    progress.finish();
+    eprintln!("seeded {users} users in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(app.id)
+}
+
+fn summary(mut times: Vec<Duration>) -> String {
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    format!(
+        "median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        ms(times[times.len() / 2]),
+        ms(times[times.len() * 95 / 100]),
+        ms(times[times.len() - 1])
+    )
+}
+
+pub async fn users_list(config: &Config, users: usize, runs: usize) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let app_id = seed(&store, users).await.context("seeding the bench app")?;
+    let cases: [(&str, UserFilter); 5] = [
+        ("first page, last activity", UserFilter::default()),
+        ("first page, by name", UserFilter { sort: UserSort::Name, ..Default::default() }),
+        ("search 'ana' (10% of users)", UserFilter { search: "ana".into(), ..Default::default() }),
+        ("search 'carla pereira' (2 words)", UserFilter { search: "carla pereira".into(), ..Default::default() }),
+        ("search one userID", UserFilter { search: "bench-0123456".into(), ..Default::default() }),
+    ];
+    println!(
+        "users list on {} with {users} users, {runs} runs each (page of {PAGE_SIZE}, with total count):",
+        store.backend_name()
+    );
+    for (label, filter) in cases {
+        let mut times = Vec::with_capacity(runs);
+        let mut total = 0;
+        for _ in 0..runs {
+            let started = Instant::now();
+            let page = users_page(&store, app_id, &filter, None, PAGE_SIZE).await?;
+            times.push(started.elapsed());
+            total = page.total;
+        }
+        println!("  {label:<36} {} ({total} matching)", summary(times));
+    }
+    Ok(())
+}
