@@ -27,8 +27,36 @@ impl UserSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UsersPage {
     pub users: Vec<UserSummary>,
+    /// How many users match, counted up to [`UsersPage::COUNT_LIMIT`].
     pub total: i64,
+    /// True when more than `COUNT_LIMIT` match (`total` is then the limit).
+    pub total_is_more: bool,
     pub next_cursor: Option<String>,
+}
+
+impl UsersPage {
+    /// Counting stops here: an exact count of a million rows costs seconds,
+    /// and "10000+ users" says what a person needs.
+    pub const COUNT_LIMIT: i64 = 10_000;
+
+    /// "1 user", "42 users", "10000+ users".
+    pub fn count_label(&self) -> String {
+        let noun = if self.total == 1 && !self.total_is_more { "user" } else { "users" };
+        format!("{}{} {noun}", self.total, if self.total_is_more { "+" } else { "" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UsersPage;
+
+    #[test]
+    fn count_labels() {
+        let page = |total, total_is_more| UsersPage { users: vec![], total, total_is_more, next_cursor: None };
+        assert_eq!(page(1, false).count_label(), "1 user");
+        assert_eq!(page(42, false).count_label(), "42 users");
+        assert_eq!(page(10_000, true).count_label(), "10000+ users");
+    }
 }
 
 /// A customer app whose audience the console shows.

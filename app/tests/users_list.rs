@@ -114,7 +114,9 @@ store_test!(bad_cursors_and_searches_are_clear_errors, |store: Store| async move
 
 store_test!(bulk_inserted_users_are_listed_and_searchable, |store: Store| async move {
     let app = store.create_app("Bulk", "hb", 1).await.unwrap().id;
-    let users: Vec<app::store::BulkUser> = (0..1203)
+    // More than the 2000 index entries under which a word drives the query,
+    // so both query plans (driven by matches, scan in list order) run.
+    let users: Vec<app::store::BulkUser> = (0..2101)
         .map(|i| app::store::BulkUser {
             external_id: format!("b{i}"),
             user_name: Some(format!("Person {i}")),
@@ -125,8 +127,18 @@ store_test!(bulk_inserted_users_are_listed_and_searchable, |store: Store| async 
         .collect();
     store.bulk_insert_users(app, &users).await.unwrap();
     let all = users_page(&store, app, &filter("", UserSort::Created, false), None, 10).await.unwrap();
-    assert_eq!((all.total, all.users[0].external_id.as_str()), (1203, "b1202"));
+    assert_eq!((all.total, all.users[0].external_id.as_str()), (2101, "b2100"));
     let found = users_page(&store, app, &filter("p1202@bulk.test", UserSort::Name, false), None, 10).await.unwrap();
     assert_eq!(found.users.iter().map(|u| u.external_id.as_str()).collect::<Vec<_>>(), ["b1202"]);
-    assert_eq!(users_page(&store, app, &filter("bulk", UserSort::Name, false), None, 10).await.unwrap().total, 602);
+    // A broad word (scan in list order) and a broad + a narrow one (driven).
+    let broad = users_page(&store, app, &filter("person", UserSort::Created, false), None, 3).await.unwrap();
+    let ids: Vec<_> = broad.users.iter().map(|u| u.external_id.as_str()).collect();
+    assert_eq!((broad.total, ids), (2101, vec!["b2100", "b2099", "b2098"]));
+    let both = users_page(&store, app, &filter("person 2100", UserSort::Created, false), None, 3).await.unwrap();
+    assert_eq!((both.total, both.users[0].external_id.as_str()), (1, "b2100"));
+    let emails = users_page(&store, app, &filter("bulk person", UserSort::Created, false), None, 3).await.unwrap();
+    assert_eq!(emails.total, 1051);
+    // Counting stops at the bound it is given.
+    assert_eq!(store.count_users(app, "", false, 100).await.unwrap(), 100);
+    assert_eq!(store.count_users(app, "person", false, 5000).await.unwrap(), 2101);
 });

@@ -67,8 +67,8 @@ impl Store {
     /// One page of the users list: `filter`'s search and order, after the
     /// keyset position `after` (the previous page's last row).
     pub async fn list_users(&self, app_id: i64, query: &UserListQuery<'_>) -> StoreResult<Vec<UserSummary>> {
-        let words = search_words(query.search);
-        let sql = list_sql(query.sort, query.include_deactivated, words.len(), false);
+        let (words, driven) = self.plan_search(app_id, query.search).await?;
+        let sql = list_sql(query.sort, query.include_deactivated, words.len(), false, driven);
         let (key, after_id) = query.after.clone().unwrap_or_else(|| start_of(query.sort));
         with_pool!(self, |pool| {
             let mut q = sqlx::query_as::<_, UserSummary>(&sql).bind(app_id);
@@ -84,17 +84,51 @@ impl Store {
         })
     }
 
-    /// How many users match the list's search (and active filter).
-    pub async fn count_users(&self, app_id: i64, search: &str, include_deactivated: bool) -> StoreResult<i64> {
-        let words = search_words(search);
-        let sql = list_sql(UserSort::Created, include_deactivated, words.len(), true);
+    /// How many users match the list's search (and active filter), counting
+    /// at most `up_to` (so a count stays cheap at a million users).
+    pub async fn count_users(
+        &self,
+        app_id: i64,
+        search: &str,
+        include_deactivated: bool,
+        up_to: i64,
+    ) -> StoreResult<i64> {
+        let (words, driven) = self.plan_search(app_id, search).await?;
+        let sql = list_sql(UserSort::Created, include_deactivated, words.len(), true, driven);
         with_pool!(self, |pool| {
             let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(app_id);
             for (lo, hi) in words.iter().map(|w| prefix_range(w)) {
                 q = q.bind(lo).bind(hi);
             }
-            Ok(q.fetch_one(pool).await?)
+            Ok(q.bind(up_to).fetch_one(pool).await?)
         })
+    }
+
+    /// The search words, narrowest first, and whether the narrowest is
+    /// selective enough to drive the query from its matches (a few index
+    /// entries) rather than scanning users in list order.
+    async fn plan_search(&self, app_id: i64, search: &str) -> StoreResult<(Vec<String>, bool)> {
+        let mut words = search_words(search);
+        if words.is_empty() {
+            return Ok((words, false));
+        }
+        let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM user_search WHERE app_id = $1 AND token >= $2 AND token < $3
+                   LIMIT $4) AS matching";
+        let mut sizes = Vec::with_capacity(words.len());
+        for word in &words {
+            let (lo, hi) = prefix_range(word);
+            let size: i64 = with_pool!(self, |pool| sqlx::query_scalar(sql)
+                .bind(app_id)
+                .bind(lo)
+                .bind(hi)
+                .bind(SELECTIVE + 1)
+                .fetch_one(pool)
+                .await)?;
+            sizes.push(size);
+        }
+        let narrowest = (0..words.len()).min_by_key(|&i| sizes[i]).unwrap_or(0);
+        words.swap(0, narrowest);
+        Ok((words, sizes[narrowest] <= SELECTIVE))
     }
 
     pub async fn count_active_users(&self, app_id: i64) -> StoreResult<i64> {
@@ -189,15 +223,30 @@ fn start_of(sort: UserSort) -> (SortKey, i64) {
     }
 }
 
+/// A search word with at most this many index entries drives the query.
+const SELECTIVE: i64 = 2000;
+
 /// Builds the list (or count) query from fixed fragments; every value is a
-/// bound parameter: $1 app, $2/$3 keyset, then a [lo, hi) pair per search
-/// word, then the limit.
-fn list_sql(sort: UserSort, include_deactivated: bool, words: usize, count: bool) -> String {
-    let mut sql = String::from(if count {
-        "SELECT COUNT(*) FROM users WHERE app_id = $1"
+/// bound parameter: $1 app, $2/$3 keyset (lists only), then a [lo, hi) pair
+/// per search word, then the limit. `driven`: start from the first word's
+/// matches instead of scanning users in list order.
+fn list_sql(sort: UserSort, include_deactivated: bool, words: usize, count: bool, driven: bool) -> String {
+    let first_word = if count { 2 } else { 4 };
+    let from = if driven {
+        format!(
+            " FROM (SELECT DISTINCT user_id FROM user_search WHERE app_id = $1 AND token >= ${} AND token < ${}) AS m \
+             CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1",
+            first_word,
+            first_word + 1
+        )
     } else {
-        concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1")
-    });
+        " FROM users WHERE app_id = $1".to_string()
+    };
+    let mut sql = if count {
+        format!("SELECT COUNT(*) FROM (SELECT 1{from}")
+    } else {
+        format!("SELECT {}{from}", summary_columns!())
+    };
     if !include_deactivated {
         sql.push_str(" AND active");
     }
@@ -210,15 +259,20 @@ fn list_sql(sort: UserSort, include_deactivated: bool, words: usize, count: bool
         });
         next = 4;
     }
-    for _ in 0..words {
+    if driven {
+        next += 2;
+    }
+    for _ in (driven as usize)..words {
         sql.push_str(&format!(
-            " AND id IN (SELECT user_id FROM user_search WHERE app_id = $1 AND token >= ${} AND token < ${})",
+            " AND EXISTS (SELECT 1 FROM user_search s WHERE s.user_id = users.id AND s.token >= ${} AND s.token < ${})",
             next,
             next + 1
         ));
         next += 2;
     }
-    if !count {
+    if count {
+        sql.push_str(&format!(" LIMIT ${next}) AS matching"));
+    } else {
         sql.push_str(match sort {
             UserSort::LastActivity => " ORDER BY COALESCE(last_seen_at, 0) DESC, id DESC",
             UserSort::Name => " ORDER BY sort_name, id",

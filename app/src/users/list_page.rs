@@ -174,11 +174,11 @@ fn UsersTable(page: Page, view: ListView) -> impl IntoView {
         };
         return view! { <div class="empty-state"><p>{message}</p></div> }.into_any();
     }
-    let total = page.total;
+    let count = page.count_label();
     let next = page.next_cursor.map(|cursor| ListView { after: Some(cursor), ..view.clone() }.href());
     let first = view.after.is_some().then(|| ListView { after: None, ..view.clone() }.href());
     view! {
-        <p class="count">{format!("{total} {}", if total == 1 { "user" } else { "users" })}</p>
+        <p class="count">{count}</p>
         <table class="users-table">
             <thead>
                 <tr>

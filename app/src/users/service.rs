@@ -59,6 +59,12 @@ pub async fn users_page(
     } else {
         None
     };
-    let total = store.count_users(app_id, &filter.search, filter.include_deactivated).await?;
-    Ok(UsersPage { users, total, next_cursor })
+    let counted =
+        store.count_users(app_id, &filter.search, filter.include_deactivated, UsersPage::COUNT_LIMIT + 1).await?;
+    Ok(UsersPage {
+        users,
+        total: counted.min(UsersPage::COUNT_LIMIT),
+        total_is_more: counted > UsersPage::COUNT_LIMIT,
+        next_cursor,
+    })
 }
