@@ -20,7 +20,7 @@ const LAST: &[&str] = &["Silva", "Santos", "Ferreira", "Pereira", "Oliveira", "C
 
 async fn seed(store: &Store, users: usize) -> anyhow::Result<i64> {
     if let Some(app) = store.app_by_name(BENCH_APP).await? {
-        let have = store.count_users(app.id, "", true, users as i64).await?;
+        let have = store.count_users(app.id, &Default::default(), true, users as i64).await?;
         if have as usize >= users {
             eprintln!("reusing app '{BENCH_APP}' with {have} users");
             return Ok(app.id);

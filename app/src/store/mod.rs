@@ -22,7 +22,7 @@ pub use devices::{DeviceInput, LocationInput};
 pub use events::{EventInput, EventsOutcome};
 pub use messages::NewMessage;
 pub use sessions::SessionBackend;
-pub use users::{sort_key_of, SortKey, UserInput, UserListQuery};
+pub use users::{sort_key_of, SearchPlan, SortKey, UserInput, UserListQuery};
 
 use std::str::FromStr;
 use std::time::Duration;

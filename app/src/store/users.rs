@@ -67,8 +67,8 @@ impl Store {
     /// One page of the users list: `filter`'s search and order, after the
     /// keyset position `after` (the previous page's last row).
     pub async fn list_users(&self, app_id: i64, query: &UserListQuery<'_>) -> StoreResult<Vec<UserSummary>> {
-        let (words, driven) = self.plan_search(app_id, query.search).await?;
-        let sql = list_sql(query.sort, query.include_deactivated, words.len(), false, driven);
+        let SearchPlan { words, driven } = query.search;
+        let sql = list_sql(query.sort, query.include_deactivated, words.len(), false, *driven);
         let (key, after_id) = query.after.clone().unwrap_or_else(|| start_of(query.sort));
         with_pool!(self, |pool| {
             let mut q = sqlx::query_as::<_, UserSummary>(&sql).bind(app_id);
@@ -89,12 +89,12 @@ impl Store {
     pub async fn count_users(
         &self,
         app_id: i64,
-        search: &str,
+        search: &SearchPlan,
         include_deactivated: bool,
         up_to: i64,
     ) -> StoreResult<i64> {
-        let (words, driven) = self.plan_search(app_id, search).await?;
-        let sql = list_sql(UserSort::Created, include_deactivated, words.len(), true, driven);
+        let SearchPlan { words, driven } = search;
+        let sql = list_sql(UserSort::Created, include_deactivated, words.len(), true, *driven);
         with_pool!(self, |pool| {
             let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(app_id);
             for (lo, hi) in words.iter().map(|w| prefix_range(w)) {
@@ -107,10 +107,11 @@ impl Store {
     /// The search words, narrowest first, and whether the narrowest is
     /// selective enough to drive the query from its matches (a few index
     /// entries) rather than scanning users in list order.
-    async fn plan_search(&self, app_id: i64, search: &str) -> StoreResult<(Vec<String>, bool)> {
+    /// Planned once per request and shared by the page and its count.
+    pub async fn plan_search(&self, app_id: i64, search: &str) -> StoreResult<SearchPlan> {
         let mut words = search_words(search);
         if words.is_empty() {
-            return Ok((words, false));
+            return Ok(SearchPlan { words, driven: false });
         }
         let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM user_search WHERE app_id = $1 AND token >= $2 AND token < $3
                    LIMIT $4) AS matching";
@@ -128,7 +129,7 @@ impl Store {
         }
         let narrowest = (0..words.len()).min_by_key(|&i| sizes[i]).unwrap_or(0);
         words.swap(0, narrowest);
-        Ok((words, sizes[narrowest] <= SELECTIVE))
+        Ok(SearchPlan { driven: sizes[narrowest] <= SELECTIVE, words })
     }
 
     pub async fn count_active_users(&self, app_id: i64) -> StoreResult<i64> {
@@ -195,10 +196,18 @@ pub enum SortKey {
     Text(String),
 }
 
+/// A search box's words, narrowest first, and whether the narrowest one
+/// drives the query (see [`Store::plan_search`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchPlan {
+    words: Vec<String>,
+    driven: bool,
+}
+
 /// What [`Store::list_users`] returns.
 #[derive(Debug, Clone)]
 pub struct UserListQuery<'a> {
-    pub search: &'a str,
+    pub search: &'a SearchPlan,
     pub sort: UserSort,
     pub include_deactivated: bool,
     /// The (sort key, id) of the last row of the previous page.

@@ -44,8 +44,9 @@ pub async fn users_page(
         return Err(AppError::invalid("search", format!("Search for at most {MAX_SEARCH} characters.")));
     }
     let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(filter.sort, c)).transpose()?;
+    let search = store.plan_search(app_id, &filter.search).await?;
     let query = UserListQuery {
-        search: &filter.search,
+        search: &search,
         sort: filter.sort,
         include_deactivated: filter.include_deactivated,
         after,
@@ -59,8 +60,7 @@ pub async fn users_page(
     } else {
         None
     };
-    let counted =
-        store.count_users(app_id, &filter.search, filter.include_deactivated, UsersPage::COUNT_LIMIT + 1).await?;
+    let counted = store.count_users(app_id, &search, filter.include_deactivated, UsersPage::COUNT_LIMIT + 1).await?;
     Ok(UsersPage {
         users,
         total: counted.min(UsersPage::COUNT_LIMIT),
