@@ -34,7 +34,7 @@ pub async fn current_account() -> Result<Me, AppError> {
     let state = expect_context::<crate::state::AppState>();
     let admin = super::session::signed_in().await?;
     let apps = state.store.list_apps().await?;
-    let app = super::session::current_app(&state).await.ok();
+    let app = super::session::chosen_app(&apps).await?.cloned();
     Ok(Me { email: admin.email, role: admin.role, app, apps })
 }
 

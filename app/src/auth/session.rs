@@ -86,14 +86,17 @@ pub async fn end(session: &Session) -> Result<(), AppError> {
 
 /// The app the signed-in account is looking at: the one it switched to, else the oldest.
 pub async fn current_app(state: &AppState) -> Result<AppInfo, AppError> {
-    let session = session().await?;
     let apps = state.store.list_apps().await?;
-    let chosen: Option<i64> = session.get(APP_KEY).await.ok().flatten();
-    let app = chosen.and_then(|id| apps.iter().find(|a| a.id == id)).or(apps.first());
-    match app {
+    match chosen_app(&apps).await? {
         Some(app) => Ok(app.clone()),
         None => fail(AppError::NotFound("No app yet: create one with `server app create --name NAME`.".into())),
     }
+}
+
+/// Which of `apps` the session looks at: the one it switched to, else the oldest.
+pub async fn chosen_app(apps: &[AppInfo]) -> Result<Option<&AppInfo>, AppError> {
+    let chosen: Option<i64> = session().await?.get(APP_KEY).await.ok().flatten();
+    Ok(chosen.and_then(|id| apps.iter().find(|a| a.id == id)).or(apps.first()))
 }
 
 pub async fn choose_app(state: &AppState, app_id: i64) -> Result<AppInfo, AppError> {
