@@ -27,9 +27,10 @@ impl UserSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UsersPage {
     pub users: Vec<UserSummary>,
-    /// How many users match, counted up to [`UsersPage::COUNT_LIMIT`].
+    /// How many users match, counted up to [`UsersPage::COUNT_LIMIT`]
+    /// ([`UsersPage::SEARCH_COUNT_LIMIT`] for a search).
     pub total: i64,
-    /// True when more than `COUNT_LIMIT` match (`total` is then the limit).
+    /// True when more than the limit match (`total` is then the limit).
     pub total_is_more: bool,
     pub next_cursor: Option<String>,
 }
@@ -38,6 +39,9 @@ impl UsersPage {
     /// Counting stops here: an exact count of a million rows costs seconds,
     /// and "10000+ users" says what a person needs.
     pub const COUNT_LIMIT: i64 = 10_000;
+    /// A search's count stops sooner: each match is checked by index, and
+    /// "1000+ users" already says "narrow the search".
+    pub const SEARCH_COUNT_LIMIT: i64 = 1_000;
 
     /// "1 user", "42 users", "10000+ users".
     pub fn count_label(&self) -> String {

@@ -67,12 +67,20 @@ fn summary(mut times: Vec<Duration>) -> String {
 pub async fn users_list(config: &Config, users: usize, runs: usize) -> anyhow::Result<()> {
     let store = open_store(config).await?;
     let app_id = seed(&store, users).await.context("seeding the bench app")?;
-    let cases: [(&str, UserFilter); 5] = [
-        ("first page, last activity", UserFilter::default()),
-        ("first page, by name", UserFilter { sort: UserSort::Name, ..Default::default() }),
-        ("search 'ana' (10% of users)", UserFilter { search: "ana".into(), ..Default::default() }),
-        ("search 'carla pereira' (2 words)", UserFilter { search: "carla pereira".into(), ..Default::default() }),
-        ("search one userID", UserFilter { search: "bench-0123456".into(), ..Default::default() }),
+    let search = |search: &str, sort| UserFilter { search: search.into(), sort, include_deactivated: false };
+    let cases = [
+        ("first page, last activity", search("", UserSort::LastActivity)),
+        ("first page, by name", search("", UserSort::Name)),
+        ("first page, created", search("", UserSort::Created)),
+        ("'ana' (10% of users), last activity", search("ana", UserSort::LastActivity)),
+        ("'ana', by name", search("ana", UserSort::Name)),
+        ("'carla' (10%, mid-list), by name", search("carla", UserSort::Name)),
+        ("'carla pereira' (1.25%), last activity", search("carla pereira", UserSort::LastActivity)),
+        ("'carla pereira', by name", search("carla pereira", UserSort::Name)),
+        ("'bench-05' (10%, mid-list), created", search("bench-05", UserSort::Created)),
+        ("'a' (one letter), by name", search("a", UserSort::Name)),
+        ("'user12345' (11 users), created", search("user12345", UserSort::Created)),
+        ("one userID, last activity", search("bench-0123456", UserSort::LastActivity)),
     ];
     println!(
         "users list on {} with {users} users, {runs} runs each (page of {PAGE_SIZE}, with total count):",
@@ -80,14 +88,17 @@ pub async fn users_list(config: &Config, users: usize, runs: usize) -> anyhow::R
     );
     for (label, filter) in cases {
         let mut times = Vec::with_capacity(runs);
-        let mut total = 0;
+        let mut matching = String::new();
         for _ in 0..runs {
             let started = Instant::now();
             let page = users_page(&store, app_id, &filter, None, PAGE_SIZE).await?;
             times.push(started.elapsed());
-            total = page.total;
+            matching = page.count_label();
         }
-        println!("  {label:<36} {} ({total} matching)", summary(times));
+        let plan = store.plan_search(app_id, &filter.search, filter.sort).await?;
+        let strategy = format!("{:?}", plan.strategy());
+        let strategy = strategy.split('(').next().unwrap_or_default();
+        println!("  {label:<40} {} ({matching}; {strategy})", summary(times));
     }
     Ok(())
 }

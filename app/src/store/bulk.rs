@@ -54,21 +54,25 @@ impl Store {
                         .bind(sort_name(&user.external_id, user.user_name.as_deref()));
                 }
                 let ids = query.fetch_all(&mut *tx).await?;
-                let tokens: Vec<(String, i64)> = chunk
+                // (token, user id, sort name, created)
+                let tokens: Vec<(String, i64, String, i64)> = chunk
                     .iter()
                     .zip(ids)
                     .flat_map(|(user, id)| {
+                        let name = sort_name(&user.external_id, user.user_name.as_deref());
                         search_tokens(&user.external_id, user.user_name.as_deref(), user.email.as_deref())
                             .into_iter()
-                            .map(move |token| (token, id))
+                            .map(move |token| (token, id, name.clone(), user.created_at))
                     })
                     .collect();
                 for tokens in tokens.chunks(TOKENS_PER_STATEMENT) {
-                    let sql =
-                        format!("INSERT INTO user_search (app_id, token, user_id) VALUES {}", values(tokens.len(), 3));
+                    let sql = format!(
+                        "INSERT INTO user_search (app_id, token, user_id, sort_name, created_at) VALUES {}",
+                        values(tokens.len(), 5)
+                    );
                     let mut query = sqlx::query(&sql);
-                    for (token, id) in tokens {
-                        query = query.bind(app_id).bind(token).bind(id);
+                    for (token, id, name, created_at) in tokens {
+                        query = query.bind(app_id).bind(token).bind(id).bind(name).bind(created_at);
                     }
                     query.execute(&mut *tx).await?;
                 }

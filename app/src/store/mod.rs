@@ -13,8 +13,10 @@ mod segments;
 mod sessions;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+mod user_postings;
 mod user_search;
 mod users;
+mod users_list;
 
 pub use admins::{AdminRecord, NewAudit};
 pub use bulk::BulkUser;
@@ -22,7 +24,8 @@ pub use devices::{DeviceInput, LocationInput};
 pub use events::{EventInput, EventsOutcome};
 pub use messages::NewMessage;
 pub use sessions::SessionBackend;
-pub use users::{sort_key_of, SearchPlan, SortKey, UserInput, UserListQuery};
+pub use users::UserInput;
+pub use users_list::{sort_key_of, SearchPlan, SearchStrategy, SortKey, UserListQuery};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -64,6 +67,9 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
         StoreError::Migrate(err)
     }
 }
+
+/// The most of a SQLite database file read through mmap (1 GiB).
+const MMAP_BYTES: u64 = 1 << 30;
 
 #[derive(Clone)]
 pub(crate) enum Backend {
@@ -124,7 +130,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Reads go through the OS page cache, shared by every connection,
+            // instead of copying pages into each connection's small cache.
+            .pragma("mmap_size", MMAP_BYTES.to_string());
         if let Some(folder) = options.get_filename().parent() {
             if !folder.as_os_str().is_empty() {
                 std::fs::create_dir_all(folder)

@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::model::{UserFilter, UserSort, UserSummary, UsersPage};
-use crate::store::{sort_key_of, SortKey, Store, UserListQuery};
+use crate::store::{sort_key_of, SearchStrategy, SortKey, Store, UserListQuery};
 
 pub const PAGE_SIZE: i64 = 50;
 const MAX_SEARCH: usize = 200;
@@ -44,7 +44,7 @@ pub async fn users_page(
         return Err(AppError::invalid("search", format!("Search for at most {MAX_SEARCH} characters.")));
     }
     let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(filter.sort, c)).transpose()?;
-    let search = store.plan_search(app_id, &filter.search).await?;
+    let search = store.plan_search(app_id, &filter.search, filter.sort).await?;
     let query = UserListQuery {
         search: &search,
         sort: filter.sort,
@@ -60,11 +60,11 @@ pub async fn users_page(
     } else {
         None
     };
-    let counted = store.count_users(app_id, &search, filter.include_deactivated, UsersPage::COUNT_LIMIT + 1).await?;
-    Ok(UsersPage {
-        users,
-        total: counted.min(UsersPage::COUNT_LIMIT),
-        total_is_more: counted > UsersPage::COUNT_LIMIT,
-        next_cursor,
-    })
+    let bound = if search.strategy() == &SearchStrategy::Everyone {
+        UsersPage::COUNT_LIMIT
+    } else {
+        UsersPage::SEARCH_COUNT_LIMIT
+    };
+    let counted = store.count_users(app_id, &search, filter.include_deactivated, bound + 1).await?;
+    Ok(UsersPage { users, total: counted.min(bound), total_is_more: counted > bound, next_cursor })
 }
