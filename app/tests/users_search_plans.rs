@@ -12,31 +12,41 @@ use app::users::service::users_page;
 const USERS: i64 = 4200;
 const PAGE: i64 = 97;
 
-/// Seeds users whose words make each strategy run (counts for 4200 users):
-/// "pe" covers pedro, pereira and person (thousands of entries, 3 tokens),
-/// "s" covers silva and shop, "p" covers thousands of distinct email words.
+/// Seeds users whose words make each strategy run (counts for 4200 users).
+/// New users: "pe" covers pedro, pereira and person (thousands of entries,
+/// 3 tokens), "s" covers silva and shop, "p" thousands of email words. Old
+/// users ("old-1", "Zed Old 1") come last in both name and created order,
+/// past the first walk of a word that covers thousands of tokens.
 async fn seed(store: &Store) -> (i64, Vec<UserSummary>) {
     let app = store.create_app("Plans", "hp", 1).await.unwrap().id;
     let first = ["Pedro", "Person", "Ana"];
     let last = ["Silva", "Pereira"];
+    let half = USERS / 2;
     let users: Vec<BulkUser> = (0..USERS)
-        .map(|i| BulkUser {
-            external_id: format!("b{i}"),
-            user_name: (i % 13 != 0).then(|| format!("{} {} {i}", first[(i % 3) as usize], last[(i % 2) as usize])),
-            email: match i % 3 {
-                0 => None,
-                1 => Some(format!("p{i}@shop.test")),
-                _ => Some(format!("p{i}@bulk.test")),
-            },
-            // Shuffled against insertion order, with ties (two users per instant).
-            created_at: (i * 7919 % USERS) / 2,
-            last_seen_at: (i % 4 != 0).then_some(i * 31 % 1000),
+        .map(|i| {
+            let old = i < half;
+            BulkUser {
+                external_id: if old { format!("old-{i}") } else { format!("new-{i}") },
+                user_name: match (old, i % 13) {
+                    (true, _) => Some(format!("Zed Old {i}")),
+                    (false, 0) => None,
+                    (false, _) => Some(format!("{} {} {i}", first[(i % 3) as usize], last[(i % 2) as usize])),
+                },
+                email: match i % 3 {
+                    0 => None,
+                    1 => Some(format!("p{i}@shop.test")),
+                    _ => Some(format!("p{i}@bulk.test")),
+                },
+                // Shuffled within each half, with ties (two users per instant).
+                created_at: if old { 0 } else { half } + (i % half * 7919 % half) / 2,
+                last_seen_at: (i % 4 != 0).then_some(i * 31 % 1000),
+            }
         })
         .collect();
     store.bulk_insert_users(app, &users).await.unwrap();
     let everyone = UserFilter { search: String::new(), sort: UserSort::Created, include_deactivated: true };
     let all = walk(store, app, &everyone).await;
-    for user in all.iter().filter(|u| u.external_id.trim_start_matches('b').parse::<i64>().unwrap() % 11 == 0) {
+    for user in all.iter().filter(|u| u.external_id[4..].parse::<i64>().unwrap() % 11 == 0) {
         store.set_user_active(app, user.id, false, 5).await.unwrap();
     }
     (app, walk(store, app, &everyone).await)
@@ -55,8 +65,8 @@ async fn walk(store: &Store, app: i64, filter: &UserFilter) -> Vec<UserSummary> 
     }
 }
 
-/// The brute-force answer: every word a prefix of some word of the user's
-/// userID, name or email; in list order.
+/// The brute-force answer: every word a prefix of some word or
+/// space-separated chunk of the user's userID, name or email; in list order.
 fn expected(all: &[UserSummary], filter: &UserFilter) -> Vec<i64> {
     let words: Vec<String> = filter.search.split_whitespace().map(str::to_lowercase).collect();
     let mut found: Vec<&UserSummary> = all
@@ -70,7 +80,8 @@ fn expected(all: &[UserSummary], filter: &UserFilter) -> Vec<i64> {
                 u.email.as_deref().unwrap_or("")
             )
             .to_lowercase();
-            let tokens: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
+            let chunks = text.split_whitespace();
+            let tokens: Vec<&str> = chunks.clone().chain(text.split(|c: char| !c.is_alphanumeric())).collect();
             words.iter().all(|w| tokens.iter().any(|t| t.starts_with(w.as_str())))
         })
         .collect();
@@ -99,10 +110,15 @@ store_test!(every_strategy_finds_what_brute_force_finds, |store: Store| async mo
         ("pe", Name, "postings pedro,pereira,person"),
         ("pe", Created, "postings pedro,pereira,person"),
         ("pe", LastActivity, "scan"),
-        ("pe s", Name, "postings shop,silva"),
-        ("s pe", Created, "postings shop,silva"),
-        ("p", Name, "scan"),
-        ("p", Created, "scan"),
+        ("zed p", Name, "postings zed"),
+        ("p zed", Created, "postings zed"),
+        ("p", Name, "scanthenword"),
+        ("p", Created, "scanthenword"),
+        ("p", LastActivity, "scan"),
+        ("old-", Name, "scanthenword"),
+        ("old-", Created, "scanthenword"),
+        ("old- z", Created, "scanthenword"),
+        ("zed 1", Name, "driven"),
         ("ana", Name, "driven"),
         ("ana silva", Created, "driven"),
         ("silva 1", LastActivity, "driven"),

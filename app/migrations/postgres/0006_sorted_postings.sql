@@ -12,7 +12,11 @@ UPDATE user_search AS s SET sort_name = u.sort_name, created_at = u.created_at F
 CREATE INDEX user_search_by_name ON user_search (app_id, token, sort_name, user_id);
 CREATE INDEX user_search_by_created ON user_search (app_id, token, created_at, user_id);
 
--- The by-activity scan checks `active` in the index, reading a row only
--- for the users it keeps.
+-- The list's scans check `active` in the index, reading a row only for
+-- the users they keep.
 DROP INDEX users_by_activity;
 CREATE INDEX users_by_activity ON users (app_id, (COALESCE(last_seen_at, 0)), id, active);
+DROP INDEX users_by_sort_name;
+CREATE INDEX users_by_sort_name ON users (app_id, sort_name, id, active);
+DROP INDEX users_by_created;
+CREATE INDEX users_by_created ON users (app_id, created_at DESC, id DESC, active);

@@ -18,7 +18,16 @@ const FIRST_BATCH: i64 = 128;
 const MAX_BATCH: i64 = 4096;
 
 /// A user's position in the list: (sort key, user id).
-type Position = (SortKey, i64);
+pub(crate) type Position = (SortKey, i64);
+
+/// Index entries in list order.
+pub(crate) enum Stream {
+    /// One token's entries: read straight from the index in order.
+    Token(String),
+    /// Every token a word prefixes: the database sorts the whole range (for
+    /// a word covering too many tokens to merge one by one).
+    Word(String),
+}
 
 /// `a` against `b` in `sort`'s list order (name ascending, created newest first).
 fn in_list_order(sort: UserSort, a: &Position, b: &Position) -> Ordering {
@@ -37,12 +46,12 @@ fn in_list_order(sort: UserSort, a: &Position, b: &Position) -> Ordering {
 }
 
 impl Store {
-    /// One page of users with a token among `tokens` (all starting with the
-    /// narrowest word) and tokens starting with each of `other_words`.
+    /// One page of users found in `streams` (the narrowest word's entries)
+    /// with tokens starting with each of `other_words`.
     pub(crate) async fn list_by_postings(
         &self,
         app_id: i64,
-        tokens: &[String],
+        streams: &[Stream],
         other_words: &[String],
         query: &UserListQuery<'_>,
     ) -> StoreResult<Vec<UserSummary>> {
@@ -56,8 +65,8 @@ impl Store {
             // this round only goes up to the earliest such entry (`bound`).
             let mut merged: Vec<Position> = Vec::new();
             let mut bound: Option<Position> = None;
-            for token in tokens {
-                let entries = self.postings_after(app_id, token, &position, batch).await?;
+            for stream in streams {
+                let entries = self.postings_after(app_id, stream, &position, batch).await?;
                 if entries.len() as i64 == batch {
                     let last = entries.last().cloned();
                     bound = match (bound, last) {
@@ -90,43 +99,51 @@ impl Store {
         }
     }
 
-    /// Up to `limit` entries of `token` after `position`, in list order
+    /// Up to `limit` entries of `stream` after `position`, in list order
     /// (by name for a text position, newest first for a created one).
     async fn postings_after(
         &self,
         app_id: i64,
-        token: &str,
+        stream: &Stream,
         position: &Position,
         limit: i64,
     ) -> StoreResult<Vec<Position>> {
-        let by_name = "SELECT sort_name, user_id FROM user_search WHERE app_id = $1 AND token = $2
-                       AND (sort_name, user_id) > ($3, $4) ORDER BY sort_name, user_id LIMIT $5";
-        let by_created = "SELECT created_at, user_id FROM user_search WHERE app_id = $1 AND token = $2
-                          AND (created_at, user_id) < ($3, $4) ORDER BY created_at DESC, user_id DESC LIMIT $5";
-        let (key, after_id) = position;
-        Ok(match key {
-            SortKey::Text(name) => {
-                let rows: Vec<(String, i64)> = with_pool!(self, |pool| sqlx::query_as(by_name)
-                    .bind(app_id)
-                    .bind(token)
-                    .bind(name)
-                    .bind(after_id)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await)?;
-                rows.into_iter().map(|(k, id)| (SortKey::Text(k), id)).collect()
+        // $1 app, $2/$3 position, $4 limit, then the token or the word's range.
+        let tokens = match stream {
+            Stream::Token(_) => "token = $5",
+            Stream::Word(_) => "token >= $5 AND token < $6",
+        };
+        let (key, order) = match position.0 {
+            SortKey::Text(_) => ("sort_name", "(sort_name, user_id) > ($2, $3) ORDER BY sort_name, user_id"),
+            SortKey::Int(_) => {
+                ("created_at", "(created_at, user_id) < ($2, $3) ORDER BY created_at DESC, user_id DESC")
             }
-            SortKey::Int(created) => {
-                let rows: Vec<(i64, i64)> = with_pool!(self, |pool| sqlx::query_as(by_created)
-                    .bind(app_id)
-                    .bind(token)
-                    .bind(created)
-                    .bind(after_id)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await)?;
-                rows.into_iter().map(|(k, id)| (SortKey::Int(k), id)).collect()
-            }
+        };
+        let sql = format!("SELECT {key}, user_id FROM user_search WHERE app_id = $1 AND {tokens} AND {order} LIMIT $4");
+        macro_rules! entries {
+            ($key:ty, $wrap:expr) => {{
+                let rows: Vec<($key, i64)> = with_pool!(self, |pool| {
+                    let mut q = sqlx::query_as(&sql).bind(app_id);
+                    q = match &position.0 {
+                        SortKey::Text(k) => q.bind(k.clone()),
+                        SortKey::Int(k) => q.bind(*k),
+                    };
+                    q = q.bind(position.1).bind(limit);
+                    q = match stream {
+                        Stream::Token(token) => q.bind(token.clone()),
+                        Stream::Word(word) => {
+                            let (lo, hi) = prefix_range(word);
+                            q.bind(lo).bind(hi)
+                        }
+                    };
+                    q.fetch_all(pool).await
+                })?;
+                rows.into_iter().map(|(k, id)| ($wrap(k), id)).collect()
+            }};
+        }
+        Ok(match position.0 {
+            SortKey::Text(_) => entries!(String, SortKey::Text),
+            SortKey::Int(_) => entries!(i64, SortKey::Int),
         })
     }
 
@@ -144,7 +161,8 @@ impl Store {
         }
         let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1 AND id IN ({}){}{}"),
+            // `+app_id`: look the ids up by key, not by scanning the app's users.
+            concat!("SELECT ", summary_columns!(), " FROM users WHERE id IN ({}) AND +app_id = $1{}{}"),
             placeholders.join(", "),
             if include_deactivated { "" } else { " AND active" },
             word_checks(words.len(), ids.len() + 2)

@@ -11,6 +11,7 @@
 //! - **Scan**: otherwise users are walked in list order, each checked by
 //!   index; a broad word finds a page after a few hundred rows.
 
+use super::user_postings::{Position, Stream};
 use super::user_search::{prefix_range, search_words, sort_name};
 use super::users::summary_columns;
 use super::{with_pool, Store, StoreResult};
@@ -18,6 +19,9 @@ use crate::model::{UserSort, UserSummary};
 
 /// A word with at most this many index entries drives the query.
 const SELECTIVE: i64 = 2000;
+/// How many users a name/created walk checks before it turns to the
+/// word's sorted index entries.
+const SCAN_WINDOW: i64 = 2000;
 /// How far the index entries of several broad words are counted to tell
 /// which one is narrowest (a few milliseconds each at most).
 const BROAD_PROBE: i64 = 20_000;
@@ -41,7 +45,12 @@ pub enum SearchStrategy {
     Driven,
     /// The distinct tokens the narrowest word's prefix covers.
     Postings(Vec<String>),
+    /// Users walked in list order (activity order, which postings lack).
     Scan,
+    /// Name or created order, a word covering too many tokens to merge: a
+    /// short walk in list order, then the word's entries sorted by the
+    /// database (they may cluster past the walk: "user12" in created order).
+    ScanThenWord,
 }
 
 /// A search box's words, narrowest first, and how the search is answered.
@@ -113,7 +122,7 @@ impl Store {
         } else {
             match self.tokens_with_prefix(app_id, &words[0], MERGE_TOKENS + 1).await? {
                 tokens if tokens.len() <= MERGE_TOKENS => SearchStrategy::Postings(tokens),
-                _ => SearchStrategy::Scan,
+                _ => SearchStrategy::ScanThenWord,
             }
         };
         Ok(SearchPlan { words, strategy })
@@ -164,11 +173,40 @@ impl Store {
     /// after the keyset position `after` (the previous page's last row).
     pub async fn list_users(&self, app_id: i64, query: &UserListQuery<'_>) -> StoreResult<Vec<UserSummary>> {
         let plan = query.search;
-        if let SearchStrategy::Postings(tokens) = &plan.strategy {
-            return self.list_by_postings(app_id, tokens, &plan.words[1..], query).await;
+        let other_words = plan.words.get(1..).unwrap_or_default();
+        match &plan.strategy {
+            SearchStrategy::Postings(tokens) => {
+                let streams: Vec<Stream> = tokens.iter().cloned().map(Stream::Token).collect();
+                self.list_by_postings(app_id, &streams, other_words, query).await
+            }
+            SearchStrategy::ScanThenWord => {
+                let mut page = self.list_in_order(app_id, query, Some(SCAN_WINDOW)).await?;
+                if page.len() as i64 == query.limit {
+                    return Ok(page);
+                }
+                let Some(window_end) = self.window_end(app_id, query, SCAN_WINDOW).await? else {
+                    return Ok(page); // the walk reached the end of the list
+                };
+                let rest = UserListQuery { after: Some(window_end), limit: query.limit - page.len() as i64, ..*query };
+                let streams = [Stream::Word(plan.words[0].clone())];
+                page.extend(self.list_by_postings(app_id, &streams, other_words, &rest).await?);
+                Ok(page)
+            }
+            _ => self.list_in_order(app_id, query, None).await,
         }
+    }
+
+    /// The page by a walk in list order (from the matches of a driven
+    /// search's first word), over at most `window` users when given.
+    async fn list_in_order(
+        &self,
+        app_id: i64,
+        query: &UserListQuery<'_>,
+        window: Option<i64>,
+    ) -> StoreResult<Vec<UserSummary>> {
+        let plan = query.search;
         let driven = plan.strategy == SearchStrategy::Driven;
-        let sql = list_sql(query.sort, query.include_deactivated, plan.words.len(), driven);
+        let sql = list_sql(query.sort, query.include_deactivated, plan.words.len(), driven, window.is_some());
         let (key, after_id) = query.after.clone().unwrap_or_else(|| start_of(query.sort));
         with_pool!(self, |pool| {
             let mut q = sqlx::query_as::<_, UserSummary>(&sql).bind(app_id);
@@ -180,7 +218,42 @@ impl Store {
             for (lo, hi) in plan.words.iter().map(|w| prefix_range(w)) {
                 q = q.bind(lo).bind(hi);
             }
-            Ok(q.bind(query.limit).fetch_all(pool).await?)
+            q = q.bind(query.limit);
+            if let Some(window) = window {
+                q = q.bind(window);
+            }
+            Ok(q.fetch_all(pool).await?)
+        })
+    }
+
+    /// The position of the `window`-th user after the query's position (in
+    /// its order and active filter), or `None` when fewer are left.
+    async fn window_end(&self, app_id: i64, query: &UserListQuery<'_>, window: i64) -> StoreResult<Option<Position>> {
+        let active = if query.include_deactivated { "" } else { " AND active" };
+        let (keyset, order) = order_fragments(query.sort);
+        let key = match query.sort {
+            UserSort::Name => "sort_name",
+            UserSort::Created => "created_at",
+            UserSort::LastActivity => "COALESCE(last_seen_at, 0)",
+        };
+        let sql = format!("SELECT {key}, id FROM users WHERE app_id = $1{active}{keyset}{order} LIMIT 1 OFFSET $4");
+        let (after_key, after_id) = query.after.clone().unwrap_or_else(|| start_of(query.sort));
+        macro_rules! end {
+            ($key:ty, $wrap:expr) => {{
+                let row: Option<($key, i64)> = with_pool!(self, |pool| {
+                    let mut q = sqlx::query_as(&sql).bind(app_id);
+                    q = match &after_key {
+                        SortKey::Text(k) => q.bind(k.clone()),
+                        SortKey::Int(k) => q.bind(*k),
+                    };
+                    q.bind(after_id).bind(window - 1).fetch_optional(pool).await
+                })?;
+                row.map(|(k, id)| ($wrap(k), id))
+            }};
+        }
+        Ok(match after_key {
+            SortKey::Text(_) => end!(String, SortKey::Text),
+            SortKey::Int(_) => end!(i64, SortKey::Int),
         })
     }
 
@@ -220,38 +293,54 @@ pub(crate) fn word_checks(words: usize, first: usize) -> String {
         .collect()
 }
 
+/// The keyset condition ($2, $3) and the ORDER BY of `sort`.
+fn order_fragments(sort: UserSort) -> (&'static str, &'static str) {
+    match sort {
+        UserSort::LastActivity => {
+            (" AND (COALESCE(last_seen_at, 0), id) < ($2, $3)", " ORDER BY COALESCE(last_seen_at, 0) DESC, id DESC")
+        }
+        UserSort::Name => (" AND (sort_name, id) > ($2, $3)", " ORDER BY sort_name, id"),
+        UserSort::Created => (" AND (created_at, id) < ($2, $3)", " ORDER BY created_at DESC, id DESC"),
+    }
+}
+
 /// Builds the list query from fixed fragments; every value is a bound
 /// parameter: $1 app, $2/$3 keyset, then a [lo, hi) pair per search word,
-/// then the limit. `driven`: start from the first word's matches instead of
-/// walking users in list order.
-fn list_sql(sort: UserSort, include_deactivated: bool, words: usize, driven: bool) -> String {
-    let mut sql = if driven {
+/// then the limit, then the window. `driven`: start from the first word's
+/// matches instead of walking users in list order. `windowed`: check only
+/// the next `window` users.
+fn list_sql(sort: UserSort, include_deactivated: bool, words: usize, driven: bool, windowed: bool) -> String {
+    let (keyset, order) = order_fragments(sort);
+    let active = if include_deactivated { "" } else { " AND active" };
+    let from = if driven {
         concat!(
-            "SELECT ",
-            summary_columns!(),
             " FROM (SELECT DISTINCT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5) AS m \
              CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1"
         )
         .to_string()
+    } else if windowed {
+        format!(
+            concat!(
+                " FROM (SELECT ",
+                summary_columns!(),
+                ", sort_name FROM users WHERE app_id = $1{}{}{} LIMIT ${}) AS users WHERE TRUE"
+            ),
+            active,
+            keyset,
+            order,
+            5 + 2 * words
+        )
     } else {
-        concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1").to_string()
+        " FROM users WHERE app_id = $1".to_string()
     };
-    if !include_deactivated {
-        sql.push_str(" AND active");
+    let mut sql = format!(concat!("SELECT ", summary_columns!(), "{}"), from);
+    if !windowed {
+        sql.push_str(active);
+        sql.push_str(keyset);
     }
-    sql.push_str(match sort {
-        UserSort::LastActivity => " AND (COALESCE(last_seen_at, 0), id) < ($2, $3)",
-        UserSort::Name => " AND (sort_name, id) > ($2, $3)",
-        UserSort::Created => " AND (created_at, id) < ($2, $3)",
-    });
     let checked = if driven { words.saturating_sub(1) } else { words };
-    let first_check = 4 + 2 * (words - checked);
-    sql.push_str(&word_checks(checked, first_check));
-    sql.push_str(match sort {
-        UserSort::LastActivity => " ORDER BY COALESCE(last_seen_at, 0) DESC, id DESC",
-        UserSort::Name => " ORDER BY sort_name, id",
-        UserSort::Created => " ORDER BY created_at DESC, id DESC",
-    });
+    sql.push_str(&word_checks(checked, 4 + 2 * (words - checked)));
+    sql.push_str(order);
     sql.push_str(&format!(" LIMIT ${}", 4 + 2 * words));
     sql
 }
@@ -280,12 +369,14 @@ mod tests {
 
     #[test]
     fn placeholders_follow_the_bound_values() {
-        let scan = list_sql(UserSort::Name, false, 2, false);
+        let scan = list_sql(UserSort::Name, false, 2, false, false);
         assert!(scan.contains("s.token >= $4 AND s.token < $5") && scan.contains("s.token >= $6 AND s.token < $7"));
         assert!(scan.ends_with("LIMIT $8"), "{scan}");
-        let driven = list_sql(UserSort::Created, true, 2, true);
+        let driven = list_sql(UserSort::Created, true, 2, true, false);
         assert!(driven.contains("token >= $4 AND token < $5) AS m") && driven.contains("s.token >= $6"));
         assert!(!driven.contains(" AND active") && driven.ends_with("LIMIT $8"), "{driven}");
+        let window = list_sql(UserSort::Name, false, 1, false, true);
+        assert!(window.contains("LIMIT $7) AS users") && window.ends_with("LIMIT $6"), "{window}");
         let count = count_sql(false, 2);
         assert!(count.contains("s.token >= $4 AND s.token < $5") && count.ends_with("LIMIT $6) AS matching"));
         assert!(count_sql(true, 0).ends_with("LIMIT $2) AS matching"));
