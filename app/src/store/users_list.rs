@@ -313,11 +313,9 @@ fn list_sql(sort: UserSort, include_deactivated: bool, words: usize, driven: boo
     let (keyset, order) = order_fragments(sort);
     let active = if include_deactivated { "" } else { " AND active" };
     let from = if driven {
-        concat!(
-            " FROM (SELECT DISTINCT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5) AS m \
-             CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1"
-        )
-        .to_string()
+        " FROM (SELECT DISTINCT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5) AS m \
+         CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1"
+            .to_string()
     } else if windowed {
         format!(
             concat!(
