@@ -14,23 +14,26 @@ const PAGE: i64 = 97;
 
 /// Seeds users whose words make each strategy run (counts for 4200 users).
 /// New users: "pe" covers pedro, pereira and person (thousands of entries,
-/// 3 tokens), "s" covers silva and shop, "p" thousands of email words. Old
-/// users ("old-1", "Zed Old 1") come last in both name and created order,
-/// past the first walk of a word that covers thousands of tokens.
+/// 3 tokens), "p" thousands of email words. Old users ("old-1", "Zed Old
+/// Team 1") come last in both name and created order, past the first walk
+/// of a word that covers thousands of tokens. Most are in a "team".
 async fn seed(store: &Store) -> (i64, Vec<UserSummary>) {
     let app = store.create_app("Plans", "hp", 1).await.unwrap().id;
     let first = ["Pedro", "Person", "Ana"];
     let last = ["Silva", "Pereira"];
     let half = USERS / 2;
+    let team = |i: i64| if i % 5 == 0 { "Crew" } else { "Team" };
     let users: Vec<BulkUser> = (0..USERS)
         .map(|i| {
             let old = i < half;
             BulkUser {
                 external_id: if old { format!("old-{i}") } else { format!("new-{i}") },
                 user_name: match (old, i % 13) {
-                    (true, _) => Some(format!("Zed Old {i}")),
+                    (true, _) => Some(format!("Zed Old {} {i}", team(i))),
                     (false, 0) => None,
-                    (false, _) => Some(format!("{} {} {i}", first[(i % 3) as usize], last[(i % 2) as usize])),
+                    (false, _) => {
+                        Some(format!("{} {} {} {i}", first[(i % 3) as usize], last[(i % 2) as usize], team(i)))
+                    }
                 },
                 email: match i % 3 {
                     0 => None,
@@ -96,7 +99,10 @@ fn expected(all: &[UserSummary], filter: &UserFilter) -> Vec<i64> {
 
 fn strategy_name(strategy: &SearchStrategy) -> String {
     match strategy {
-        SearchStrategy::Postings(tokens) => format!("postings {}", tokens.join(",")),
+        SearchStrategy::Postings(words) => {
+            let words: Vec<String> = words.iter().map(|tokens| tokens.join(",")).collect();
+            format!("postings {}", words.join(" & "))
+        }
         other => format!("{other:?}").to_lowercase(),
     }
 }
@@ -111,6 +117,10 @@ store_test!(every_strategy_finds_what_brute_force_finds, |store: Store| async mo
         ("pe", Created, "postings pedro,pereira,person"),
         ("pe", LastActivity, "scan"),
         ("zed p", Name, "postings zed"),
+        ("team zed", Name, "postings zed & team"),
+        ("pe team", Created, "postings pedro,pereira,person & team"),
+        ("team pe zed", Name, "postings zed & pedro,pereira,person & team"),
+        ("team pe", LastActivity, "scan"),
         ("p zed", Created, "postings zed"),
         ("p", Name, "scanthenword"),
         ("p", Created, "scanthenword"),

@@ -5,7 +5,7 @@
 //! sits in the middle; a scan from the top would read every name before it).
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use super::user_search::prefix_range;
 use super::users::summary_columns;
@@ -13,8 +13,9 @@ use super::users_list::{start_of, word_checks, SortKey, UserListQuery};
 use super::{with_pool, Store, StoreResult};
 use crate::model::{UserSort, UserSummary};
 
-/// Entries read per token in the first round; each later round reads more.
-const FIRST_BATCH: i64 = 128;
+/// Entries read per token by a cursor's first read; reads that continue
+/// where the last one ended read more each time, up to `MAX_BATCH`.
+const FIRST_BATCH: i64 = 64;
 const MAX_BATCH: i64 = 4096;
 
 /// A user's position in the list: (sort key, user id).
@@ -45,58 +46,159 @@ fn in_list_order(sort: UserSort, a: &Position, b: &Position) -> Ordering {
     }
 }
 
+/// The position right after `p` in list order (user ids are integers).
+fn next_of(sort: UserSort, p: &Position) -> Position {
+    (p.0.clone(), if sort == UserSort::Name { p.1 + 1 } else { p.1 - 1 })
+}
+
+/// The position right before `p` in list order.
+fn prev_of(sort: UserSort, p: &Position) -> Position {
+    (p.0.clone(), if sort == UserSort::Name { p.1 - 1 } else { p.1 + 1 })
+}
+
+/// One search word's entries in list order: the merge of its streams, read
+/// a batch at a time from wherever the search seeks to.
+struct WordCursor {
+    streams: Vec<Stream>,
+    /// Every entry from the last read's start up to `complete_to`.
+    buffer: VecDeque<Position>,
+    /// How far the buffer is complete; `None` once a read reached the end.
+    complete_to: Option<Position>,
+    read_once: bool,
+    batch: i64,
+}
+
+impl WordCursor {
+    fn new(streams: Vec<Stream>) -> Self {
+        WordCursor { streams, buffer: VecDeque::new(), complete_to: None, read_once: false, batch: FIRST_BATCH }
+    }
+
+    /// The word's first entry at or after `target` (targets only move
+    /// forward), or `None` when it has no more.
+    async fn seek(
+        &mut self,
+        store: &Store,
+        app_id: i64,
+        sort: UserSort,
+        target: &Position,
+    ) -> StoreResult<Option<Position>> {
+        while self.buffer.front().is_some_and(|p| in_list_order(sort, p, target).is_lt()) {
+            self.buffer.pop_front();
+        }
+        if self.buffer.is_empty() && !(self.read_once && self.complete_to.is_none()) {
+            self.read_from(store, app_id, sort, target).await?;
+        }
+        Ok(self.buffer.front().cloned())
+    }
+
+    /// Refills the buffer with the entries from `from` on. Past the last
+    /// entry of a stream that had more, the merge may miss entries, so the
+    /// buffer only goes up to the earliest such entry.
+    async fn read_from(&mut self, store: &Store, app_id: i64, sort: UserSort, from: &Position) -> StoreResult<()> {
+        // Reading on where the last read ended: read more; after a jump, few.
+        let continues =
+            self.complete_to.as_ref().is_some_and(|end| in_list_order(sort, from, &next_of(sort, end)).is_le());
+        self.batch = if continues { (self.batch * 4).min(MAX_BATCH) } else { FIRST_BATCH };
+        let after = prev_of(sort, from);
+        let mut merged: Vec<Position> = Vec::new();
+        let mut bound: Option<Position> = None;
+        for stream in &self.streams {
+            let entries = store.postings_after(app_id, stream, &after, self.batch).await?;
+            if entries.len() as i64 == self.batch {
+                let last = entries.last().cloned();
+                bound = match (bound, last) {
+                    (Some(b), Some(l)) => Some(if in_list_order(sort, &l, &b).is_lt() { l } else { b }),
+                    (b, l) => b.or(l),
+                };
+            }
+            merged.extend(entries);
+        }
+        merged.sort_by(|a, b| in_list_order(sort, a, b));
+        merged.dedup();
+        if let Some(bound) = &bound {
+            merged.retain(|p| in_list_order(sort, p, bound).is_le());
+        }
+        self.buffer = merged.into();
+        self.complete_to = bound;
+        self.read_once = true;
+        Ok(())
+    }
+}
+
 impl Store {
-    /// One page of users found in `streams` (the narrowest word's entries)
-    /// with tokens starting with each of `other_words`.
+    /// One page of the users every word's cursor holds (a leapfrog over the
+    /// sorted entries: each cursor skips straight to the position another
+    /// one reached), with tokens starting with each of `checked_words`, in
+    /// the list's order.
     pub(crate) async fn list_by_postings(
         &self,
         app_id: i64,
-        streams: &[Stream],
-        other_words: &[String],
+        merged_words: Vec<Vec<Stream>>,
+        checked_words: &[String],
         query: &UserListQuery<'_>,
     ) -> StoreResult<Vec<UserSummary>> {
         let sort = query.sort;
-        let mut position = query.after.clone().unwrap_or_else(|| start_of(sort));
-        let mut batch = FIRST_BATCH.max(query.limit * 2);
+        let mut cursors: Vec<WordCursor> = merged_words.into_iter().map(WordCursor::new).collect();
+        let mut target = next_of(sort, &query.after.clone().unwrap_or_else(|| start_of(sort)));
         let mut page = Vec::new();
+        let mut found: Vec<i64> = Vec::new();
+        let mut check_size = query.limit;
         loop {
-            // Merge the next `batch` entries of each token. Past the last
-            // entry of a token that had more, the merge may miss users, so
-            // this round only goes up to the earliest such entry (`bound`).
-            let mut merged: Vec<Position> = Vec::new();
-            let mut bound: Option<Position> = None;
-            for stream in streams {
-                let entries = self.postings_after(app_id, stream, &position, batch).await?;
-                if entries.len() as i64 == batch {
-                    let last = entries.last().cloned();
-                    bound = match (bound, last) {
-                        (Some(b), Some(l)) => Some(if in_list_order(sort, &l, &b).is_lt() { l } else { b }),
-                        (b, l) => b.or(l),
-                    };
-                }
-                merged.extend(entries);
+            let next = self.next_match(app_id, sort, &mut cursors, &target).await?;
+            if let Some(position) = &next {
+                target = next_of(sort, position);
+                found.push(position.1);
             }
-            merged.sort_by(|a, b| in_list_order(sort, a, b));
-            merged.dedup_by(|a, b| a.1 == b.1);
-            if let Some(bound) = &bound {
-                merged.retain(|p| in_list_order(sort, p, bound).is_le());
-            }
-            let ids: Vec<i64> = merged.iter().map(|p| p.1).collect();
-            let mut kept = self.users_among(app_id, &ids, other_words, query.include_deactivated).await?;
-            for id in ids {
-                if let Some(user) = kept.remove(&id) {
-                    page.push(user);
-                    if page.len() as i64 == query.limit {
-                        return Ok(page);
+            // Matches are checked (active, other words) a batch at a time.
+            if next.is_none() || found.len() as i64 >= check_size {
+                let mut kept = self.users_among(app_id, &found, checked_words, query.include_deactivated).await?;
+                for id in found.drain(..) {
+                    if let Some(user) = kept.remove(&id) {
+                        page.push(user);
+                        if page.len() as i64 == query.limit {
+                            return Ok(page);
+                        }
                     }
                 }
+                check_size = (check_size * 4).min(MAX_BATCH);
             }
-            match bound {
-                Some(bound) => position = bound,
-                None => return Ok(page),
+            if next.is_none() {
+                return Ok(page);
             }
-            batch = (batch * 4).min(MAX_BATCH);
         }
+    }
+
+    /// The first position at or after `target` that every cursor holds.
+    async fn next_match(
+        &self,
+        app_id: i64,
+        sort: UserSort,
+        cursors: &mut [WordCursor],
+        target: &Position,
+    ) -> StoreResult<Option<Position>> {
+        let Some((lead, others)) = cursors.split_first_mut() else {
+            return Ok(None);
+        };
+        let Some(mut candidate) = lead.seek(self, app_id, sort, target).await? else {
+            return Ok(None);
+        };
+        let mut i = 0;
+        while i < others.len() {
+            let Some(reached) = others[i].seek(self, app_id, sort, &candidate).await? else {
+                return Ok(None);
+            };
+            if reached == candidate {
+                i += 1;
+                continue;
+            }
+            // Nothing before `reached` can match: the lead jumps there.
+            let Some(next) = lead.seek(self, app_id, sort, &reached).await? else {
+                return Ok(None);
+            };
+            candidate = next;
+            i = 0;
+        }
+        Ok(Some(candidate))
     }
 
     /// Up to `limit` entries of `stream` after `position`, in list order

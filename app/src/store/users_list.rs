@@ -6,8 +6,9 @@
 //! - **Driven**: the narrowest word has few matches (≤ [`SELECTIVE`] index
 //!   entries), so its matches are fetched and sorted.
 //! - **Postings**: a broad word in name or created order whose prefix covers
-//!   few distinct tokens: their index ranges are already in list order and
-//!   are merged a batch at a time (`user_postings.rs`).
+//!   few distinct tokens: their index ranges are already in list order, so
+//!   they are merged a batch at a time, and words that are the same kind
+//!   are intersected by leapfrogging (`user_postings.rs`).
 //! - **Scan**: otherwise users are walked in list order, each checked by
 //!   index; a broad word finds a page after a few hundred rows.
 
@@ -43,8 +44,9 @@ pub enum SearchStrategy {
     #[default]
     Everyone,
     Driven,
-    /// The distinct tokens the narrowest word's prefix covers.
-    Postings(Vec<String>),
+    /// The distinct tokens of the first words (the narrowest first) whose
+    /// prefixes cover few; the words after those are checked row by row.
+    Postings(Vec<Vec<String>>),
     /// Users walked in list order (activity order, which postings lack).
     Scan,
     /// Name or created order, a word covering too many tokens to merge: a
@@ -120,9 +122,22 @@ impl Store {
             // Activity changes all the time, so postings do not carry it.
             SearchStrategy::Scan
         } else {
-            match self.tokens_with_prefix(app_id, &words[0], MERGE_TOKENS + 1).await? {
-                tokens if tokens.len() <= MERGE_TOKENS => SearchStrategy::Postings(tokens),
-                _ => SearchStrategy::ScanThenWord,
+            let mut merged = Vec::new();
+            let mut checked = Vec::new();
+            for (i, word) in words.iter().enumerate() {
+                match self.tokens_with_prefix(app_id, word, MERGE_TOKENS + 1).await? {
+                    tokens if tokens.len() <= MERGE_TOKENS => merged.push((word.clone(), tokens)),
+                    _ if i == 0 => break,
+                    _ => checked.push(word.clone()),
+                }
+            }
+            if merged.is_empty() {
+                SearchStrategy::ScanThenWord
+            } else {
+                // Words that merge first (the narrowest leads), then the checked ones.
+                let tokens = merged.iter().map(|(_, tokens)| tokens.clone()).collect();
+                words = merged.into_iter().map(|(word, _)| word).chain(checked).collect();
+                SearchStrategy::Postings(tokens)
             }
         };
         Ok(SearchPlan { words, strategy })
@@ -173,11 +188,10 @@ impl Store {
     /// after the keyset position `after` (the previous page's last row).
     pub async fn list_users(&self, app_id: i64, query: &UserListQuery<'_>) -> StoreResult<Vec<UserSummary>> {
         let plan = query.search;
-        let other_words = plan.words.get(1..).unwrap_or_default();
         match &plan.strategy {
             SearchStrategy::Postings(tokens) => {
-                let streams: Vec<Stream> = tokens.iter().cloned().map(Stream::Token).collect();
-                self.list_by_postings(app_id, &streams, other_words, query).await
+                let merged = tokens.iter().map(|word| word.iter().cloned().map(Stream::Token).collect()).collect();
+                self.list_by_postings(app_id, merged, &plan.words[tokens.len()..], query).await
             }
             SearchStrategy::ScanThenWord => {
                 let mut page = self.list_in_order(app_id, query, Some(SCAN_WINDOW)).await?;
@@ -188,8 +202,8 @@ impl Store {
                     return Ok(page); // the walk reached the end of the list
                 };
                 let rest = UserListQuery { after: Some(window_end), limit: query.limit - page.len() as i64, ..*query };
-                let streams = [Stream::Word(plan.words[0].clone())];
-                page.extend(self.list_by_postings(app_id, &streams, other_words, &rest).await?);
+                let lead = vec![vec![Stream::Word(plan.words[0].clone())]];
+                page.extend(self.list_by_postings(app_id, lead, &plan.words[1..], &rest).await?);
                 Ok(page)
             }
             _ => self.list_in_order(app_id, query, None).await,
