@@ -52,19 +52,22 @@ pub async fn users_page(
         after,
         limit: limit + 1,
     };
+    let bound = if search.strategy() == &SearchStrategy::Everyone {
+        UsersPage::COUNT_LIMIT
+    } else {
+        UsersPage::SEARCH_COUNT_LIMIT
+    };
+    // The page and its count read on two connections at once.
+    let (mut users, counted) = tokio::try_join!(
+        store.list_users(app_id, &query),
+        store.count_users(app_id, &search, filter.include_deactivated, bound + 1)
+    )?;
     // One row more than asked tells whether a next page exists.
-    let mut users = store.list_users(app_id, &query).await?;
     let next_cursor = if users.len() as i64 > limit {
         users.truncate(limit as usize);
         users.last().map(|u| encode_cursor(filter.sort, u))
     } else {
         None
     };
-    let bound = if search.strategy() == &SearchStrategy::Everyone {
-        UsersPage::COUNT_LIMIT
-    } else {
-        UsersPage::SEARCH_COUNT_LIMIT
-    };
-    let counted = store.count_users(app_id, &search, filter.include_deactivated, bound + 1).await?;
     Ok(UsersPage { users, total: counted.min(bound), total_is_more: counted > bound, next_cursor })
 }
