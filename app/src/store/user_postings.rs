@@ -210,10 +210,12 @@ impl Store {
         position: &Position,
         limit: i64,
     ) -> StoreResult<Vec<Position>> {
-        // $1 app, $2/$3 position, $4 limit, then the token or the word's range.
-        let tokens = match stream {
-            Stream::Token(_) => "token = $5",
-            Stream::Word(_) => "token >= $5 AND token < $6",
+        let (tokens, texts) = match stream {
+            Stream::Token(token) => ("token = $5", vec![token.clone()]),
+            Stream::Word(word) => {
+                let (lo, hi) = prefix_range(word);
+                ("token >= $5 AND token < $6", vec![lo, hi])
+            }
         };
         let (key, order) = match position.0 {
             SortKey::Text(_) => ("sort_name", "(sort_name, user_id) > ($2, $3) ORDER BY sort_name, user_id"),
@@ -222,30 +224,39 @@ impl Store {
             }
         };
         let sql = format!("SELECT {key}, user_id FROM user_search WHERE app_id = $1 AND {tokens} AND {order} LIMIT $4");
-        macro_rules! entries {
+        self.read_positions(&sql, app_id, position, limit, &texts).await
+    }
+
+    /// Runs `sql`, which selects (sort key, user id) rows, with the bound
+    /// values $1 app, $2/$3 `position`, $4 `n`, then `texts`.
+    pub(crate) async fn read_positions(
+        &self,
+        sql: &str,
+        app_id: i64,
+        position: &Position,
+        n: i64,
+        texts: &[String],
+    ) -> StoreResult<Vec<Position>> {
+        macro_rules! read {
             ($key:ty, $wrap:expr) => {{
                 let rows: Vec<($key, i64)> = with_pool!(self, |pool| {
-                    let mut q = sqlx::query_as(&sql).bind(app_id);
+                    let mut q = sqlx::query_as(sql).bind(app_id);
                     q = match &position.0 {
                         SortKey::Text(k) => q.bind(k.clone()),
                         SortKey::Int(k) => q.bind(*k),
                     };
-                    q = q.bind(position.1).bind(limit);
-                    q = match stream {
-                        Stream::Token(token) => q.bind(token.clone()),
-                        Stream::Word(word) => {
-                            let (lo, hi) = prefix_range(word);
-                            q.bind(lo).bind(hi)
-                        }
-                    };
+                    q = q.bind(position.1).bind(n);
+                    for text in texts {
+                        q = q.bind(text.clone());
+                    }
                     q.fetch_all(pool).await
                 })?;
                 rows.into_iter().map(|(k, id)| ($wrap(k), id)).collect()
             }};
         }
         Ok(match position.0 {
-            SortKey::Text(_) => entries!(String, SortKey::Text),
-            SortKey::Int(_) => entries!(i64, SortKey::Int),
+            SortKey::Text(_) => read!(String, SortKey::Text),
+            SortKey::Int(_) => read!(i64, SortKey::Int),
         })
     }
 

@@ -251,24 +251,8 @@ impl Store {
             UserSort::LastActivity => "COALESCE(last_seen_at, 0)",
         };
         let sql = format!("SELECT {key}, id FROM users WHERE app_id = $1{active}{keyset}{order} LIMIT 1 OFFSET $4");
-        let (after_key, after_id) = query.after.clone().unwrap_or_else(|| start_of(query.sort));
-        macro_rules! end {
-            ($key:ty, $wrap:expr) => {{
-                let row: Option<($key, i64)> = with_pool!(self, |pool| {
-                    let mut q = sqlx::query_as(&sql).bind(app_id);
-                    q = match &after_key {
-                        SortKey::Text(k) => q.bind(k.clone()),
-                        SortKey::Int(k) => q.bind(*k),
-                    };
-                    q.bind(after_id).bind(window - 1).fetch_optional(pool).await
-                })?;
-                row.map(|(k, id)| ($wrap(k), id))
-            }};
-        }
-        Ok(match after_key {
-            SortKey::Text(_) => end!(String, SortKey::Text),
-            SortKey::Int(_) => end!(i64, SortKey::Int),
-        })
+        let after = query.after.clone().unwrap_or_else(|| start_of(query.sort));
+        Ok(self.read_positions(&sql, app_id, &after, window - 1, &[]).await?.pop())
     }
 
     /// How many users match the plan's search (and active filter), counting
