@@ -130,6 +130,7 @@ store_test!(every_strategy_finds_what_brute_force_finds, |store: Store| async mo
         ("old- z", Created, "scanthenword"),
         ("zed 1", Name, "driven"),
         ("ana", Name, "driven"),
+        ("p1", Created, "driven"), // "p12" and "p12@shop.test": one user, counted once
         ("ana silva", Created, "driven"),
         ("silva 1", LastActivity, "driven"),
         ("nobody", Name, "driven"),

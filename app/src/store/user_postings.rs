@@ -278,7 +278,7 @@ impl Store {
             concat!("SELECT ", summary_columns!(), " FROM users WHERE id IN ({}) AND +app_id = $1{}{}"),
             placeholders.join(", "),
             if include_deactivated { "" } else { " AND active" },
-            word_checks(words.len(), ids.len() + 2)
+            word_checks(words.len(), ids.len() + 2, "users.id")
         );
         let users: Vec<UserSummary> = with_pool!(self, |pool| {
             let mut q = sqlx::query_as::<_, UserSummary>(&sql).bind(app_id);

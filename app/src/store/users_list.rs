@@ -60,6 +60,8 @@ pub enum SearchStrategy {
 pub struct SearchPlan {
     pub(crate) words: Vec<String>,
     pub(crate) strategy: SearchStrategy,
+    /// The first word covers one token, so no user has two of its entries.
+    pub(crate) lead_is_one_token: bool,
 }
 
 impl SearchPlan {
@@ -102,7 +104,7 @@ impl Store {
     pub async fn plan_search(&self, app_id: i64, search: &str, sort: UserSort) -> StoreResult<SearchPlan> {
         let mut words = search_words(search);
         if words.is_empty() {
-            return Ok(SearchPlan { words, strategy: SearchStrategy::Everyone });
+            return Ok(SearchPlan::default());
         }
         let mut sizes = Vec::with_capacity(words.len());
         for word in &words {
@@ -140,7 +142,11 @@ impl Store {
                 SearchStrategy::Postings(tokens)
             }
         };
-        Ok(SearchPlan { words, strategy })
+        let lead_is_one_token = match &strategy {
+            SearchStrategy::Postings(tokens) => tokens[0].len() == 1,
+            _ => self.tokens_with_prefix(app_id, &words[0], 2).await?.len() == 1,
+        };
+        Ok(SearchPlan { words, strategy, lead_is_one_token })
     }
 
     /// How many index entries start with `word`, counting at most `up_to`.
@@ -265,7 +271,7 @@ impl Store {
         up_to: i64,
     ) -> StoreResult<i64> {
         let words = &search.words;
-        let sql = count_sql(include_deactivated, words.len());
+        let sql = count_sql(include_deactivated, words.len(), !search.lead_is_one_token);
         with_pool!(self, |pool| {
             let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(app_id);
             for (lo, hi) in words.iter().map(|w| prefix_range(w)) {
@@ -276,13 +282,14 @@ impl Store {
     }
 }
 
-/// `AND EXISTS` checks that user `users.id` has a token in each [lo, hi)
-/// pair, with placeholders from `$first` on (one index seek per check).
-pub(crate) fn word_checks(words: usize, first: usize) -> String {
+/// `AND EXISTS` checks that user `user_id` (an SQL expression) has a token
+/// in each [lo, hi) pair, with placeholders from `$first` on (one index
+/// seek per check).
+pub(crate) fn word_checks(words: usize, first: usize, user_id: &str) -> String {
     (0..words)
         .map(|i| {
             format!(
-                " AND EXISTS (SELECT 1 FROM user_search s WHERE s.user_id = users.id AND s.token >= ${} \
+                " AND EXISTS (SELECT 1 FROM user_search s WHERE s.user_id = {user_id} AND s.token >= ${} \
                  AND s.token < ${})",
                 first + 2 * i,
                 first + 2 * i + 1
@@ -335,26 +342,36 @@ fn list_sql(sort: UserSort, include_deactivated: bool, words: usize, driven: boo
         sql.push_str(keyset);
     }
     let checked = if driven { words.saturating_sub(1) } else { words };
-    sql.push_str(&word_checks(checked, 4 + 2 * (words - checked)));
+    sql.push_str(&word_checks(checked, 4 + 2 * (words - checked), "users.id"));
     sql.push_str(order);
     sql.push_str(&format!(" LIMIT ${}", 4 + 2 * words));
     sql
 }
 
 /// The bounded count: $1 app, a [lo, hi) pair per word, then the bound.
-/// A search counts from the narrowest word's index entries, each user once
-/// (at its first matching token), checking the other words by index.
-fn count_sql(include_deactivated: bool, words: usize) -> String {
+/// A search counts the narrowest word's index entries, each user once (at
+/// its first matching token, when `dedupe`), checking the other words by
+/// index before reading the user's row (written as EXISTS so that both
+/// databases keep this order and stop at the bound).
+fn count_sql(include_deactivated: bool, words: usize, dedupe: bool) -> String {
     let active = if include_deactivated { "" } else { " AND active" };
     if words == 0 {
         return format!("SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE app_id = $1{active} LIMIT $2) AS matching");
     }
+    let first_only = if dedupe {
+        " AND NOT EXISTS (SELECT 1 FROM user_search d WHERE d.user_id = m.user_id AND d.token >= $2 AND d.token < m.token)"
+    } else {
+        ""
+    };
+    let user = if include_deactivated {
+        ""
+    } else {
+        " AND EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id AND active)"
+    };
     format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM user_search m CROSS JOIN users \
-         WHERE m.app_id = $1 AND m.token >= $2 AND m.token < $3 \
-         AND NOT EXISTS (SELECT 1 FROM user_search d WHERE d.user_id = m.user_id AND d.token >= $2 AND d.token < m.token) \
-         AND users.id = m.user_id{active}{} LIMIT ${}) AS matching",
-        word_checks(words - 1, 4),
+        "SELECT COUNT(*) FROM (SELECT 1 FROM user_search m WHERE m.app_id = $1 AND m.token >= $2 AND m.token < $3\
+         {first_only}{}{user} LIMIT ${}) AS matching",
+        word_checks(words - 1, 4, "m.user_id"),
         2 + 2 * words
     )
 }
@@ -373,8 +390,11 @@ mod tests {
         assert!(!driven.contains(" AND active") && driven.ends_with("LIMIT $8"), "{driven}");
         let window = list_sql(UserSort::Name, false, 1, false, true);
         assert!(window.contains("LIMIT $7) AS users") && window.ends_with("LIMIT $6"), "{window}");
-        let count = count_sql(false, 2);
+        let count = count_sql(false, 2, true);
         assert!(count.contains("s.token >= $4 AND s.token < $5") && count.ends_with("LIMIT $6) AS matching"));
-        assert!(count_sql(true, 0).ends_with("LIMIT $2) AS matching"));
+        assert!(count.contains("NOT EXISTS") && count.contains("active"), "{count}");
+        let count = count_sql(true, 1, false);
+        assert!(!count.contains("NOT EXISTS") && !count.contains("active"), "{count}");
+        assert!(count_sql(true, 0, true).ends_with("LIMIT $2) AS matching"));
     }
 }
