@@ -9,8 +9,12 @@
 //!   few distinct tokens: their index ranges are already in list order, so
 //!   they are merged a batch at a time, and words that are the same kind
 //!   are intersected by leapfrogging (`user_postings.rs`).
-//! - **Scan**: otherwise users are walked in list order, each checked by
-//!   index; a broad word finds a page after a few hundred rows.
+//! - **ScanThenWord**: name or created order, a word covering many tokens:
+//!   a short walk in list order, then the word's entries sorted by the
+//!   database (its matches may cluster past the walk).
+//! - **Scan**: last-activity order (postings do not carry it): users are
+//!   walked in list order, each checked by index; a broad word finds a page
+//!   after a few hundred rows.
 
 use super::user_postings::{Position, Stream};
 use super::user_search::{prefix_range, search_words, sort_name};
