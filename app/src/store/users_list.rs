@@ -27,14 +27,6 @@ const SELECTIVE: i64 = 2000;
 /// How many users a name/created walk checks before it turns to the
 /// word's sorted index entries.
 const SCAN_WINDOW: i64 = 2000;
-/// How many users a last-activity walk checks before it sorts the
-/// narrowest word's matches instead: that bounds a search whose matches all
-/// sit far down the list (a domain of users idle for a year). Smaller under
-/// test-support, so that tests with a few thousand users take that path.
-#[cfg(not(feature = "test-support"))]
-const ACTIVITY_WINDOW: i64 = 10_000;
-#[cfg(feature = "test-support")]
-const ACTIVITY_WINDOW: i64 = 500;
 /// How far the index entries of several broad words are counted to tell
 /// which one is narrowest (a few milliseconds each at most).
 const BROAD_PROBE: i64 = 20_000;
@@ -212,24 +204,19 @@ impl Store {
                 self.list_by_postings(app_id, merged, &plan.words[tokens.len()..], query).await
             }
             SearchStrategy::ScanThenWord => {
-                let mut page = self.list_in_order(app_id, query, false, Some(SCAN_WINDOW)).await?;
-                let Some(rest) = self.rest_after_window(app_id, query, &page, SCAN_WINDOW).await? else {
+                let mut page = self.list_in_order(app_id, query, Some(SCAN_WINDOW)).await?;
+                if page.len() as i64 == query.limit {
                     return Ok(page);
+                }
+                let Some(window_end) = self.window_end(app_id, query, SCAN_WINDOW).await? else {
+                    return Ok(page); // the walk reached the end of the list
                 };
+                let rest = UserListQuery { after: Some(window_end), limit: query.limit - page.len() as i64, ..*query };
                 let lead = vec![vec![Stream::Word(plan.words[0].clone())]];
                 page.extend(self.list_by_postings(app_id, lead, &plan.words[1..], &rest).await?);
                 Ok(page)
             }
-            SearchStrategy::Scan => {
-                let mut page = self.list_in_order(app_id, query, false, Some(ACTIVITY_WINDOW)).await?;
-                let Some(rest) = self.rest_after_window(app_id, query, &page, ACTIVITY_WINDOW).await? else {
-                    return Ok(page);
-                };
-                page.extend(self.list_in_order(app_id, &rest, true, None).await?);
-                Ok(page)
-            }
-            SearchStrategy::Driven => self.list_in_order(app_id, query, true, None).await,
-            SearchStrategy::Everyone => self.list_in_order(app_id, query, false, None).await,
+            _ => self.list_in_order(app_id, query, None).await,
         }
     }
 
@@ -239,10 +226,10 @@ impl Store {
         &self,
         app_id: i64,
         query: &UserListQuery<'_>,
-        driven: bool,
         window: Option<i64>,
     ) -> StoreResult<Vec<UserSummary>> {
         let plan = query.search;
+        let driven = plan.strategy == SearchStrategy::Driven;
         let sql = list_sql(query.sort, query.include_deactivated, plan.words.len(), driven, window.is_some());
         let (key, after_id) = query.after.clone().unwrap_or_else(|| start_of(query.sort));
         with_pool!(self, |pool| {
@@ -261,24 +248,6 @@ impl Store {
             }
             Ok(q.fetch_all(pool).await?)
         })
-    }
-
-    /// What is left to find after a walk over `window` users found `page`:
-    /// the query from the window's end on, or `None` when the page is full
-    /// or the walk reached the end of the list.
-    async fn rest_after_window<'q>(
-        &self,
-        app_id: i64,
-        query: &UserListQuery<'q>,
-        page: &[UserSummary],
-        window: i64,
-    ) -> StoreResult<Option<UserListQuery<'q>>> {
-        let missing = query.limit - page.len() as i64;
-        if missing == 0 {
-            return Ok(None);
-        }
-        let end = self.window_end(app_id, query, window).await?;
-        Ok(end.map(|end| UserListQuery { after: Some(end), limit: missing, ..*query }))
     }
 
     /// The position of the `window`-th user after the query's position (in
