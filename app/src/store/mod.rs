@@ -15,6 +15,7 @@ mod sessions;
 pub mod testing;
 mod user_postings;
 mod user_search;
+mod user_walk;
 mod users;
 mod users_list;
 
