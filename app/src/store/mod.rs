@@ -15,7 +15,6 @@ mod sessions;
 pub mod testing;
 mod user_postings;
 mod user_search;
-mod user_walk;
 mod users;
 mod users_list;
 

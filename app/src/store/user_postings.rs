@@ -223,14 +223,12 @@ impl Store {
                 ("created_at", "(created_at, user_id) < ($2, $3) ORDER BY created_at DESC, user_id DESC")
             }
         };
-        let sql =
-            format!("SELECT {key}, user_id, TRUE FROM user_search WHERE app_id = $1 AND {tokens} AND {order} LIMIT $4");
-        let entries = self.read_positions(&sql, app_id, position, limit, &texts).await?;
-        Ok(entries.into_iter().map(|(position, _)| position).collect())
+        let sql = format!("SELECT {key}, user_id FROM user_search WHERE app_id = $1 AND {tokens} AND {order} LIMIT $4");
+        self.read_positions(&sql, app_id, position, limit, &texts).await
     }
 
-    /// Runs `sql`, which selects (sort key, user id, flag) rows, with the
-    /// bound values $1 app, $2/$3 `position`, $4 `n`, then `texts`.
+    /// Runs `sql`, which selects (sort key, user id) rows, with the bound
+    /// values $1 app, $2/$3 `position`, $4 `n`, then `texts`.
     pub(crate) async fn read_positions(
         &self,
         sql: &str,
@@ -238,10 +236,10 @@ impl Store {
         position: &Position,
         n: i64,
         texts: &[String],
-    ) -> StoreResult<Vec<(Position, bool)>> {
+    ) -> StoreResult<Vec<Position>> {
         macro_rules! read {
             ($key:ty, $wrap:expr) => {{
-                let rows: Vec<($key, i64, bool)> = with_pool!(self, |pool| {
+                let rows: Vec<($key, i64)> = with_pool!(self, |pool| {
                     let mut q = sqlx::query_as(sql).bind(app_id);
                     q = match &position.0 {
                         SortKey::Text(k) => q.bind(k.clone()),
@@ -253,7 +251,7 @@ impl Store {
                     }
                     q.fetch_all(pool).await
                 })?;
-                rows.into_iter().map(|(k, id, flag)| (($wrap(k), id), flag)).collect()
+                rows.into_iter().map(|(k, id)| ($wrap(k), id)).collect()
             }};
         }
         Ok(match position.0 {
@@ -264,7 +262,7 @@ impl Store {
 
     /// The users among `ids` that are in the app, active (unless
     /// `include_deactivated`) and match every one of `words`, by id.
-    pub(crate) async fn users_among(
+    async fn users_among(
         &self,
         app_id: i64,
         ids: &[i64],

@@ -16,7 +16,7 @@
 //!   walked in list order, each checked by index; a broad word finds a page
 //!   after a few hundred rows.
 
-use super::user_postings::Stream;
+use super::user_postings::{Position, Stream};
 use super::user_search::{prefix_range, search_words, sort_name};
 use super::users::summary_columns;
 use super::{with_pool, Store, StoreResult};
@@ -27,14 +27,6 @@ const SELECTIVE: i64 = 2000;
 /// How many users a name/created walk checks before it turns to the
 /// word's sorted index entries.
 const SCAN_WINDOW: i64 = 2000;
-/// How many users a last-activity walk checks before it sorts the
-/// narrowest word's matches instead: that bounds a search whose matches all
-/// sit far down the list (a domain of users idle for a year). Smaller under
-/// test-support, so that tests with a few thousand users take that path.
-#[cfg(not(feature = "test-support"))]
-const ACTIVITY_WINDOW: i64 = 10_000;
-#[cfg(feature = "test-support")]
-const ACTIVITY_WINDOW: i64 = 500;
 /// How far the index entries of several broad words are counted to tell
 /// which one is narrowest (a few milliseconds each at most).
 const BROAD_PROBE: i64 = 20_000;
@@ -212,41 +204,33 @@ impl Store {
                 self.list_by_postings(app_id, merged, &plan.words[tokens.len()..], query).await
             }
             SearchStrategy::ScanThenWord => {
-                let walk = self.walk_in_order(app_id, query, SCAN_WINDOW).await?;
-                let mut page = walk.page;
-                if let Some(stopped_at) = walk.stopped_at {
-                    let rest =
-                        UserListQuery { after: Some(stopped_at), limit: query.limit - page.len() as i64, ..*query };
-                    let lead = vec![vec![Stream::Word(plan.words[0].clone())]];
-                    page.extend(self.list_by_postings(app_id, lead, &plan.words[1..], &rest).await?);
+                let mut page = self.list_in_order(app_id, query, Some(SCAN_WINDOW)).await?;
+                if page.len() as i64 == query.limit {
+                    return Ok(page);
                 }
+                let Some(window_end) = self.window_end(app_id, query, SCAN_WINDOW).await? else {
+                    return Ok(page); // the walk reached the end of the list
+                };
+                let rest = UserListQuery { after: Some(window_end), limit: query.limit - page.len() as i64, ..*query };
+                let lead = vec![vec![Stream::Word(plan.words[0].clone())]];
+                page.extend(self.list_by_postings(app_id, lead, &plan.words[1..], &rest).await?);
                 Ok(page)
             }
-            SearchStrategy::Scan => {
-                let walk = self.walk_in_order(app_id, query, ACTIVITY_WINDOW).await?;
-                let mut page = walk.page;
-                if let Some(stopped_at) = walk.stopped_at {
-                    let rest =
-                        UserListQuery { after: Some(stopped_at), limit: query.limit - page.len() as i64, ..*query };
-                    page.extend(self.list_in_order(app_id, &rest, true).await?);
-                }
-                Ok(page)
-            }
-            SearchStrategy::Driven => self.list_in_order(app_id, query, true).await,
-            SearchStrategy::Everyone => self.list_in_order(app_id, query, false).await,
+            _ => self.list_in_order(app_id, query, None).await,
         }
     }
 
-    /// The page in list order: every user, or (`driven`) the matches of
-    /// the first word, sorted, and checked for the other words.
+    /// The page by a walk in list order (from the matches of a driven
+    /// search's first word), over at most `window` users when given.
     async fn list_in_order(
         &self,
         app_id: i64,
         query: &UserListQuery<'_>,
-        driven: bool,
+        window: Option<i64>,
     ) -> StoreResult<Vec<UserSummary>> {
         let plan = query.search;
-        let sql = list_sql(query.sort, query.include_deactivated, plan.words.len(), driven);
+        let driven = plan.strategy == SearchStrategy::Driven;
+        let sql = list_sql(query.sort, query.include_deactivated, plan.words.len(), driven, window.is_some());
         let (key, after_id) = query.after.clone().unwrap_or_else(|| start_of(query.sort));
         with_pool!(self, |pool| {
             let mut q = sqlx::query_as::<_, UserSummary>(&sql).bind(app_id);
@@ -258,8 +242,27 @@ impl Store {
             for (lo, hi) in plan.words.iter().map(|w| prefix_range(w)) {
                 q = q.bind(lo).bind(hi);
             }
-            Ok(q.bind(query.limit).fetch_all(pool).await?)
+            q = q.bind(query.limit);
+            if let Some(window) = window {
+                q = q.bind(window);
+            }
+            Ok(q.fetch_all(pool).await?)
         })
+    }
+
+    /// The position of the `window`-th user after the query's position (in
+    /// its order and active filter), or `None` when fewer are left.
+    async fn window_end(&self, app_id: i64, query: &UserListQuery<'_>, window: i64) -> StoreResult<Option<Position>> {
+        let active = if query.include_deactivated { "" } else { " AND active" };
+        let (keyset, order) = order_fragments(query.sort);
+        let key = match query.sort {
+            UserSort::Name => "sort_name",
+            UserSort::Created => "created_at",
+            UserSort::LastActivity => "COALESCE(last_seen_at, 0)",
+        };
+        let sql = format!("SELECT {key}, id FROM users WHERE app_id = $1{active}{keyset}{order} LIMIT 1 OFFSET $4");
+        let after = query.after.clone().unwrap_or_else(|| start_of(query.sort));
+        Ok(self.read_positions(&sql, app_id, &after, window - 1, &[]).await?.pop())
     }
 
     /// How many users match the plan's search (and active filter), counting
@@ -300,7 +303,7 @@ pub(crate) fn word_checks(words: usize, first: usize, user_id: &str) -> String {
 }
 
 /// The keyset condition ($2, $3) and the ORDER BY of `sort`.
-pub(crate) fn order_fragments(sort: UserSort) -> (&'static str, &'static str) {
+fn order_fragments(sort: UserSort) -> (&'static str, &'static str) {
     match sort {
         UserSort::LastActivity => {
             (" AND (COALESCE(last_seen_at, 0), id) < ($2, $3)", " ORDER BY COALESCE(last_seen_at, 0) DESC, id DESC")
@@ -312,25 +315,36 @@ pub(crate) fn order_fragments(sort: UserSort) -> (&'static str, &'static str) {
 
 /// Builds the list query from fixed fragments; every value is a bound
 /// parameter: $1 app, $2/$3 keyset, then a [lo, hi) pair per search word,
-/// then the limit. `driven`: start from the first word's matches instead of
-/// walking users in list order.
-fn list_sql(sort: UserSort, include_deactivated: bool, words: usize, driven: bool) -> String {
+/// then the limit, then the window. `driven`: start from the first word's
+/// matches instead of walking users in list order. `windowed`: check only
+/// the next `window` users.
+fn list_sql(sort: UserSort, include_deactivated: bool, words: usize, driven: bool, windowed: bool) -> String {
     let (keyset, order) = order_fragments(sort);
-    let mut sql = if driven {
-        concat!(
-            "SELECT ",
-            summary_columns!(),
-            " FROM (SELECT DISTINCT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5) AS m \
-             CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1"
+    let active = if include_deactivated { "" } else { " AND active" };
+    let from = if driven {
+        " FROM (SELECT DISTINCT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5) AS m \
+         CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1"
+            .to_string()
+    } else if windowed {
+        format!(
+            concat!(
+                " FROM (SELECT ",
+                summary_columns!(),
+                ", sort_name FROM users WHERE app_id = $1{}{}{} LIMIT ${}) AS users WHERE TRUE"
+            ),
+            active,
+            keyset,
+            order,
+            5 + 2 * words
         )
-        .to_string()
     } else {
-        concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1").to_string()
+        " FROM users WHERE app_id = $1".to_string()
     };
-    if !include_deactivated {
-        sql.push_str(" AND active");
+    let mut sql = format!(concat!("SELECT ", summary_columns!(), "{}"), from);
+    if !windowed {
+        sql.push_str(active);
+        sql.push_str(keyset);
     }
-    sql.push_str(keyset);
     let checked = if driven { words.saturating_sub(1) } else { words };
     sql.push_str(&word_checks(checked, 4 + 2 * (words - checked), "users.id"));
     sql.push_str(order);
@@ -372,12 +386,14 @@ mod tests {
 
     #[test]
     fn placeholders_follow_the_bound_values() {
-        let scan = list_sql(UserSort::Name, false, 2, false);
+        let scan = list_sql(UserSort::Name, false, 2, false, false);
         assert!(scan.contains("s.token >= $4 AND s.token < $5") && scan.contains("s.token >= $6 AND s.token < $7"));
         assert!(scan.ends_with("LIMIT $8"), "{scan}");
-        let driven = list_sql(UserSort::Created, true, 2, true);
+        let driven = list_sql(UserSort::Created, true, 2, true, false);
         assert!(driven.contains("token >= $4 AND token < $5) AS m") && driven.contains("s.token >= $6"));
         assert!(!driven.contains(" AND active") && driven.ends_with("LIMIT $8"), "{driven}");
+        let window = list_sql(UserSort::Name, false, 1, false, true);
+        assert!(window.contains("LIMIT $7) AS users") && window.ends_with("LIMIT $6"), "{window}");
         let count = count_sql(false, 2, true);
         assert!(count.contains("s.token >= $4 AND s.token < $5") && count.ends_with("LIMIT $6) AS matching"));
         assert!(count.contains("NOT EXISTS") && count.contains("active"), "{count}");
