@@ -79,6 +79,8 @@ pub async fn users_list(config: &Config, users: usize, runs: usize) -> anyhow::R
         ("'carla pereira', by name", search("carla pereira", UserSort::Name)),
         ("'bench-05' (10%, mid-list), created", search("bench-05", UserSort::Created)),
         ("'a' (one letter), by name", search("a", UserSort::Name)),
+        // Known worst case: 800k entries over 800k tokens, none in the walk.
+        ("'u' (80%, all past the walk), by name", search("u", UserSort::Name)),
         ("'user12345' (11 users), created", search("user12345", UserSort::Created)),
         ("one userID, last activity", search("bench-0123456", UserSort::LastActivity)),
     ];
