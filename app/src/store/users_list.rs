@@ -148,6 +148,8 @@ impl Store {
         };
         let lead_is_one_token = match &strategy {
             SearchStrategy::Postings(tokens) => tokens[0].len() == 1,
+            // Already seen to cover more than MERGE_TOKENS tokens.
+            SearchStrategy::ScanThenWord => false,
             _ => self.tokens_with_prefix(app_id, &words[0], 2).await?.len() == 1,
         };
         Ok(SearchPlan { words, strategy, lead_is_one_token })
