@@ -133,7 +133,7 @@ fn MenuGroup(
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::auth::session::set_status(axum::http::StatusCode::NOT_FOUND);
+    crate::error::set_status(404);
     view! {
         <Title text="Not found" />
         <section class="page not-found">
@@ -149,6 +149,9 @@ pub fn NotFound() -> impl IntoView {
 /// A failed load or action, said plainly; an expired session gets a way back in.
 #[component]
 pub fn ErrorMessage(error: AppError) -> impl IntoView {
+    // A page that renders an error on the server answers with its status.
+    #[cfg(feature = "ssr")]
+    crate::error::set_status(error.status_code());
     let sign_in = matches!(error, AppError::Unauthorized).then(|| {
         let next = use_location().pathname.get_untracked();
         let href = format!("/login?next={}", next);

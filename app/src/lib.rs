@@ -11,9 +11,12 @@ pub mod messages;
 pub mod model;
 pub mod profile;
 #[cfg(feature = "ssr")]
+pub mod security;
+#[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod text;
 pub mod time;
 pub mod users;
 
@@ -26,6 +29,8 @@ use layout::{ConsoleLayout, NotFound};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    security::set_page_headers();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -44,6 +49,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Every page's `<title>` goes through here (the root `<Title formatter>`).
+///
+/// On the server the text is HTML-escaped: `leptos_meta` 0.8 writes the
+/// title into the rendered `<head>` without escaping it, so a userName such
+/// as `</title><script>…` would otherwise become markup. The browser decodes
+/// the entities when it parses `<title>`, and in the browser the formatter's
+/// result goes to `document.title` as plain text, so people see the real
+/// characters either way. Do not remove this while leptos_meta behaves so.
+pub fn page_title(title: String) -> String {
+    let title = if title.is_empty() { "Audience".to_string() } else { format!("{title} · Audience") };
+    #[cfg(feature = "ssr")]
+    let title = html_escape::encode_text(&title).into_owned();
+    title
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -53,9 +73,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/audience.css" />
-        <Title formatter=|title: String| {
-            if title.is_empty() { "Audience".to_string() } else { format!("{title} · Audience") }
-        } />
+        <Title formatter=page_title />
         <Router>
             <div class="app-root" data-hydrated=move || hydrated.get().then_some("true")>
             <Routes fallback=NotFound>
@@ -70,5 +88,19 @@ pub fn App() -> impl IntoView {
             </Routes>
             </div>
         </Router>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::page_title;
+
+    #[test]
+    fn server_rendered_titles_carry_no_markup() {
+        let title = page_title("</title><script>alert(1)</script><title>".into());
+        assert!(!title.contains('<') && !title.contains('>'), "{title}");
+        assert_eq!(title, "&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;title&gt; · Audience");
+        assert_eq!(page_title(String::new()), "Audience");
+        assert_eq!(page_title("Zoë & Ana".into()), "Zoë &amp; Ana · Audience");
     }
 }

@@ -193,7 +193,10 @@ pub struct Attachment {
 pub struct MessageSummary {
     pub id: i64,
     pub title: String,
-    pub body: String,
+    /// The body's beginning (all of it unless `truncated`).
+    pub preview: String,
+    /// The body is longer than the preview: fetch it with `messages/body`.
+    pub truncated: bool,
     /// "dashboard", "push mail" or "api".
     pub source: String,
     pub sender: String,

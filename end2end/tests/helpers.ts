@@ -1,4 +1,5 @@
-import { expect, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
 
 export const ADMIN = { email: "admin@e2e.test", password: "tall admin stairs 42" };
 export const VIEWER = { email: "viewer@e2e.test", password: "quiet viewer lamp 7" };
@@ -29,4 +30,20 @@ export async function signIn(page: Page, who: { email: string; password: string 
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(new RegExp(path.replace(/[?]/g, "\\?") + "$"));
   await hydrated(page);
+}
+
+/** The demo app's API key (serve-e2e.sh saves it). */
+export function apiKey(): string {
+  return readFileSync(".data/api-key", "utf8").trim();
+}
+
+/** Calls the ingest API as the customer's app; returns the JSON answer. */
+export async function ingest(request: APIRequestContext, method: "PUT" | "POST", path: string, data: unknown) {
+  const response = await request.fetch(`/api/v1${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${apiKey()}` },
+    data,
+  });
+  expect(response.status(), `${method} ${path}: ${await response.text()}`).toBeLessThan(300);
+  return response.json();
 }

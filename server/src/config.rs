@@ -47,6 +47,11 @@ pub struct Config {
     /// Mark session cookies Secure (set when the console is served over HTTPS).
     #[arg(long, env = "COOKIE_SECURE", default_value_t = false, global = true)]
     pub cookie_secure: bool,
+    /// The console's origin as browsers see it (`https://console.example.com`),
+    /// checked against the Origin of server-function calls (CSRF). Default:
+    /// `http://` and the address the server listens on.
+    #[arg(long, env = "PUBLIC_ORIGIN", global = true)]
+    pub public_origin: Option<String>,
     /// Ingest requests per second allowed per app (bursts of twice that).
     #[arg(long, env = "INGEST_RATE_PER_SEC", default_value_t = 50, global = true)]
     pub ingest_rate_per_sec: u32,
@@ -59,6 +64,24 @@ impl Config {
         cli.config.database_url = database_url.to_string();
         cli.config.smtp_port = 0;
         cli.config
+    }
+
+    /// The configured public origin, normalised, or `http://<addr>` of the
+    /// address actually listened on.
+    pub fn origin(&self, listening: SocketAddr) -> anyhow::Result<String> {
+        match self.public_origin.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+            None => Ok(format!("http://{listening}")),
+            Some(origin) => {
+                let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+                let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+                match rest {
+                    Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']) => Ok(origin),
+                    _ => anyhow::bail!(
+                        "PUBLIC_ORIGIN must be a scheme and host, like https://console.example.com (got '{origin}')"
+                    ),
+                }
+            }
+        }
     }
 
     pub fn leptos_options(&self) -> LeptosOptions {

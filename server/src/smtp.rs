@@ -4,6 +4,10 @@
 
 use std::time::Duration;
 
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use app::auth::limits::RateLimits;
 use app::messages::inbound::{self, InboundError, MAX_MESSAGE_BYTES};
 use app::store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -13,13 +17,21 @@ const MAX_LINE: usize = 4096;
 const MAX_RECIPIENTS: usize = 100;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
-pub async fn serve(listener: TcpListener, store: Store, domain: String) {
+/// What an SMTP conversation needs from the server.
+#[derive(Clone)]
+pub struct Smtp {
+    pub store: Store,
+    pub domain: String,
+    pub limits: Arc<RateLimits>,
+}
+
+pub async fn serve(listener: TcpListener, smtp: Smtp) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                let (store, domain) = (store.clone(), domain.clone());
+                let smtp = smtp.clone();
                 tokio::spawn(async move {
-                    if let Err(err) = session(stream, &store, &domain).await {
+                    if let Err(err) = session(stream, &smtp, peer.ip()).await {
                         tracing::debug!(%peer, error = %err, "smtp session ended");
                     }
                 });
@@ -45,14 +57,16 @@ fn declared_size(rest: &str) -> Option<usize> {
     rest.split_whitespace().find_map(|p| p.to_ascii_uppercase().strip_prefix("SIZE=").and_then(|n| n.parse().ok()))
 }
 
-/// One SMTP conversation over any byte stream.
-pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(stream: S, store: &Store, domain: &str) -> std::io::Result<()> {
+/// One SMTP conversation over any byte stream, with the client at `peer`.
+pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(stream: S, smtp: &Smtp, peer: IpAddr) -> std::io::Result<()> {
+    let (store, domain) = (&smtp.store, smtp.domain.as_str());
     let (reader, mut writer) = tokio::io::split(stream);
     let mut reader = BufReader::new(reader);
     writer.write_all(format!("220 {domain} Audience Push Mail ESMTP ready\r\n").as_bytes()).await?;
 
     let mut mail_from: Option<String> = None;
-    let mut recipients: Vec<(i64, i64)> = Vec::new();
+    // Push Mail tokens accepted at RCPT; resolved again when the data is delivered.
+    let mut recipients: Vec<String> = Vec::new();
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -91,6 +105,9 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(stream: S, store: &Store
                     _ if declared_size(rest).is_some_and(|n| n > MAX_MESSAGE_BYTES) => {
                         "552 5.3.4 message size exceeds fixed maximum message size".into()
                     }
+                    Some(_) if smtp.limits.check_smtp_client(peer).is_err() => {
+                        "450 4.7.1 too many messages from your address, try again later".into()
+                    }
                     Some(from) => {
                         mail_from = Some(from.to_string());
                         recipients.clear();
@@ -106,10 +123,14 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(stream: S, store: &Store
                     None => "501 5.5.4 syntax: RCPT TO:<address>".into(),
                     Some(_) if recipients.len() >= MAX_RECIPIENTS => "452 4.5.3 too many recipients".into(),
                     Some(address) => match inbound::recipient(store, address, domain).await {
-                        Ok(user) => {
-                            if !recipients.contains(&user) {
-                                recipients.push(user);
-                            }
+                        Ok(_) if recipients.iter().any(|t| inbound::token_of(address, domain).as_ref() == Some(t)) => {
+                            "250 2.1.5 OK".into()
+                        }
+                        Ok(user) if smtp.limits.check_smtp_recipient(user).is_err() => {
+                            "450 4.7.1 too many messages for this address, try again later".into()
+                        }
+                        Ok(_) => {
+                            recipients.extend(inbound::token_of(address, domain));
                             "250 2.1.5 OK".into()
                         }
                         Err(InboundError::UnknownRecipient) => "550 5.1.1 no such mailbox".into(),
@@ -126,7 +147,7 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(stream: S, store: &Store
                 writer.write_all(b"354 end data with <CR><LF>.<CR><LF>\r\n").await?;
                 let answer = match read_data(&mut reader).await? {
                     None => "552 5.3.4 message size exceeds fixed maximum message size".to_string(),
-                    Some(message) => deliver_all(store, &recipients, &message).await,
+                    Some(message) => deliver(store, &recipients, &message, mail_from.as_deref()).await,
                 };
                 mail_from = None;
                 recipients.clear();
@@ -159,12 +180,18 @@ async fn read_line_limited<R: AsyncRead + Unpin>(
     reader.take(MAX_LINE as u64).read_until(b'\n', line).await
 }
 
-/// Reads the message after DATA up to the lone ".", undoing dot-stuffing.
-/// `None` when it exceeds the size limit (the rest is read and dropped).
+/// Reads the message after DATA up to `<CRLF>.<CRLF>`, undoing
+/// dot-stuffing. Only that sequence ends the data: a `.` line after a bare
+/// LF is content (else one DATA could smuggle a second message with a forged
+/// sender past a server that reads the stream differently), and bare LFs are
+/// stored as CRLF. `None` when it exceeds the size limit (the rest is read
+/// and dropped).
 async fn read_data<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> std::io::Result<Option<Vec<u8>>> {
     let mut message = Vec::new();
     let mut too_large = false;
     let mut line = Vec::new();
+    // The DATA command's own CRLF precedes the first line.
+    let mut after_crlf = true;
     loop {
         line.clear();
         // Bounded, so one endless line cannot exhaust memory.
@@ -175,10 +202,15 @@ async fn read_data<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> std::io::
         if read == 0 {
             return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed in DATA"));
         }
-        if line == b".\r\n" || line == b".\n" {
+        if after_crlf && line == b".\r\n" {
             return Ok((!too_large).then_some(message));
         }
-        let content = if line.starts_with(b"..") { &line[1..] } else { &line[..] };
+        let ends_crlf = line.ends_with(b"\r\n");
+        if line.ends_with(b"\n") && !ends_crlf {
+            line.pop();
+            line.extend_from_slice(b"\r\n");
+        }
+        let content = if after_crlf && line.starts_with(b"..") { &line[1..] } else { &line[..] };
         if message.len() + content.len() > MAX_MESSAGE_BYTES {
             too_large = true;
             message.clear();
@@ -186,22 +218,24 @@ async fn read_data<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> std::io::
         if !too_large {
             message.extend_from_slice(content);
         }
+        after_crlf = ends_crlf;
     }
 }
 
-async fn deliver_all(store: &Store, recipients: &[(i64, i64)], message: &[u8]) -> String {
-    for recipient in recipients {
-        match inbound::deliver(store, *recipient, message).await {
-            Ok(_) => {}
-            Err(InboundError::Unparseable) => return "554 5.6.0 message could not be parsed".into(),
-            Err(InboundError::TooLarge) => return "552 5.3.4 message too large".into(),
-            Err(err) => {
-                tracing::error!(error = %err, "smtp delivery");
-                return "451 4.3.0 temporary failure, try again later".into();
-            }
+/// Delivers one message to every accepted recipient in one transaction, so
+/// the answer is true for all of them: 250 stored for each still-live
+/// address, or an error and nothing stored (a retry cannot duplicate).
+async fn deliver(store: &Store, tokens: &[String], message: &[u8], envelope_from: Option<&str>) -> String {
+    match inbound::deliver(store, tokens, message, envelope_from).await {
+        Ok(_) => "250 2.0.0 OK: delivered".into(),
+        Err(InboundError::UnknownRecipient) => "550 5.1.1 no such mailbox (revoked)".into(),
+        Err(InboundError::Unparseable) => "554 5.6.0 message could not be parsed".into(),
+        Err(InboundError::TooLarge) => "552 5.3.4 message too large".into(),
+        Err(err) => {
+            tracing::error!(error = %err, "smtp delivery");
+            "451 4.3.0 temporary failure, try again later".into()
         }
     }
-    "250 2.0.0 OK: delivered".into()
 }
 
 #[cfg(test)]

@@ -12,13 +12,15 @@ use app::state::AppState;
 use app::store::{redact_url, Store};
 use app::{shell, App};
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
@@ -28,6 +30,8 @@ use crate::config::Config;
 
 /// Largest request body anywhere (the ingest API has its own, smaller limit).
 const BODY_LIMIT: usize = 12 * 1024 * 1024;
+/// Largest server-function call: forms and short texts, never files.
+const SERVER_FN_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Opens the database (running migrations) with an error that says which one failed.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -37,7 +41,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// The whole app as a router, ready to serve.
-pub fn router(state: AppState, cookie_secure: bool) -> Router {
+pub fn router(state: AppState, cookie_secure: bool, origin: String) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let sessions = SessionManagerLayer::new(state.store.session_store())
@@ -51,25 +55,37 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(require_sign_in))
-        .layer(middleware::from_fn(same_origin_server_fns))
+        .layer(middleware::from_fn_with_state(Arc::<str>::from(origin), same_origin_server_fns))
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn(json_errors_on_api))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
 /// Paths anyone may fetch: the sign-in page, assets, and the APIs (which
-/// check credentials themselves).
+/// check credentials themselves). A path with dot segments (`/pkg/../users`)
+/// is never public: browsers never send one, and routing may resolve it
+/// elsewhere than its prefix says.
 fn is_public(path: &str) -> bool {
-    path == "/login"
-        || path == "/favicon.svg"
-        || ["/pkg/", "/vendor/", "/api/"].iter().any(|prefix| path.starts_with(prefix))
+    let dotted = path.split('/').any(|segment| {
+        let lower = segment.to_ascii_lowercase();
+        matches!(lower.as_str(), "." | ".." | "%2e" | "%2e%2e" | ".%2e" | "%2e.")
+    });
+    !dotted
+        && (path == "/login"
+            || path == "/favicon.svg"
+            || ["/pkg/", "/vendor/", "/api/"].iter().any(|prefix| path.starts_with(prefix)))
 }
 
 /// Sends anyone without a session to /login, remembering the page asked for.
 async fn require_sign_in(session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if request.method() == Method::GET && !is_public(path) && admin_in(&session).await.is_none() {
+    let reads = matches!(*request.method(), Method::GET | Method::HEAD);
+    if reads && !is_public(path) && admin_in(&session).await.is_none() {
         let asked = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
         let encoded: String = form_urlencoded::byte_serialize(asked.as_bytes()).collect();
         return Redirect::to(&format!("/login?next={encoded}")).into_response();
@@ -79,22 +95,64 @@ async fn require_sign_in(session: Session, request: Request, next: Next) -> Resp
 
 /// Refuses server-function calls from other sites (CSRF): a POST to /api/…
 /// (the cookie-authenticated server functions; the ingest API uses bearer
-/// keys) must carry an Origin or Referer of this host.
-async fn same_origin_server_fns(request: Request, next: Next) -> Response {
+/// keys) must carry an Origin or Referer of the console's public origin.
+async fn same_origin_server_fns(State(origin): State<Arc<str>>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let is_server_fn = path.starts_with("/api/") && !path.starts_with("/api/v1/");
-    if request.method() != Method::GET && is_server_fn && !is_same_origin(request.headers()) {
-        return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();
+    if request.method() != Method::GET && is_server_fn && !is_same_origin(request.headers(), &origin) {
+        return json_error(StatusCode::FORBIDDEN, "cross-origin request refused");
+    }
+    if is_server_fn {
+        // Reading past the limit fails the call with "length limit exceeded",
+        // which `AppError` answers as 413.
+        let (parts, body) = request.into_parts();
+        let limited = axum::body::Body::new(http_body_util::Limited::new(body, SERVER_FN_BODY_LIMIT));
+        return next.run(Request::from_parts(parts, limited)).await;
     }
     next.run(request).await
 }
 
-fn is_same_origin(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else { return false };
-    let source = headers.get(header::ORIGIN).or_else(|| headers.get(header::REFERER));
-    let Some(source) = source.and_then(|s| s.to_str().ok()) else { return false };
-    let authority = source.split_once("://").map(|(_, rest)| rest.split('/').next().unwrap_or("")).unwrap_or("");
-    authority.eq_ignore_ascii_case(host)
+/// True when the request's Origin (or, without one, its Referer) is exactly
+/// `origin`: scheme, host and port. The Host header is not trusted.
+fn is_same_origin(headers: &HeaderMap, origin: &str) -> bool {
+    if let Some(value) = headers.get(header::ORIGIN) {
+        return value.to_str().is_ok_and(|v| v.eq_ignore_ascii_case(origin));
+    }
+    let Some(referer) = headers.get(header::REFERER).and_then(|r| r.to_str().ok()) else { return false };
+    referer.len() >= origin.len()
+        && referer[..origin.len()].eq_ignore_ascii_case(origin)
+        && matches!(referer.as_bytes().get(origin.len()), None | Some(b'/'))
+}
+
+fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// Every error from `/api/…` is JSON: answers made by layers and routing
+/// (body limit 413, 405, 404) come with a plain or empty body, which this
+/// replaces with `{"error": …}` naming the status.
+async fn json_errors_on_api(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => format!("request body too large (limit {} MiB)", BODY_LIMIT / 1024 / 1024),
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this route".to_string(),
+        other => other.canonical_reason().unwrap_or("error").to_ascii_lowercase(),
+    };
+    let mut replaced = json_error(status, &message);
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        replaced.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    replaced
 }
 
 /// A bound listener plus the app to serve on it: binding first lets callers
@@ -105,6 +163,7 @@ pub struct Server {
     store: Store,
     smtp: Option<TcpListener>,
     pushmail_domain: String,
+    limits: Arc<RateLimits>,
 }
 
 impl Server {
@@ -120,11 +179,12 @@ impl Server {
             .with_context(|| format!("cannot listen on {} (is another server running there?)", config.site_addr))?;
         let mut leptos_options = config.leptos_options();
         leptos_options.site_addr = listener.local_addr()?;
+        let origin = config.origin(listener.local_addr()?)?;
         let limits = Arc::new(RateLimits::new(config.ingest_rate_per_sec));
         let state = AppState {
             leptos_options,
             store: store.clone(),
-            limits,
+            limits: limits.clone(),
             pushmail_domain: config.pushmail_domain.clone(),
             inbound_secret_hash: config.inbound_mail_secret.as_deref().filter(|s| !s.is_empty()).map(api_key::hash),
         };
@@ -140,10 +200,11 @@ impl Server {
         };
         Ok(Server {
             listener,
-            app: router(state, config.cookie_secure),
+            app: router(state, config.cookie_secure, origin),
             store,
             smtp,
             pushmail_domain: config.pushmail_domain.clone(),
+            limits,
         })
     }
 
@@ -156,7 +217,12 @@ impl Server {
         let listener = self.smtp.take()?;
         let addr = listener.local_addr().ok()?;
         tracing::info!("accepting Push Mail by SMTP on {addr}");
-        tokio::spawn(crate::smtp::serve(listener, self.store.clone(), self.pushmail_domain.clone()));
+        let smtp = crate::smtp::Smtp {
+            store: self.store.clone(),
+            domain: self.pushmail_domain.clone(),
+            limits: self.limits.clone(),
+        };
+        tokio::spawn(crate::smtp::serve(listener, smtp));
         Some(addr)
     }
 
@@ -217,12 +283,32 @@ mod tests {
     }
 
     #[test]
-    fn same_origin_needs_a_matching_origin_or_referer() {
+    fn same_origin_needs_the_configured_origin() {
+        let origin = "http://127.0.0.1:3000";
         let host = (header::HOST, "127.0.0.1:3000");
-        assert!(is_same_origin(&headers(&[host.clone(), (header::ORIGIN, "http://127.0.0.1:3000")])));
-        assert!(is_same_origin(&headers(&[host.clone(), (header::REFERER, "http://127.0.0.1:3000/users?x=1")])));
-        assert!(!is_same_origin(&headers(&[host.clone(), (header::ORIGIN, "http://evil.example")])));
-        assert!(!is_same_origin(&headers(&[host.clone(), (header::ORIGIN, "http://127.0.0.1:3000.evil.example")])));
-        assert!(!is_same_origin(&headers(&[host])));
+        let ok = |pairs: &[(header::HeaderName, &str)]| is_same_origin(&headers(pairs), origin);
+        assert!(ok(&[host.clone(), (header::ORIGIN, "http://127.0.0.1:3000")]));
+        assert!(ok(&[host.clone(), (header::REFERER, "http://127.0.0.1:3000/users?x=1")]));
+        assert!(ok(&[(header::REFERER, "http://127.0.0.1:3000")]));
+        assert!(!ok(&[host.clone(), (header::ORIGIN, "http://evil.example")]));
+        assert!(!ok(&[host.clone(), (header::ORIGIN, "ftp://127.0.0.1:3000")]));
+        assert!(!ok(&[host.clone(), (header::ORIGIN, "https://127.0.0.1:3000")]));
+        assert!(!ok(&[host.clone(), (header::ORIGIN, "http://127.0.0.1:3000.evil.example")]));
+        assert!(!ok(&[host.clone(), (header::REFERER, "http://127.0.0.1:3000.evil.example/")]));
+        assert!(!ok(&[host.clone(), (header::REFERER, "http://127.0.0.1:30001/")]));
+        // Host is not trusted: an attacker's Host and matching Origin fail.
+        assert!(!ok(&[(header::HOST, "evil.test"), (header::ORIGIN, "http://evil.test")]));
+        // An Origin that does not match is not rescued by a Referer that does.
+        assert!(!ok(&[(header::ORIGIN, "http://evil.test"), (header::REFERER, "http://127.0.0.1:3000/")]));
+        assert!(!ok(&[host]));
+    }
+
+    #[test]
+    fn dot_segments_are_never_public() {
+        assert!(is_public("/pkg/audience.js"));
+        assert!(is_public("/login"));
+        for path in ["/pkg/../users/23", "/pkg/%2e%2e/users", "/api/./x", "/vendor/.%2E/users", "/users"] {
+            assert!(!is_public(path), "{path}");
+        }
     }
 }

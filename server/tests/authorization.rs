@@ -22,13 +22,19 @@ struct Case {
     mutates: bool,
 }
 
-fn table(app_b: i64, user: i64) -> Vec<Case> {
+fn table(app_b: i64, user: i64, message: i64) -> Vec<Case> {
     let case = |path, form: Vec<(&'static str, String)>, expect, mutates| Case { path, form, expect, mutates };
     let user_form = || vec![("user_id", user.to_string())];
     vec![
         case("/api/users/list", vec![], [401, 200, 200], false),
         case("/api/profile/get", user_form(), [401, 200, 200], false),
         case("/api/messages/list", user_form(), [401, 200, 200], false),
+        case(
+            "/api/messages/body",
+            vec![("user_id", user.to_string()), ("message_id", message.to_string())],
+            [401, 200, 200],
+            false,
+        ),
         case("/api/profile/push-mail/generate", user_form(), [401, 403, 200], true),
         case("/api/profile/push-mail/revoke", user_form(), [401, 403, 200], true),
         case("/api/auth/me", vec![], [401, 200, 200], false),
@@ -57,7 +63,17 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
     // What a refused mutation must leave as it was.
     let snapshot = || async { app.store.push_token_of(app_a, user).await.unwrap() };
 
-    let cases = table(app_b, user);
+    let message = app::store::NewMessage {
+        title: "Hi",
+        body: "Hello",
+        source: "api",
+        sender: "test",
+        envelope_sender: None,
+        created_at: 1,
+        attachments: &[],
+    };
+    let message = app.store.insert_message(app_a, user, &message).await.unwrap();
+    let cases = table(app_b, user, message);
     let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
     let tabled: BTreeSet<&str> = cases.iter().map(|c| c.path).collect();
     assert_eq!(registered, tabled, "every server function needs a row in this table");

@@ -62,7 +62,7 @@ store_test!(smtp_mail_to_a_generated_address_becomes_a_private_message, |store: 
     assert_eq!(message["title"], "Order #42");
     assert_eq!(message["source"], "push mail");
     assert_eq!(message["sender"], "Ana Sender <ana@example.com>");
-    assert!(message["body"].as_str().unwrap().contains("Hello from a real SMTP client."), "{message}");
+    assert!(message["preview"].as_str().unwrap().contains("Hello from a real SMTP client."), "{message}");
     assert_eq!(message["attachments"], serde_json::json!([{"name": "notes.txt", "size": 12}]));
 
     // Unknown addresses are refused at RCPT.
@@ -119,7 +119,7 @@ store_test!(oversize_and_out_of_order_smtp_is_refused, |store: Store| async move
     assert!(say("Subject: dots\r\n\r\n..leading dot\r\n.").await.starts_with("250"));
     assert!(say("QUIT").await.starts_with("221"));
     let messages = app.store.list_messages(app_id, user.id, 10).await.unwrap();
-    assert_eq!(messages[0].body, ".leading dot", "dot-stuffing undone");
+    assert_eq!(messages[0].preview, ".leading dot", "dot-stuffing undone");
 });
 
 store_test!(the_inbound_webhook_takes_raw_mail_with_the_secret, |store: Store| async move {
@@ -148,5 +148,5 @@ store_test!(the_inbound_webhook_takes_raw_mail_with_the_secret, |store: Store| a
     let messages = app.store.list_messages(app_id, user.id, 10).await.unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!((messages[0].title.as_str(), messages[0].sender.as_str()), ("Via webhook", "Bob <bob@example.com>"));
-    assert_eq!(messages[0].body, "Hi there", "HTML converted to text");
+    assert_eq!(messages[0].preview, "Hi there", "HTML converted to text");
 });

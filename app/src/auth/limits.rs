@@ -12,6 +12,8 @@ pub struct RateLimits {
     login_by_ip: DefaultKeyedRateLimiter<IpAddr>,
     login_by_email: DefaultKeyedRateLimiter<String>,
     ingest_by_app: DefaultKeyedRateLimiter<i64>,
+    smtp_by_client: DefaultKeyedRateLimiter<IpAddr>,
+    smtp_by_recipient: DefaultKeyedRateLimiter<(i64, i64)>,
 }
 
 fn quota(burst: u32, every: Duration) -> Quota {
@@ -33,6 +35,10 @@ impl RateLimits {
             // 5 attempts at once for one account, then one every 12 s.
             login_by_email: RateLimiter::keyed(quota(5, Duration::from_secs(12))),
             ingest_by_app: RateLimiter::keyed(quota(ingest * 2, Duration::from_secs(1) / ingest)),
+            // Mail: 60 messages at once from one client, then one a second;
+            // 20 at once to one Push Mail address, then one every 10 s.
+            smtp_by_client: RateLimiter::keyed(quota(60, Duration::from_secs(1))),
+            smtp_by_recipient: RateLimiter::keyed(quota(20, Duration::from_secs(10))),
         }
     }
 
@@ -45,6 +51,16 @@ impl RateLimits {
 
     pub fn check_ingest(&self, app_id: i64) -> Result<(), Duration> {
         check(&self.ingest_by_app, &app_id)
+    }
+
+    /// One SMTP transaction (MAIL FROM) from the client at `ip`.
+    pub fn check_smtp_client(&self, ip: IpAddr) -> Result<(), Duration> {
+        check(&self.smtp_by_client, &ip)
+    }
+
+    /// One message for the Push Mail address of `(app id, user id)`.
+    pub fn check_smtp_recipient(&self, user: (i64, i64)) -> Result<(), Duration> {
+        check(&self.smtp_by_recipient, &user)
     }
 }
 
@@ -61,6 +77,18 @@ mod tests {
         let wait = limits.check_login(None, " ANA@example.com").unwrap_err();
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(12));
         assert!(limits.check_login(None, "bob@example.com").is_ok(), "other accounts are not affected");
+    }
+
+    #[test]
+    fn mail_is_limited_per_client_and_per_address() {
+        let limits = RateLimits::new(1);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!((0..60).filter(|_| limits.check_smtp_client(ip).is_ok()).count(), 60);
+        assert!(limits.check_smtp_client(ip).is_err());
+        assert!(limits.check_smtp_client("192.0.2.2".parse().unwrap()).is_ok());
+        assert_eq!((0..20).filter(|_| limits.check_smtp_recipient((1, 7)).is_ok()).count(), 20);
+        assert!(limits.check_smtp_recipient((1, 7)).is_err());
+        assert!(limits.check_smtp_recipient((1, 8)).is_ok());
     }
 
     #[test]

@@ -33,8 +33,7 @@ pub async fn sign_in(
     let audit = |action| NewAudit { actor: email, action, detail: &from, ..Default::default() };
     let Some(account) = account.filter(|_| valid) else {
         state.store.record_audit(&audit("sign-in failed"), now_ms()).await?;
-        session::set_status(axum::http::StatusCode::UNAUTHORIZED);
-        return Err(AppError::Invalid { field: None, message: "Wrong email or password.".into() });
+        return fail(AppError::BadCredentials);
     };
     let admin =
         SessionAdmin { id: account.id, email: account.email, role: Role::parse(&account.role).unwrap_or(Role::Viewer) };
@@ -55,11 +54,25 @@ fn ip_text(ip: Option<IpAddr>) -> String {
     ip.map(|ip| format!("from {ip}")).unwrap_or_default()
 }
 
-/// Only same-site paths are followed after sign-in (no open redirects).
+/// Where to go after sign-in: `next` when it is a path on this console,
+/// else `/users` (no open redirects).
+///
+/// Accepted: visible ASCII only (a tab, newline or other character that the
+/// browser strips or folds could turn `/\t/evil.test` into `//evil.test`,
+/// and would not fit in a `Location` header), no backslash (browsers read it
+/// as `/`), starting with one `/`, and still on this origin after a WHATWG
+/// URL parse, which is what the browser does with the `Location` header.
 pub fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") => path,
-        _ => "/users",
+    const HOME: &str = "/users";
+    let Some(path) = next else { return HOME };
+    let plain = path.bytes().all(|b| b.is_ascii_graphic()) && !path.contains('\\');
+    if !plain || !path.starts_with('/') || path.starts_with("//") {
+        return HOME;
+    }
+    let base = url::Url::parse("http://console.invalid/").expect("a valid base URL");
+    match base.join(path) {
+        Ok(url) if url.origin() == base.origin() => path,
+        _ => HOME,
     }
 }
 
@@ -68,11 +81,49 @@ mod tests {
     use super::safe_next;
 
     #[test]
-    fn next_is_a_local_path() {
-        assert_eq!(safe_next(Some("/users?q=ana")), "/users?q=ana");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "users"] {
-            assert_eq!(safe_next(Some(bad)), "/users", "{bad}");
+    fn next_keeps_local_paths() {
+        for good in ["/users?q=ana", "/users/23", "/users?q=a%2Fb&sort=name", "/", "/users#top", "/%2F%2Fevil.test"] {
+            assert_eq!(safe_next(Some(good)), good);
         }
         assert_eq!(safe_next(None), "/users");
+    }
+
+    #[test]
+    fn hostile_next_values_land_on_a_local_path() {
+        let hostile = [
+            "https://evil.example",
+            "http:evil.example",
+            "javascript:alert(1)",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.test/phish",
+            "/\n/evil.test",
+            "/\r\n/evil.test",
+            "\t//evil.test",
+            " //evil.test",
+            "/ /evil.test",
+            "/\u{0}/evil.test",
+            "/\u{7f}/evil.test",
+            "/\u{ff0f}evil.test",
+            "/\u{2215}evil.test",
+            "\u{ff0f}\u{ff0f}evil.test",
+            "/\u{202e}tset.live//",
+            "users",
+            "evil.test",
+            "",
+        ];
+        for bad in hostile {
+            assert_eq!(safe_next(Some(bad)), "/users", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_accepted_next_fits_a_location_header() {
+        for value in ["/users?q=%C3%A1", "/\u{e1}", "/\n"] {
+            let chosen = safe_next(Some(value));
+            assert!(axum::http::HeaderValue::from_str(chosen).is_ok(), "{value:?}");
+        }
     }
 }

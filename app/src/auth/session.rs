@@ -2,8 +2,6 @@
 //! Every server function starts with [`signed_in`] or [`require_admin`]: the
 //! UI hiding a control is a courtesy, these checks are the guard.
 
-use axum::http::StatusCode;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -22,26 +20,7 @@ pub struct SessionAdmin {
     pub role: Role,
 }
 
-/// Sets the HTTP status of the server function's (or page's) response.
-pub fn set_status(status: StatusCode) {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(status);
-    }
-}
-
-/// Fails with `error`, setting the matching HTTP status.
-pub fn fail<T>(error: AppError) -> Result<T, AppError> {
-    set_status(match &error {
-        AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden => StatusCode::FORBIDDEN,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Conflict(_) => StatusCode::CONFLICT,
-        AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    });
-    Err(error)
-}
+pub use crate::error::{fail, set_status};
 
 pub async fn session() -> Result<Session, AppError> {
     match leptos_axum::extract::<Session>().await {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::list_messages;
+use super::{list_messages, MessageBody};
 use crate::layout::ErrorMessage;
 use crate::model::MessageSummary;
 use crate::time::format_ms;
@@ -21,7 +21,7 @@ pub fn MessagesBox(user_id: i64) -> impl IntoView {
                         }
                         Ok(list) => view! {
                             <ul class="messages">
-                                {list.into_iter().map(|message| view! { <MessageItem message /> }).collect_view()}
+                                {list.into_iter().map(|message| view! { <MessageItem user_id message /> }).collect_view()}
                             </ul>
                         }
                         .into_any(),
@@ -34,7 +34,7 @@ pub fn MessagesBox(user_id: i64) -> impl IntoView {
 }
 
 #[component]
-fn MessageItem(message: MessageSummary) -> impl IntoView {
+fn MessageItem(user_id: i64, message: MessageSummary) -> impl IntoView {
     view! {
         <li class="message">
             <details>
@@ -44,7 +44,7 @@ fn MessageItem(message: MessageSummary) -> impl IntoView {
                         {format!("{} · {} · {}", message.sender, message.source, format_ms(message.created_at))}
                     </span>
                 </summary>
-                <div class="message-body">{message.body}</div>
+                <MessageText user_id message_id=message.id preview=message.preview truncated=message.truncated />
                 {(!message.attachments.is_empty()).then(|| view! {
                     <ul class="attachments" aria-label="Attachments">
                         {message
@@ -56,5 +56,31 @@ fn MessageItem(message: MessageSummary) -> impl IntoView {
                 })}
             </details>
         </li>
+    }
+}
+
+/// A message's text: the preview, and for a long one a button that loads the rest.
+#[component]
+fn MessageText(user_id: i64, message_id: i64, preview: String, truncated: bool) -> impl IntoView {
+    let load = ServerAction::<MessageBody>::new();
+    let whole = move || load.value().get().and_then(Result::ok);
+    let error = move || load.value().get().and_then(Result::err);
+    view! {
+        <div class="message-body">{move || whole().unwrap_or_else(|| preview.clone())}</div>
+        {truncated.then(|| view! {
+            <Show when=move || whole().is_none()>
+                <button
+                    type="button"
+                    class="link-button"
+                    disabled=move || load.pending().get()
+                    on:click=move |_| {
+                        load.dispatch(MessageBody { user_id, message_id });
+                    }
+                >
+                    {move || if load.pending().get() { "Loading…" } else { "Show the whole message" }}
+                </button>
+            </Show>
+        })}
+        {move || error().map(|error| view! { <ErrorMessage error /> })}
     }
 }

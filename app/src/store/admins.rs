@@ -24,6 +24,10 @@ pub struct NewAudit<'a> {
     pub detail: &'a str,
 }
 
+/// One audit row: app, actor, action, user, detail, time.
+pub(crate) const INSERT_AUDIT: &str =
+    "INSERT INTO audit (app_id, actor, action, user_id, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+
 impl Store {
     pub async fn create_admin(&self, email: &str, password_hash: &str, role: &str, now: i64) -> StoreResult<i64> {
         let sql = "INSERT INTO admins (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
@@ -55,9 +59,7 @@ impl Store {
     }
 
     pub async fn record_audit(&self, entry: &NewAudit<'_>, now: i64) -> StoreResult<()> {
-        let sql =
-            "INSERT INTO audit (app_id, actor, action, user_id, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        with_pool!(self, |pool| sqlx::query(sql)
+        with_pool!(self, |pool| sqlx::query(INSERT_AUDIT)
             .bind(entry.app_id)
             .bind(entry.actor)
             .bind(entry.action)

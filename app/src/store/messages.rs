@@ -1,7 +1,11 @@
 //! Private messages to one user. Delivery tracking comes with the messages issue.
 
+use super::admins::INSERT_AUDIT;
 use super::{with_pool, Store, StoreResult};
 use crate::model::{Attachment, MessageSummary};
+
+/// How much of a body the messages list carries.
+pub const PREVIEW_CHARS: usize = 500;
 
 /// A private message to store (already validated).
 #[derive(Debug, Clone)]
@@ -11,6 +15,8 @@ pub struct NewMessage<'a> {
     /// "dashboard", "push mail" or "api".
     pub source: &'a str,
     pub sender: &'a str,
+    /// The SMTP envelope sender (`MAIL FROM`), apart from the From header.
+    pub envelope_sender: Option<&'a str>,
     pub created_at: i64,
     pub attachments: &'a [Attachment],
 }
@@ -28,9 +34,10 @@ struct MessageRow {
 
 impl Store {
     pub async fn insert_message(&self, app_id: i64, user_id: i64, message: &NewMessage<'_>) -> StoreResult<i64> {
-        let sql = "INSERT INTO messages (app_id, user_id, title, body, source, sender, created_at, attachments)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
-        let attachments = serde_json::to_string(message.attachments).unwrap_or_else(|_| "[]".into());
+        let sql = "INSERT INTO messages (app_id, user_id, title, body, source, sender, envelope_sender,
+                       created_at, attachments)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+        let attachments = serde_json::to_string(message.attachments)?;
         with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, i64>(sql)
             .bind(app_id)
             .bind(user_id)
@@ -38,33 +45,98 @@ impl Store {
             .bind(message.body)
             .bind(message.source)
             .bind(message.sender)
+            .bind(message.envelope_sender)
             .bind(message.created_at)
             .bind(&attachments)
             .fetch_one(pool)
             .await?))
     }
 
-    /// A user's private messages, newest first.
+    /// Stores `message` for the active user of each Push Mail token in
+    /// `tokens`, with an audit row each, all in one transaction; returns the
+    /// new messages' ids. The token is resolved by the INSERT itself, so a
+    /// token revoked a moment before gets no message (and no error).
+    pub async fn deliver_push_mail(&self, tokens: &[String], message: &NewMessage<'_>) -> StoreResult<Vec<i64>> {
+        let insert = "INSERT INTO messages (app_id, user_id, title, body, source, sender, envelope_sender,
+                          created_at, attachments)
+                      SELECT app_id, id, $2, $3, $4, $5, $6, $7, $8 FROM users WHERE push_token = $1 AND active
+                      RETURNING id, app_id, user_id";
+        let attachments = serde_json::to_string(message.attachments)?;
+        let detail = match message.envelope_sender {
+            Some(envelope) => format!("\"{}\" from envelope sender <{envelope}>", message.title),
+            None => format!("\"{}\" by the inbound mail webhook", message.title),
+        };
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut ids = Vec::new();
+            for token in tokens {
+                let row: Option<(i64, i64, i64)> = sqlx::query_as(insert)
+                    .bind(token)
+                    .bind(message.title)
+                    .bind(message.body)
+                    .bind(message.source)
+                    .bind(message.sender)
+                    .bind(message.envelope_sender)
+                    .bind(message.created_at)
+                    .bind(&attachments)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some((id, app_id, user_id)) = row else { continue };
+                sqlx::query(INSERT_AUDIT)
+                    .bind(app_id)
+                    .bind("push mail")
+                    .bind("push mail received")
+                    .bind(user_id)
+                    .bind(&detail)
+                    .bind(message.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                ids.push(id);
+            }
+            tx.commit().await?;
+            Ok(ids)
+        })
+    }
+
+    /// A user's private messages, newest first, each with the first
+    /// [`PREVIEW_CHARS`] characters of its body (a body can be megabytes;
+    /// [`Store::message_body`] reads it whole).
     pub async fn list_messages(&self, app_id: i64, user_id: i64, limit: i64) -> StoreResult<Vec<MessageSummary>> {
-        let sql = "SELECT id, title, body, source, sender, created_at, attachments FROM messages
+        let sql = "SELECT id, title, substr(body, 1, $4) AS body, source, sender, created_at, attachments FROM messages
                    WHERE app_id = $1 AND user_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3";
         let rows = with_pool!(self, |pool| sqlx::query_as::<_, MessageRow>(sql)
             .bind(app_id)
             .bind(user_id)
             .bind(limit)
+            .bind(PREVIEW_CHARS as i32 + 1)
             .fetch_all(pool)
             .await)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| MessageSummary {
-                id: row.id,
-                title: row.title,
-                body: row.body,
-                source: row.source,
-                sender: row.sender,
-                created_at: row.created_at,
-                attachments: serde_json::from_str(&row.attachments).unwrap_or_default(),
+        rows.into_iter()
+            .map(|row| {
+                let truncated = row.body.chars().count() > PREVIEW_CHARS;
+                let preview = if truncated { row.body.chars().take(PREVIEW_CHARS).collect() } else { row.body };
+                Ok(MessageSummary {
+                    id: row.id,
+                    title: row.title,
+                    preview,
+                    truncated,
+                    source: row.source,
+                    sender: row.sender,
+                    created_at: row.created_at,
+                    attachments: serde_json::from_str(&row.attachments)?,
+                })
             })
-            .collect())
+            .collect()
+    }
+
+    /// The whole body of one of a user's messages.
+    pub async fn message_body(&self, app_id: i64, user_id: i64, message_id: i64) -> StoreResult<Option<String>> {
+        let sql = "SELECT body FROM messages WHERE app_id = $1 AND user_id = $2 AND id = $3";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, String>(sql)
+            .bind(app_id)
+            .bind(user_id)
+            .bind(message_id)
+            .fetch_optional(pool)
+            .await?))
     }
 }

@@ -39,6 +39,8 @@ pub enum StoreError {
     // the CLI's one-line errors show them exactly once.
     #[error("database error: {0}")]
     Db(sqlx::Error),
+    #[error("stored JSON is not valid: {0}")]
+    Json(serde_json::Error),
     #[error("database migration failed: {0}")]
     Migrate(sqlx::migrate::MigrateError),
     #[error("unsupported DATABASE_URL '{0}': use sqlite://path/to/file.db or postgres://user:password@host/db")]
@@ -59,6 +61,12 @@ pub type StoreResult<T> = Result<T, StoreError>;
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         StoreError::Db(err)
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(err: serde_json::Error) -> Self {
+        StoreError::Json(err)
     }
 }
 

@@ -173,6 +173,7 @@ pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow:
             body: "Thanks for signing up. Reply to this message if you need anything.",
             source: "dashboard",
             sender: "demo",
+            envelope_sender: None,
             created_at: now - rng.random_range(1..7) * DAY_MS,
             attachments: &[],
         };

@@ -88,14 +88,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 /// Parses JSON, reporting the path of a bad value (e.g. `[2].time`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => ApiError::invalid(path, inner.to_string()),
             _ => ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {inner}")),
         }
-    })
+    })?;
+    // One JSON value and nothing after it but whitespace: a second value or
+    // stray text would otherwise be dropped without a word.
+    deserializer.end().map_err(|err| {
+        ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: unexpected data after the JSON value ({err})"))
+    })?;
+    Ok(value)
 }
 
 /// Deserialises an already-parsed JSON value, reporting the bad value's path.
@@ -104,4 +110,18 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value, prefix: &str) -
         let path = format!("{prefix}{}", err.path()).trim_start_matches('.').to_string();
         ApiError::invalid(if path.is_empty() { "body".into() } else { path }, err.into_inner().to_string())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_data_after_the_json_value_is_a_400() {
+        for body in [&b"[1][2]"[..], b"{\"a\":1} xyz", b"[] []", b"{} {}"] {
+            let err = parse_json::<serde_json::Value>(body).unwrap_err();
+            assert_eq!(err.status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(body));
+        }
+        assert!(parse_json::<serde_json::Value>(b"  [1, 2]\n\t ").is_ok(), "trailing whitespace is fine");
+    }
 }

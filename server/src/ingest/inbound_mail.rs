@@ -46,12 +46,12 @@ pub async fn post_inbound_mail(
         Some(to) => vec![to],
         None => inbound::header_recipients(&body),
     };
-    let address = candidates
-        .into_iter()
-        .find(|a| inbound::token_of(a, domain).is_some())
+    let token = candidates
+        .iter()
+        .find_map(|a| inbound::token_of(a, domain))
         .ok_or_else(|| ApiError::invalid("to", format!("no recipient on {domain}")))?;
-    let user = inbound::recipient(&state.store, &address, domain).await.map_err(inbound_error)?;
-    let id = inbound::deliver(&state.store, user, &body).await.map_err(inbound_error)?;
+    let ids = inbound::deliver(&state.store, &[token], &body, None).await.map_err(inbound_error)?;
+    let id = ids[0];
     Ok((StatusCode::CREATED, Json(json!({ "messageId": id }))))
 }
 

@@ -30,6 +30,9 @@ pub struct UserResponse {
     created: Option<DateTime<Utc>>,
     #[serde(rename = "lastSeen")]
     last_seen: Option<DateTime<Utc>>,
+    /// The user's page in the console (a path on the console's origin).
+    #[serde(rename = "consoleUrl")]
+    console_url: String,
 }
 
 /// Creates or updates a user; absent fields keep their stored value, and
@@ -56,5 +59,6 @@ pub async fn put_user(
         active: user.active,
         created: DateTime::from_timestamp_millis(user.created_at),
         last_seen: user.last_seen_at.and_then(DateTime::from_timestamp_millis),
+        console_url: format!("/users/{}", user.id),
     }))
 }

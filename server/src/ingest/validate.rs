@@ -23,6 +23,9 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     if value.chars().any(char::is_control) {
         return Err(ApiError::invalid(field, format!("{field} contains control characters")));
     }
+    if value.chars().any(app::text::is_bidi_control) {
+        return Err(ApiError::invalid(field, format!("{field} contains bidirectional control characters")));
+    }
     Ok(())
 }
 
