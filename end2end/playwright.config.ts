@@ -3,7 +3,16 @@ import { execSync } from "node:child_process";
 
 // Debian's chromium: Playwright must never download a browser here.
 const chromium = process.env.CHROMIUM_PATH ?? execSync("command -v chromium").toString().trim();
-const port = Number(process.env.E2E_PORT ?? 3100);
+// A free port, chosen once and passed to the workers through the environment,
+// so the tests can run while `bash .ci/serve` holds the default ports.
+if (!process.env.E2E_PORT) {
+  process.env.E2E_PORT = execSync(
+    `python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"`,
+  )
+    .toString()
+    .trim();
+}
+const port = Number(process.env.E2E_PORT);
 
 export default defineConfig({
   testDir: "./tests",

@@ -10,8 +10,12 @@ rm -rf .data && mkdir -p .data
 export DATABASE_URL="sqlite://$PWD/.data/e2e.db"
 export LEPTOS_SITE_ROOT="$PWD/../target/site"
 export LEPTOS_SITE_ADDR="127.0.0.1:$port"
+# No SMTP listener: the default port may belong to a console being served.
+export SMTP_PORT=0
 # The demo app's API key, for tests that feed data through the ingest API.
 "$server" demo-data --users 60 | tail -n 1 > .data/api-key
+# A second, empty app for the app switcher.
+"$server" app create --name "Second" >/dev/null
 ADMIN_PASSWORD="tall admin stairs 42" "$server" admin create --email admin@e2e.test --role admin
 ADMIN_PASSWORD="quiet viewer lamp 7" "$server" admin create --email viewer@e2e.test --role viewer
 exec "$server"

@@ -5,7 +5,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::auth::{current_account, Logout, SwitchApp};
 use crate::error::AppError;
@@ -18,7 +18,11 @@ pub type MeResource = Resource<Result<Me, AppError>>;
 /// Sidebar + content for every signed-in page.
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
-    let me: MeResource = Resource::new(|| (), |_| current_account());
+    // Switching apps changes what every page shows: pages key their data on
+    // this action's version, so they reload in place (no full page reload).
+    let switch = ServerAction::<SwitchApp>::new();
+    provide_context(switch);
+    let me: MeResource = Resource::new(move || switch.version().get(), |_| current_account());
     provide_context(me);
 
     view! {
@@ -60,7 +64,10 @@ fn Account(me: Me) -> impl IntoView {
     }
 }
 
-/// Shown when there is more than one app; switching reloads the page's data.
+/// Shown when there is more than one app. Choosing one reloads the data of
+/// the page in place and goes to its users list (a user page of the old app
+/// would not exist in the new one). Without JavaScript, a "Switch" button
+/// posts the form.
 #[component]
 fn AppSwitcher(me: Me) -> impl IntoView {
     if me.apps.len() < 2 {
@@ -70,31 +77,35 @@ fn AppSwitcher(me: Me) -> impl IntoView {
             .unwrap_or_else(|| ().into_any());
     }
     let current = me.app.as_ref().map(|a| a.id).unwrap_or_default();
-    let switch = ServerAction::<SwitchApp>::new();
+    let switch = expect_context::<ServerAction<SwitchApp>>();
+    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = switch.value().get() {
-            // Every view depends on the app: start the page over on the new one.
-            #[cfg(feature = "hydrate")]
-            if let Some(window) = web_sys::window() {
-                let _ = window.location().reload();
-            }
+            navigate("/users", Default::default());
         }
     });
     view! {
-        <label class="app-switcher">
-            <span>"App"</span>
-            <select on:change:target=move |ev| {
-                if let Ok(app_id) = ev.target().value().parse::<i64>() {
-                    switch.dispatch(SwitchApp { app_id });
+        <ActionForm action=switch attr:class="app-switcher">
+            <label for="app-switcher">"App"</label>
+            <select
+                id="app-switcher"
+                name="app_id"
+                on:change:target=move |ev| {
+                    if let Ok(app_id) = ev.target().value().parse::<i64>() {
+                        switch.dispatch(SwitchApp { app_id });
+                    }
                 }
-            }>
+            >
                 {me
                     .apps
                     .into_iter()
                     .map(|app| view! { <option value=app.id selected=app.id == current>{app.name}</option> })
                     .collect_view()}
             </select>
-        </label>
+            <noscript>
+                <button type="submit" class="small">"Switch"</button>
+            </noscript>
+        </ActionForm>
     }
     .into_any()
 }
@@ -153,8 +164,11 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::error::set_status(error.status_code());
     let sign_in = matches!(error, AppError::Unauthorized).then(|| {
-        let next = use_location().pathname.get_untracked();
-        let href = format!("/login?next={}", next);
+        let location = use_location();
+        let (path, query) = (location.pathname.get_untracked(), location.search.get_untracked());
+        let here = if query.is_empty() { path } else { format!("{path}?{query}") };
+        let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
+        let href = format!("/login?next={next}");
         view! { " " <a href=href>"Sign in again"</a> }
     });
     view! {

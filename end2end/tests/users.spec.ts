@@ -50,3 +50,21 @@ test("searching as you type narrows the list and the URL keeps it", async ({ pag
   await page.getByRole("searchbox").fill("no-such-person");
   await expect(page.getByText("No users match “no-such-person”.")).toBeVisible();
 });
+
+test.describe("app switcher", () => {
+  test.use({ storageState: ADMIN_STATE });
+
+  test("switching apps reloads the page's data in place, without a full reload", async ({ page }) => {
+    await open(page, "/users?q=a");
+    await page.evaluate(() => ((window as any).__samePage = true));
+    const switcher = page.getByLabel("App");
+    await switcher.selectOption({ label: "Second" });
+    await expect(page).toHaveURL(/\/users$/);
+    await expect(page.getByText("No users yet.")).toBeVisible();
+    expect(await page.evaluate(() => (window as any).__samePage)).toBe(true);
+    // Back to the demo app (the saved session is shared with other tests).
+    await switcher.selectOption({ label: "Demo" });
+    await expect(page.locator("td.user-name a").first()).toBeVisible();
+    expect(await page.evaluate(() => (window as any).__samePage)).toBe(true);
+  });
+});

@@ -24,7 +24,9 @@ pub fn LoginPage() -> impl IntoView {
                 </p>
                 <h1>"Sign in"</h1>
                 <ActionForm action=login>
-                    <input type="hidden" name="next" prop:value=next />
+                    // `value=`: rendered by the server, so signing in before the wasm
+                    // loads (or without JavaScript) still returns to the page asked for.
+                    <input type="hidden" name="next" value=next />
                     <label for="login-email">"Email"</label>
                     <input id="login-email" type="email" name="email" autocomplete="username" required autofocus />
                     <label for="login-password">"Password"</label>

@@ -7,7 +7,8 @@ use leptos_router::hooks::use_params_map;
 
 use super::avatar::Avatar;
 use super::get_profile;
-use super::push_mail::PushMail;
+use super::push_mail::{PushMail, PushMailActions};
+use super::{GeneratePushMail, RevokePushMail};
 use crate::layout::{ErrorMessage, MeResource};
 use crate::messages::MessagesBox;
 use crate::model::UserProfile;
@@ -17,9 +18,13 @@ use crate::time::format_ms;
 pub fn ProfilePage() -> impl IntoView {
     let params = use_params_map();
     let user_id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
+    // Mutations of the profile are actions; the profile reloads when one
+    // completes (keyed on their versions), as leptos' todo example does.
+    let generate = ServerAction::<GeneratePushMail>::new();
+    let revoke = ServerAction::<RevokePushMail>::new();
     let profile = Resource::new(
-        move || user_id.get(),
-        |id| async move {
+        move || (user_id.get(), generate.version().get(), revoke.version().get()),
+        |(id, _, _)| async move {
             match id {
                 Some(id) => get_profile(id).await,
                 None => Err(crate::error::AppError::NotFound("There is no user at this address.".into())),
@@ -27,7 +32,7 @@ pub fn ProfilePage() -> impl IntoView {
         },
     );
     let me = expect_context::<MeResource>();
-    let reload = Callback::new(move |()| profile.refetch());
+    let push_mail = PushMailActions { generate, revoke };
 
     view! {
         <section class="page profile-page">
@@ -38,7 +43,7 @@ pub fn ProfilePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let can_edit = me.await.map(|me| me.can_edit()).unwrap_or(false);
                     match profile.await {
-                        Ok(profile) => view! { <ProfileGrid profile can_edit reload /> }.into_any(),
+                        Ok(profile) => view! { <ProfileGrid profile can_edit push_mail /> }.into_any(),
                         Err(error) => view! { <Title text="User not found" /> <ErrorMessage error /> }.into_any(),
                     }
                 })}
@@ -48,7 +53,7 @@ pub fn ProfilePage() -> impl IntoView {
 }
 
 #[component]
-fn ProfileGrid(profile: UserProfile, can_edit: bool, reload: Callback<()>) -> impl IntoView {
+fn ProfileGrid(profile: UserProfile, can_edit: bool, push_mail: PushMailActions) -> impl IntoView {
     let user = profile.user;
     let name = user.display_name().to_string();
     view! {
@@ -82,7 +87,7 @@ fn ProfileGrid(profile: UserProfile, can_edit: bool, reload: Callback<()>) -> im
                         </dd>
                     </dl>
                 </div>
-                <PushMail user_id=user.id address=profile.push_mail can_edit on_change=reload />
+                <PushMail user_id=user.id address=profile.push_mail can_edit actions=push_mail />
             </section>
             <MessagesBox user_id=user.id />
         </div>

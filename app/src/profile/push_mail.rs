@@ -3,29 +3,28 @@
 
 use leptos::prelude::*;
 
+use leptos::form::ActionForm;
+
 use super::{GeneratePushMail, RevokePushMail};
+use crate::error::AppError;
 use crate::layout::ErrorMessage;
 
+/// The profile page's Push Mail actions: it reloads the profile when one completes.
+#[derive(Clone, Copy)]
+pub struct PushMailActions {
+    pub generate: ServerAction<GeneratePushMail>,
+    pub revoke: ServerAction<RevokePushMail>,
+}
+
+/// Generate / Regenerate / Revoke are `ActionForm`s: with the wasm loaded
+/// they call the server function in place; without it they post the form
+/// and the server sends the browser back to the profile.
 #[component]
-pub fn PushMail(
-    user_id: i64,
-    address: Option<String>,
-    can_edit: bool,
-    /// Called after a change, to reload the profile.
-    on_change: Callback<()>,
-) -> impl IntoView {
-    let generate = ServerAction::<GeneratePushMail>::new();
-    let revoke = ServerAction::<RevokePushMail>::new();
-    Effect::new(move |_| {
-        let generated = generate.value().get().is_some_and(|r| r.is_ok());
-        let revoked = revoke.value().get().is_some_and(|r| r.is_ok());
-        if generated || revoked {
-            on_change.run(());
-        }
-    });
+pub fn PushMail(user_id: i64, address: Option<String>, can_edit: bool, actions: PushMailActions) -> impl IntoView {
+    let PushMailActions { generate, revoke } = actions;
     let busy = move || generate.pending().get() || revoke.pending().get();
     let error = move || {
-        let failed = |v: Option<Result<_, crate::error::AppError>>| v.and_then(Result::err);
+        let failed = |v: Option<Result<(), AppError>>| v.and_then(Result::err);
         failed(generate.value().get().map(|r| r.map(|_| ()))).or_else(|| failed(revoke.value().get()))
     };
     let has_address = address.is_some();
@@ -39,23 +38,17 @@ pub fn PushMail(
             }}
             {can_edit.then(|| view! {
                 <div class="actions" data-admin-only="">
-                    <button
-                        type="button"
-                        class="primary small"
-                        disabled=busy
-                        on:click=move |_| { generate.dispatch(GeneratePushMail { user_id }); }
-                    >
-                        {if has_address { "Regenerate" } else { "Generate" }}
-                    </button>
-                    {has_address.then(|| view! {
-                        <button
-                            type="button"
-                            class="danger small"
-                            disabled=busy
-                            on:click=move |_| { revoke.dispatch(RevokePushMail { user_id }); }
-                        >
-                            "Revoke"
+                    <ActionForm action=generate>
+                        <input type="hidden" name="user_id" value=user_id />
+                        <button type="submit" class="primary small" disabled=busy>
+                            {if has_address { "Regenerate" } else { "Generate" }}
                         </button>
+                    </ActionForm>
+                    {has_address.then(|| view! {
+                        <ActionForm action=revoke>
+                            <input type="hidden" name="user_id" value=user_id />
+                            <button type="submit" class="danger small" disabled=busy>"Revoke"</button>
+                        </ActionForm>
                     })}
                 </div>
             })}

@@ -39,24 +39,13 @@ impl ListView {
         if let Some(after) = &self.after {
             params.push(("after", after.clone()));
         }
-        let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode_query_value(v))).collect();
-        if query.is_empty() {
-            "/users".into()
-        } else {
-            format!("/users?{}", query.join("&"))
+        if params.is_empty() {
+            return "/users".into();
         }
+        // Spaces as %20: the router decodes percent-escapes but not `+`.
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish().replace('+', "%20");
+        format!("/users?{query}")
     }
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
-fn encode_query_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(250);
@@ -66,15 +55,19 @@ pub fn UsersPage() -> impl IntoView {
     let query = use_query_map();
     let view_state = Memo::new(move |_| {
         query.with(|q| ListView {
-            search: q.get("q").unwrap_or_default(),
+            // A plain form (no JavaScript) sends spaces as `+`, which the
+            // router leaves as is; a typed `+` only separates words anyway.
+            search: q.get("q").unwrap_or_default().replace('+', " "),
             sort: UserSort::from_param(&q.get("sort").unwrap_or_default()),
             deactivated: q.get("deactivated").is_some_and(|v| v == "1"),
             after: q.get("after").filter(|a| !a.is_empty()),
         })
     });
+    // Reloads when the view changes or another app is chosen.
+    let switched = use_context::<ServerAction<crate::auth::SwitchApp>>();
     let page = Resource::new(
-        move || view_state.get(),
-        |v| list_users(Some(v.search), Some(v.sort), Some(v.deactivated), v.after),
+        move || (view_state.get(), switched.map(|s| s.version().get())),
+        |(v, _)| list_users(Some(v.search), Some(v.sort), Some(v.deactivated), v.after),
     );
     let navigate = use_navigate();
     let go = move |next: ListView, replace: bool| {
@@ -108,19 +101,33 @@ pub fn UsersPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Users"</h1>
             </header>
-            <div class="list-controls" role="search">
+            // A plain GET form: without JavaScript, Enter (or "Search") reloads
+            // the list with the view in the URL; with it, typing does that live.
+            <form
+                class="list-controls"
+                role="search"
+                method="get"
+                action="/users"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    let next = ListView { search: typed.get_untracked().trim().to_string(), after: None, ..view_state.get_untracked() };
+                    go.with_value(|go| go(next, false));
+                }
+            >
                 <label class="search">
                     <span class="visually-hidden">"Search users"</span>
                     <input
                         type="search"
                         placeholder="Search by userID, name or email"
+                        name="q"
+                        value=view_state.get_untracked().search
                         prop:value=move || typed.get()
                         on:input:target=move |ev| on_search(ev.target().value())
                     />
                 </label>
                 <label>
                     "Sort by "
-                    <select on:change:target=move |ev| {
+                    <select name="sort" on:change:target=move |ev| {
                         let sort = UserSort::from_param(&ev.target().value());
                         go.with_value(|go| go(ListView { sort, after: None, ..view_state.get_untracked() }, false));
                     }>
@@ -139,6 +146,9 @@ pub fn UsersPage() -> impl IntoView {
                 <label class="checkbox">
                     <input
                         type="checkbox"
+                        name="deactivated"
+                        value="1"
+                        checked=view_state.get_untracked().deactivated
                         prop:checked=move || view_state.get().deactivated
                         on:change:target=move |ev| {
                             let deactivated = ev.target().checked();
@@ -147,8 +157,11 @@ pub fn UsersPage() -> impl IntoView {
                     />
                     " Show deactivated"
                 </label>
+                <noscript>
+                    <button type="submit">"Search"</button>
+                </noscript>
                 <span class="busy" role="status" aria-live="polite">{move || pending.get().then_some("Loading…")}</span>
-            </div>
+            </form>
             <Transition
                 fallback=|| view! { <p class="loading" role="status">"Loading users…"</p> }
                 set_pending=set_pending
