@@ -9,7 +9,11 @@ test("the Users page lists seeded users and its menu works after hydration", asy
 
   await open(page, "/users");
   await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
-  await expect(page.getByText("60 users")).toBeVisible();
+  // 60 seeded users, and any that other tests added through the API.
+  const count = page.getByText(/^\d+ users$/);
+  await expect(count).toBeVisible();
+  const total = Number((await count.innerText()).split(" ")[0]);
+  expect(total).toBeGreaterThanOrEqual(60);
   await expect(page.locator("tbody tr")).toHaveCount(50);
   await hydrated(page);
 
@@ -25,7 +29,7 @@ test("the Users page lists seeded users and its menu works after hydration", asy
   // Client-side paging: the next page loads without a full reload.
   await page.getByRole("link", { name: "Next page" }).click();
   await expect(page).toHaveURL(/after=/);
-  await expect(page.locator("tbody tr")).toHaveCount(10);
+  await expect(page.locator("tbody tr")).toHaveCount(Math.min(50, total - 50));
   expect(errors).toEqual([]);
 });
 

@@ -1,0 +1,30 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { ADMIN_STATE, hydrated, open } from "./helpers";
+
+/** axe-core's WCAG 2.1 A and AA rules on the page as it is now. */
+async function expectNoViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const summary = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`);
+  expect(summary).toEqual([]);
+}
+
+test("the sign-in page has no WCAG 2.1 AA violations", async ({ page }) => {
+  await page.goto("/login");
+  await hydrated(page);
+  await expectNoViolations(page);
+});
+
+test.describe("signed in", () => {
+  test.use({ storageState: ADMIN_STATE });
+
+  test("the users list and a profile have no WCAG 2.1 AA violations", async ({ page }) => {
+    await open(page, "/users");
+    await expectNoViolations(page);
+    await page.locator("td.user-name a").first().click();
+    await expect(page.getByRole("heading", { name: "User Profile" })).toBeVisible();
+    await expectNoViolations(page);
+    await page.goto("/users/999999999");
+    await expectNoViolations(page);
+  });
+});
