@@ -20,6 +20,10 @@ pub enum AppError {
     Forbidden,
     #[error("{0}")]
     TooManyRequests(String),
+    /// The database stayed busy through every retry; nothing was changed and
+    /// the same request can simply be sent again.
+    #[error("The server is busy right now and nothing was changed. Please try again in a moment.")]
+    Busy,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     /// The request never reached the server function, or its answer could not be read.
@@ -50,6 +54,10 @@ impl From<crate::store::StoreError> for AppError {
             StoreError::Conflict(what) => AppError::Conflict(format!("{what} already exists")),
             StoreError::UnknownReference { field, value } => {
                 AppError::invalid(&field, format!("unknown {field} '{value}'"))
+            }
+            StoreError::Busy(cause) => {
+                tracing::warn!(%cause, "database busy");
+                AppError::Busy
             }
             other => {
                 tracing::error!(error = %other, "store error");

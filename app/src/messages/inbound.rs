@@ -4,7 +4,7 @@
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
 use crate::model::Attachment;
-use crate::store::{NewAudit, NewMessage, Store, StoreError};
+use crate::store::{write_tx, NewAudit, NewMessage, Store, StoreError};
 use crate::time::now_ms;
 
 pub const SOURCE: &str = "push mail";
@@ -95,7 +95,6 @@ pub async fn deliver(store: &Store, (app_id, user_id): (i64, i64), raw: &[u8]) -
         created_at: now_ms(),
         attachments: &attachments,
     };
-    let id = store.insert_message(app_id, user_id, &message).await?;
     let audit = NewAudit {
         app_id: Some(app_id),
         actor: &sender,
@@ -103,7 +102,12 @@ pub async fn deliver(store: &Store, (app_id, user_id): (i64, i64), raw: &[u8]) -
         user_id: Some(user_id),
         detail: &title,
     };
-    store.record_audit(&audit, now_ms()).await?;
+    // The message and its audit entry are written together or not at all.
+    let id = write_tx!(store, |tx| {
+        let id = tx.insert_message(app_id, user_id, &message).await?;
+        tx.record_audit(&audit, message.created_at).await?;
+        Ok(id)
+    })?;
     Ok(id)
 }
 

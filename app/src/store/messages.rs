@@ -1,6 +1,6 @@
 //! Private messages to one user. Delivery tracking comes with the messages issue.
 
-use super::{with_pool, Store, StoreResult};
+use super::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
 use crate::model::{Attachment, MessageSummary};
 
 /// A private message to store (already validated).
@@ -28,20 +28,7 @@ struct MessageRow {
 
 impl Store {
     pub async fn insert_message(&self, app_id: i64, user_id: i64, message: &NewMessage<'_>) -> StoreResult<i64> {
-        let sql = "INSERT INTO messages (app_id, user_id, title, body, source, sender, created_at, attachments)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
-        let attachments = serde_json::to_string(message.attachments).unwrap_or_else(|_| "[]".into());
-        with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, i64>(sql)
-            .bind(app_id)
-            .bind(user_id)
-            .bind(message.title)
-            .bind(message.body)
-            .bind(message.source)
-            .bind(message.sender)
-            .bind(message.created_at)
-            .bind(&attachments)
-            .fetch_one(pool)
-            .await?))
+        write_tx!(self, |tx| tx.insert_message(app_id, user_id, message).await)
     }
 
     /// A user's private messages, newest first.
@@ -66,5 +53,24 @@ impl Store {
                 attachments: serde_json::from_str(&row.attachments).unwrap_or_default(),
             })
             .collect())
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_message(&mut self, app_id: i64, user_id: i64, message: &NewMessage<'_>) -> StoreResult<i64> {
+        let sql = "INSERT INTO messages (app_id, user_id, title, body, source, sender, created_at, attachments)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+        let attachments = serde_json::to_string(message.attachments).unwrap_or_else(|_| "[]".into());
+        with_tx!(self, |conn| Ok(sqlx::query_scalar::<_, i64>(sql)
+            .bind(app_id)
+            .bind(user_id)
+            .bind(message.title)
+            .bind(message.body)
+            .bind(message.source)
+            .bind(message.sender)
+            .bind(message.created_at)
+            .bind(&attachments)
+            .fetch_one(&mut *conn)
+            .await?))
     }
 }
