@@ -15,19 +15,23 @@ mod sessions;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod tx;
+#[cfg(test)]
+mod tx_tests;
 mod user_postings;
 mod user_search;
 mod users;
 mod users_list;
 
+/// See [`tx`](mod@tx): one write transaction, committed, retried on contention.
+pub use crate::write_tx;
 pub use admins::{AdminRecord, NewAudit};
 pub use bulk::BulkUser;
 pub use devices::{DeviceInput, LocationInput};
 pub use events::{EventInput, EventsOutcome};
 pub use messages::NewMessage;
 pub use sessions::SessionBackend;
+pub(crate) use tx::with_tx;
 pub use tx::WriteTx;
-pub(crate) use tx::{with_tx, write_tx};
 pub use users::UserInput;
 pub use users_list::{sort_key_of, SearchPlan, SearchStrategy, SortKey, UserListQuery};
 

@@ -79,7 +79,9 @@ pub(crate) use with_tx;
 /// future of a generic `AsyncFnMut` (or a boxed `for<'t> FnMut`) cannot be
 /// shown `Send` while it borrows the caller's locals, and axum handlers need
 /// `Send`. The body may run more than once, so it must not have effects
-/// outside the database.
+/// outside the database. Exported (`app::store::write_tx!`) for the server's
+/// CLI and services.
+#[macro_export]
 macro_rules! write_tx {
     ($store:expr, |$tx:ident| $body:expr) => {{
         let store: &$crate::store::Store = &$store;
@@ -107,7 +109,6 @@ macro_rules! write_tx {
         }
     }};
 }
-pub(crate) use write_tx;
 
 /// Fixes the output type of an async block to `StoreResult<T>` so `?` inside
 /// it converts to [`StoreError`].
