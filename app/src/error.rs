@@ -30,9 +30,10 @@ pub enum AppError {
     Forbidden,
     #[error("{0}")]
     TooManyRequests(String),
-    /// The database is busy or unreachable for now; trying again may work.
-    #[error("The console is busy right now. Please try again in a moment.")]
-    Unavailable,
+    /// The database stayed busy through every retry; nothing was changed and
+    /// the same request can simply be sent again.
+    #[error("The server is busy right now and nothing was changed. Please try again in a moment.")]
+    Busy,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     /// The request never reached the server function, or its answer could not be read.
@@ -63,7 +64,7 @@ impl From<AppError> for WireError {
             AppError::BadCredentials => ("BadCredentials", None),
             AppError::Forbidden => ("Forbidden", None),
             AppError::TooManyRequests(_) => ("TooManyRequests", None),
-            AppError::Unavailable => ("Unavailable", None),
+            AppError::Busy => ("Busy", None),
             AppError::Internal => ("Internal", None),
             AppError::Transport(_) => ("Transport", None),
         };
@@ -84,7 +85,7 @@ impl From<WireError> for AppError {
             "BadCredentials" => AppError::BadCredentials,
             "Forbidden" => AppError::Forbidden,
             "TooManyRequests" => AppError::TooManyRequests(error),
-            "Unavailable" => AppError::Unavailable,
+            "Busy" => AppError::Busy,
             "Transport" => AppError::Transport(error),
             _ => AppError::Internal,
         }
@@ -108,7 +109,7 @@ impl AppError {
             AppError::Invalid { .. } => 422,
             AppError::TooManyRequests(_) => 429,
             AppError::Internal | AppError::Transport(_) => 500,
-            AppError::Unavailable => 503,
+            AppError::Busy => 503,
         }
     }
 }
@@ -187,6 +188,10 @@ impl From<crate::store::StoreError> for AppError {
             StoreError::UnknownReference { field, value } => {
                 AppError::invalid(&field, format!("unknown {field} '{value}'"))
             }
+            StoreError::Busy(cause) => {
+                tracing::warn!(%cause, "database busy");
+                AppError::Busy
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 AppError::Internal
@@ -205,7 +210,7 @@ mod tests {
             AppError::invalid("search", "Search for at most 200 characters."),
             AppError::NotFound("This user does not exist in this app.".into()),
             AppError::BadCredentials,
-            AppError::Unavailable,
+            AppError::Busy,
             AppError::TooManyRequests("Wait 3 s".into()),
         ];
         for err in cases {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use app::auth::{api_key, password};
-use app::store::NewAudit;
+use app::store::{write_tx, NewAudit};
 use app::time::now_ms;
 use clap::Parser;
 
@@ -73,9 +73,13 @@ async fn rotate_key(config: &Config, name: &str) -> anyhow::Result<()> {
     let store = open_store(config).await?;
     let app = store.app_by_name(name).await?.with_context(|| format!("no app named '{name}'"))?;
     let key = api_key::generate();
-    store.set_app_key_hash(app.id, &api_key::hash(&key)).await?;
     let audit = NewAudit { app_id: Some(app.id), actor: "cli", action: "rotated API key", ..Default::default() };
-    store.record_audit(&audit, now_ms()).await?;
+    let now = now_ms();
+    // The new key and its audit entry are committed together.
+    write_tx!(store, |tx| {
+        tx.set_app_key_hash(app.id, &api_key::hash(&key)).await?;
+        tx.record_audit(&audit, now).await
+    })?;
     eprintln!("New API key for '{}' (the old one no longer works):", app.name);
     println!("{key}");
     Ok(())
@@ -101,15 +105,16 @@ async fn create_admin(config: &Config, email: &str, role: &str) -> anyhow::Resul
     password::check_strength(&password).map_err(|reason| anyhow::anyhow!(reason))?;
     let store = open_store(config).await?;
     let hash = password::hash(password).await.map_err(|err| anyhow::anyhow!("cannot hash the password: {err}"))?;
-    let id =
-        store.create_admin(email, &hash, role, now_ms()).await.with_context(|| format!("cannot create {email}"))?;
-    let audit = NewAudit {
-        actor: "cli",
-        action: "created account",
-        detail: &format!("{email} ({role})"),
-        ..Default::default()
-    };
-    store.record_audit(&audit, now_ms()).await?;
+    let detail = format!("{email} ({role})");
+    let audit = NewAudit { actor: "cli", action: "created account", detail: &detail, ..Default::default() };
+    let now = now_ms();
+    // The account and its audit entry are committed together.
+    let id = write_tx!(store, |tx| {
+        let id = tx.create_admin(email, &hash, role, now).await?;
+        tx.record_audit(&audit, now).await?;
+        Ok(id)
+    })
+    .with_context(|| format!("cannot create {email}"))?;
     println!("Created {role} {email} (id {id}).");
     Ok(())
 }

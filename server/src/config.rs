@@ -53,7 +53,7 @@ pub struct Config {
     #[arg(long, env = "PUBLIC_ORIGIN", global = true)]
     pub public_origin: Option<String>,
     /// Ingest requests per second allowed per app (bursts of twice that).
-    #[arg(long, env = "INGEST_RATE_PER_SEC", default_value_t = 50, global = true)]
+    #[arg(long, env = "INGEST_RATE_PER_SEC", default_value_t = 1000, global = true)]
     pub ingest_rate_per_sec: u32,
 }
 

@@ -6,7 +6,7 @@ use rand::RngCore;
 use crate::auth::session::SessionAdmin;
 use crate::error::AppError;
 use crate::model::UserProfile;
-use crate::store::{NewAudit, Store};
+use crate::store::{write_tx, NewAudit, Store};
 use crate::time::now_ms;
 
 /// Gravatar URL for an email (md5 of the trimmed, lower-cased address).
@@ -46,9 +46,6 @@ pub async fn generate_push_mail(
     admin: &SessionAdmin,
 ) -> Result<String, AppError> {
     let token = new_push_token();
-    if !store.set_push_token(app_id, user_id, Some(&token), now_ms()).await? {
-        return Err(not_found());
-    }
     let audit = NewAudit {
         app_id: Some(app_id),
         actor: &admin.email,
@@ -56,14 +53,11 @@ pub async fn generate_push_mail(
         user_id: Some(user_id),
         detail: "",
     };
-    store.record_audit(&audit, now_ms()).await?;
+    set_push_token_audited(store, app_id, user_id, Some(&token), &audit).await?;
     Ok(push_address(&token, domain))
 }
 
 pub async fn revoke_push_mail(store: &Store, app_id: i64, user_id: i64, admin: &SessionAdmin) -> Result<(), AppError> {
-    if !store.set_push_token(app_id, user_id, None, now_ms()).await? {
-        return Err(not_found());
-    }
     let audit = NewAudit {
         app_id: Some(app_id),
         actor: &admin.email,
@@ -71,7 +65,29 @@ pub async fn revoke_push_mail(store: &Store, app_id: i64, user_id: i64, admin: &
         user_id: Some(user_id),
         detail: "",
     };
-    store.record_audit(&audit, now_ms()).await?;
+    set_push_token_audited(store, app_id, user_id, None, &audit).await
+}
+
+/// Sets or removes the token and records `audit`, in one transaction: both
+/// are written or neither.
+async fn set_push_token_audited(
+    store: &Store,
+    app_id: i64,
+    user_id: i64,
+    token: Option<&str>,
+    audit: &NewAudit<'_>,
+) -> Result<(), AppError> {
+    let now = now_ms();
+    let found = write_tx!(store, |tx| {
+        if !tx.set_push_token(app_id, user_id, token, now).await? {
+            return Ok(false);
+        }
+        tx.record_audit(audit, now).await?;
+        Ok(true)
+    })?;
+    if !found {
+        return Err(not_found());
+    }
     Ok(())
 }
 

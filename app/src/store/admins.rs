@@ -1,6 +1,6 @@
 //! Console accounts and the audit trail.
 
-use super::{conflict_as, with_pool, Store, StoreResult};
+use super::{conflict_as, with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
 use crate::model::AuditEntry;
 
 /// An account as stored, with its password hash (never leaves the server).
@@ -25,20 +25,12 @@ pub struct NewAudit<'a> {
 }
 
 /// One audit row: app, actor, action, user, detail, time.
-pub(crate) const INSERT_AUDIT: &str =
+const INSERT_AUDIT: &str =
     "INSERT INTO audit (app_id, actor, action, user_id, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
 
 impl Store {
     pub async fn create_admin(&self, email: &str, password_hash: &str, role: &str, now: i64) -> StoreResult<i64> {
-        let sql = "INSERT INTO admins (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
-        with_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
-            .bind(email)
-            .bind(password_hash)
-            .bind(role)
-            .bind(now)
-            .fetch_one(pool)
-            .await
-            .map_err(conflict_as(format!("an account for {email}"))))
+        write_tx!(self, |tx| tx.create_admin(email, password_hash, role, now).await)
     }
 
     /// Looks an account up by email, ignoring case.
@@ -53,28 +45,52 @@ impl Store {
     }
 
     pub async fn set_admin_password(&self, id: i64, password_hash: &str) -> StoreResult<()> {
-        let sql = "UPDATE admins SET password_hash = $1 WHERE id = $2";
-        with_pool!(self, |pool| sqlx::query(sql).bind(password_hash).bind(id).execute(pool).await.map(|_| ()))?;
-        Ok(())
+        write_tx!(self, |tx| tx.set_admin_password(id, password_hash).await)
     }
 
+    /// Records one audit entry on its own; a change and its audit entry
+    /// belong in one [`write_tx!`] with [`WriteTx::record_audit`] instead.
     pub async fn record_audit(&self, entry: &NewAudit<'_>, now: i64) -> StoreResult<()> {
-        with_pool!(self, |pool| sqlx::query(INSERT_AUDIT)
-            .bind(entry.app_id)
-            .bind(entry.actor)
-            .bind(entry.action)
-            .bind(entry.user_id)
-            .bind(entry.detail)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ()))?;
-        Ok(())
+        write_tx!(self, |tx| tx.record_audit(entry, now).await)
     }
 
     /// The newest audit entries, newest first.
     pub async fn recent_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {
         let sql = "SELECT id, app_id, actor, action, user_id, detail, created_at FROM audit ORDER BY id DESC LIMIT $1";
         with_pool!(self, |pool| Ok(sqlx::query_as::<_, AuditEntry>(sql).bind(limit).fetch_all(pool).await?))
+    }
+}
+
+impl WriteTx {
+    pub async fn create_admin(&mut self, email: &str, password_hash: &str, role: &str, now: i64) -> StoreResult<i64> {
+        let sql = "INSERT INTO admins (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+        with_tx!(self, |conn| sqlx::query_scalar::<_, i64>(sql)
+            .bind(email)
+            .bind(password_hash)
+            .bind(role)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(conflict_as(format!("an account for {email}"))))
+    }
+
+    pub async fn set_admin_password(&mut self, id: i64, password_hash: &str) -> StoreResult<()> {
+        let sql = "UPDATE admins SET password_hash = $1 WHERE id = $2";
+        with_tx!(self, |conn| sqlx::query(sql).bind(password_hash).bind(id).execute(&mut *conn).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn record_audit(&mut self, entry: &NewAudit<'_>, now: i64) -> StoreResult<()> {
+        with_tx!(self, |conn| sqlx::query(INSERT_AUDIT)
+            .bind(entry.app_id)
+            .bind(entry.actor)
+            .bind(entry.action)
+            .bind(entry.user_id)
+            .bind(entry.detail)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()))?;
+        Ok(())
     }
 }

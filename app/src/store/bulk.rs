@@ -1,8 +1,9 @@
 //! Bulk loading for benchmarks and imports: many users per statement
 //! (multi-row VALUES; only placeholders are generated, values are bound).
 
+use super::batch::values;
 use super::user_search::{search_tokens, sort_name};
-use super::{with_pool, Store, StoreResult};
+use super::{with_tx, write_tx, Store, StoreResult, WriteTx};
 
 /// A user to bulk-insert.
 #[derive(Debug, Clone)]
@@ -14,17 +15,6 @@ pub struct BulkUser {
     pub last_seen_at: Option<i64>,
 }
 
-/// "($1, $2, …), ($n, …)" for `rows` rows of `columns` placeholders.
-fn values(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 const USERS_PER_STATEMENT: usize = 500;
 const TOKENS_PER_STATEMENT: usize = 2000;
 
@@ -32,8 +22,14 @@ impl Store {
     /// Inserts new users (their external ids must not exist yet) with their
     /// sort keys and search tokens, in one transaction.
     pub async fn bulk_insert_users(&self, app_id: i64, users: &[BulkUser]) -> StoreResult<()> {
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        write_tx!(self, |tx| tx.bulk_insert_users(app_id, users).await)
+    }
+}
+
+impl WriteTx {
+    /// See [`Store::bulk_insert_users`].
+    pub async fn bulk_insert_users(&mut self, app_id: i64, users: &[BulkUser]) -> StoreResult<()> {
+        with_tx!(self, |conn| {
             for chunk in users.chunks(USERS_PER_STATEMENT) {
                 let sql = format!(
                     "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at, \
@@ -53,7 +49,7 @@ impl Store {
                         .bind(user.last_seen_at)
                         .bind(sort_name(&user.external_id, user.user_name.as_deref()));
                 }
-                let ids = query.fetch_all(&mut *tx).await?;
+                let ids = query.fetch_all(&mut *conn).await?;
                 // (token, user id, sort name, created)
                 let tokens: Vec<(String, i64, String, i64)> = chunk
                     .iter()
@@ -74,19 +70,10 @@ impl Store {
                     for (token, id, name, created_at) in tokens {
                         query = query.bind(app_id).bind(token).bind(id).bind(name).bind(created_at);
                     }
-                    query.execute(&mut *tx).await?;
+                    query.execute(&mut *conn).await?;
                 }
             }
-            tx.commit().await?;
             Ok(())
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders() {
-        assert_eq!(super::values(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 }

@@ -1,6 +1,7 @@
 //! Devices of end-users and their location trail.
 
-use super::{with_pool, Store, StoreError, StoreResult};
+use super::batch::{chunks, values};
+use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx};
 
 /// A device registration as the ingest API accepts it (already validated).
 #[derive(Debug, Clone, Default)]
@@ -39,6 +40,41 @@ impl Store {
         input: &DeviceInput,
         now: i64,
     ) -> StoreResult<i64> {
+        write_tx!(self, |tx| tx.upsert_device(app_id, external_id, input, now).await)
+    }
+
+    pub async fn device_id_by_external_id(&self, app_id: i64, external_id: &str) -> StoreResult<Option<i64>> {
+        let sql = "SELECT id FROM devices WHERE app_id = $1 AND external_id = $2";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, i64>(sql)
+            .bind(app_id)
+            .bind(external_id)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    /// Appends positions to a device's trail in one transaction and moves the
+    /// device's last known location to the newest of them.
+    pub async fn add_locations(&self, app_id: i64, device_id: i64, points: &[LocationInput]) -> StoreResult<()> {
+        write_tx!(self, |tx| tx.add_locations(app_id, device_id, points).await)
+    }
+
+    /// Number of stored trail points of a device (used by tests and the demo report).
+    pub async fn count_locations(&self, device_id: i64) -> StoreResult<i64> {
+        let sql = "SELECT COUNT(*) FROM locations WHERE device_id = $1";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, i64>(sql).bind(device_id).fetch_one(pool).await?))
+    }
+}
+
+impl WriteTx {
+    /// Registers or updates a device and links it to its user. Fails with
+    /// `UnknownReference` when the userID does not exist in this app.
+    pub async fn upsert_device(
+        &mut self,
+        app_id: i64,
+        external_id: &str,
+        input: &DeviceInput,
+        now: i64,
+    ) -> StoreResult<i64> {
         let find_user = "SELECT id FROM users WHERE app_id = $1 AND external_id = $2";
         let upsert = "INSERT INTO devices (app_id, external_id, user_id, platform, os_version, app_version,
                  sdk_version, device_string, language, timezone, transport, allowed_ui, location_status,
@@ -60,15 +96,14 @@ impl Store {
                  last_active_at = excluded.last_active_at,
                  updated_at = excluded.updated_at
              RETURNING id";
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        with_tx!(self, |conn| {
             let user_id: Option<i64> = match &input.user_external_id {
                 None => None,
                 Some(external) => Some(
                     sqlx::query_scalar(find_user)
                         .bind(app_id)
                         .bind(external)
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut *conn)
                         .await?
                         .ok_or_else(|| StoreError::UnknownReference {
                             field: "userID".into(),
@@ -92,46 +127,39 @@ impl Store {
                 .bind(&input.location_status)
                 .bind(input.bluetooth_enabled)
                 .bind(now)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut *conn)
                 .await?;
-            tx.commit().await?;
             Ok(id)
         })
     }
 
-    pub async fn device_id_by_external_id(&self, app_id: i64, external_id: &str) -> StoreResult<Option<i64>> {
-        let sql = "SELECT id FROM devices WHERE app_id = $1 AND external_id = $2";
-        with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, i64>(sql)
-            .bind(app_id)
-            .bind(external_id)
-            .fetch_optional(pool)
-            .await?))
-    }
-
-    /// Appends positions to a device's trail in one transaction and moves the
-    /// device's last known location to the newest of them.
-    pub async fn add_locations(&self, app_id: i64, device_id: i64, points: &[LocationInput]) -> StoreResult<()> {
+    /// See [`Store::add_locations`]. Points go in with multi-row statements;
+    /// the device row is updated once, after them.
+    pub async fn add_locations(&mut self, app_id: i64, device_id: i64, points: &[LocationInput]) -> StoreResult<()> {
         let Some(newest) = points.iter().max_by_key(|p| p.recorded_at) else {
             return Ok(());
         };
-        let insert = "INSERT INTO locations (app_id, device_id, latitude, longitude, accuracy, recorded_at)
-                      VALUES ($1, $2, $3, $4, $5, $6)";
         let update_last = "UPDATE devices SET last_latitude = $1, last_longitude = $2, last_accuracy = $3,
                                last_location_at = $4
                            WHERE id = $5 AND app_id = $6
                              AND (last_location_at IS NULL OR last_location_at <= $4)";
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            for point in points {
-                sqlx::query(insert)
-                    .bind(app_id)
-                    .bind(device_id)
-                    .bind(point.latitude)
-                    .bind(point.longitude)
-                    .bind(point.accuracy)
-                    .bind(point.recorded_at)
-                    .execute(&mut *tx)
-                    .await?;
+        with_tx!(self, |conn| {
+            for chunk in chunks(points) {
+                let sql = format!(
+                    "INSERT INTO locations (app_id, device_id, latitude, longitude, accuracy, recorded_at) VALUES {}",
+                    values(chunk.len(), 6)
+                );
+                let mut query = sqlx::query(&sql);
+                for point in chunk {
+                    query = query
+                        .bind(app_id)
+                        .bind(device_id)
+                        .bind(point.latitude)
+                        .bind(point.longitude)
+                        .bind(point.accuracy)
+                        .bind(point.recorded_at);
+                }
+                query.execute(&mut *conn).await?;
             }
             sqlx::query(update_last)
                 .bind(newest.latitude)
@@ -140,16 +168,9 @@ impl Store {
                 .bind(newest.recorded_at)
                 .bind(device_id)
                 .bind(app_id)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
-            tx.commit().await?;
-            Ok(())
-        })
-    }
-
-    /// Number of stored trail points of a device (used by tests and the demo report).
-    pub async fn count_locations(&self, device_id: i64) -> StoreResult<i64> {
-        let sql = "SELECT COUNT(*) FROM locations WHERE device_id = $1";
-        with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, i64>(sql).bind(device_id).fetch_one(pool).await?))
+        });
+        Ok(())
     }
 }

@@ -1,8 +1,15 @@
 //! Activity events. Ingest is idempotent on the client's event id.
+//!
+//! A batch is written as a set, not row by row: one look-up per chunk of
+//! distinct userIDs and deviceIDs, multi-row INSERTs that skip known event ids
+//! and return what they stored, and one last-seen / last-active update per
+//! user and device, in id order (see `tx.rs` for why the order matters).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{with_pool, Store, StoreError, StoreResult};
+use super::batch::{chunks, list, values};
+use super::tx::Locked;
+use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx};
 
 /// One event as the ingest API accepts it (already validated).
 #[derive(Debug, Clone, Default)]
@@ -23,6 +30,13 @@ pub struct EventsOutcome {
     pub duplicates: u64,
 }
 
+/// An event with its references resolved to row ids.
+struct Resolved<'e> {
+    event: &'e EventInput,
+    user_id: Option<i64>,
+    device_id: Option<i64>,
+}
+
 impl Store {
     /// Stores a batch all-or-nothing. An event whose client id this app
     /// already has (or that repeats one earlier in the batch) is counted as a
@@ -30,106 +44,175 @@ impl Store {
     /// with `UnknownReference` naming the event's index. Users' last-seen and
     /// devices' last-active times move forward to the newest event.
     pub async fn insert_events(&self, app_id: i64, events: &[EventInput], now: i64) -> StoreResult<EventsOutcome> {
-        let find_user = "SELECT id FROM users WHERE app_id = $1 AND external_id = $2";
-        let find_device = "SELECT id, user_id FROM devices WHERE app_id = $1 AND external_id = $2";
-        let insert = "INSERT INTO events (app_id, client_id, event_type, user_id, device_id, session_id,
-                          occurred_at, data, received_at)
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                      ON CONFLICT (app_id, client_id) DO NOTHING";
-        let touch_user = "UPDATE users SET last_seen_at = $1
-                          WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)";
-        let touch_device = "UPDATE devices SET last_active_at = $1 WHERE id = $2 AND last_active_at < $1";
-
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let mut users: HashMap<&str, i64> = HashMap::new();
-            // deviceID -> (device id, its user's id)
-            let mut devices: HashMap<&str, (i64, Option<i64>)> = HashMap::new();
-            let mut newest_user: HashMap<i64, i64> = HashMap::new();
-            let mut newest_device: HashMap<i64, i64> = HashMap::new();
-            let mut outcome = EventsOutcome::default();
-
-            for (index, event) in events.iter().enumerate() {
-                let unknown = |field: &str, value: &str| StoreError::UnknownReference {
-                    field: format!("[{index}].{field}"),
-                    value: value.to_string(),
-                };
-                let device = match event.device_external_id.as_deref() {
-                    None => None,
-                    Some(external) => Some(match devices.get(external) {
-                        Some(found) => *found,
-                        None => {
-                            let found: (i64, Option<i64>) = sqlx::query_as(find_device)
-                                .bind(app_id)
-                                .bind(external)
-                                .fetch_optional(&mut *tx)
-                                .await?
-                                .ok_or_else(|| unknown("deviceID", external))?;
-                            devices.insert(external, found);
-                            found
-                        }
-                    }),
-                };
-                let user_id = match event.user_external_id.as_deref() {
-                    // An event from a device belongs to the device's user.
-                    None => device.and_then(|(_, user)| user),
-                    Some(external) => Some(match users.get(external) {
-                        Some(id) => *id,
-                        None => {
-                            let id: i64 = sqlx::query_scalar(find_user)
-                                .bind(app_id)
-                                .bind(external)
-                                .fetch_optional(&mut *tx)
-                                .await?
-                                .ok_or_else(|| unknown("userID", external))?;
-                            users.insert(external, id);
-                            id
-                        }
-                    }),
-                };
-                let device_id = device.map(|(id, _)| id);
-
-                let inserted = sqlx::query(insert)
-                    .bind(app_id)
-                    .bind(&event.client_id)
-                    .bind(&event.event_type)
-                    .bind(user_id)
-                    .bind(device_id)
-                    .bind(&event.session_id)
-                    .bind(event.occurred_at)
-                    .bind(&event.data)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if inserted == 0 {
-                    outcome.duplicates += 1;
-                    continue;
-                }
-                outcome.accepted += 1;
-                if let Some(id) = user_id {
-                    let newest = newest_user.entry(id).or_insert(event.occurred_at);
-                    *newest = (*newest).max(event.occurred_at);
-                }
-                if let Some(id) = device_id {
-                    let newest = newest_device.entry(id).or_insert(event.occurred_at);
-                    *newest = (*newest).max(event.occurred_at);
-                }
-            }
-            for (id, at) in newest_user {
-                sqlx::query(touch_user).bind(at).bind(id).execute(&mut *tx).await?;
-            }
-            for (id, at) in newest_device {
-                sqlx::query(touch_device).bind(at).bind(id).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Ok(outcome)
-        })
+        write_tx!(self, |tx| tx.insert_events(app_id, events, now).await)
     }
 
     /// Number of stored events of an app (tests and the demo report).
     pub async fn count_events(&self, app_id: i64) -> StoreResult<i64> {
         let sql = "SELECT COUNT(*) FROM events WHERE app_id = $1";
         with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, i64>(sql).bind(app_id).fetch_one(pool).await?))
+    }
+}
+
+/// The distinct values of `field` over `events`, sorted.
+fn distinct<'e>(events: &'e [EventInput], field: impl Fn(&'e EventInput) -> Option<&'e String>) -> Vec<&'e str> {
+    let mut names: Vec<&str> = events.iter().filter_map(|e| field(e).map(String::as_str)).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+impl WriteTx {
+    /// See [`Store::insert_events`].
+    pub async fn insert_events(&mut self, app_id: i64, events: &[EventInput], now: i64) -> StoreResult<EventsOutcome> {
+        let users = self.user_ids(app_id, &distinct(events, |e| e.user_external_id.as_ref())).await?;
+        let devices = self.device_ids(app_id, &distinct(events, |e| e.device_external_id.as_ref())).await?;
+
+        let mut outcome = EventsOutcome::default();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut rows: Vec<Resolved> = Vec::with_capacity(events.len());
+        for (index, event) in events.iter().enumerate() {
+            let unknown = |field: &str, value: &str| StoreError::UnknownReference {
+                field: format!("[{index}].{field}"),
+                value: value.to_string(),
+            };
+            let device = match event.device_external_id.as_deref() {
+                None => None,
+                Some(name) => Some(*devices.get(name).ok_or_else(|| unknown("deviceID", name))?),
+            };
+            let user_id = match event.user_external_id.as_deref() {
+                // An event from a device belongs to the device's user.
+                None => device.and_then(|(_, user)| user),
+                Some(name) => Some(*users.get(name).ok_or_else(|| unknown("userID", name))?),
+            };
+            if let Some(id) = event.client_id.as_deref() {
+                if !seen.insert(id) {
+                    outcome.duplicates += 1;
+                    continue;
+                }
+            }
+            rows.push(Resolved { event, user_id, device_id: device.map(|(id, _)| id) });
+        }
+        // Inserting in client-id order means two batches that share ids wait
+        // for each other's unique-index entries in one order, never in a cycle.
+        rows.sort_by(|a, b| a.event.client_id.cmp(&b.event.client_id));
+
+        // (user id, device id, occurred at) of each stored event.
+        let mut stored: Vec<(Option<i64>, Option<i64>, i64)> = Vec::with_capacity(rows.len());
+        for chunk in chunks(&rows) {
+            let sql = format!(
+                "INSERT INTO events (app_id, client_id, event_type, user_id, device_id, session_id,
+                     occurred_at, data, received_at)
+                 VALUES {}
+                 ON CONFLICT (app_id, client_id) DO NOTHING
+                 RETURNING user_id, device_id, occurred_at",
+                values(chunk.len(), 9)
+            );
+            let rows = with_tx!(self, |conn| {
+                let mut query = sqlx::query_as::<_, (Option<i64>, Option<i64>, i64)>(&sql);
+                for row in chunk {
+                    let event = row.event;
+                    query = query
+                        .bind(app_id)
+                        .bind(&event.client_id)
+                        .bind(&event.event_type)
+                        .bind(row.user_id)
+                        .bind(row.device_id)
+                        .bind(&event.session_id)
+                        .bind(event.occurred_at)
+                        .bind(&event.data)
+                        .bind(now);
+                }
+                query.fetch_all(&mut *conn).await
+            })?;
+            stored.extend(rows);
+        }
+        outcome.accepted = stored.len() as u64;
+        outcome.duplicates += (rows.len() - stored.len()) as u64;
+
+        // Newest event per user and per device, in id order.
+        let mut newest_user: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut newest_device: BTreeMap<i64, i64> = BTreeMap::new();
+        for (user, device, at) in stored {
+            if let Some(id) = user {
+                newest_user.entry(id).and_modify(|t| *t = (*t).max(at)).or_insert(at);
+            }
+            if let Some(id) = device {
+                newest_device.entry(id).and_modify(|t| *t = (*t).max(at)).or_insert(at);
+            }
+        }
+        let newest_user: Vec<(i64, i64)> = newest_user.into_iter().collect();
+        let newest_device: Vec<(i64, i64)> = newest_device.into_iter().collect();
+        self.touch(Locked::Users, &newest_user).await?;
+        self.touch(Locked::Devices, &newest_device).await?;
+        Ok(outcome)
+    }
+
+    /// Row ids of an app's users by userID; unknown ones are absent.
+    async fn user_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, i64>> {
+        let mut found = HashMap::with_capacity(names.len());
+        for chunk in chunks(names) {
+            let sql = format!(
+                "SELECT external_id, id FROM users WHERE app_id = $1 AND external_id IN ({})",
+                list(2, chunk.len())
+            );
+            let rows = with_tx!(self, |conn| {
+                let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind(app_id);
+                for name in chunk {
+                    query = query.bind(*name);
+                }
+                query.fetch_all(&mut *conn).await
+            })?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    /// (row id, its user's row id) of an app's devices by deviceID.
+    async fn device_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, (i64, Option<i64>)>> {
+        let mut found = HashMap::with_capacity(names.len());
+        for chunk in chunks(names) {
+            let sql = format!(
+                "SELECT external_id, id, user_id FROM devices WHERE app_id = $1 AND external_id IN ({})",
+                list(2, chunk.len())
+            );
+            let rows = with_tx!(self, |conn| {
+                let mut query = sqlx::query_as::<_, (String, i64, Option<i64>)>(&sql).bind(app_id);
+                for name in chunk {
+                    query = query.bind(*name);
+                }
+                query.fetch_all(&mut *conn).await
+            })?;
+            found.extend(rows.into_iter().map(|(name, id, user)| (name, (id, user))));
+        }
+        Ok(found)
+    }
+
+    /// Moves users' last-seen (or devices' last-active) time forward to the
+    /// given times; `newest` is sorted by id, and rows are locked in that order.
+    async fn touch(&mut self, table: Locked, newest: &[(i64, i64)]) -> StoreResult<()> {
+        let ids: Vec<i64> = newest.iter().map(|(id, _)| *id).collect();
+        self.lock_in_id_order(table, &ids).await?;
+        for chunk in chunks(newest) {
+            let rows = values(chunk.len(), 2);
+            let sql = match table {
+                Locked::Users => format!(
+                    "UPDATE users SET last_seen_at = v.column2 FROM (VALUES {rows}) AS v
+                     WHERE users.id = v.column1 AND (users.last_seen_at IS NULL OR users.last_seen_at < v.column2)"
+                ),
+                Locked::Devices => format!(
+                    "UPDATE devices SET last_active_at = v.column2 FROM (VALUES {rows}) AS v
+                     WHERE devices.id = v.column1 AND devices.last_active_at < v.column2"
+                ),
+            };
+            with_tx!(self, |conn| {
+                let mut query = sqlx::query(&sql);
+                for (id, at) in chunk {
+                    query = query.bind(*id).bind(*at);
+                }
+                query.execute(&mut *conn).await.map(|_| ())
+            })?;
+        }
+        Ok(())
     }
 }

@@ -1,7 +1,6 @@
 //! Private messages to one user. Delivery tracking comes with the messages issue.
 
-use super::admins::INSERT_AUDIT;
-use super::{with_pool, Store, StoreResult};
+use super::{with_pool, with_tx, write_tx, NewAudit, Store, StoreResult, WriteTx};
 use crate::model::{Attachment, MessageSummary};
 
 /// How much of a body the messages list carries.
@@ -34,22 +33,7 @@ struct MessageRow {
 
 impl Store {
     pub async fn insert_message(&self, app_id: i64, user_id: i64, message: &NewMessage<'_>) -> StoreResult<i64> {
-        let sql = "INSERT INTO messages (app_id, user_id, title, body, source, sender, envelope_sender,
-                       created_at, attachments)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
-        let attachments = serde_json::to_string(message.attachments)?;
-        with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, i64>(sql)
-            .bind(app_id)
-            .bind(user_id)
-            .bind(message.title)
-            .bind(message.body)
-            .bind(message.source)
-            .bind(message.sender)
-            .bind(message.envelope_sender)
-            .bind(message.created_at)
-            .bind(&attachments)
-            .fetch_one(pool)
-            .await?))
+        write_tx!(self, |tx| tx.insert_message(app_id, user_id, message).await)
     }
 
     /// Stores `message` for the active user of each Push Mail token in
@@ -57,43 +41,24 @@ impl Store {
     /// new messages' ids. The token is resolved by the INSERT itself, so a
     /// token revoked a moment before gets no message (and no error).
     pub async fn deliver_push_mail(&self, tokens: &[String], message: &NewMessage<'_>) -> StoreResult<Vec<i64>> {
-        let insert = "INSERT INTO messages (app_id, user_id, title, body, source, sender, envelope_sender,
-                          created_at, attachments)
-                      SELECT app_id, id, $2, $3, $4, $5, $6, $7, $8 FROM users WHERE push_token = $1 AND active
-                      RETURNING id, app_id, user_id";
-        let attachments = serde_json::to_string(message.attachments)?;
         let detail = match message.envelope_sender {
             Some(envelope) => format!("\"{}\" from envelope sender <{envelope}>", message.title),
             None => format!("\"{}\" by the inbound mail webhook", message.title),
         };
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        write_tx!(self, |tx| {
             let mut ids = Vec::new();
             for token in tokens {
-                let row: Option<(i64, i64, i64)> = sqlx::query_as(insert)
-                    .bind(token)
-                    .bind(message.title)
-                    .bind(message.body)
-                    .bind(message.source)
-                    .bind(message.sender)
-                    .bind(message.envelope_sender)
-                    .bind(message.created_at)
-                    .bind(&attachments)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some((id, app_id, user_id)) = row else { continue };
-                sqlx::query(INSERT_AUDIT)
-                    .bind(app_id)
-                    .bind("push mail")
-                    .bind("push mail received")
-                    .bind(user_id)
-                    .bind(&detail)
-                    .bind(message.created_at)
-                    .execute(&mut *tx)
-                    .await?;
+                let Some((id, app_id, user_id)) = tx.insert_message_for_token(token, message).await? else { continue };
+                let audit = NewAudit {
+                    app_id: Some(app_id),
+                    actor: "push mail",
+                    action: "push mail received",
+                    user_id: Some(user_id),
+                    detail: &detail,
+                };
+                tx.record_audit(&audit, message.created_at).await?;
                 ids.push(id);
             }
-            tx.commit().await?;
             Ok(ids)
         })
     }
@@ -137,6 +102,53 @@ impl Store {
             .bind(user_id)
             .bind(message_id)
             .fetch_optional(pool)
+            .await?))
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_message(&mut self, app_id: i64, user_id: i64, message: &NewMessage<'_>) -> StoreResult<i64> {
+        let sql = "INSERT INTO messages (app_id, user_id, title, body, source, sender, envelope_sender,
+                       created_at, attachments)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+        let attachments = serde_json::to_string(message.attachments)?;
+        with_tx!(self, |conn| Ok(sqlx::query_scalar::<_, i64>(sql)
+            .bind(app_id)
+            .bind(user_id)
+            .bind(message.title)
+            .bind(message.body)
+            .bind(message.source)
+            .bind(message.sender)
+            .bind(message.envelope_sender)
+            .bind(message.created_at)
+            .bind(&attachments)
+            .fetch_one(&mut *conn)
+            .await?))
+    }
+
+    /// Inserts `message` for the active user whose Push Mail token is
+    /// `token`, in one statement; `(message id, app id, user id)`, or None
+    /// when no live user has the token.
+    pub async fn insert_message_for_token(
+        &mut self,
+        token: &str,
+        message: &NewMessage<'_>,
+    ) -> StoreResult<Option<(i64, i64, i64)>> {
+        let sql = "INSERT INTO messages (app_id, user_id, title, body, source, sender, envelope_sender,
+                       created_at, attachments)
+                   SELECT app_id, id, $2, $3, $4, $5, $6, $7, $8 FROM users WHERE push_token = $1 AND active
+                   RETURNING id, app_id, user_id";
+        let attachments = serde_json::to_string(message.attachments)?;
+        with_tx!(self, |conn| Ok(sqlx::query_as(sql)
+            .bind(token)
+            .bind(message.title)
+            .bind(message.body)
+            .bind(message.source)
+            .bind(message.sender)
+            .bind(message.envelope_sender)
+            .bind(message.created_at)
+            .bind(&attachments)
+            .fetch_optional(&mut *conn)
             .await?))
     }
 }

@@ -5,6 +5,7 @@
 
 mod admins;
 mod apps;
+mod batch;
 mod bulk;
 mod devices;
 mod events;
@@ -13,17 +14,24 @@ mod segments;
 mod sessions;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod tx;
+#[cfg(test)]
+mod tx_tests;
 mod user_postings;
 mod user_search;
 mod users;
 mod users_list;
 
+/// See [`tx`](mod@tx): one write transaction, committed, retried on contention.
+pub use crate::write_tx;
 pub use admins::{AdminRecord, NewAudit};
 pub use bulk::BulkUser;
 pub use devices::{DeviceInput, LocationInput};
 pub use events::{EventInput, EventsOutcome};
 pub use messages::NewMessage;
 pub use sessions::SessionBackend;
+pub(crate) use tx::with_tx;
+pub use tx::WriteTx;
 pub use users::UserInput;
 pub use users_list::{sort_key_of, SearchPlan, SearchStrategy, SortKey, UserListQuery};
 
@@ -54,6 +62,10 @@ pub enum StoreError {
     /// A request named something (a userID, a deviceID) that this app does not have.
     #[error("unknown {field} '{value}'")]
     UnknownReference { field: String, value: String },
+    /// Other transactions kept the database busy through every retry of a
+    /// write (see `tx.rs`). Nothing was written; the caller may try again.
+    #[error("the database is busy ({0}); nothing was written, try again")]
+    Busy(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -89,6 +101,10 @@ pub(crate) enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// Where write transactions begin: on SQLite a one-connection pool of its
+    /// own (SQLite has one writer at a time; see `tx.rs`), on PostgreSQL the
+    /// same pool as `backend`.
+    pub(crate) writer: Backend,
     /// The Postgres schema this store lives in, when not the default (tests).
     pub(crate) pg_schema: Option<String>,
 }
@@ -151,9 +167,15 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await?;
+        // Writers wait here, in order, for the one writer connection.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Store { backend: Backend::Sqlite(pool), pg_schema: None })
+        Ok(Store { backend: Backend::Sqlite(pool), writer: Backend::Sqlite(writer), pg_schema: None })
     }
 
     pub(crate) async fn connect_postgres(options: PgConnectOptions) -> StoreResult<Store> {
@@ -166,7 +188,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Store { backend: Backend::Postgres(pool), pg_schema: None })
+        Ok(Store { backend: Backend::Postgres(pool.clone()), writer: Backend::Postgres(pool), pg_schema: None })
     }
 
     pub(crate) async fn migrate(&self) -> StoreResult<()> {
@@ -187,7 +209,10 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        with_pool!(self, |pool| pool.close().await)
+        with_pool!(self, |pool| pool.close().await);
+        if let Backend::Sqlite(writer) = &self.writer {
+            writer.close().await;
+        }
     }
 }
 

@@ -80,9 +80,30 @@ pub async fn postgres() -> Option<TestStore> {
 }
 
 /// Declares a test that runs `$body(store)` once on SQLite and once on
-/// PostgreSQL, as `$name::sqlite` and `$name::postgres`.
+/// PostgreSQL, as `$name::sqlite` and `$name::postgres`. With `multi_thread`
+/// after the name, the test runs on a 4-thread runtime (concurrency tests,
+/// where requests and the server must really run in parallel).
 #[macro_export]
 macro_rules! store_test {
+    ($name:ident, multi_thread, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let db = $crate::store::testing::sqlite().await;
+                ($body)(db.store.clone()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if let Some(db) = $crate::store::testing::postgres().await {
+                    ($body)(db.store.clone()).await;
+                }
+            }
+        }
+    };
     ($name:ident, $body:expr) => {
         mod $name {
             #[allow(unused_imports)]

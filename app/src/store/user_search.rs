@@ -4,7 +4,7 @@
 //! through an index range. Each token entry also carries the user's stable
 //! sort keys (see `user_postings.rs`).
 
-use super::{with_pool, Store, StoreResult};
+use super::{with_pool, with_tx, write_tx, Store, StoreResult};
 
 /// Words a user can be found by.
 pub(crate) fn search_tokens(external_id: &str, user_name: Option<&str>, email: Option<&str>) -> Vec<String> {
@@ -93,15 +93,16 @@ impl Store {
     pub(crate) async fn backfill_user_index(&self) -> StoreResult<()> {
         let pending = "SELECT id, external_id, user_name, email FROM users WHERE sort_name = '' LIMIT 1000";
         loop {
-            let done = with_pool!(self, |pool| {
-                let rows: Vec<UnindexedUser> = sqlx::query_as(pending).fetch_all(pool).await?;
-                let mut tx = pool.begin().await?;
-                for (id, external_id, user_name, email) in &rows {
-                    index_user!(&mut *tx, *id, external_id, user_name.as_deref(), email.as_deref());
-                }
-                tx.commit().await?;
-                rows.len() < 1000
-            });
+            let rows: Vec<UnindexedUser> = with_pool!(self, |pool| sqlx::query_as(pending).fetch_all(pool).await)?;
+            write_tx!(self, |tx| {
+                with_tx!(tx, |conn| {
+                    for (id, external_id, user_name, email) in &rows {
+                        index_user!(&mut *conn, *id, external_id, user_name.as_deref(), email.as_deref());
+                    }
+                });
+                Ok(())
+            })?;
+            let done = rows.len() < 1000;
             if done {
                 return Ok(());
             }

@@ -1,7 +1,7 @@
 //! End-users of a customer app.
 
 use super::user_search::index_user;
-use super::{with_pool, Store, StoreResult};
+use super::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
 use crate::model::UserSummary;
 
 /// What the ingest API may set on a user; `None` keeps the stored value.
@@ -29,31 +29,7 @@ impl Store {
         input: &UserInput<'_>,
         now: i64,
     ) -> StoreResult<UserSummary> {
-        let sql = concat!(
-            "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, TRUE, $5, $5)
-             ON CONFLICT (app_id, external_id) DO UPDATE SET
-                 user_name = COALESCE(excluded.user_name, users.user_name),
-                 email = COALESCE(excluded.email, users.email),
-                 active = TRUE,
-                 updated_at = excluded.updated_at
-             RETURNING ",
-            summary_columns!()
-        );
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let user = sqlx::query_as::<_, UserSummary>(sql)
-                .bind(app_id)
-                .bind(external_id)
-                .bind(input.user_name)
-                .bind(input.email)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-            index_user!(&mut *tx, user.id, &user.external_id, user.user_name.as_deref(), user.email.as_deref());
-            tx.commit().await?;
-            Ok(user)
-        })
+        write_tx!(self, |tx| tx.upsert_user(app_id, external_id, input, now).await)
     }
 
     pub async fn user_by_external_id(&self, app_id: i64, external_id: &str) -> StoreResult<Option<UserSummary>> {
@@ -89,16 +65,7 @@ impl Store {
     /// Sets (or with `None` removes) a user's Push Mail token; the old one
     /// stops working with this commit. False when the user is not in the app.
     pub async fn set_push_token(&self, app_id: i64, user_id: i64, token: Option<&str>, now: i64) -> StoreResult<bool> {
-        let sql = "UPDATE users SET push_token = $1, updated_at = $2 WHERE app_id = $3 AND id = $4";
-        let changed = with_pool!(self, |pool| sqlx::query(sql)
-            .bind(token)
-            .bind(now)
-            .bind(app_id)
-            .bind(user_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(changed == 1)
+        write_tx!(self, |tx| tx.set_push_token(app_id, user_id, token, now).await)
     }
 
     /// The active user a Push Mail token belongs to, as (app id, user id).
@@ -109,15 +76,76 @@ impl Store {
 
     /// Hides a user and its devices from the dashboard until it registers again.
     pub async fn set_user_active(&self, app_id: i64, user_id: i64, active: bool, now: i64) -> StoreResult<bool> {
+        write_tx!(self, |tx| tx.set_user_active(app_id, user_id, active, now).await)
+    }
+}
+
+impl WriteTx {
+    /// Creates or updates a user by its external id and re-indexes it for
+    /// search. Registering again reactivates a deactivated user.
+    pub async fn upsert_user(
+        &mut self,
+        app_id: i64,
+        external_id: &str,
+        input: &UserInput<'_>,
+        now: i64,
+    ) -> StoreResult<UserSummary> {
+        let sql = concat!(
+            "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, TRUE, $5, $5)
+             ON CONFLICT (app_id, external_id) DO UPDATE SET
+                 user_name = COALESCE(excluded.user_name, users.user_name),
+                 email = COALESCE(excluded.email, users.email),
+                 active = TRUE,
+                 updated_at = excluded.updated_at
+             RETURNING ",
+            summary_columns!()
+        );
+        with_tx!(self, |conn| {
+            let user = sqlx::query_as::<_, UserSummary>(sql)
+                .bind(app_id)
+                .bind(external_id)
+                .bind(input.user_name)
+                .bind(input.email)
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await?;
+            index_user!(&mut *conn, user.id, &user.external_id, user.user_name.as_deref(), user.email.as_deref());
+            Ok(user)
+        })
+    }
+
+    /// See [`Store::set_push_token`].
+    pub async fn set_push_token(
+        &mut self,
+        app_id: i64,
+        user_id: i64,
+        token: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let sql = "UPDATE users SET push_token = $1, updated_at = $2 WHERE app_id = $3 AND id = $4";
+        let changed = with_tx!(self, |conn| sqlx::query(sql)
+            .bind(token)
+            .bind(now)
+            .bind(app_id)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected());
+        Ok(changed == 1)
+    }
+
+    /// See [`Store::set_user_active`].
+    pub async fn set_user_active(&mut self, app_id: i64, user_id: i64, active: bool, now: i64) -> StoreResult<bool> {
         let sql = "UPDATE users SET active = $1, updated_at = $2 WHERE app_id = $3 AND id = $4";
-        with_pool!(self, |pool| Ok(sqlx::query(sql)
+        let changed = with_tx!(self, |conn| sqlx::query(sql)
             .bind(active)
             .bind(now)
             .bind(app_id)
             .bind(user_id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
-            .rows_affected()
-            == 1))
+            .rows_affected());
+        Ok(changed == 1)
     }
 }

@@ -17,7 +17,7 @@ pub struct ApiError {
     pub error: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// Seconds for a `Retry-After` header (429).
+    /// Seconds for a `Retry-After` header (429, 503).
     #[serde(skip)]
     pub retry_after: Option<u64>,
 }
@@ -56,6 +56,13 @@ impl From<StoreError> for ApiError {
             }
             StoreError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found")),
             StoreError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, format!("{what} already exists")),
+            StoreError::Busy(cause) => {
+                tracing::warn!(%cause, "ingest: database busy");
+                ApiError {
+                    retry_after: Some(1),
+                    ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database busy; nothing was stored, retry in 1 s")
+                }
+            }
             other => {
                 tracing::error!(error = %other, "ingest store error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error; nothing was stored")
