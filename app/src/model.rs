@@ -52,7 +52,15 @@ impl UsersPage {
 
 #[cfg(test)]
 mod tests {
-    use super::UsersPage;
+    use super::{Role, UsersPage};
+
+    #[test]
+    fn roles_read_from_the_database_are_checked() {
+        assert_eq!(Role::try_from("admin".to_string()), Ok(Role::Admin));
+        assert_eq!(Role::try_from("viewer".to_string()), Ok(Role::Viewer));
+        assert!(Role::try_from("superuser".to_string()).is_err());
+        assert!(Role::try_from("Admin".to_string()).is_err());
+    }
 
     #[test]
     fn count_labels() {
@@ -95,6 +103,16 @@ impl Role {
             "viewer" => Some(Role::Viewer),
             _ => None,
         }
+    }
+}
+
+/// How the store reads a role: anything but "admin" or "viewer" fails the
+/// read (never quietly a viewer, or an admin).
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Role, String> {
+        Role::parse(&value).ok_or_else(|| format!("unknown role '{value}' in the database"))
     }
 }
 

@@ -104,9 +104,9 @@ async fn admin_create_takes_the_password_from_env_or_stdin_and_refuses_weak_or_d
 
     let store = app::store::Store::connect(&url).await.unwrap();
     let ana = store.admin_by_email("ana@example.com").await.unwrap().unwrap();
-    assert_eq!(ana.role, "admin");
+    assert_eq!(ana.role, app::model::Role::Admin);
     assert!(ana.password_hash.starts_with("$argon2id$"), "stored hashed");
-    assert_eq!(store.admin_by_email("pm@example.com").await.unwrap().unwrap().role, "viewer");
+    assert_eq!(store.admin_by_email("pm@example.com").await.unwrap().unwrap().role, app::model::Role::Viewer);
     assert!(store.admin_by_email("bob@example.com").await.unwrap().is_none());
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);

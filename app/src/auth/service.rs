@@ -7,7 +7,6 @@ use tower_sessions::Session;
 use super::password;
 use super::session::{self, fail, SessionAdmin};
 use crate::error::AppError;
-use crate::model::Role;
 use crate::state::AppState;
 use crate::store::NewAudit;
 use crate::time::now_ms;
@@ -35,8 +34,7 @@ pub async fn sign_in(
         state.store.record_audit(&audit("sign-in failed"), now_ms()).await?;
         return fail(AppError::BadCredentials);
     };
-    let admin =
-        SessionAdmin { id: account.id, email: account.email, role: Role::parse(&account.role).unwrap_or(Role::Viewer) };
+    let admin = SessionAdmin { id: account.id, email: account.email, role: account.role };
     session::start(session, &admin).await?;
     state.store.record_audit(&audit("signed in"), now_ms()).await?;
     Ok(admin)

@@ -5,6 +5,8 @@ mod api;
 #[cfg(feature = "ssr")]
 pub mod inbound;
 mod messages_box;
+#[cfg(feature = "ssr")]
+pub mod service;
 
 pub use api::*;
 pub use messages_box::MessagesBox;

@@ -1,7 +1,7 @@
 //! Console accounts and the audit trail.
 
 use super::{conflict_as, with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
-use crate::model::AuditEntry;
+use crate::model::{AuditEntry, Role};
 
 /// An account as stored, with its password hash (never leaves the server).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -9,7 +9,9 @@ pub struct AdminRecord {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    /// Parsed when read: a role the console does not know is an error.
+    #[sqlx(try_from = "String")]
+    pub role: Role,
 }
 
 /// What to write to the audit trail.
