@@ -1,6 +1,9 @@
 //! `server bench users-list`: the users list's server time at scale. Seeds a
 //! "Bench" app with N users once (bulk insert), then times the first page
 //! and searches through the same service the server function calls.
+//! `server bench ingest` is in [`ingest`].
+
+pub mod ingest;
 
 use std::time::{Duration, Instant};
 

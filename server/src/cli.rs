@@ -46,6 +46,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::App(AppCommand::RotateKey { name }) => rotate_key(&config, &name).await,
         Command::Admin(AdminCommand::Create { email, role }) => create_admin(&config, &email, &role).await,
         Command::Bench(BenchCommand::UsersList { users, runs }) => crate::bench::users_list(&config, users, runs).await,
+        Command::Bench(BenchCommand::Ingest { users, events, singles }) => {
+            crate::bench::ingest::ingest(&config, users, events, singles).await
+        }
         Command::DemoData { users } => crate::demo::seed::run(&config, users).await,
         Command::Simulate { api_key, url, interval_ms, batches } => {
             crate::demo::simulate::run(&url, &api_key, interval_ms, batches).await

@@ -165,4 +165,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         runs: usize,
     },
+    /// Events/s through the ingest API: a separate server process and 1, 4
+    /// and 16 concurrent HTTP clients, with batches of 500 and of 1 event.
+    Ingest {
+        /// Registered users (each with one device) the events are spread over.
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        /// Events per configuration with batches of 500.
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        /// Requests per configuration with one event each.
+        #[arg(long, default_value_t = 10_000)]
+        singles: usize,
+    },
 }

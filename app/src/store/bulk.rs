@@ -1,7 +1,6 @@
 //! Bulk loading for benchmarks and imports: many users per statement
 //! (multi-row VALUES; only placeholders are generated, values are bound).
 
-use super::batch::values;
 use super::user_search::{search_tokens, sort_name};
 use super::{with_tx, write_tx, Store, StoreResult, WriteTx};
 
@@ -29,12 +28,13 @@ impl Store {
 impl WriteTx {
     /// See [`Store::bulk_insert_users`].
     pub async fn bulk_insert_users(&mut self, app_id: i64, users: &[BulkUser]) -> StoreResult<()> {
+        let marks = self.marks();
         with_tx!(self, |conn| {
             for chunk in users.chunks(USERS_PER_STATEMENT) {
                 let sql = format!(
                     "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at, \
                      last_seen_at, sort_name) VALUES {} RETURNING id",
-                    values(chunk.len(), 9)
+                    marks.values(chunk.len(), 9)
                 );
                 let mut query = sqlx::query_scalar::<_, i64>(&sql);
                 for user in chunk {
@@ -64,7 +64,7 @@ impl WriteTx {
                 for tokens in tokens.chunks(TOKENS_PER_STATEMENT) {
                     let sql = format!(
                         "INSERT INTO user_search (app_id, token, user_id, sort_name, created_at) VALUES {}",
-                        values(tokens.len(), 5)
+                        marks.values(tokens.len(), 5)
                     );
                     let mut query = sqlx::query(&sql);
                     for (token, id, name, created_at) in tokens {

@@ -1,6 +1,6 @@
 //! Devices of end-users and their location trail.
 
-use super::batch::{chunks, values};
+use super::batch::chunks;
 use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx};
 
 /// A device registration as the ingest API accepts it (already validated).
@@ -143,11 +143,12 @@ impl WriteTx {
                                last_location_at = $4
                            WHERE id = $5 AND app_id = $6
                              AND (last_location_at IS NULL OR last_location_at <= $4)";
+        let marks = self.marks();
         with_tx!(self, |conn| {
             for chunk in chunks(points) {
                 let sql = format!(
                     "INSERT INTO locations (app_id, device_id, latitude, longitude, accuracy, recorded_at) VALUES {}",
-                    values(chunk.len(), 6)
+                    marks.values(chunk.len(), 6)
                 );
                 let mut query = sqlx::query(&sql);
                 for point in chunk {

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::batch::{chunks, list, values};
+use super::batch::chunks;
 use super::tx::Locked;
 use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx};
 
@@ -65,8 +65,10 @@ fn distinct<'e>(events: &'e [EventInput], field: impl Fn(&'e EventInput) -> Opti
 impl WriteTx {
     /// See [`Store::insert_events`].
     pub async fn insert_events(&mut self, app_id: i64, events: &[EventInput], now: i64) -> StoreResult<EventsOutcome> {
+        let started = std::time::Instant::now();
         let users = self.user_ids(app_id, &distinct(events, |e| e.user_external_id.as_ref())).await?;
         let devices = self.device_ids(app_id, &distinct(events, |e| e.device_external_id.as_ref())).await?;
+        let looked_up = started.elapsed();
 
         let mut outcome = EventsOutcome::default();
         let mut seen: HashSet<&str> = HashSet::new();
@@ -97,19 +99,20 @@ impl WriteTx {
         // for each other's unique-index entries in one order, never in a cycle.
         rows.sort_by(|a, b| a.event.client_id.cmp(&b.event.client_id));
 
-        // (user id, device id, occurred at) of each stored event.
-        let mut stored: Vec<(Option<i64>, Option<i64>, i64)> = Vec::with_capacity(rows.len());
+        let marks = self.marks();
+        let mut inserted = 0;
         for chunk in chunks(&rows) {
+            // No RETURNING: SQLite would hand each returned row to the async
+            // side separately; the count of inserted rows is all we need.
             let sql = format!(
                 "INSERT INTO events (app_id, client_id, event_type, user_id, device_id, session_id,
                      occurred_at, data, received_at)
                  VALUES {}
-                 ON CONFLICT (app_id, client_id) DO NOTHING
-                 RETURNING user_id, device_id, occurred_at",
-                values(chunk.len(), 9)
+                 ON CONFLICT (app_id, client_id) DO NOTHING",
+                marks.values(chunk.len(), 9)
             );
-            let rows = with_tx!(self, |conn| {
-                let mut query = sqlx::query_as::<_, (Option<i64>, Option<i64>, i64)>(&sql);
+            inserted += with_tx!(self, |conn| {
+                let mut query = sqlx::query(&sql);
                 for row in chunk {
                     let event = row.event;
                     query = query
@@ -123,21 +126,24 @@ impl WriteTx {
                         .bind(&event.data)
                         .bind(now);
                 }
-                query.fetch_all(&mut *conn).await
+                query.execute(&mut *conn).await.map(|done| done.rows_affected())
             })?;
-            stored.extend(rows);
         }
-        outcome.accepted = stored.len() as u64;
-        outcome.duplicates += (rows.len() - stored.len()) as u64;
+        let stored = started.elapsed();
+        outcome.accepted = inserted;
+        outcome.duplicates += rows.len() as u64 - inserted;
 
-        // Newest event per user and per device, in id order.
+        // Newest event per user and per device, in id order. An event the
+        // app already had counts too: it is stored with that time (a resent
+        // event), so its user was last seen at least then.
         let mut newest_user: BTreeMap<i64, i64> = BTreeMap::new();
         let mut newest_device: BTreeMap<i64, i64> = BTreeMap::new();
-        for (user, device, at) in stored {
-            if let Some(id) = user {
+        for row in &rows {
+            let at = row.event.occurred_at;
+            if let Some(id) = row.user_id {
                 newest_user.entry(id).and_modify(|t| *t = (*t).max(at)).or_insert(at);
             }
-            if let Some(id) = device {
+            if let Some(id) = row.device_id {
                 newest_device.entry(id).and_modify(|t| *t = (*t).max(at)).or_insert(at);
             }
         }
@@ -145,16 +151,26 @@ impl WriteTx {
         let newest_device: Vec<(i64, i64)> = newest_device.into_iter().collect();
         self.touch(Locked::Users, &newest_user).await?;
         self.touch(Locked::Devices, &newest_device).await?;
+        tracing::debug!(
+            events = events.len(),
+            users = newest_user.len(),
+            devices = newest_device.len(),
+            ?looked_up,
+            ?stored,
+            touched = ?started.elapsed(),
+            "event batch written (times since the batch began)"
+        );
         Ok(outcome)
     }
 
     /// Row ids of an app's users by userID; unknown ones are absent.
     async fn user_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, i64>> {
-        let mut found = HashMap::with_capacity(names.len());
+        let (marks, mut found) = (self.marks(), HashMap::with_capacity(names.len()));
         for chunk in chunks(names) {
             let sql = format!(
-                "SELECT external_id, id FROM users WHERE app_id = $1 AND external_id IN ({})",
-                list(2, chunk.len())
+                "SELECT external_id, id FROM users WHERE app_id = {} AND external_id IN ({})",
+                marks.list(1, 1),
+                marks.list(2, chunk.len())
             );
             let rows = with_tx!(self, |conn| {
                 let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind(app_id);
@@ -170,11 +186,12 @@ impl WriteTx {
 
     /// (row id, its user's row id) of an app's devices by deviceID.
     async fn device_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, (i64, Option<i64>)>> {
-        let mut found = HashMap::with_capacity(names.len());
+        let (marks, mut found) = (self.marks(), HashMap::with_capacity(names.len()));
         for chunk in chunks(names) {
             let sql = format!(
-                "SELECT external_id, id, user_id FROM devices WHERE app_id = $1 AND external_id IN ({})",
-                list(2, chunk.len())
+                "SELECT external_id, id, user_id FROM devices WHERE app_id = {} AND external_id IN ({})",
+                marks.list(1, 1),
+                marks.list(2, chunk.len())
             );
             let rows = with_tx!(self, |conn| {
                 let mut query = sqlx::query_as::<_, (String, i64, Option<i64>)>(&sql).bind(app_id);
@@ -193,8 +210,9 @@ impl WriteTx {
     async fn touch(&mut self, table: Locked, newest: &[(i64, i64)]) -> StoreResult<()> {
         let ids: Vec<i64> = newest.iter().map(|(id, _)| *id).collect();
         self.lock_in_id_order(table, &ids).await?;
+        let marks = self.marks();
         for chunk in chunks(newest) {
-            let rows = values(chunk.len(), 2);
+            let rows = marks.values(chunk.len(), 2);
             let sql = match table {
                 Locked::Users => format!(
                     "UPDATE users SET last_seen_at = v.column2 FROM (VALUES {rows}) AS v

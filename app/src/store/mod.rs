@@ -90,6 +90,10 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 
 /// The most of a SQLite database file read through mmap (1 GiB).
 const MMAP_BYTES: u64 = 1 << 30;
+/// Prepared statements kept per connection. Batch writes use up to nine
+/// statement texts per table and step (see `batch.rs`); sqlx's default of 100
+/// would evict and re-prepare them.
+const STATEMENT_CACHE: usize = 256;
 
 #[derive(Clone)]
 pub(crate) enum Backend {
@@ -155,6 +159,12 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
+            .statement_cache_capacity(STATEMENT_CACHE)
+            // sqlx runs each SQLite connection on a thread of its own and
+            // hands rows over a bounded channel; with its default of 50 the
+            // thread stops and is woken again every 50 rows of a batch's
+            // look-ups.
+            .row_buffer_size(1024)
             // Reads go through the OS page cache, shared by every connection,
             // instead of copying pages into each connection's small cache.
             .pragma("mmap_size", MMAP_BYTES.to_string());
@@ -182,6 +192,7 @@ impl Store {
         // One direct attempt first: its error says why ("connection refused",
         // "password authentication failed"), where the pool would only time out.
         use sqlx::Connection;
+        let options = options.statement_cache_capacity(STATEMENT_CACHE);
         sqlx::PgConnection::connect_with(&options).await?.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)

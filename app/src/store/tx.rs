@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Postgres, Sqlite, Transaction};
 
-use super::batch::{chunks, list};
+use super::batch::{chunks, Marks};
 use super::{Backend, Store, StoreError, StoreResult};
 
 /// An open write transaction on either backend. Store write methods are
@@ -199,6 +199,14 @@ impl Store {
 }
 
 impl WriteTx {
+    /// How this backend's generated placeholder lists are written.
+    pub(crate) fn marks(&self) -> Marks {
+        match self.inner {
+            TxInner::Sqlite(_) => Marks::Anonymous,
+            TxInner::Postgres(_) => Marks::Numbered,
+        }
+    }
+
     pub async fn commit(self) -> StoreResult<()> {
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit().await?,
@@ -230,8 +238,10 @@ impl WriteTx {
             Locked::Devices => "devices",
         };
         for chunk in chunks(ids) {
-            let sql =
-                format!("SELECT id FROM {from} WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE", list(1, chunk.len()));
+            let sql = format!(
+                "SELECT id FROM {from} WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
+                Marks::Numbered.list(1, chunk.len())
+            );
             let mut query = sqlx::query_scalar::<_, i64>(&sql);
             for id in chunk {
                 query = query.bind(*id);
