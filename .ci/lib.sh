@@ -8,6 +8,16 @@ CACHE="${AUDIENCE_CACHE:-$HOME/.cache/audience}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 export PATH="$HOME/.cargo/bin:$CACHE/tools/node_modules/.bin:$PATH"
 
+# Incremental artifacts only pay off while editing; in CI they fill the disk.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
+
+# A shared target dir grows with every checkout built into it (CI clones,
+# worktrees): past 40 GB its debug builds are dropped and rebuilt.
+if [ -d "$CARGO_TARGET_DIR/debug" ] && [ "$(du -s --block-size=1G "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)" -gt 40 ]; then
+    echo "target dir over 40 GB: removing $CARGO_TARGET_DIR/debug" >&2
+    rm -rf "$CARGO_TARGET_DIR/debug"
+fi
+
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132.0.0
 
