@@ -77,8 +77,20 @@ store_test!(devices_link_to_users_and_keep_last_location, |store: Store| async m
     assert_eq!(device, again);
 
     let at = |t, lat| LocationInput { latitude: lat, longitude: 1.0, accuracy: None, recorded_at: t };
+    assert_eq!(store.last_location(app, device).await.unwrap(), None, "no fix yet");
     store.add_locations(app, device, &[at(10, 1.0), at(30, 3.0), at(20, 2.0)]).await.unwrap();
     assert_eq!(store.count_locations(device).await.unwrap(), 3);
+    assert_eq!(
+        store.last_location(app, device).await.unwrap(),
+        Some((3.0, 1.0, None, 30)),
+        "the newest fix, not the last sent"
+    );
+    // An older fix arriving late joins the trail but does not move the device back.
+    store.add_locations(app, device, &[at(25, 2.5)]).await.unwrap();
+    assert_eq!(store.count_locations(device).await.unwrap(), 4);
+    assert_eq!(store.last_location(app, device).await.unwrap(), Some((3.0, 1.0, None, 30)));
+    store.add_locations(app, device, &[at(40, 4.0)]).await.unwrap();
+    assert_eq!(store.last_location(app, device).await.unwrap(), Some((4.0, 1.0, None, 40)));
 });
 
 store_test!(events_are_idempotent_and_all_or_nothing, |store: Store| async move {

@@ -61,6 +61,18 @@ mod tests {
         assert!(check_strength("correct horse battery").is_ok());
     }
 
+    /// The dummy hash must be a real Argon2id hash, so that an unknown email
+    /// costs the same full verification as a known one (no timing oracle).
+    /// A malformed one would be rejected at parse time, quickly.
+    #[test]
+    fn the_dummy_hash_costs_a_full_verification() {
+        let parsed = PasswordHash::new(DUMMY_HASH).expect("DUMMY_HASH parses as a PHC string");
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        assert_eq!(parsed.hash.map(|h| h.len()), Some(32));
+        let outcome = Argon2::default().verify_password(b"any password", &parsed);
+        assert_eq!(outcome, Err(argon2::password_hash::Error::Password), "fails on the password, not the format");
+    }
+
     #[tokio::test]
     async fn hashes_verify_only_the_right_password() {
         let stored = hash("correct horse battery".into()).await.unwrap();

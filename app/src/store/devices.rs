@@ -58,6 +58,17 @@ impl Store {
         write_tx!(self, |tx| tx.add_locations(app_id, device_id, points).await)
     }
 
+    /// A device's last known location: (latitude, longitude, accuracy, time).
+    pub async fn last_location(
+        &self,
+        app_id: i64,
+        device_id: i64,
+    ) -> StoreResult<Option<(f64, f64, Option<f64>, i64)>> {
+        let sql = "SELECT last_latitude, last_longitude, last_accuracy, last_location_at FROM devices
+                   WHERE app_id = $1 AND id = $2 AND last_location_at IS NOT NULL";
+        with_pool!(self, |pool| Ok(sqlx::query_as(sql).bind(app_id).bind(device_id).fetch_optional(pool).await?))
+    }
+
     /// Number of stored trail points of a device (used by tests and the demo report).
     pub async fn count_locations(&self, device_id: i64) -> StoreResult<i64> {
         let sql = "SELECT COUNT(*) FROM locations WHERE device_id = $1";
