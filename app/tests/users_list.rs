@@ -42,19 +42,23 @@ fn filter(search: &str, sort: UserSort, include_deactivated: bool) -> UserFilter
     UserFilter { search: search.into(), sort, include_deactivated }
 }
 
-/// All userIDs of the list, page by page (`size` per page).
+/// All userIDs of the list, page by page (`size` per page). Fails, rather
+/// than hangs, when the cursor repeats or the pages never end.
 async fn walk(store: &Store, app: i64, filter: &UserFilter, size: i64) -> Vec<String> {
+    const MAX_PAGES: usize = 1_000;
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
-    loop {
+    for _ in 0..MAX_PAGES {
         let page = users_page(store, app, filter, cursor.as_deref(), size).await.unwrap();
         assert!(page.users.len() as i64 <= size);
         ids.extend(page.users.iter().map(|u| u.external_id.clone()));
         match page.next_cursor {
+            Some(next) if cursor.as_ref() == Some(&next) => panic!("the cursor {next} repeats"),
             Some(next) => cursor = Some(next),
             None => return ids,
         }
     }
+    panic!("no last page after {MAX_PAGES} pages");
 }
 
 store_test!(sorts_page_through_every_user_once, |store: Store| async move {

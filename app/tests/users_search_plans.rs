@@ -55,17 +55,22 @@ async fn seed(store: &Store) -> (i64, Vec<UserSummary>) {
     (app, walk(store, app, &everyone).await)
 }
 
+/// Every user of the list, page by page. Fails, rather than hangs, when the
+/// cursor repeats or the pages outnumber the users.
 async fn walk(store: &Store, app: i64, filter: &UserFilter) -> Vec<UserSummary> {
+    let max_pages = (USERS / PAGE + 2) as usize;
     let mut users = Vec::new();
     let mut cursor: Option<String> = None;
-    loop {
+    for _ in 0..max_pages {
         let page = users_page(store, app, filter, cursor.as_deref(), PAGE).await.unwrap();
         users.extend(page.users);
         match page.next_cursor {
+            Some(next) if cursor.as_ref() == Some(&next) => panic!("the cursor {next} repeats"),
             Some(next) => cursor = Some(next),
             None => return users,
         }
     }
+    panic!("no last page after {max_pages} pages of {PAGE}");
 }
 
 /// The brute-force answer: every word a prefix of some word or
