@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod ids;
 pub mod layout;
 pub mod messages;
 pub mod model;

@@ -13,10 +13,10 @@ fn user<'a>(name: &'a str, email: Option<&'a str>) -> UserInput<'a> {
 
 fn event(client_id: Option<&str>, user: Option<&str>, device: Option<&str>, at: i64) -> EventInput {
     EventInput {
-        client_id: client_id.map(str::to_string),
+        client_id: client_id.map(|id| id.parse().unwrap()),
         event_type: "custom.test".into(),
-        user_external_id: user.map(str::to_string),
-        device_external_id: device.map(str::to_string),
+        user_external_id: user.map(|id| id.parse().unwrap()),
+        device_external_id: device.map(|id| id.parse().unwrap()),
         session_id: None,
         occurred_at: at,
         data: Some("{\"a\":1}".into()),
@@ -36,11 +36,14 @@ store_test!(apps_are_unique_by_name_and_found_by_key_hash, |store: Store| async 
 
 store_test!(upsert_user_keeps_absent_fields_and_reactivates, |store: Store| async move {
     let app = new_app(&store, "A").await;
-    let created = store.upsert_user(app, "u1", &user("Ana", Some("ana@example.com")), 10).await.unwrap();
+    let created =
+        store.upsert_user(app, &"u1".parse().unwrap(), &user("Ana", Some("ana@example.com")), 10).await.unwrap();
     assert_eq!(created.created_at, 10);
     assert!(store.set_user_active(app, created.id, false, 11).await.unwrap());
-    let updated =
-        store.upsert_user(app, "u1", &UserInput { user_name: Some("Ana Silva"), email: None }, 20).await.unwrap();
+    let updated = store
+        .upsert_user(app, &"u1".parse().unwrap(), &UserInput { user_name: Some("Ana Silva"), email: None }, 20)
+        .await
+        .unwrap();
     assert_eq!(updated.id, created.id);
     assert_eq!(updated.user_name.as_deref(), Some("Ana Silva"));
     assert_eq!(updated.email.as_deref(), Some("ana@example.com"), "absent email is kept");
@@ -50,8 +53,8 @@ store_test!(upsert_user_keeps_absent_fields_and_reactivates, |store: Store| asyn
 
 store_test!(users_are_scoped_by_app, |store: Store| async move {
     let (a, b) = (new_app(&store, "A").await, new_app(&store, "B").await);
-    store.upsert_user(a, "same-id", &user("In A", None), 1).await.unwrap();
-    store.upsert_user(b, "same-id", &user("In B", None), 1).await.unwrap();
+    store.upsert_user(a, &"same-id".parse().unwrap(), &user("In A", None), 1).await.unwrap();
+    store.upsert_user(b, &"same-id".parse().unwrap(), &user("In B", None), 1).await.unwrap();
     let in_a = store.user_by_external_id(a, "same-id").await.unwrap().unwrap();
     let in_b = store.user_by_external_id(b, "same-id").await.unwrap().unwrap();
     assert_ne!(in_a.id, in_b.id);
@@ -61,17 +64,22 @@ store_test!(users_are_scoped_by_app, |store: Store| async move {
 
 store_test!(devices_link_to_users_and_keep_last_location, |store: Store| async move {
     let app = new_app(&store, "A").await;
-    store.upsert_user(app, "u1", &user("Ana", None), 1).await.unwrap();
+    store.upsert_user(app, &"u1".parse().unwrap(), &user("Ana", None), 1).await.unwrap();
     let mut input =
-        DeviceInput { user_external_id: Some("nobody".into()), platform: "iOS".into(), ..Default::default() };
-    let err = store.upsert_device(app, "d1", &input, 2).await.unwrap_err();
+        DeviceInput { user_external_id: Some("nobody".parse().unwrap()), platform: "iOS".into(), ..Default::default() };
+    let err = store.upsert_device(app, &"d1".parse().unwrap(), &input, 2).await.unwrap_err();
     assert!(matches!(err, StoreError::UnknownReference { ref field, .. } if field == "userID"), "{err:?}");
     assert_eq!(store.device_id_by_external_id(app, "d1").await.unwrap(), None, "nothing half-written");
 
-    input.user_external_id = Some("u1".into());
-    let device = store.upsert_device(app, "d1", &input, 3).await.unwrap();
+    input.user_external_id = Some("u1".parse().unwrap());
+    let device = store.upsert_device(app, &"d1".parse().unwrap(), &input, 3).await.unwrap();
     let again = store
-        .upsert_device(app, "d1", &DeviceInput { platform: "Android".into(), ..Default::default() }, 4)
+        .upsert_device(
+            app,
+            &"d1".parse().unwrap(),
+            &DeviceInput { platform: "Android".into(), ..Default::default() },
+            4,
+        )
         .await
         .unwrap();
     assert_eq!(device, again);
@@ -96,9 +104,10 @@ store_test!(devices_link_to_users_and_keep_last_location, |store: Store| async m
 store_test!(events_are_idempotent_and_all_or_nothing, |store: Store| async move {
     let app = new_app(&store, "A").await;
     let other = new_app(&store, "B").await;
-    store.upsert_user(app, "u1", &user("Ana", None), 1).await.unwrap();
-    let device = DeviceInput { user_external_id: Some("u1".into()), platform: "Web".into(), ..Default::default() };
-    store.upsert_device(app, "d1", &device, 1).await.unwrap();
+    store.upsert_user(app, &"u1".parse().unwrap(), &user("Ana", None), 1).await.unwrap();
+    let device =
+        DeviceInput { user_external_id: Some("u1".parse().unwrap()), platform: "Web".into(), ..Default::default() };
+    store.upsert_device(app, &"d1".parse().unwrap(), &device, 1).await.unwrap();
 
     let batch = [
         event(Some("e1"), Some("u1"), None, 100),

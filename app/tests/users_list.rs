@@ -19,16 +19,22 @@ async fn seed(store: &Store) -> i64 {
     let app = store.create_app("A", "h", 1).await.unwrap().id;
     let other = store.create_app("B", "h2", 1).await.unwrap().id;
     for (id, name, email, created, _) in PEOPLE {
-        store.upsert_user(app, id, &UserInput { user_name: Some(name), email: *email }, *created).await.unwrap();
+        store
+            .upsert_user(app, &id.parse().unwrap(), &UserInput { user_name: Some(name), email: *email }, *created)
+            .await
+            .unwrap();
     }
     // Same name in another app: never listed for A.
-    store.upsert_user(other, "x", &UserInput { user_name: Some("Ana Elsewhere"), email: None }, 1).await.unwrap();
+    store
+        .upsert_user(other, &"x".parse().unwrap(), &UserInput { user_name: Some("Ana Elsewhere"), email: None }, 1)
+        .await
+        .unwrap();
     let events: Vec<_> = PEOPLE
         .iter()
         .filter_map(|(id, _, _, _, seen)| {
             seen.map(|at| app::store::EventInput {
                 event_type: "x".into(),
-                user_external_id: Some(id.to_string()),
+                user_external_id: Some(id.parse().unwrap()),
                 occurred_at: at,
                 ..Default::default()
             })
@@ -112,7 +118,10 @@ store_test!(bad_cursors_and_searches_are_clear_errors, |store: Store| async move
     let long = "x".repeat(201);
     assert!(users_page(&store, app, &filter(&long, UserSort::Name, false), None, 2).await.is_err());
     // Names with the cursor's separator still page correctly.
-    store.upsert_user(app, "t1", &UserInput { user_name: Some("a~b~c"), email: None }, 5).await.unwrap();
+    store
+        .upsert_user(app, &"t1".parse().unwrap(), &UserInput { user_name: Some("a~b~c"), email: None }, 5)
+        .await
+        .unwrap();
     assert_eq!(walk(&store, app, &by_name, 1).await.len(), 6);
 });
 

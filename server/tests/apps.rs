@@ -12,8 +12,8 @@ store_test!(switching_apps_changes_what_every_query_sees, |store: Store| async m
     let (a, _) = app.new_app("Alpha").await;
     let (b, _) = app.new_app("Beta").await;
     let user = |name| UserInput { user_name: Some(name), email: None };
-    app.store.upsert_user(a, "a-1", &user("Only In Alpha"), 5).await.unwrap();
-    app.store.upsert_user(b, "b-1", &user("Only In Beta"), 5).await.unwrap();
+    app.store.upsert_user(a, &"a-1".parse().unwrap(), &user("Only In Alpha"), 5).await.unwrap();
+    app.store.upsert_user(b, &"b-1".parse().unwrap(), &user("Only In Beta"), 5).await.unwrap();
     app.new_account("viewer@example.com", "viewer").await;
     let browser = app.browser();
     app.sign_in(&browser, "viewer@example.com").await;

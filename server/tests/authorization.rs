@@ -57,7 +57,7 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
     let (app_a, _) = app.new_app("A").await;
     let (app_b, _) = app.new_app("B").await;
     let input = app::store::UserInput { user_name: Some("Ana"), email: None };
-    let user = app.store.upsert_user(app_a, "u1", &input, 1).await.unwrap().id;
+    let user = app.store.upsert_user(app_a, &"u1".parse().unwrap(), &input, 1).await.unwrap().id;
     app.new_account("viewer@example.com", "viewer").await;
     app.new_account("admin@example.com", "admin").await;
     // What a refused mutation must leave as it was.

@@ -46,7 +46,7 @@ impl RawSmtp {
 
 async fn user_with_token(app: &TestApp, token: &str) -> (i64, i64) {
     let (app_id, _) = app.new_app("A").await;
-    let user = app.store.upsert_user(app_id, "u1", &UserInput::default(), 1).await.unwrap();
+    let user = app.store.upsert_user(app_id, &"u1".parse().unwrap(), &UserInput::default(), 1).await.unwrap();
     app.store.set_push_token(app_id, user.id, Some(token), 1).await.unwrap();
     (app_id, user.id)
 }

@@ -38,8 +38,11 @@ fn mail_to(address: &str, subject: &str) -> Message {
 store_test!(smtp_mail_to_a_generated_address_becomes_a_private_message, |store: Store| async move {
     let (app, smtp) = TestApp::start_with_mail(store).await;
     let (app_id, _) = app.new_app("A").await;
-    let user =
-        app.store.upsert_user(app_id, "u1", &UserInput { user_name: Some("Ana"), email: None }, 1).await.unwrap();
+    let user = app
+        .store
+        .upsert_user(app_id, &"u1".parse().unwrap(), &UserInput { user_name: Some("Ana"), email: None }, 1)
+        .await
+        .unwrap();
     let browser = signed_in_admin(&app).await;
     let user_form = [("user_id", user.id.to_string())];
     let form: Vec<(&str, &str)> = user_form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -94,7 +97,7 @@ store_test!(oversize_and_out_of_order_smtp_is_refused, |store: Store| async move
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let (app, smtp) = TestApp::start_with_mail(store).await;
     let (app_id, _) = app.new_app("A").await;
-    let user = app.store.upsert_user(app_id, "u1", &UserInput::default(), 1).await.unwrap();
+    let user = app.store.upsert_user(app_id, &"u1".parse().unwrap(), &UserInput::default(), 1).await.unwrap();
     app.store.set_push_token(app_id, user.id, Some("feedface"), 1).await.unwrap();
 
     let stream = tokio::net::TcpStream::connect(smtp).await.unwrap();
@@ -125,7 +128,7 @@ store_test!(oversize_and_out_of_order_smtp_is_refused, |store: Store| async move
 store_test!(the_inbound_webhook_takes_raw_mail_with_the_secret, |store: Store| async move {
     let (app, _) = TestApp::start_with_mail(store).await;
     let (app_id, _) = app.new_app("A").await;
-    let user = app.store.upsert_user(app_id, "u1", &UserInput::default(), 1).await.unwrap();
+    let user = app.store.upsert_user(app_id, &"u1".parse().unwrap(), &UserInput::default(), 1).await.unwrap();
     app.store.set_push_token(app_id, user.id, Some("cafe01"), 1).await.unwrap();
     let raw = "From: Bob <bob@example.com>\r\nTo: cafe01@push.test\r\nSubject: Via webhook\r\nContent-Type: text/html\r\n\r\n<p>Hi <b>there</b></p>\r\n";
     let post = |secret: Option<&str>, body: &str, query: &str| {

@@ -55,7 +55,8 @@ fn urlencode(text: &str) -> String {
 store_test!(pages_carry_csp_with_their_nonce_and_the_other_headers, |store: Store| async move {
     let app = TestApp::start(store).await;
     let (app_id, _) = app.new_app("A").await;
-    let user = app.store.upsert_user(app_id, "u1", &app::store::UserInput::default(), 1).await.unwrap();
+    let user =
+        app.store.upsert_user(app_id, &"u1".parse().unwrap(), &app::store::UserInput::default(), 1).await.unwrap();
     app.new_account("admin@example.com", "admin").await;
     let browser = app.browser();
     app.sign_in(&browser, "admin@example.com").await;

@@ -2,12 +2,13 @@
 
 use super::batch::chunks;
 use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx};
+use crate::ids::{ExternalId, LocationStatus};
 
 /// A device registration as the ingest API accepts it (already validated).
 #[derive(Debug, Clone, Default)]
 pub struct DeviceInput {
     /// External userID to link the device to; `None` leaves the link as it is.
-    pub user_external_id: Option<String>,
+    pub user_external_id: Option<ExternalId>,
     pub platform: String,
     pub os_version: Option<String>,
     pub app_version: Option<String>,
@@ -17,7 +18,8 @@ pub struct DeviceInput {
     pub timezone: Option<String>,
     pub transport: Option<String>,
     pub allowed_ui: Option<bool>,
-    pub location_status: Option<String>,
+    /// `None` keeps the stored status (a new device starts with `none`).
+    pub location_status: Option<LocationStatus>,
     pub bluetooth_enabled: Option<bool>,
 }
 
@@ -36,7 +38,7 @@ impl Store {
     pub async fn upsert_device(
         &self,
         app_id: i64,
-        external_id: &str,
+        external_id: &ExternalId,
         input: &DeviceInput,
         now: i64,
     ) -> StoreResult<i64> {
@@ -82,7 +84,7 @@ impl WriteTx {
     pub async fn upsert_device(
         &mut self,
         app_id: i64,
-        external_id: &str,
+        external_id: &ExternalId,
         input: &DeviceInput,
         now: i64,
     ) -> StoreResult<i64> {
@@ -113,18 +115,18 @@ impl WriteTx {
                 Some(external) => Some(
                     sqlx::query_scalar(find_user)
                         .bind(app_id)
-                        .bind(external)
+                        .bind(external.as_str())
                         .fetch_optional(&mut *conn)
                         .await?
                         .ok_or_else(|| StoreError::UnknownReference {
                             field: "userID".into(),
-                            value: external.clone(),
+                            value: external.to_string(),
                         })?,
                 ),
             };
             let id: i64 = sqlx::query_scalar(upsert)
                 .bind(app_id)
-                .bind(external_id)
+                .bind(external_id.as_str())
                 .bind(user_id)
                 .bind(&input.platform)
                 .bind(&input.os_version)
@@ -135,7 +137,7 @@ impl WriteTx {
                 .bind(&input.timezone)
                 .bind(&input.transport)
                 .bind(input.allowed_ui)
-                .bind(&input.location_status)
+                .bind(input.location_status.map(LocationStatus::as_str))
                 .bind(input.bluetooth_enabled)
                 .bind(now)
                 .fetch_one(&mut *conn)

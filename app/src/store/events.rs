@@ -10,14 +10,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::batch::chunks;
 use super::tx::Locked;
 use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx};
+use crate::ids::ExternalId;
 
 /// One event as the ingest API accepts it (already validated).
 #[derive(Debug, Clone, Default)]
 pub struct EventInput {
-    pub client_id: Option<String>,
+    pub client_id: Option<ExternalId>,
     pub event_type: String,
-    pub user_external_id: Option<String>,
-    pub device_external_id: Option<String>,
+    pub user_external_id: Option<ExternalId>,
+    pub device_external_id: Option<ExternalId>,
     pub session_id: Option<String>,
     pub occurred_at: i64,
     /// The event's JSON payload, serialised.
@@ -55,8 +56,8 @@ impl Store {
 }
 
 /// The distinct values of `field` over `events`, sorted.
-fn distinct<'e>(events: &'e [EventInput], field: impl Fn(&'e EventInput) -> Option<&'e String>) -> Vec<&'e str> {
-    let mut names: Vec<&str> = events.iter().filter_map(|e| field(e).map(String::as_str)).collect();
+fn distinct<'e>(events: &'e [EventInput], field: impl Fn(&'e EventInput) -> Option<&'e ExternalId>) -> Vec<&'e str> {
+    let mut names: Vec<&str> = events.iter().filter_map(|e| field(e).map(ExternalId::as_str)).collect();
     names.sort_unstable();
     names.dedup();
     names
@@ -78,16 +79,16 @@ impl WriteTx {
                 field: format!("[{index}].{field}"),
                 value: value.to_string(),
             };
-            let device = match event.device_external_id.as_deref() {
+            let device = match event.device_external_id.as_ref().map(ExternalId::as_str) {
                 None => None,
                 Some(name) => Some(*devices.get(name).ok_or_else(|| unknown("deviceID", name))?),
             };
-            let user_id = match event.user_external_id.as_deref() {
+            let user_id = match event.user_external_id.as_ref().map(ExternalId::as_str) {
                 // An event from a device belongs to the device's user.
                 None => device.and_then(|(_, user)| user),
                 Some(name) => Some(*users.get(name).ok_or_else(|| unknown("userID", name))?),
             };
-            if let Some(id) = event.client_id.as_deref() {
+            if let Some(id) = event.client_id.as_ref().map(ExternalId::as_str) {
                 if !seen.insert(id) {
                     outcome.duplicates += 1;
                     continue;
@@ -117,7 +118,7 @@ impl WriteTx {
                     let event = row.event;
                     query = query
                         .bind(app_id)
-                        .bind(&event.client_id)
+                        .bind(event.client_id.as_ref().map(ExternalId::as_str))
                         .bind(&event.event_type)
                         .bind(row.user_id)
                         .bind(row.device_id)

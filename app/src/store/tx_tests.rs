@@ -20,7 +20,7 @@ store_test!(a_failing_audit_insert_leaves_the_change_unwritten, |store: Store| a
     let app = store.create_app("A", "hash-a", 1).await.unwrap();
     let input = UserInput { user_name: Some("Ana"), email: None };
     let result = write_tx!(store, |tx| {
-        tx.upsert_user(app.id, "u1", &input, 2).await?;
+        tx.upsert_user(app.id, &"u1".parse().unwrap(), &input, 2).await?;
         // No app 999: the audit row breaks its foreign key.
         tx.record_audit(&audit(999, "renamed"), 2).await?;
         Ok(())
@@ -31,7 +31,7 @@ store_test!(a_failing_audit_insert_leaves_the_change_unwritten, |store: Store| a
 
     // The same change with a valid audit row commits both.
     write_tx!(store, |tx| {
-        tx.upsert_user(app.id, "u1", &input, 3).await?;
+        tx.upsert_user(app.id, &"u1".parse().unwrap(), &input, 3).await?;
         tx.record_audit(&audit(app.id, "renamed"), 3).await
     })
     .unwrap();
@@ -84,8 +84,8 @@ store_test!(a_real_deadlock_is_retried, |store: Store| async move {
         return;
     }
     let app = store.create_app("A", "hash-a", 1).await.unwrap();
-    let a = store.upsert_user(app.id, "a", &UserInput::default(), 1).await.unwrap().id;
-    let b = store.upsert_user(app.id, "b", &UserInput::default(), 1).await.unwrap().id;
+    let a = store.upsert_user(app.id, &"a".parse().unwrap(), &UserInput::default(), 1).await.unwrap().id;
+    let b = store.upsert_user(app.id, &"b".parse().unwrap(), &UserInput::default(), 1).await.unwrap().id;
     let barrier = tokio::sync::Barrier::new(2);
     let attempts = AtomicU32::new(0);
     let lock_both = |first: i64, second: i64| {

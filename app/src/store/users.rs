@@ -2,6 +2,7 @@
 
 use super::user_search::index_user;
 use super::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
+use crate::ids::ExternalId;
 use crate::model::UserSummary;
 
 /// What the ingest API may set on a user; `None` keeps the stored value.
@@ -25,7 +26,7 @@ impl Store {
     pub async fn upsert_user(
         &self,
         app_id: i64,
-        external_id: &str,
+        external_id: &ExternalId,
         input: &UserInput<'_>,
         now: i64,
     ) -> StoreResult<UserSummary> {
@@ -86,7 +87,7 @@ impl WriteTx {
     pub async fn upsert_user(
         &mut self,
         app_id: i64,
-        external_id: &str,
+        external_id: &ExternalId,
         input: &UserInput<'_>,
         now: i64,
     ) -> StoreResult<UserSummary> {
@@ -104,7 +105,7 @@ impl WriteTx {
         with_tx!(self, |conn| {
             let user = sqlx::query_as::<_, UserSummary>(sql)
                 .bind(app_id)
-                .bind(external_id)
+                .bind(external_id.as_str())
                 .bind(input.user_name)
                 .bind(input.email)
                 .bind(now)

@@ -53,9 +53,12 @@ async fn seed(store: &Store, users: usize) -> anyhow::Result<(i64, String)> {
     store.bulk_insert_users(app.id, &bulk).await?;
     write_tx!(store, |tx| {
         for i in 0..users {
-            let device =
-                DeviceInput { user_external_id: Some(format!("u-{i}")), platform: "iOS".into(), ..Default::default() };
-            tx.upsert_device(app.id, &format!("d-{i}"), &device, now).await?;
+            let device = DeviceInput {
+                user_external_id: Some(format!("u-{i}").parse().expect("a valid userID")),
+                platform: "iOS".into(),
+                ..Default::default()
+            };
+            tx.upsert_device(app.id, &format!("d-{i}").parse().expect("a valid deviceID"), &device, now).await?;
         }
         Ok(())
     })?;

@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use app::auth::{api_key, password};
+use app::ids::LocationStatus;
 use app::store::{DeviceInput, EventInput, LocationInput, NewMessage, Store, UserInput};
 use app::time::now_ms;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -126,7 +127,7 @@ pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow:
         });
         let created = now - rng.random_range(8..120) * DAY_MS;
         let input = UserInput { user_name: Some(&name), email: email.as_deref() };
-        let user = store.upsert_user(app_id, &user_external_id(index), &input, created).await?;
+        let user = store.upsert_user(app_id, &user_external_id(index).parse()?, &input, created).await?;
         user_ids.push(user.id);
 
         let city = *pick(&mut rng, CITIES);
@@ -141,10 +142,10 @@ pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow:
             for step in 0..rng.random_range(2..9) {
                 let event_type = if step == 0 { EVENT_TYPES[0] } else { *pick(&mut rng, &EVENT_TYPES[2..]) };
                 events.push(EventInput {
-                    client_id: Some(format!("demo-{index}-{session}-{step}")),
+                    client_id: Some(format!("demo-{index}-{session}-{step}").parse()?),
                     event_type: event_type.to_string(),
-                    user_external_id: Some(user_external_id(index)),
-                    device_external_id: Some(device_external_id(index, 0)),
+                    user_external_id: Some(user_external_id(index).parse()?),
+                    device_external_id: Some(device_external_id(index, 0).parse()?),
                     session_id: Some(session_id.clone()),
                     occurred_at: (start + step * 45_000).min(now),
                     data: event_type
@@ -192,9 +193,10 @@ async fn seed_device(
     now: i64,
 ) -> anyhow::Result<()> {
     let (platform, versions, models, transport) = *pick(rng, PLATFORMS);
-    let location_status = *pick(rng, &["always", "use", "use", "none"]);
+    let location_status =
+        *pick(rng, &[LocationStatus::Always, LocationStatus::Use, LocationStatus::Use, LocationStatus::None]);
     let input = DeviceInput {
-        user_external_id: Some(user_external_id(user)),
+        user_external_id: Some(user_external_id(user).parse()?),
         platform: platform.to_string(),
         os_version: Some(pick(rng, versions).to_string()),
         app_version: Some(format!("3.{}.{}", rng.random_range(0..5), rng.random_range(0..10))),
@@ -204,11 +206,11 @@ async fn seed_device(
         timezone: Some(timezone.into()),
         transport: Some(transport.into()),
         allowed_ui: Some(rng.random_bool(0.8)),
-        location_status: Some(location_status.into()),
+        location_status: Some(location_status),
         bluetooth_enabled: Some(rng.random_bool(0.5)),
     };
-    let id = store.upsert_device(app_id, &device_external_id(user, device), &input, now).await?;
-    if location_status != "none" {
+    let id = store.upsert_device(app_id, &device_external_id(user, device).parse()?, &input, now).await?;
+    if location_status.allows_updates() {
         let points: Vec<LocationInput> = (0..rng.random_range(3..9))
             .map(|step| LocationInput {
                 latitude: lat + rng.random_range(-0.05..0.05),

@@ -1,5 +1,6 @@
 //! `PUT /api/v1/devices/{deviceID}` and `POST /api/v1/devices/{deviceID}/locations`
 
+use app::ids::LocationStatus;
 use app::state::AppState;
 use app::store::{DeviceInput, LocationInput};
 use app::time::now_ms;
@@ -28,11 +29,10 @@ pub struct DeviceBody {
     transport: Option<String>,
     #[serde(rename = "allowedUI")]
     allowed_ui: Option<bool>,
-    location_services_auth_status: Option<String>,
+    location_services_auth_status: Option<LocationStatus>,
     bluetooth_enabled: Option<bool>,
 }
 
-const LOCATION_STATUSES: &[&str] = &["none", "use", "always"];
 const MAX_LOCATIONS: usize = 1000;
 
 #[tracing::instrument(skip(state, app, body), fields(app = app.0.id))]
@@ -42,12 +42,9 @@ pub async fn put_device(
     Path(device_id): Path<String>,
     ApiJson(body): ApiJson<DeviceBody>,
 ) -> Result<Json<Value>, ApiError> {
-    validate::id("deviceID", &device_id)?;
-    if let Some(user) = &body.user_id {
-        validate::id("userID", user)?;
-    }
-    validate::id("platform", &body.platform)?;
-    validate::text("platform", &body.platform, 32)?;
+    let device_id = validate::id("deviceID", device_id)?;
+    let user_id = body.user_id.map(|user| validate::id("userID", user)).transpose()?;
+    validate::required("platform", &body.platform, 32)?;
     for (field, value) in [
         ("osVersion", &body.os_version),
         ("appVersion", &body.app_version),
@@ -59,11 +56,8 @@ pub async fn put_device(
     ] {
         validate::opt_text(field, value.as_deref(), validate::MAX_TEXT)?;
     }
-    if let Some(status) = &body.location_services_auth_status {
-        validate::one_of("locationServicesAuthStatus", status, LOCATION_STATUSES)?;
-    }
     let input = DeviceInput {
-        user_external_id: body.user_id.clone(),
+        user_external_id: user_id.clone(),
         platform: body.platform,
         os_version: body.os_version,
         app_version: body.app_version,
@@ -77,7 +71,7 @@ pub async fn put_device(
         bluetooth_enabled: body.bluetooth_enabled,
     };
     state.store.upsert_device(app.0.id, &device_id, &input, now_ms()).await?;
-    Ok(Json(json!({ "deviceID": device_id, "userID": body.user_id })))
+    Ok(Json(json!({ "deviceID": device_id, "userID": user_id })))
 }
 
 #[derive(Debug, Deserialize)]

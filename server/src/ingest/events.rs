@@ -1,5 +1,6 @@
 //! `POST /api/v1/events`
 
+use app::ids::ExternalId;
 use app::state::AppState;
 use app::store::EventInput;
 use app::time::now_ms;
@@ -47,16 +48,13 @@ pub async fn post_events(
     let mut events = Vec::with_capacity(body.len());
     for (index, event) in body.into_iter().enumerate() {
         let field = |name: &str| format!("[{index}].{name}");
-        if let Some(id) = &event.id {
-            validate::id(&field("id"), id)?;
-        }
-        validate::id(&field("type"), &event.event_type)?;
-        for (name, value) in
-            [("userID", &event.user_id), ("deviceID", &event.device_id), ("sessionID", &event.session_id)]
-        {
-            if let Some(value) = value {
-                validate::id(&field(name), value)?;
-            }
+        let id = |name: &str, value: Option<String>| value.map(|v| validate::id(&field(name), v)).transpose();
+        let client_id = id("id", event.id)?;
+        validate::required(&field("type"), &event.event_type, ExternalId::MAX_CHARS)?;
+        let user_external_id = id("userID", event.user_id)?;
+        let device_external_id = id("deviceID", event.device_id)?;
+        if let Some(session) = &event.session_id {
+            validate::required(&field("sessionID"), session, ExternalId::MAX_CHARS)?;
         }
         let occurred_at = validate::time(&field("time"), event.time, now)?;
         let data = event.data.filter(|d| !d.is_null()).map(|d| d.to_string());
@@ -64,10 +62,10 @@ pub async fn post_events(
             return Err(ApiError::invalid(field("data"), format!("data is larger than {} KiB", MAX_DATA_BYTES / 1024)));
         }
         events.push(EventInput {
-            client_id: event.id,
+            client_id,
             event_type: event.event_type,
-            user_external_id: event.user_id,
-            device_external_id: event.device_id,
+            user_external_id,
+            device_external_id,
             session_id: event.session_id,
             occurred_at,
             data,

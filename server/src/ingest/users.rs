@@ -44,7 +44,7 @@ pub async fn put_user(
     Path(user_id): Path<String>,
     ApiJson(body): ApiJson<UserBody>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    validate::id("userID", &user_id)?;
+    let user_id = validate::id("userID", user_id)?;
     validate::opt_text("userName", body.user_name.as_deref(), validate::MAX_TEXT)?;
     let email = body.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
     if let Some(email) = email {

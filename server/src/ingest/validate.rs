@@ -1,32 +1,33 @@
 //! Range and length checks shared by the ingest handlers.
 
+use app::ids::{check_line, ExternalId, TextError};
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::error::ApiError;
 
-pub const MAX_ID: usize = 255;
 pub const MAX_TEXT: usize = 255;
 
-/// A required identifier: 1 to 255 characters, no control characters.
-pub fn id(field: &str, value: &str) -> Result<(), ApiError> {
+fn refused(field: &str, err: TextError) -> ApiError {
+    let name = field.rsplit('.').next().unwrap_or(field);
+    ApiError::invalid(field, format!("{name} {err}"))
+}
+
+/// A userID, deviceID or event id (rules in [`ExternalId`]).
+pub fn id(field: &str, value: impl Into<String>) -> Result<ExternalId, ApiError> {
+    ExternalId::parse(value).map_err(|err| refused(field, err))
+}
+
+/// A required one-line text (an event type, a platform): not blank.
+pub fn required(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     if value.trim().is_empty() {
-        return Err(ApiError::invalid(field, format!("{field} must not be empty")));
+        return Err(refused(field, TextError::Empty));
     }
-    text(field, value, MAX_ID)
+    text(field, value, max)
 }
 
 /// Free text: at most `max` characters, no control characters.
 pub fn text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
-    if value.chars().count() > max {
-        return Err(ApiError::invalid(field, format!("{field} is longer than {max} characters")));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(ApiError::invalid(field, format!("{field} contains control characters")));
-    }
-    if value.chars().any(app::text::is_bidi_control) {
-        return Err(ApiError::invalid(field, format!("{field} contains bidirectional control characters")));
-    }
-    Ok(())
+    check_line(value, max).map_err(|err| refused(field, err))
 }
 
 pub fn opt_text(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
@@ -41,14 +42,6 @@ pub fn email(field: &str, value: &str) -> Result<(), ApiError> {
     });
     if !valid {
         return Err(ApiError::invalid(field, format!("{field} is not an email address")));
-    }
-    Ok(())
-}
-
-/// One of a fixed set of values.
-pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), ApiError> {
-    if !allowed.contains(&value) {
-        return Err(ApiError::invalid(field, format!("{field} must be one of: {}", allowed.join(", "))));
     }
     Ok(())
 }
@@ -71,9 +64,12 @@ mod tests {
 
     #[test]
     fn ids_and_texts() {
-        assert!(id("userID", "u-1").is_ok());
-        assert_eq!(id("userID", " ").unwrap_err().field.as_deref(), Some("userID"));
-        assert!(id("userID", &"x".repeat(256)).is_err());
+        assert_eq!(id("userID", "u-1").unwrap().as_str(), "u-1");
+        let blank = id("[3].userID", " ").unwrap_err();
+        assert_eq!(blank.field.as_deref(), Some("[3].userID"));
+        assert_eq!(blank.error, "userID must not be empty");
+        assert!(id("userID", "x".repeat(256)).is_err());
+        assert!(required("type", " ", 10).is_err());
         assert!(text("userName", "Ana\u{0007}", 10).is_err());
         assert!(text("userName", "Zoë", 3).is_ok());
     }
