@@ -38,14 +38,33 @@ struct Resolved<'e> {
     device_id: Option<i64>,
 }
 
+/// The newest event time per user and per device of a stored batch, each
+/// sorted by row id: what [`WriteTx::touch_last_seen`] moves forward.
+#[derive(Debug, Default)]
+pub struct LastSeen {
+    users: Vec<(i64, i64)>,
+    devices: Vec<(i64, i64)>,
+}
+
 impl Store {
     /// Stores a batch all-or-nothing. An event whose client id this app
     /// already has (or that repeats one earlier in the batch) is counted as a
     /// duplicate. A userID or deviceID the app does not know rejects the batch
     /// with `UnknownReference` naming the event's index. Users' last-seen and
     /// devices' last-active times move forward to the newest event.
+    ///
+    /// Two transactions: the events, then last-seen. Last-seen rows are the
+    /// hot ones (every batch of a busy app names the same users); holding
+    /// their row locks only for one short statement instead of for the whole
+    /// batch keeps concurrent batches from queueing behind each other (on
+    /// PostgreSQL with 16 clients a batch waited up to 13 s for those locks).
+    /// Last-seen is derived and only moves forward: if the process dies
+    /// between the two, the events are stored (and acknowledged only after
+    /// both) and a resent batch, counted as duplicates, moves it again.
     pub async fn insert_events(&self, app_id: i64, events: &[EventInput], now: i64) -> StoreResult<EventsOutcome> {
-        write_tx!(self, |tx| tx.insert_events(app_id, events, now).await)
+        let (outcome, last_seen) = write_tx!(self, |tx| tx.insert_events(app_id, events, now).await)?;
+        write_tx!(self, |tx| tx.touch_last_seen(&last_seen).await)?;
+        Ok(outcome)
     }
 
     /// Number of stored events of an app (tests and the demo report).
@@ -64,8 +83,15 @@ fn distinct<'e>(events: &'e [EventInput], field: impl Fn(&'e EventInput) -> Opti
 }
 
 impl WriteTx {
-    /// See [`Store::insert_events`].
-    pub async fn insert_events(&mut self, app_id: i64, events: &[EventInput], now: i64) -> StoreResult<EventsOutcome> {
+    /// Stores the events of [`Store::insert_events`] and tells which users'
+    /// and devices' last-seen times they move; call
+    /// [`WriteTx::touch_last_seen`] (in this or a following transaction).
+    pub async fn insert_events(
+        &mut self,
+        app_id: i64,
+        events: &[EventInput],
+        now: i64,
+    ) -> StoreResult<(EventsOutcome, LastSeen)> {
         let started = std::time::Instant::now();
         let users = self.user_ids(app_id, &distinct(events, |e| e.user_external_id.as_ref())).await?;
         let devices = self.device_ids(app_id, &distinct(events, |e| e.device_external_id.as_ref())).await?;
@@ -148,20 +174,24 @@ impl WriteTx {
                 newest_device.entry(id).and_modify(|t| *t = (*t).max(at)).or_insert(at);
             }
         }
-        let newest_user: Vec<(i64, i64)> = newest_user.into_iter().collect();
-        let newest_device: Vec<(i64, i64)> = newest_device.into_iter().collect();
-        self.touch(Locked::Users, &newest_user).await?;
-        self.touch(Locked::Devices, &newest_device).await?;
+        let last_seen =
+            LastSeen { users: newest_user.into_iter().collect(), devices: newest_device.into_iter().collect() };
         tracing::debug!(
             events = events.len(),
-            users = newest_user.len(),
-            devices = newest_device.len(),
+            users = last_seen.users.len(),
+            devices = last_seen.devices.len(),
             ?looked_up,
             ?stored,
-            touched = ?started.elapsed(),
             "event batch written (times since the batch began)"
         );
-        Ok(outcome)
+        Ok((outcome, last_seen))
+    }
+
+    /// Moves users' last-seen and devices' last-active times forward (never
+    /// back), locking the rows in id order.
+    pub async fn touch_last_seen(&mut self, last_seen: &LastSeen) -> StoreResult<()> {
+        self.touch(Locked::Users, &last_seen.users).await?;
+        self.touch(Locked::Devices, &last_seen.devices).await
     }
 
     /// Row ids of an app's users by userID; unknown ones are absent.

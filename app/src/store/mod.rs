@@ -27,7 +27,7 @@ pub use crate::write_tx;
 pub use admins::{AdminRecord, NewAudit};
 pub use bulk::BulkUser;
 pub use devices::{DeviceInput, LocationInput};
-pub use events::{EventInput, EventsOutcome};
+pub use events::{EventInput, EventsOutcome, LastSeen};
 pub use messages::NewMessage;
 pub use sessions::SessionBackend;
 pub(crate) use tx::with_tx;
