@@ -3,6 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+// Each feature's types live in its folder; re-exported here for the
+// code that names them `model::…`.
+pub use crate::auth::model::{AppInfo, AuditEntry, Me, Role};
+pub use crate::messages::model::{Attachment, MessageSummary};
+pub use crate::profile::model::UserProfile;
+
 /// One row of the Audience > Users list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
@@ -52,15 +58,7 @@ impl UsersPage {
 
 #[cfg(test)]
 mod tests {
-    use super::{Role, UsersPage};
-
-    #[test]
-    fn roles_read_from_the_database_are_checked() {
-        assert_eq!(Role::try_from("admin".to_string()), Ok(Role::Admin));
-        assert_eq!(Role::try_from("viewer".to_string()), Ok(Role::Viewer));
-        assert!(Role::try_from("superuser".to_string()).is_err());
-        assert!(Role::try_from("Admin".to_string()).is_err());
-    }
+    use super::UsersPage;
 
     #[test]
     fn count_labels() {
@@ -69,79 +67,6 @@ mod tests {
         assert_eq!(page(42, false).count_label(), "42 users");
         assert_eq!(page(10_000, true).count_label(), "10000+ users");
     }
-}
-
-/// A customer app whose audience the console shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
-pub struct AppInfo {
-    pub id: i64,
-    pub name: String,
-    pub created_at: i64,
-}
-
-/// What a console account may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    /// Everything.
-    Admin,
-    /// Sees everything live, changes nothing.
-    Viewer,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Role> {
-        match value {
-            "admin" => Some(Role::Admin),
-            "viewer" => Some(Role::Viewer),
-            _ => None,
-        }
-    }
-}
-
-/// How the store reads a role: anything but "admin" or "viewer" fails the
-/// read (never quietly a viewer, or an admin).
-impl TryFrom<String> for Role {
-    type Error = String;
-
-    fn try_from(value: String) -> Result<Role, String> {
-        Role::parse(&value).ok_or_else(|| format!("unknown role '{value}' in the database"))
-    }
-}
-
-/// The signed-in account and the app it is looking at.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Me {
-    pub email: String,
-    pub role: Role,
-    pub app: Option<AppInfo>,
-    pub apps: Vec<AppInfo>,
-}
-
-impl Me {
-    pub fn can_edit(&self) -> bool {
-        self.role == Role::Admin
-    }
-}
-
-/// One line of the audit trail.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
-pub struct AuditEntry {
-    pub id: i64,
-    pub app_id: Option<i64>,
-    pub actor: String,
-    pub action: String,
-    pub user_id: Option<i64>,
-    pub detail: String,
-    pub created_at: i64,
 }
 
 /// Orders of the users list.
@@ -187,37 +112,4 @@ pub struct UserFilter {
     pub search: String,
     pub sort: UserSort,
     pub include_deactivated: bool,
-}
-
-/// Everything the profile's User Profile box shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UserProfile {
-    pub user: UserSummary,
-    /// Gravatar image URL (md5 of the trimmed, lower-cased email), if the user has an email.
-    pub gravatar_url: Option<String>,
-    /// The user's live Push Mail address, if generated.
-    pub push_mail: Option<String>,
-}
-
-/// A file attached to a private message (listed, not stored).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attachment {
-    pub name: String,
-    pub size: u64,
-}
-
-/// A private message to a user, as the Private messages box lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MessageSummary {
-    pub id: i64,
-    pub title: String,
-    /// The body's beginning (all of it unless `truncated`).
-    pub preview: String,
-    /// The body is longer than the preview: fetch it with `messages/body`.
-    pub truncated: bool,
-    /// "dashboard", "push mail" or "api".
-    pub source: String,
-    pub sender: String,
-    pub created_at: i64,
-    pub attachments: Vec<Attachment>,
 }

@@ -6,6 +6,7 @@ pub mod api_key;
 #[cfg(feature = "ssr")]
 pub mod limits;
 mod login_page;
+pub mod model;
 #[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]

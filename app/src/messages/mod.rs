@@ -5,6 +5,7 @@ mod api;
 #[cfg(feature = "ssr")]
 pub mod inbound;
 mod messages_box;
+pub mod model;
 #[cfg(feature = "ssr")]
 pub mod service;
 

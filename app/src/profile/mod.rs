@@ -3,6 +3,7 @@
 
 mod api;
 mod avatar;
+pub mod model;
 mod page;
 mod push_mail;
 #[cfg(feature = "ssr")]

@@ -46,25 +46,13 @@ pub async fn generate_push_mail(
     admin: &SessionAdmin,
 ) -> Result<String, AppError> {
     let token = new_push_token();
-    let audit = NewAudit {
-        app_id: Some(app_id),
-        actor: &admin.email,
-        action: "generated push mail",
-        user_id: Some(user_id),
-        detail: "",
-    };
+    let audit = NewAudit::on_user(app_id, user_id, &admin.email, "generated push mail");
     set_push_token_audited(store, app_id, user_id, Some(&token), &audit).await?;
     Ok(push_address(&token, domain))
 }
 
 pub async fn revoke_push_mail(store: &Store, app_id: i64, user_id: i64, admin: &SessionAdmin) -> Result<(), AppError> {
-    let audit = NewAudit {
-        app_id: Some(app_id),
-        actor: &admin.email,
-        action: "revoked push mail",
-        user_id: Some(user_id),
-        detail: "",
-    };
+    let audit = NewAudit::on_user(app_id, user_id, &admin.email, "revoked push mail");
     set_push_token_audited(store, app_id, user_id, None, &audit).await
 }
 

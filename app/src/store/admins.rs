@@ -26,6 +26,18 @@ pub struct NewAudit<'a> {
     pub detail: &'a str,
 }
 
+impl<'a> NewAudit<'a> {
+    /// `actor` did `action` to one end-user of an app (the shape of every
+    /// change made from the profile page).
+    pub fn on_user(app_id: i64, user_id: i64, actor: &'a str, action: &'a str) -> Self {
+        NewAudit { app_id: Some(app_id), actor, action, user_id: Some(user_id), detail: "" }
+    }
+
+    pub fn with_detail(self, detail: &'a str) -> Self {
+        NewAudit { detail, ..self }
+    }
+}
+
 /// One audit row: app, actor, action, user, detail, time.
 const INSERT_AUDIT: &str =
     "INSERT INTO audit (app_id, actor, action, user_id, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)";

@@ -49,13 +49,7 @@ impl Store {
             let mut ids = Vec::new();
             for token in tokens {
                 let Some((id, app_id, user_id)) = tx.insert_message_for_token(token, message).await? else { continue };
-                let audit = NewAudit {
-                    app_id: Some(app_id),
-                    actor: "push mail",
-                    action: "push mail received",
-                    user_id: Some(user_id),
-                    detail: &detail,
-                };
+                let audit = NewAudit::on_user(app_id, user_id, "push mail", "push mail received").with_detail(&detail);
                 tx.record_audit(&audit, message.created_at).await?;
                 ids.push(id);
             }
