@@ -13,6 +13,7 @@ pub mod model;
 pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod security;
+pub mod segments;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]

@@ -29,6 +29,7 @@ pub use bulk::BulkUser;
 pub use devices::{DeviceInput, LocationInput};
 pub use events::{EventInput, EventsOutcome, LastSeen};
 pub use messages::NewMessage;
+pub use segments::name_key;
 pub use sessions::SessionBackend;
 pub(crate) use tx::with_tx;
 pub use tx::WriteTx;

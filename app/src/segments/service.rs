@@ -1,0 +1,133 @@
+//! Segments as plain async functions over the store: the server functions
+//! wrap these, the ingest API and tests call them directly. Every change is
+//! one transaction with its audit rows.
+
+use super::model::{segment_name, Segment, SegmentSearch, SEARCH_LIMIT};
+use crate::auth::session::SessionAdmin;
+use crate::error::AppError;
+use crate::store::{name_key, write_tx, NewAudit, Store};
+use crate::time::now_ms;
+
+/// Longest search text, in characters (a name is at most 64).
+const MAX_SEARCH_CHARS: usize = 200;
+
+fn user_not_found() -> AppError {
+    AppError::NotFound("This user does not exist in this app.".into())
+}
+
+async fn check_user(store: &Store, app_id: i64, user_id: i64) -> Result<(), AppError> {
+    store.user_by_id(app_id, user_id).await?.map(|_| ()).ok_or_else(user_not_found)
+}
+
+fn parse_name(raw: &str) -> Result<String, AppError> {
+    segment_name(raw).map_err(|message| AppError::invalid("name", message))
+}
+
+pub async fn user_segments(store: &Store, app_id: i64, user_id: i64) -> Result<Vec<Segment>, AppError> {
+    check_user(store, app_id, user_id).await?;
+    Ok(store.segments_of_user(app_id, user_id).await?)
+}
+
+/// The modal's search: prefix matches, then the others, up to
+/// [`SEARCH_LIMIT`], and whether a segment is named exactly like the text.
+#[tracing::instrument(skip(store))]
+pub async fn search(store: &Store, app_id: i64, user_id: i64, text: &str) -> Result<SegmentSearch, AppError> {
+    if text.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::invalid("text", format!("Search for at most {MAX_SEARCH_CHARS} characters.")));
+    }
+    let matches = store.search_segments(app_id, user_id, text, SEARCH_LIMIT).await?;
+    let key = name_key(text);
+    let exact = !key.is_empty()
+        && (matches.iter().any(|m| name_key(&m.name) == key) || store.segment_by_name(app_id, text).await?.is_some());
+    Ok(SegmentSearch { text: text.to_string(), matches, exact })
+}
+
+/// "Create it?": the app's segment with this name, created (and audited)
+/// when missing. Two admins creating "VIP" and "vip " at once both get the
+/// one segment.
+pub async fn create(store: &Store, app_id: i64, raw_name: &str, admin: &SessionAdmin) -> Result<Segment, AppError> {
+    create_as(store, app_id, raw_name, &admin.email).await.map(|(segment, _)| segment)
+}
+
+/// [`create`] for any actor (the ingest API's is "api"); `true` when created.
+pub async fn create_as(store: &Store, app_id: i64, raw_name: &str, actor: &str) -> Result<(Segment, bool), AppError> {
+    let name = parse_name(raw_name)?;
+    let now = now_ms();
+    Ok(write_tx!(store, |tx| {
+        let (segment, created) = tx.segment_named(app_id, &name, now).await?;
+        if created {
+            let audit = NewAudit {
+                app_id: Some(app_id),
+                actor,
+                action: "created segment",
+                user_id: None,
+                detail: &segment.name,
+            };
+            tx.record_audit(&audit, now).await?;
+        }
+        Ok((segment, created))
+    })?)
+}
+
+/// "Add": the user joins every segment of `segment_ids`, all in one
+/// transaction (one unknown id adds nothing), one audit row per segment
+/// joined. Returns all of the user's segments.
+pub async fn add(
+    store: &Store,
+    app_id: i64,
+    user_id: i64,
+    segment_ids: &[i64],
+    admin: &SessionAdmin,
+) -> Result<Vec<Segment>, AppError> {
+    if segment_ids.is_empty() {
+        return Err(AppError::invalid("segment_ids", "Select at least one segment."));
+    }
+    if segment_ids.len() > 100 {
+        return Err(AppError::invalid("segment_ids", "Add at most 100 segments at once."));
+    }
+    check_user(store, app_id, user_id).await?;
+    let now = now_ms();
+    write_tx!(store, |tx| {
+        let joined = tx.join_segments(app_id, user_id, segment_ids, &admin.email, now).await?;
+        for segment in &joined {
+            let audit = NewAudit::on_user(app_id, user_id, &admin.email, "added to segment").with_detail(&segment.name);
+            tx.record_audit(&audit, now).await?;
+        }
+        Ok(())
+    })
+    .map_err(|err| match err {
+        crate::store::StoreError::NotFound(_) => {
+            AppError::NotFound("A selected segment no longer exists. Search again and retry.".into())
+        }
+        other => other.into(),
+    })?;
+    Ok(store.segments_of_user(app_id, user_id).await?)
+}
+
+/// "Remove": the user leaves one segment (audited). Not being in it is
+/// `NotFound`.
+pub async fn remove(
+    store: &Store,
+    app_id: i64,
+    user_id: i64,
+    segment_id: i64,
+    admin: &SessionAdmin,
+) -> Result<(), AppError> {
+    remove_as(store, app_id, user_id, segment_id, &admin.email).await
+}
+
+/// [`remove`] for any actor.
+pub async fn remove_as(store: &Store, app_id: i64, user_id: i64, segment_id: i64, actor: &str) -> Result<(), AppError> {
+    check_user(store, app_id, user_id).await?;
+    let now = now_ms();
+    let left = write_tx!(store, |tx| {
+        let Some(segment) = tx.leave_segment(app_id, user_id, segment_id).await? else { return Ok(false) };
+        let audit = NewAudit::on_user(app_id, user_id, actor, "removed from segment").with_detail(&segment.name);
+        tx.record_audit(&audit, now).await?;
+        Ok(true)
+    })?;
+    if !left {
+        return Err(AppError::NotFound("This user is not in that segment.".into()));
+    }
+    Ok(())
+}
