@@ -20,6 +20,7 @@ pub mod state;
 pub mod store;
 pub mod text;
 pub mod time;
+pub mod ui;
 pub mod users;
 
 use leptos::prelude::*;

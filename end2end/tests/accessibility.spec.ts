@@ -24,6 +24,12 @@ test.describe("signed in", () => {
     await page.locator("td.user-name a").first().click();
     await expect(page.getByRole("heading", { name: "User Profile" })).toBeVisible();
     await expectNoViolations(page);
+    // The "New Segment" modal, open with its results.
+    await hydrated(page);
+    await page.getByRole("button", { name: "New Segment" }).click();
+    await expect(page.getByRole("dialog", { name: "Add segments" }).getByRole("option").first()).toBeVisible();
+    await expectNoViolations(page);
+    await page.keyboard.press("Escape");
     await page.goto("/users/999999999");
     await expectNoViolations(page);
   });

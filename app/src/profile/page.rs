@@ -12,6 +12,7 @@ use super::{GeneratePushMail, RevokePushMail};
 use crate::layout::{ErrorMessage, MeResource};
 use crate::messages::MessagesBox;
 use crate::model::UserProfile;
+use crate::segments::SegmentsBox;
 use crate::time::format_ms;
 
 #[component]
@@ -89,6 +90,7 @@ fn ProfileGrid(profile: UserProfile, can_edit: bool, push_mail: PushMailActions)
                 </div>
                 <PushMail user_id=user.id address=profile.push_mail can_edit actions=push_mail />
             </section>
+            <SegmentsBox user_id=user.id can_edit />
             <MessagesBox user_id=user.id />
         </div>
     }

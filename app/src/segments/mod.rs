@@ -3,7 +3,10 @@
 
 mod api;
 pub mod model;
+mod new_segment;
+mod segments_box;
 #[cfg(feature = "ssr")]
 pub mod service;
 
 pub use api::*;
+pub use segments_box::SegmentsBox;

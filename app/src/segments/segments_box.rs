@@ -1,0 +1,133 @@
+//! The profile's Segments box: the user's segments as chips, "New Segment"
+//! and each chip's cross (admins), with a confirmation before removing.
+
+use leptos::html;
+use leptos::prelude::*;
+
+use super::model::Segment;
+use super::new_segment::NewSegmentModal;
+use super::{user_segments, AddSegments, RemoveSegment};
+use crate::layout::ErrorMessage;
+use crate::ui::Modal;
+
+#[component]
+pub fn SegmentsBox(user_id: i64, can_edit: bool) -> impl IntoView {
+    // The box reloads when an add or a remove completes (keyed on their
+    // versions), as the profile does for Push Mail.
+    let add = ServerAction::<AddSegments>::new();
+    let remove = ServerAction::<RemoveSegment>::new();
+    let segments = Resource::new(
+        move || (user_id, add.version().get(), remove.version().get()),
+        |(user_id, _, _)| user_segments(user_id),
+    );
+    let modal_open = RwSignal::new(false);
+    let new_button = NodeRef::<html::Button>::new();
+    // The segment whose removal is being confirmed.
+    let confirming = RwSignal::new(None::<Segment>);
+    let confirm_open = RwSignal::new(false);
+    Effect::new(move |_| confirm_open.set(confirming.with(Option::is_some)));
+    Effect::new(move |_| {
+        if !confirm_open.get() {
+            confirming.set(None);
+        }
+    });
+
+    view! {
+        <section class="box segments-box" aria-labelledby="segments-box-title">
+            <div class="box-header">
+                <h2 id="segments-box-title">"Segments"</h2>
+                {can_edit.then(|| view! {
+                    <button
+                        type="button"
+                        class="primary small"
+                        node_ref=new_button
+                        aria-haspopup="dialog"
+                        on:click=move |_| modal_open.set(true)
+                    >
+                        "New Segment"
+                    </button>
+                })}
+            </div>
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading segments…"</p> }>
+                {move || Suspend::new(async move {
+                    match segments.await {
+                        Ok(list) if list.is_empty() => {
+                            view! { <p class="hint">"No segments yet."</p> }.into_any()
+                        }
+                        Ok(list) => view! {
+                            <ul class="chips" aria-label="Segments of this user">
+                                {list
+                                    .into_iter()
+                                    .map(|segment| view! { <SegmentChip segment can_edit confirming /> })
+                                    .collect_view()}
+                            </ul>
+                        }
+                        .into_any(),
+                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            {move || remove.value().get().and_then(Result::err).map(|error| view! { <ErrorMessage error /> })}
+            {can_edit.then(|| view! {
+                <Modal open=modal_open labelled_by="new-segment-title" return_focus=new_button class="segment-modal">
+                    <NewSegmentModal user_id open=modal_open add />
+                </Modal>
+                <Modal open=confirm_open labelled_by="remove-segment-title" alert=true class="confirm">
+                    <RemoveConfirmation user_id confirming open=confirm_open remove />
+                </Modal>
+            })}
+        </section>
+    }
+}
+
+/// A segment as a chip; for admins with a cross that asks before removing.
+#[component]
+fn SegmentChip(segment: Segment, can_edit: bool, confirming: RwSignal<Option<Segment>>) -> impl IntoView {
+    let label = format!("Remove segment {}", segment.name);
+    let name = segment.name.clone();
+    view! {
+        <li class="chip">
+            <span class="chip-name">{name}</span>
+            {can_edit.then(|| view! {
+                <button
+                    type="button"
+                    class="chip-remove"
+                    aria-label=label.clone()
+                    title=label
+                    on:click=move |_| confirming.set(Some(segment.clone()))
+                >
+                    <span aria-hidden="true">"×"</span>
+                </button>
+            })}
+        </li>
+    }
+}
+
+#[component]
+fn RemoveConfirmation(
+    user_id: i64,
+    confirming: RwSignal<Option<Segment>>,
+    open: RwSignal<bool>,
+    remove: ServerAction<RemoveSegment>,
+) -> impl IntoView {
+    let segment = confirming.get_untracked();
+    let name = segment.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+    let confirm = move |_| {
+        if let Some(segment) = confirming.get_untracked() {
+            remove.dispatch(RemoveSegment { user_id, segment_id: segment.id });
+        }
+        open.set(false);
+    };
+    view! {
+        <h2 id="remove-segment-title">"Remove segment?"</h2>
+        <p>"Remove this user from the segment " <strong>{name}</strong> "?"</p>
+        <div class="dialog-actions">
+            <button type="button" class="small" autofocus on:click=move |_| open.set(false)>
+                "Cancel"
+            </button>
+            <button type="button" class="danger small" on:click=confirm>
+                "Remove"
+            </button>
+        </div>
+    }
+}

@@ -1,0 +1,5 @@
+//! Components shared by features: the modal dialog.
+
+mod modal;
+
+pub use modal::Modal;
