@@ -26,9 +26,28 @@ pub fn Avatar(name: String, gravatar_url: Option<String>) -> impl IntoView {
         <div class="avatar" style=style aria-hidden="true">
             <span class="initials">{initials(&name)}</span>
             {gravatar_url.map(|src| {
-                // Inline handler: it must work before hydration, as the image
-                // may fail while the wasm is still loading.
-                view! { <img src=src alt="" onerror="this.remove()" loading="lazy" /> }
+                // No inline `onerror` (the CSP refuses inline handlers): an
+                // image that fails before hydration shows nothing (alt=""),
+                // so the initials underneath stay visible; after hydration
+                // it is removed.
+                view! {
+                    <img
+                        src=src
+                        alt=""
+                        loading="lazy"
+                        on:error=move |ev| {
+                            #[cfg(feature = "hydrate")]
+                            {
+                                use wasm_bindgen::JsCast;
+                                if let Some(img) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                                    img.remove();
+                                }
+                            }
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = ev;
+                        }
+                    />
+                }
             })}
         </div>
     }

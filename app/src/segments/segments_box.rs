@@ -22,15 +22,10 @@ pub fn SegmentsBox(user_id: i64, can_edit: bool) -> impl IntoView {
     );
     let modal_open = RwSignal::new(false);
     let new_button = NodeRef::<html::Button>::new();
-    // The segment whose removal is being confirmed.
+    // The segment whose removal is being confirmed, and whether the
+    // confirmation is open (a chip's cross sets both).
     let confirming = RwSignal::new(None::<Segment>);
     let confirm_open = RwSignal::new(false);
-    Effect::new(move |_| confirm_open.set(confirming.with(Option::is_some)));
-    Effect::new(move |_| {
-        if !confirm_open.get() {
-            confirming.set(None);
-        }
-    });
 
     view! {
         <section class="box segments-box" aria-labelledby="segments-box-title">
@@ -58,7 +53,7 @@ pub fn SegmentsBox(user_id: i64, can_edit: bool) -> impl IntoView {
                             <ul class="chips" aria-label="Segments of this user">
                                 {list
                                     .into_iter()
-                                    .map(|segment| view! { <SegmentChip segment can_edit confirming /> })
+                                    .map(|segment| view! { <SegmentChip segment can_edit confirming confirm_open /> })
                                     .collect_view()}
                             </ul>
                         }
@@ -82,7 +77,12 @@ pub fn SegmentsBox(user_id: i64, can_edit: bool) -> impl IntoView {
 
 /// A segment as a chip; for admins with a cross that asks before removing.
 #[component]
-fn SegmentChip(segment: Segment, can_edit: bool, confirming: RwSignal<Option<Segment>>) -> impl IntoView {
+fn SegmentChip(
+    segment: Segment,
+    can_edit: bool,
+    confirming: RwSignal<Option<Segment>>,
+    confirm_open: RwSignal<bool>,
+) -> impl IntoView {
     let label = format!("Remove segment {}", segment.name);
     let name = segment.name.clone();
     view! {
@@ -94,7 +94,10 @@ fn SegmentChip(segment: Segment, can_edit: bool, confirming: RwSignal<Option<Seg
                     class="chip-remove"
                     aria-label=label.clone()
                     title=label
-                    on:click=move |_| confirming.set(Some(segment.clone()))
+                    on:click=move |_| {
+                        confirming.set(Some(segment.clone()));
+                        confirm_open.set(true);
+                    }
                 >
                     <span aria-hidden="true">"×"</span>
                 </button>
