@@ -1,6 +1,7 @@
 //! Segments and memberships. Names are matched by a key computed here
 //! ([`name_key`]): unique per app, and what the modal's search compares.
 
+use super::batch::chunks;
 use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx};
 use crate::segments::model::{Segment, SegmentMatch};
 
@@ -35,6 +36,34 @@ impl Store {
         now: i64,
     ) -> StoreResult<()> {
         write_tx!(self, |tx| tx.add_segment_members(segment_id, user_ids, added_by, now).await)
+    }
+
+    /// Inserts new segments (names not in the app yet, already valid) in
+    /// one transaction, many rows per statement: for benchmarks and imports.
+    pub async fn bulk_insert_segments(&self, app_id: i64, names: &[String], now: i64) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            let marks = tx.marks();
+            with_tx!(tx, |conn| {
+                for chunk in chunks(names) {
+                    let sql = format!(
+                        "INSERT INTO segments (app_id, name, name_key, description, created_at) VALUES {}",
+                        marks.values(chunk.len(), 5)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for name in chunk {
+                        query = query.bind(app_id).bind(name.trim()).bind(name_key(name)).bind("").bind(now);
+                    }
+                    query.execute(&mut *conn).await?;
+                }
+            });
+            Ok(())
+        })
+    }
+
+    /// How many segments the app has.
+    pub async fn count_segments(&self, app_id: i64) -> StoreResult<i64> {
+        let sql = "SELECT COUNT(*) FROM segments WHERE app_id = $1";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar(sql).bind(app_id).fetch_one(pool).await?))
     }
 
     /// The segments `user_id` belongs to, by name.
@@ -163,8 +192,9 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Adds one user to each of `segment_ids` (all of the app's, else
-    /// nothing: an unknown id is `NotFound`), in id order; memberships the
+    /// Adds one of the app's users to each of `segment_ids` (all of the
+    /// app's, else nothing: an unknown id is `NotFound("segment")`, an
+    /// unknown user `NotFound("user")`), in id order; memberships the
     /// user already has stay. Returns the segments newly joined.
     pub async fn join_segments(
         &mut self,
@@ -174,6 +204,7 @@ impl WriteTx {
         added_by: &str,
         now: i64,
     ) -> StoreResult<Vec<Segment>> {
+        let user = "SELECT id FROM users WHERE id = $1 AND app_id = $2";
         let find = "SELECT id, name FROM segments WHERE id = $1 AND app_id = $2";
         let join = "INSERT INTO segment_members (segment_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4)
                     ON CONFLICT (segment_id, user_id) DO NOTHING";
@@ -181,7 +212,18 @@ impl WriteTx {
         ids.sort_unstable();
         ids.dedup();
         let mut joined = Vec::new();
+        // A user deleted after the check (PostgreSQL) fails the insert's foreign key.
+        let user_gone = |err: sqlx::Error| match &err {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound("user"),
+            _ => StoreError::Db(err),
+        };
         with_tx!(self, |conn| {
+            sqlx::query_scalar::<_, i64>(user)
+                .bind(user_id)
+                .bind(app_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NotFound("user"))?;
             for id in ids {
                 let segment: Segment = sqlx::query_as(find)
                     .bind(id)
@@ -189,8 +231,14 @@ impl WriteTx {
                     .fetch_optional(&mut *conn)
                     .await?
                     .ok_or(StoreError::NotFound("segment"))?;
-                let added =
-                    sqlx::query(join).bind(id).bind(user_id).bind(added_by).bind(now).execute(&mut *conn).await?;
+                let added = sqlx::query(join)
+                    .bind(id)
+                    .bind(user_id)
+                    .bind(added_by)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(user_gone)?;
                 if added.rows_affected() == 1 {
                     joined.push(segment);
                 }
