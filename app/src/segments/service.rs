@@ -59,13 +59,7 @@ pub async fn create_as(store: &Store, app_id: i64, raw_name: &str, actor: &str) 
     Ok(write_tx!(store, |tx| {
         let (segment, created) = tx.segment_named(app_id, &name, now).await?;
         if created {
-            let audit = NewAudit {
-                app_id: Some(app_id),
-                actor,
-                action: CREATED,
-                user_id: None,
-                detail: &segment.name,
-            };
+            let audit = NewAudit { app_id: Some(app_id), actor, action: CREATED, user_id: None, detail: &segment.name };
             tx.record_audit(&audit, now).await?;
         }
         Ok((segment, created))

@@ -17,9 +17,36 @@ use crate::web::open_store;
 
 const BENCH_APP: &str = "Segments bench";
 const WORDS: &[&str] = &[
-    "VIP", "Beta", "Churn", "Newsletter", "Lisbon", "Porto", "Berlin", "iOS", "Android", "Web", "Power", "Dormant",
-    "Trial", "Premium", "Gold", "Silver", "Holiday", "Sports", "Music", "Gamers", "Parents", "Students", "Travel",
-    "Foodies", "Weekend", "Night owls", "Early birds", "Coupon", "Loyalty", "Referral",
+    "VIP",
+    "Beta",
+    "Churn",
+    "Newsletter",
+    "Lisbon",
+    "Porto",
+    "Berlin",
+    "iOS",
+    "Android",
+    "Web",
+    "Power",
+    "Dormant",
+    "Trial",
+    "Premium",
+    "Gold",
+    "Silver",
+    "Holiday",
+    "Sports",
+    "Music",
+    "Gamers",
+    "Parents",
+    "Students",
+    "Travel",
+    "Foodies",
+    "Weekend",
+    "Night owls",
+    "Early birds",
+    "Coupon",
+    "Loyalty",
+    "Referral",
 ];
 const SUFFIXES: &[&str] = &["users", "buyers", "testers", "fans", "cohort", "list", "audience", "group"];
 const SEEDS_PER_CALL: usize = 10_000;
@@ -78,7 +105,10 @@ pub async fn segments(config: &Config, segments: usize, runs: usize) -> anyhow::
         ("'zzz' (no match)", "zzz".to_string()),
         ("exact name", exact),
     ];
-    println!("segment search on {} with {segments} segments, {runs} runs each (up to 20 results):", store.backend_name());
+    println!(
+        "segment search on {} with {segments} segments, {runs} runs each (up to 20 results):",
+        store.backend_name()
+    );
     for (label, text) in cases {
         let mut times: Vec<Duration> = Vec::with_capacity(runs);
         let mut found = (0, false);
