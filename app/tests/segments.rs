@@ -171,8 +171,8 @@ store_test!(add_is_idempotent_and_audited_once, |store: Store| async move {
     let (beta, vip) = (segment(&store, app, "Beta").await, segment(&store, app, "VIP").await);
     let before = audit(&store, app).await.len();
 
-    assert_eq!(service::add(&store, app, user, &[vip.id], &admin()).await.unwrap(), [vip.clone()]);
-    assert_eq!(service::add(&store, app, user, &[vip.id, vip.id], &admin()).await.unwrap(), [vip.clone()]);
+    assert_eq!(service::add(&store, app, user, &[vip.id], &admin()).await.unwrap(), std::slice::from_ref(&vip));
+    assert_eq!(service::add(&store, app, user, &[vip.id, vip.id], &admin()).await.unwrap(), std::slice::from_ref(&vip));
     let rows = audit(&store, app).await;
     assert_eq!(rows.len(), before + 1, "the second add wrote no audit row");
     let row = rows.last().unwrap();
@@ -222,7 +222,7 @@ store_test!(remove_leaves_once_and_is_audited, |store: Store| async move {
     service::add(&store, app, user, &[beta.id, vip.id], &admin()).await.unwrap();
 
     service::remove(&store, app, user, vip.id, &admin()).await.unwrap();
-    assert_eq!(service::user_segments(&store, app, user).await.unwrap(), [beta.clone()]);
+    assert_eq!(service::user_segments(&store, app, user).await.unwrap(), std::slice::from_ref(&beta));
     let row = audit(&store, app).await.pop().unwrap();
     assert_eq!(
         (row.actor.as_str(), row.action.as_str(), row.user_id, row.detail.as_str()),

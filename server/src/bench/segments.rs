@@ -101,7 +101,7 @@ pub async fn segments(config: &Config, segments: usize, runs: usize) -> anyhow::
         ("'l' (one letter, prefix)", "l".to_string()),
         ("'vip' (common prefix)", "vip".to_string()),
         ("'fans' (common, contains only)", "fans".to_string()),
-        ("'12345' (one, contains only)", "12345".to_string()),
+        ("'12345' (one name, past the window)", "12345".to_string()),
         ("'zzz' (no match)", "zzz".to_string()),
         ("exact name", exact),
     ];
