@@ -1,9 +1,11 @@
 //! `server bench users-list`: the users list's server time at scale. Seeds a
 //! "Bench" app with N users once (bulk insert), then times the first page
 //! and searches through the same service the server function calls.
-//! `server bench ingest` is in [`ingest`].
+//! `server bench ingest` is in [`ingest`], `server bench segments` in
+//! [`segments`].
 
 pub mod ingest;
+pub mod segments;
 
 use std::time::{Duration, Instant};
 
@@ -56,7 +58,7 @@ async fn seed(store: &Store, users: usize) -> anyhow::Result<i64> {
     Ok(app.id)
 }
 
-fn summary(mut times: Vec<Duration>) -> String {
+pub(crate) fn summary(mut times: Vec<Duration>) -> String {
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     format!(

@@ -46,6 +46,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::App(AppCommand::RotateKey { name }) => rotate_key(&config, &name).await,
         Command::Admin(AdminCommand::Create { email, role }) => create_admin(&config, &email, &role).await,
         Command::Bench(BenchCommand::UsersList { users, runs }) => crate::bench::users_list(&config, users, runs).await,
+        Command::Bench(BenchCommand::Segments { segments, runs }) => {
+            crate::bench::segments::segments(&config, segments, runs).await
+        }
         Command::Bench(BenchCommand::Ingest { users, events, singles }) => {
             crate::bench::ingest::ingest(&config, users, events, singles).await
         }

@@ -111,7 +111,7 @@ pub enum Command {
         #[arg(long, default_value_t = 500)]
         users: usize,
     },
-    /// Measure the users list's server time with many users (seeds a "Bench" app once).
+    /// Measure server times at scale (users list, segment search, ingest).
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Post a steady stream of demo events through the ingest API.
@@ -163,6 +163,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         users: usize,
         #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
+    /// The "New Segment" modal's search with many segments in one app.
+    Segments {
+        #[arg(long, default_value_t = 100_000)]
+        segments: usize,
+        #[arg(long, default_value_t = 50)]
         runs: usize,
     },
     /// Events/s through the ingest API: a separate server process and 1, 4

@@ -22,7 +22,7 @@ struct Case {
     mutates: bool,
 }
 
-fn table(app_b: i64, user: i64, message: i64) -> Vec<Case> {
+fn table(app_b: i64, user: i64, message: i64, segment: i64) -> Vec<Case> {
     let case = |path, form: Vec<(&'static str, String)>, expect, mutates| Case { path, form, expect, mutates };
     let user_form = || vec![("user_id", user.to_string())];
     vec![
@@ -37,6 +37,27 @@ fn table(app_b: i64, user: i64, message: i64) -> Vec<Case> {
         ),
         case("/api/profile/push-mail/generate", user_form(), [401, 403, 200], true),
         case("/api/profile/push-mail/revoke", user_form(), [401, 403, 200], true),
+        case("/api/segments/of-user", user_form(), [401, 200, 200], false),
+        case(
+            "/api/segments/search",
+            vec![("user_id", user.to_string()), ("text", "vi".into())],
+            [401, 200, 200],
+            false,
+        ),
+        case("/api/segments/create", vec![("name", "Newcomers".into())], [401, 403, 200], true),
+        // A Vec argument, URL-encoded the way the browser's server fn sends it.
+        case(
+            "/api/segments/add",
+            vec![("user_id", user.to_string()), ("segment_ids[0]", segment.to_string())],
+            [401, 403, 200],
+            true,
+        ),
+        case(
+            "/api/segments/remove",
+            vec![("user_id", user.to_string()), ("segment_id", segment.to_string())],
+            [401, 403, 200],
+            true,
+        ),
         case("/api/auth/me", vec![], [401, 200, 200], false),
         // Choosing which app to look at is a view setting, open to viewers
         // (after the rows that need app A).
@@ -61,7 +82,12 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
     app.new_account("viewer@example.com", "viewer").await;
     app.new_account("admin@example.com", "admin").await;
     // What a refused mutation must leave as it was.
-    let snapshot = || async { app.store.push_token_of(app_a, user).await.unwrap() };
+    let snapshot = || async {
+        let token = app.store.push_token_of(app_a, user).await.unwrap();
+        let segments = app.store.segments_of_user(app_a, user).await.unwrap();
+        (token, segments, app.store.count_segments(app_a).await.unwrap(), app.store.recent_audit(1).await.unwrap())
+    };
+    let segment = app::segments::service::create_as(&app.store, app_a, "VIP", "test").await.unwrap().0.id;
 
     let message = app::store::NewMessage {
         title: "Hi",
@@ -73,7 +99,7 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
         attachments: &[],
     };
     let message = app.store.insert_message(app_a, user, &message).await.unwrap();
-    let cases = table(app_b, user, message);
+    let cases = table(app_b, user, message, segment);
     let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
     let tabled: BTreeSet<&str> = cases.iter().map(|c| c.path).collect();
     assert_eq!(registered, tabled, "every server function needs a row in this table");

@@ -5,8 +5,11 @@
 use super::model::{segment_name, Segment, SegmentSearch, SEARCH_LIMIT};
 use crate::auth::session::SessionAdmin;
 use crate::error::AppError;
-use crate::store::{name_key, write_tx, NewAudit, Store};
+use crate::ids::ExternalId;
+use crate::store::{name_key, write_tx, NewAudit, Store, StoreError};
 use crate::time::now_ms;
+
+const CREATED: &str = "created segment";
 
 /// Longest search text, in characters (a name is at most 64).
 const MAX_SEARCH_CHARS: usize = 200;
@@ -56,13 +59,7 @@ pub async fn create_as(store: &Store, app_id: i64, raw_name: &str, actor: &str) 
     Ok(write_tx!(store, |tx| {
         let (segment, created) = tx.segment_named(app_id, &name, now).await?;
         if created {
-            let audit = NewAudit {
-                app_id: Some(app_id),
-                actor,
-                action: "created segment",
-                user_id: None,
-                detail: &segment.name,
-            };
+            let audit = NewAudit { app_id: Some(app_id), actor, action: CREATED, user_id: None, detail: &segment.name };
             tx.record_audit(&audit, now).await?;
         }
         Ok((segment, created))
@@ -79,29 +76,50 @@ pub async fn add(
     segment_ids: &[i64],
     admin: &SessionAdmin,
 ) -> Result<Vec<Segment>, AppError> {
+    add_as(store, app_id, user_id, segment_ids, &admin.email).await
+}
+
+/// [`add`] for any actor.
+pub async fn add_as(
+    store: &Store,
+    app_id: i64,
+    user_id: i64,
+    segment_ids: &[i64],
+    actor: &str,
+) -> Result<Vec<Segment>, AppError> {
     if segment_ids.is_empty() {
         return Err(AppError::invalid("segment_ids", "Select at least one segment."));
     }
-    if segment_ids.len() > 100 {
-        return Err(AppError::invalid("segment_ids", "Add at most 100 segments at once."));
+    if segment_ids.len() > MAX_ADD {
+        return Err(AppError::invalid("segment_ids", format!("Add at most {MAX_ADD} segments at once.")));
     }
-    check_user(store, app_id, user_id).await?;
     let now = now_ms();
     write_tx!(store, |tx| {
-        let joined = tx.join_segments(app_id, user_id, segment_ids, &admin.email, now).await?;
+        let joined = tx.join_segments(app_id, user_id, segment_ids, actor, now).await?;
         for segment in &joined {
-            let audit = NewAudit::on_user(app_id, user_id, &admin.email, "added to segment").with_detail(&segment.name);
+            let audit = NewAudit::on_user(app_id, user_id, actor, ADDED).with_detail(&segment.name);
             tx.record_audit(&audit, now).await?;
         }
         Ok(())
     })
-    .map_err(|err| match err {
-        crate::store::StoreError::NotFound(_) => {
+    .map_err(not_found_in_words)?;
+    Ok(store.segments_of_user(app_id, user_id).await?)
+}
+
+/// Segments added at once, at most.
+const MAX_ADD: usize = 100;
+const ADDED: &str = "added to segment";
+const REMOVED: &str = "removed from segment";
+
+/// The store's `NotFound` of a join, in words for the person at the console.
+fn not_found_in_words(err: StoreError) -> AppError {
+    match err {
+        StoreError::NotFound("user") => user_not_found(),
+        StoreError::NotFound(_) => {
             AppError::NotFound("A selected segment no longer exists. Search again and retry.".into())
         }
         other => other.into(),
-    })?;
-    Ok(store.segments_of_user(app_id, user_id).await?)
+    }
 }
 
 /// "Remove": the user leaves one segment (audited). Not being in it is
@@ -122,7 +140,7 @@ pub async fn remove_as(store: &Store, app_id: i64, user_id: i64, segment_id: i64
     let now = now_ms();
     let left = write_tx!(store, |tx| {
         let Some(segment) = tx.leave_segment(app_id, user_id, segment_id).await? else { return Ok(false) };
-        let audit = NewAudit::on_user(app_id, user_id, actor, "removed from segment").with_detail(&segment.name);
+        let audit = NewAudit::on_user(app_id, user_id, actor, REMOVED).with_detail(&segment.name);
         tx.record_audit(&audit, now).await?;
         Ok(true)
     })?;
@@ -130,4 +148,72 @@ pub async fn remove_as(store: &Store, app_id: i64, user_id: i64, segment_id: i64
         return Err(AppError::NotFound("This user is not in that segment.".into()));
     }
     Ok(())
+}
+
+/// What [`join_by_name`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Joined {
+    pub segment: Segment,
+    /// The segment was created by this call.
+    pub created: bool,
+    /// The user was not in it before this call.
+    pub added: bool,
+}
+
+/// The ingest API's `PUT …/segments/{name}`: the user (by the app's userID)
+/// joins the segment named `raw_name`, created when missing; both in one
+/// transaction with their audit rows. Idempotent: a second call changes
+/// nothing and writes no audit row.
+pub async fn join_by_name(
+    store: &Store,
+    app_id: i64,
+    user: &ExternalId,
+    raw_name: &str,
+    actor: &str,
+) -> Result<Joined, AppError> {
+    let name = parse_name(raw_name)?;
+    let user_id = user_id_of(store, app_id, user).await?;
+    let now = now_ms();
+    write_tx!(store, |tx| {
+        let (segment, created) = tx.segment_named(app_id, &name, now).await?;
+        if created {
+            let audit = NewAudit { app_id: Some(app_id), actor, action: CREATED, user_id: None, detail: &segment.name };
+            tx.record_audit(&audit, now).await?;
+        }
+        let added = !tx.join_segments(app_id, user_id, &[segment.id], actor, now).await?.is_empty();
+        if added {
+            let audit = NewAudit::on_user(app_id, user_id, actor, ADDED).with_detail(&segment.name);
+            tx.record_audit(&audit, now).await?;
+        }
+        Ok(Joined { segment, created, added })
+    })
+    .map_err(not_found_in_words)
+}
+
+/// The ingest API's `DELETE …/segments/{name}`: the user leaves the segment
+/// named `raw_name`. An unknown user, segment or membership is `NotFound`.
+pub async fn leave_by_name(
+    store: &Store,
+    app_id: i64,
+    user: &ExternalId,
+    raw_name: &str,
+    actor: &str,
+) -> Result<Segment, AppError> {
+    let name = parse_name(raw_name)?;
+    let user_id = user_id_of(store, app_id, user).await?;
+    let not_in = || AppError::NotFound(format!("user '{}' is not in a segment named '{name}'", user.as_str()));
+    let segment = store.segment_by_name(app_id, &name).await?.ok_or_else(not_in)?;
+    let now = now_ms();
+    let left = write_tx!(store, |tx| {
+        let Some(segment) = tx.leave_segment(app_id, user_id, segment.id).await? else { return Ok(None) };
+        let audit = NewAudit::on_user(app_id, user_id, actor, REMOVED).with_detail(&segment.name);
+        tx.record_audit(&audit, now).await?;
+        Ok(Some(segment))
+    })?;
+    left.ok_or_else(not_in)
+}
+
+async fn user_id_of(store: &Store, app_id: i64, user: &ExternalId) -> Result<i64, AppError> {
+    let found = store.user_by_external_id(app_id, user.as_str()).await?;
+    found.map(|u| u.id).ok_or_else(|| AppError::NotFound(format!("unknown userID '{}'", user.as_str())))
 }

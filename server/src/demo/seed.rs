@@ -44,12 +44,44 @@ const PLATFORMS: &[(&str, &[&str], &[&str], &str)] = &[
     ("Android", &["13", "14", "15"], &["Pixel 8", "SM-S918B", "moto g84"], "FCM"),
     ("Web", &["Chrome 131", "Safari 18", "Firefox 133"], &["Macintosh", "Windows", "Linux"], "WebPush"),
 ];
-const SEGMENTS: &[(&str, &str)] = &[
-    ("Beta testers", "Gets new features first"),
-    ("Newsletter", "Opted in to the weekly newsletter"),
-    ("Premium", "Paying subscribers"),
-    ("Churn risk", "No purchase in 30 days"),
-    ("Power users", "Opens the app daily"),
+/// (segment, description, share of users in it): a few big ones, many small.
+const SEGMENTS: &[(&str, &str, f64)] = &[
+    ("VIP", "Top 5% by spend", 0.05),
+    ("VIP Gold", "VIP for more than a year", 0.02),
+    ("Beta testers", "Gets new features first", 0.08),
+    ("Newsletter", "Opted in to the weekly newsletter", 0.45),
+    ("Premium", "Paying subscribers", 0.2),
+    ("Free trial", "In the 14-day trial", 0.1),
+    ("Churn risk", "No purchase in 30 days", 0.15),
+    ("Dormant", "Not seen in 60 days", 0.1),
+    ("Power users", "Opens the app daily", 0.12),
+    ("iOS power users", "Daily on iPhone or iPad", 0.06),
+    ("Android early adopters", "Installed the Android beta", 0.04),
+    ("Lisbon", "Lives in or near Lisbon", 0.11),
+    ("Porto", "Lives in or near Porto", 0.11),
+    ("Amsterdam", "Lives in or near Amsterdam", 0.11),
+    ("London", "Lives in or near London", 0.11),
+    ("Berlin", "Lives in or near Berlin", 0.11),
+    ("New York", "Lives in or near New York", 0.11),
+    ("Tokyo", "Lives in or near Tokyo", 0.11),
+    ("Weekend shoppers", "Buys mostly on Saturdays and Sundays", 0.18),
+    ("Night owls", "Most sessions after 22:00", 0.09),
+    ("Early birds", "Most sessions before 8:00", 0.07),
+    ("Cart abandoners", "Left a full cart this week", 0.13),
+    ("First purchase", "Bought once", 0.16),
+    ("Repeat buyers", "Three or more orders", 0.14),
+    ("Coupon lovers", "Used three or more coupons", 0.08),
+    ("Referral champions", "Invited five or more friends", 0.03),
+    ("Loyalty programme", "Member of the loyalty programme", 0.22),
+    ("Push opt-out", "Disabled push notifications", 0.12),
+    ("Sports fans", "Follows sports content", 0.1),
+    ("Music lovers", "Follows music content", 0.1),
+    ("Travellers", "Used the app in two or more countries", 0.05),
+    ("Students", "Verified student discount", 0.06),
+    ("Parents", "Shops in the kids' section", 0.07),
+    ("Holiday campaign 2025", "Converted from the December campaign", 0.09),
+    ("Survey respondents", "Answered the satisfaction survey", 0.04),
+    ("Support tickets open", "Has an open support ticket", 0.02),
 ];
 
 /// Drops accents for email local parts ("João" -> "joao").
@@ -163,9 +195,9 @@ pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow:
     store.insert_events(app_id, &events, now).await?;
     progress.finish_with_message("users done");
 
-    for (name, description) in SEGMENTS {
+    for (name, description, share) in SEGMENTS {
         let segment = store.create_segment(app_id, name, description, now - 30 * DAY_MS).await?;
-        let members: Vec<i64> = user_ids.iter().copied().filter(|_| rng.random_bool(0.2)).collect();
+        let members: Vec<i64> = user_ids.iter().copied().filter(|_| rng.random_bool(*share)).collect();
         store.add_segment_members(segment, &members, "demo", now - 10 * DAY_MS).await?;
     }
     for &user_id in user_ids.iter().step_by(15) {

@@ -1,6 +1,7 @@
 //! Ingest API errors: always JSON `{"error": "...", "field": "..."}` with a 4xx
 //! status for the client's mistakes; internal details stay in the log.
 
+use app::error::AppError;
 use app::store::StoreError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -67,6 +68,22 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %other, "ingest store error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error; nothing was stored")
             }
+        }
+    }
+}
+
+/// A service's error (the console's wording) as an API error with the same status.
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        let status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        match err {
+            AppError::Invalid { field, message } => ApiError { field, ..ApiError::new(status, message) },
+            AppError::Busy => ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(status, "database busy; nothing was stored, retry in 1 s")
+            },
+            AppError::Internal => ApiError::new(status, "internal error; nothing was stored"),
+            other => ApiError::new(status, other.to_string()),
         }
     }
 }

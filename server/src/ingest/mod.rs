@@ -6,6 +6,7 @@ mod devices;
 pub mod error;
 mod events;
 mod inbound_mail;
+mod segments;
 mod users;
 mod validate;
 
@@ -26,6 +27,7 @@ pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/users/{user_id}", put(users::put_user))
+        .route("/users/{user_id}/segments/{name}", put(segments::put_membership).delete(segments::delete_membership))
         .route("/devices/{device_id}", put(devices::put_device))
         .route("/devices/{device_id}/locations", post(devices::post_locations))
         .route("/events", post(events::post_events))
