@@ -87,9 +87,8 @@ pub fn NewSegmentModal(user_id: i64, open: RwSignal<bool>, add: ServerAction<Add
         }
         selected.update(|list| list.push(Segment { id: found.id, name: found.name.clone() }));
     };
-    let selectable = move || -> Vec<SegmentMatch> {
-        answer.with(|a| a.as_ref().map(|a| a.matches.clone()).unwrap_or_default())
-    };
+    let selectable =
+        move || -> Vec<SegmentMatch> { answer.with(|a| a.as_ref().map(|a| a.matches.clone()).unwrap_or_default()) };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let count = answer.with(|a| a.as_ref().map_or(0, |a| a.matches.len()));
         match ev.key().as_str() {

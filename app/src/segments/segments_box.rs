@@ -26,6 +26,10 @@ pub fn SegmentsBox(user_id: i64, can_edit: bool) -> impl IntoView {
     // confirmation is open (a chip's cross sets both).
     let confirming = RwSignal::new(None::<Segment>);
     let confirm_open = RwSignal::new(false);
+    // The dialogs need the wasm: until it has hydrated this box its buttons
+    // are disabled rather than silently doing nothing.
+    let interactive = RwSignal::new(false);
+    Effect::new(move |_| interactive.set(true));
 
     view! {
         <section class="box segments-box" aria-labelledby="segments-box-title">
@@ -37,6 +41,7 @@ pub fn SegmentsBox(user_id: i64, can_edit: bool) -> impl IntoView {
                         class="primary small"
                         node_ref=new_button
                         aria-haspopup="dialog"
+                        disabled=move || !interactive.get()
                         on:click=move |_| modal_open.set(true)
                     >
                         "New Segment"
@@ -53,7 +58,9 @@ pub fn SegmentsBox(user_id: i64, can_edit: bool) -> impl IntoView {
                             <ul class="chips" aria-label="Segments of this user">
                                 {list
                                     .into_iter()
-                                    .map(|segment| view! { <SegmentChip segment can_edit confirming confirm_open /> })
+                                    .map(|segment| {
+                                        view! { <SegmentChip segment can_edit confirming confirm_open interactive /> }
+                                    })
                                     .collect_view()}
                             </ul>
                         }
@@ -82,6 +89,7 @@ fn SegmentChip(
     can_edit: bool,
     confirming: RwSignal<Option<Segment>>,
     confirm_open: RwSignal<bool>,
+    interactive: RwSignal<bool>,
 ) -> impl IntoView {
     let label = format!("Remove segment {}", segment.name);
     let name = segment.name.clone();
@@ -94,6 +102,7 @@ fn SegmentChip(
                     class="chip-remove"
                     aria-label=label.clone()
                     title=label
+                    disabled=move || !interactive.get()
                     on:click=move |_| {
                         confirming.set(Some(segment.clone()));
                         confirm_open.set(true);
