@@ -26,10 +26,8 @@ pub fn SegmentsBox(user_id: i64, can_edit: bool) -> impl IntoView {
     // confirmation is open (a chip's cross sets both).
     let confirming = RwSignal::new(None::<Segment>);
     let confirm_open = RwSignal::new(false);
-    // The dialogs need the wasm: until it has hydrated this box its buttons
-    // are disabled rather than silently doing nothing.
-    let interactive = RwSignal::new(false);
-    Effect::new(move |_| interactive.set(true));
+    // The dialogs need the wasm (see `ui::hydrated`).
+    let interactive = crate::ui::hydrated();
 
     view! {
         <section class="box segments-box" aria-labelledby="segments-box-title">
@@ -59,7 +57,7 @@ pub fn SegmentsBox(user_id: i64, can_edit: bool) -> impl IntoView {
                                 {list
                                     .into_iter()
                                     .map(|segment| {
-                                        view! { <SegmentChip segment can_edit confirming confirm_open interactive /> }
+                                        view! { <SegmentChip segment can_edit confirming confirm_open /> }
                                     })
                                     .collect_view()}
                             </ul>
@@ -89,8 +87,8 @@ fn SegmentChip(
     can_edit: bool,
     confirming: RwSignal<Option<Segment>>,
     confirm_open: RwSignal<bool>,
-    interactive: RwSignal<bool>,
 ) -> impl IntoView {
+    let interactive = crate::ui::hydrated();
     let label = format!("Remove segment {}", segment.name);
     let name = segment.name.clone();
     view! {
