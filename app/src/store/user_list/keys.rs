@@ -25,7 +25,7 @@ pub type Position = (SortKey, i64);
 pub struct Budget {
     /// Users a walk in list order checks, each by index.
     pub walk: i64,
-    /// Cost of merging sorted postings: 1 per index entry read, 8 per
+    /// Cost of merging sorted postings: 1 per index entry read, 15 per
     /// matched user checked (active, other words).
     pub postings: i64,
     /// Index entries the count examines.
@@ -34,7 +34,7 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { walk: 2_000, postings: 40_000, count: 20_000 }
+        Budget { walk: 2_000, postings: 30_000, count: 5_000 }
     }
 }
 
@@ -118,24 +118,33 @@ pub(crate) fn key_column(sort: UserSort) -> &'static str {
     }
 }
 
-/// The keyset condition "after ($2, $3)" and the ORDER BY of `sort`.
+/// The keyset condition "after ($2, $3)" and the ORDER BY of `sort`. The
+/// key alone is bounded too: SQLite bounds an index scan by a row value
+/// only on plain columns, not on the activity index's expression.
 pub(crate) fn order_fragments(sort: UserSort) -> (&'static str, &'static str) {
     match sort {
-        UserSort::LastActivity => {
-            (" AND (COALESCE(last_seen_at, 0), id) < ($2, $3)", " ORDER BY COALESCE(last_seen_at, 0) DESC, id DESC")
+        UserSort::LastActivity => (
+            " AND COALESCE(last_seen_at, 0) <= $2 AND (COALESCE(last_seen_at, 0), id) < ($2, $3)",
+            " ORDER BY COALESCE(last_seen_at, 0) DESC, id DESC",
+        ),
+        UserSort::Name => (" AND sort_name >= $2 AND (sort_name, id) > ($2, $3)", " ORDER BY sort_name, id"),
+        UserSort::Created => {
+            (" AND created_at <= $2 AND (created_at, id) < ($2, $3)", " ORDER BY created_at DESC, id DESC")
         }
-        UserSort::Name => (" AND (sort_name, id) > ($2, $3)", " ORDER BY sort_name, id"),
-        UserSort::Created => (" AND (created_at, id) < ($2, $3)", " ORDER BY created_at DESC, id DESC"),
     }
 }
 
-/// "Up to and including ($a, $b)" in `sort` order, for placeholders `$a`, `$a+1`.
+/// "Up to and including ($a, $b)" in `sort` order, for placeholders `$a`,
+/// `$a+1`; the key alone bounds the index scan (see [`order_fragments`]),
+/// so a walk stops there even when it finds no match.
 pub(crate) fn up_to_fragment(sort: UserSort, first: usize) -> String {
     let (a, b) = (first, first + 1);
     match sort {
-        UserSort::LastActivity => format!(" AND (COALESCE(last_seen_at, 0), id) >= (${a}, ${b})"),
-        UserSort::Name => format!(" AND (sort_name, id) <= (${a}, ${b})"),
-        UserSort::Created => format!(" AND (created_at, id) >= (${a}, ${b})"),
+        UserSort::LastActivity => {
+            format!(" AND COALESCE(last_seen_at, 0) >= ${a} AND (COALESCE(last_seen_at, 0), id) >= (${a}, ${b})")
+        }
+        UserSort::Name => format!(" AND sort_name <= ${a} AND (sort_name, id) <= (${a}, ${b})"),
+        UserSort::Created => format!(" AND created_at >= ${a} AND (created_at, id) >= (${a}, ${b})"),
     }
 }
 

@@ -19,7 +19,7 @@ use crate::store::{with_pool, Store, StoreResult};
 const FIRST_BATCH: i64 = 64;
 const MAX_BATCH: i64 = 4096;
 /// Budget cost of checking one matched user (its row and other words).
-const CHECK_COST: i64 = 8;
+const CHECK_COST: i64 = 15;
 
 /// Where a seek got.
 enum Seek {
