@@ -73,14 +73,19 @@ impl WriteTx {
     pub(crate) async fn reindex_users(&mut self, users: &[UserToIndex]) -> StoreResult<()> {
         let rows: Vec<SearchRows> = users.iter().map(UserToIndex::rows).collect();
         let marks = self.marks();
-        for user in &rows {
-            let sql = format!("UPDATE users SET sort_name = {} WHERE id = {}", marks.list(1, 1), marks.list(2, 1));
-            with_tx!(self, |conn| sqlx::query(&sql)
-                .bind(&user.keys.sort_name)
-                .bind(user.user_id)
-                .execute(&mut *conn)
-                .await
-                .map(|_| ()))?;
+        for chunk in chunks(&rows) {
+            // VALUES columns are column1, column2… in both databases.
+            let sql = format!(
+                "UPDATE users SET sort_name = v.column2 FROM (VALUES {}) AS v WHERE users.id = v.column1",
+                marks.values(chunk.len(), 2)
+            );
+            with_tx!(self, |conn| {
+                let mut query = sqlx::query(&sql);
+                for user in chunk {
+                    query = query.bind(user.user_id).bind(&user.keys.sort_name);
+                }
+                query.execute(&mut *conn).await.map(|_| ())
+            })?;
         }
         let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
         for chunk in chunks(&ids) {
