@@ -28,7 +28,8 @@ pub struct Budget {
     /// Cost of merging sorted postings: 1 per index entry read, 15 per
     /// matched user checked (active, other words).
     pub postings: i64,
-    /// Index entries the count examines.
+    /// Index entries a search's count examines (everyone is counted up to
+    /// twice the count's bound, from one index).
     pub count: i64,
 }
 

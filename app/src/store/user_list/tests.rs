@@ -37,8 +37,10 @@ store_test!(migration_0008_reindexes_users_with_folded_keys, |store: Store| asyn
         "INSERT INTO user_search (app_id, token, user_id, sort_name, created_at)
          SELECT app_id, 'álvaro', id, sort_name, created_at FROM users WHERE id = $1",
     ];
-    let migration = include_str!("../../../migrations/sqlite/0008_folded_search_keys.sql");
-    assert_eq!(migration, include_str!("../../../migrations/postgres/0008_folded_search_keys.sql"));
+    let migration = match store.backend_name() {
+        "sqlite" => include_str!("../../../migrations/sqlite/0008_folded_search_keys.sql"),
+        _ => include_str!("../../../migrations/postgres/0008_folded_search_keys.sql"),
+    };
     with_pool!(store, |pool| {
         for sql in old_rows {
             sqlx::query(sql).bind(alvaro.id).execute(pool).await.unwrap();

@@ -60,25 +60,47 @@ impl Store {
 /// parameter: $1 app, $2/$3 keyset, then a [lo, hi) pair per search word,
 /// then the limit, then (`up_to`) the walk's last position. `driven`: start
 /// from the first word's matches instead of walking users in list order.
+/// A walk picks the ids first (from the order's index and the search
+/// index alone), then reads the rows of those it keeps.
 fn list_sql(req: &PageRequest, words: usize, driven: bool, up_to: bool) -> String {
     let (keyset, order) = order_fragments(req.sort);
-    let from = if driven {
-        " FROM (SELECT DISTINCT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5) AS m \
-         CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1"
-    } else {
-        " FROM users WHERE app_id = $1"
-    };
-    let mut sql = format!(concat!("SELECT ", summary_columns!(), "{}"), from);
-    if !req.include_deactivated {
-        sql.push_str(" AND active");
+    let active = if req.include_deactivated { "" } else { " AND active" };
+    let up_to = if up_to { up_to_fragment(req.sort, 5 + 2 * words) } else { String::new() };
+    let limit = format!(" LIMIT ${}", 4 + 2 * words);
+    if driven {
+        return format!(
+            concat!(
+                "SELECT ",
+                summary_columns!(),
+                " FROM (SELECT DISTINCT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5) \
+                 AS m CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}"
+            ),
+            active,
+            keyset,
+            up_to,
+            word_checks(words.saturating_sub(1), 6, "users.id"),
+            order,
+            limit
+        );
     }
-    sql.push_str(keyset);
-    if up_to {
-        sql.push_str(&up_to_fragment(req.sort, 5 + 2 * words));
+    if words == 0 {
+        return format!(
+            concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1{}{}{}{}{}"),
+            active, keyset, up_to, order, limit
+        );
     }
-    let checked = if driven { words.saturating_sub(1) } else { words };
-    sql.push_str(&word_checks(checked, 4 + 2 * (words - checked), "users.id"));
-    sql.push_str(order);
-    sql.push_str(&format!(" LIMIT ${}", 4 + 2 * words));
-    sql
+    format!(
+        concat!(
+            "SELECT ",
+            summary_columns!(),
+            " FROM users WHERE id IN (SELECT id FROM users WHERE app_id = $1{}{}{}{}{}{}){}"
+        ),
+        active,
+        keyset,
+        up_to,
+        word_checks(words, 4, "users.id"),
+        order,
+        limit,
+        order
+    )
 }
