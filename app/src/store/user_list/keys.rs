@@ -25,7 +25,7 @@ pub type Position = (SortKey, i64);
 pub struct Budget {
     /// Users a walk in list order checks, each by index.
     pub walk: i64,
-    /// Cost of merging sorted postings: 1 per index entry read, 15 per
+    /// Cost of merging sorted postings: 1 per index entry read, 30 per
     /// matched user checked (active, other words).
     pub postings: i64,
     /// Index entries a search's count examines (everyone is counted up to
@@ -35,7 +35,7 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { walk: 2_000, postings: 30_000, count: 5_000 }
+        Budget { walk: 1_500, postings: 30_000, count: 4_000 }
     }
 }
 

@@ -19,7 +19,7 @@ use crate::store::{with_pool, Store, StoreResult};
 const FIRST_BATCH: i64 = 64;
 const MAX_BATCH: i64 = 4096;
 /// Budget cost of checking one matched user (its row and other words).
-const CHECK_COST: i64 = 15;
+const CHECK_COST: i64 = 30;
 
 /// Where a seek got.
 enum Seek {
@@ -155,9 +155,11 @@ impl Store {
                 target = next_of(sort, position);
                 found.push(position.1);
             }
-            // Matches are checked (active, other words) a batch at a time.
+            // Matches are checked (active, other words) a batch at a time,
+            // and no later than the budget allows.
             let more = matches!(step, Step::Match(_));
-            if !more || found.len() as i64 >= check_size {
+            let over = spending.spent + CHECK_COST * found.len() as i64 >= spending.budget;
+            if !more || over || found.len() as i64 >= check_size {
                 spending.spent += CHECK_COST * found.len() as i64;
                 let mut kept = self.users_among(app_id, &found, checked_words, req.include_deactivated).await?;
                 for id in found.drain(..) {
@@ -171,6 +173,8 @@ impl Store {
                 check_size = (check_size * 4).min(MAX_BATCH);
             }
             match step {
+                // Every match up to the last one found is decided.
+                Step::Match(_) if over => return Ok(Found { users, stopped_at: Some(prev_of(sort, &target)) }),
                 Step::Match(_) => {}
                 Step::End => return Ok(Found { users, stopped_at: None }),
                 Step::Spent(at) => return Ok(Found { users, stopped_at: Some(at) }),
