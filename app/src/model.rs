@@ -36,24 +36,51 @@ pub struct UsersPage {
     /// How many users match, counted up to [`UsersPage::COUNT_LIMIT`]
     /// ([`UsersPage::SEARCH_COUNT_LIMIT`] for a search).
     pub total: i64,
-    /// True when more than the limit match (`total` is then the limit).
+    /// `total` is a lower bound: more may match (the count stopped at its
+    /// limit, or at its budget).
     pub total_is_more: bool,
+    /// The search's budget ran out before the page filled: `users` are the
+    /// first matches (every match up to where the search got, in order),
+    /// and the next page goes on from there.
+    pub partial: bool,
     pub next_cursor: Option<String>,
 }
 
 impl UsersPage {
     /// Counting stops here: an exact count of a million rows costs seconds,
-    /// and "10000+ users" says what a person needs.
+    /// and "at least 10,000 users" says what a person needs.
     pub const COUNT_LIMIT: i64 = 10_000;
     /// A search's count stops sooner: each match is checked by index, and
-    /// "1000+ users" already says "narrow the search".
+    /// "at least 1,000 users" already says "narrow the search".
     pub const SEARCH_COUNT_LIMIT: i64 = 1_000;
 
-    /// "1 user", "42 users", "10000+ users".
-    pub fn count_label(&self) -> String {
-        let noun = if self.total == 1 && !self.total_is_more { "user" } else { "users" };
-        format!("{}{} {noun}", self.total, if self.total_is_more { "+" } else { "" })
+    /// "1 user", "42 users", "1,234 users", "at least 10,000 users"; `None`
+    /// when nothing is known but that the count is at least 0.
+    pub fn count_label(&self) -> Option<String> {
+        let noun = if self.total == 1 { "user" } else { "users" };
+        let n = with_thousands(self.total);
+        match (self.total_is_more, self.total) {
+            (true, 0) => None,
+            (true, _) => Some(format!("at least {n} {noun}")),
+            (false, _) => Some(format!("{n} {noun}")),
+        }
     }
+}
+
+/// "1234567" → "1,234,567".
+fn with_thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -62,10 +89,14 @@ mod tests {
 
     #[test]
     fn count_labels() {
-        let page = |total, total_is_more| UsersPage { users: vec![], total, total_is_more, next_cursor: None };
-        assert_eq!(page(1, false).count_label(), "1 user");
-        assert_eq!(page(42, false).count_label(), "42 users");
-        assert_eq!(page(10_000, true).count_label(), "10000+ users");
+        let page =
+            |total, total_is_more| UsersPage { users: vec![], total, total_is_more, partial: false, next_cursor: None };
+        assert_eq!(page(1, false).count_label().as_deref(), Some("1 user"));
+        assert_eq!(page(42, false).count_label().as_deref(), Some("42 users"));
+        assert_eq!(page(1_234_567, false).count_label().as_deref(), Some("1,234,567 users"));
+        assert_eq!(page(10_000, true).count_label().as_deref(), Some("at least 10,000 users"));
+        assert_eq!(page(1, true).count_label().as_deref(), Some("at least 1 user"));
+        assert_eq!(page(0, true).count_label(), None, "a lower bound of nothing says nothing");
     }
 }
 

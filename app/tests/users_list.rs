@@ -72,8 +72,8 @@ store_test!(sorts_page_through_every_user_once, |store: Store| async move {
     let by = |sort| filter("", sort, false);
     assert_eq!(walk(&store, app, &by(UserSort::Created), 2).await, ["u4", "u3", "u2", "u1", "u0"]);
     assert_eq!(walk(&store, app, &by(UserSort::LastActivity), 2).await, ["u2", "u0", "u4", "u3", "u1"]);
-    // Lower-cased, byte order: "ana", "bruno", "carla", "zoë", "álvaro".
-    assert_eq!(walk(&store, app, &by(UserSort::Name), 2).await, ["u0", "u1", "u3", "u2", "u4"]);
+    // Folded: "alvaro", "ana silva", "bruno", "carla", "zoe".
+    assert_eq!(walk(&store, app, &by(UserSort::Name), 2).await, ["u4", "u0", "u1", "u3", "u2"]);
     let page = users_page(&store, app, &by(UserSort::Name), None, 50).await.unwrap();
     assert_eq!((page.total, page.next_cursor), (5, None));
 });
@@ -92,6 +92,7 @@ store_test!(search_matches_word_prefixes_of_id_name_and_email, |store: Store| as
     assert_eq!(ids("carla@example.com").await, ["u3"], "whole email");
     assert_eq!(ids("u3").await, ["u3"], "userID");
     assert_eq!(ids("zoë").await, ["u2"]);
+    assert_eq!(ids("zoe").await, ["u2"], "accents folded");
     assert!(ids("nobody").await.is_empty());
     let page = users_page(&store, app, &filter("silva", UserSort::Name, false), None, 1).await.unwrap();
     assert_eq!((page.total, page.users.len(), page.next_cursor.is_some()), (2, 1, true));
@@ -151,9 +152,40 @@ store_test!(bulk_inserted_users_are_listed_and_searchable, |store: Store| async 
     assert_eq!((both.total, both.users[0].external_id.as_str()), (1, "b2100"));
     let emails = users_page(&store, app, &filter("bulk person", UserSort::Created, false), None, 3).await.unwrap();
     assert_eq!((emails.total, emails.total_is_more), (1000, true));
-    // Counting stops at the bound it is given.
-    let everyone = store.plan_search(app, "", UserSort::Created).await.unwrap();
-    assert_eq!(store.count_users(app, &everyone, false, 100).await.unwrap(), 100);
-    let person = store.plan_search(app, "person", UserSort::Created).await.unwrap();
-    assert_eq!(store.count_users(app, &person, false, 5000).await.unwrap(), 2101);
+    // Counts stop at their bound, and say so.
+    let everyone = store.users_page(app, &filter("", UserSort::Created, false), None, 1).await.unwrap();
+    assert_eq!((everyone.total, everyone.total_is_lower_bound), (2101, false));
+    let some = store.users_page(app, &filter("person 1", UserSort::Created, false), None, 1).await.unwrap();
+    assert_eq!((some.total, some.total_is_lower_bound), (1000, true), "1,111 match");
+});
+
+store_test!(accents_and_case_are_folded_in_search_and_name_order, |store: Store| async move {
+    let app = store.create_app("Accents", "ha", 1).await.unwrap().id;
+    for (id, name) in [("b", "Bruno"), ("n", "Álvaro Núñez"), ("a", "Alice"), ("z", "Zoë"), ("o", "Ørjan")] {
+        store
+            .upsert_user(app, &id.parse().unwrap(), &UserInput { user_name: Some(name), email: None }, 1)
+            .await
+            .unwrap();
+    }
+    let ids = |search: &'static str, sort| {
+        let store = store.clone();
+        async move { walk(&store, app, &filter(search, sort, false), 2).await }
+    };
+    for search in ["alvaro", "ÁLVARO", "Álv", "nunez", "NÚÑEZ", "alvaro nunez"] {
+        assert_eq!(ids(search, UserSort::Name).await, ["n"], "{search}");
+        assert_eq!(ids(search, UserSort::LastActivity).await, ["n"], "{search}");
+    }
+    assert_eq!(ids("zoe", UserSort::Created).await, ["z"]);
+    assert_eq!(ids("", UserSort::Name).await, ["a", "n", "b", "z", "o"], "Álvaro between Alice and Bruno");
+    // Only keys are folded: names are shown as given.
+    let page = users_page(&store, app, &filter("alvaro", UserSort::Name, false), None, 5).await.unwrap();
+    assert_eq!(page.users[0].user_name.as_deref(), Some("Álvaro Núñez"));
+    // A rename re-indexes: the old name's words find nothing.
+    store
+        .upsert_user(app, &"n".parse().unwrap(), &UserInput { user_name: Some("Ñandú"), email: None }, 2)
+        .await
+        .unwrap();
+    assert!(ids("alvaro", UserSort::Name).await.is_empty());
+    assert_eq!(ids("nandu", UserSort::Name).await, ["n"]);
+    assert_eq!(ids("", UserSort::Name).await, ["a", "b", "n", "z", "o"]);
 });

@@ -17,10 +17,8 @@ pub mod testing;
 pub mod tx;
 #[cfg(test)]
 mod tx_tests;
-mod user_postings;
-mod user_search;
+mod user_list;
 mod users;
-mod users_list;
 
 /// See [`tx`](mod@tx): one write transaction, committed, retried on contention.
 pub use crate::write_tx;
@@ -33,8 +31,8 @@ pub use segments::name_key;
 pub use sessions::SessionBackend;
 pub(crate) use tx::with_tx;
 pub use tx::WriteTx;
+pub use user_list::{sort_key_of, Budget, ListPage, Position, SortKey};
 pub use users::UserInput;
-pub use users_list::{sort_key_of, SearchPlan, SearchStrategy, SortKey, UserListQuery};
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! End-users of a customer app.
 
-use super::user_search::index_user;
+use super::user_list::index::UserToIndex;
 use super::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
 use crate::ids::ExternalId;
 use crate::model::UserSummary;
@@ -102,18 +102,24 @@ impl WriteTx {
              RETURNING ",
             summary_columns!()
         );
-        with_tx!(self, |conn| {
-            let user = sqlx::query_as::<_, UserSummary>(sql)
-                .bind(app_id)
-                .bind(external_id.as_str())
-                .bind(input.user_name)
-                .bind(input.email)
-                .bind(now)
-                .fetch_one(&mut *conn)
-                .await?;
-            index_user!(&mut *conn, user.id, &user.external_id, user.user_name.as_deref(), user.email.as_deref());
-            Ok(user)
-        })
+        let user = with_tx!(self, |conn| sqlx::query_as::<_, UserSummary>(sql)
+            .bind(app_id)
+            .bind(external_id.as_str())
+            .bind(input.user_name)
+            .bind(input.email)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await)?;
+        let indexed = UserToIndex {
+            id: user.id,
+            app_id,
+            created_at: user.created_at,
+            external_id: user.external_id.clone(),
+            user_name: user.user_name.clone(),
+            email: user.email.clone(),
+        };
+        self.reindex_users(&[indexed]).await?;
+        Ok(user)
     }
 
     /// See [`Store::set_push_token`].

@@ -179,7 +179,7 @@ pub fn UsersPage() -> impl IntoView {
 
 #[component]
 fn UsersTable(page: Page, view: ListView) -> impl IntoView {
-    if page.users.is_empty() {
+    if page.users.is_empty() && !page.partial {
         let message = if view.search.is_empty() {
             "No users yet. Users appear here as soon as your app registers them through the ingest API.".to_string()
         } else {
@@ -188,22 +188,38 @@ fn UsersTable(page: Page, view: ListView) -> impl IntoView {
         return view! { <div class="empty-state"><p>{message}</p></div> }.into_any();
     }
     let count = page.count_label();
+    // A search that ran out of its budget says so in words, before and
+    // after hydration alike (this is rendered on the server too).
+    let partial = page.partial.then(|| {
+        let words = if page.users.is_empty() {
+            "No matches among the first users in this order; type more to narrow, or look on the next page."
+        } else {
+            "Showing the first matches; type more to narrow."
+        };
+        view! { <p class="partial" role="status">{words}</p> }
+    });
     let next = page.next_cursor.map(|cursor| ListView { after: Some(cursor), ..view.clone() }.href());
     let first = view.after.is_some().then(|| ListView { after: None, ..view.clone() }.href());
+    let rows = (!page.users.is_empty()).then(|| {
+        view! {
+            <table class="users-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"User"</th>
+                        <th scope="col">"userID"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Last seen"</th>
+                        <th scope="col">"Created"</th>
+                    </tr>
+                </thead>
+                <tbody>{page.users.into_iter().map(|user| view! { <UserRow user /> }).collect_view()}</tbody>
+            </table>
+        }
+    });
     view! {
-        <p class="count">{count}</p>
-        <table class="users-table">
-            <thead>
-                <tr>
-                    <th scope="col">"User"</th>
-                    <th scope="col">"userID"</th>
-                    <th scope="col">"Email"</th>
-                    <th scope="col">"Last seen"</th>
-                    <th scope="col">"Created"</th>
-                </tr>
-            </thead>
-            <tbody>{page.users.into_iter().map(|user| view! { <UserRow user /> }).collect_view()}</tbody>
-        </table>
+        {count.map(|count| view! { <p class="count">{count}</p> })}
+        {partial}
+        {rows}
         <nav class="pager" aria-label="Pages">
             // Plain links (the router still navigates in place): `<A>` would
             // mark them aria-current, as they share the list's path.

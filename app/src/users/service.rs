@@ -3,21 +3,26 @@
 
 use crate::error::AppError;
 use crate::model::{UserFilter, UserSort, UserSummary, UsersPage};
-use crate::store::{sort_key_of, SearchStrategy, SortKey, Store, UserListQuery};
+use crate::store::{sort_key_of, Position, SortKey, Store};
 
 pub const PAGE_SIZE: i64 = 50;
 const MAX_SEARCH: usize = 200;
 
-/// Cursor text: "<sort>~<key>~<id>" of the previous page's last row.
-fn encode_cursor(sort: UserSort, user: &UserSummary) -> String {
-    let key = match sort_key_of(sort, user) {
+/// Cursor text: "<sort>~<key>~<id>" of the position the next page starts
+/// after (the previous page's last row, or where a partial page stopped).
+fn encode_cursor(sort: UserSort, (key, id): &Position) -> String {
+    let key = match key {
         SortKey::Int(k) => k.to_string(),
-        SortKey::Text(k) => k,
+        SortKey::Text(k) => k.clone(),
     };
-    format!("{}~{key}~{}", sort.as_param(), user.id)
+    format!("{}~{key}~{id}", sort.as_param())
 }
 
-fn decode_cursor(sort: UserSort, cursor: &str) -> Result<(SortKey, i64), AppError> {
+fn position_of(sort: UserSort, user: &UserSummary) -> Position {
+    (sort_key_of(sort, user), user.id)
+}
+
+fn decode_cursor(sort: UserSort, cursor: &str) -> Result<Position, AppError> {
     let invalid = || AppError::invalid("cursor", "This page link is not valid any more. Go back to the first page.");
     let (cursor_sort, rest) = cursor.split_once('~').ok_or_else(invalid)?;
     let (key, id) = rest.rsplit_once('~').ok_or_else(invalid)?;
@@ -44,30 +49,21 @@ pub async fn users_page(
         return Err(AppError::invalid("search", format!("Search for at most {MAX_SEARCH} characters.")));
     }
     let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(filter.sort, c)).transpose()?;
-    let search = store.plan_search(app_id, &filter.search, filter.sort).await?;
-    let query = UserListQuery {
-        search: &search,
-        sort: filter.sort,
-        include_deactivated: filter.include_deactivated,
-        after,
-        limit: limit + 1,
-    };
-    let bound = if search.strategy() == &SearchStrategy::Everyone {
-        UsersPage::COUNT_LIMIT
-    } else {
-        UsersPage::SEARCH_COUNT_LIMIT
-    };
-    // The page and its count read on two connections at once.
-    let (mut users, counted) = tokio::try_join!(
-        store.list_users(app_id, &query),
-        store.count_users(app_id, &search, filter.include_deactivated, bound + 1)
-    )?;
     // One row more than asked tells whether a next page exists.
+    let found = store.users_page(app_id, filter, after, limit + 1).await?;
+    let mut users = found.users;
     let next_cursor = if users.len() as i64 > limit {
         users.truncate(limit as usize);
-        users.last().map(|u| encode_cursor(filter.sort, u))
+        users.last().map(|u| encode_cursor(filter.sort, &position_of(filter.sort, u)))
     } else {
-        None
+        // A partial page goes on from where its search stopped.
+        found.stopped_at.as_ref().map(|at| encode_cursor(filter.sort, at))
     };
-    Ok(UsersPage { users, total: counted.min(bound), total_is_more: counted > bound, next_cursor })
+    Ok(UsersPage {
+        users,
+        total: found.total,
+        total_is_more: found.total_is_lower_bound,
+        partial: found.stopped_at.is_some(),
+        next_cursor,
+    })
 }

@@ -1,0 +1,79 @@
+//! The list's total: counted up to a bound, over at most a budget of index
+//! entries, and said to be a lower bound whenever it may be one.
+
+use super::plan::SearchPlan;
+use super::search::{prefix_range, word_checks};
+use crate::store::{with_pool, Store, StoreResult};
+
+/// How many users match, as far as they were counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Count {
+    pub n: i64,
+    /// More may match than `n` (the bound was reached, or not every index
+    /// entry was examined).
+    pub at_least: bool,
+}
+
+impl Store {
+    /// How many users match the plan's search (and active filter),
+    /// counting at most `up_to` and examining at most `budget` index
+    /// entries (so a count stays cheap at a million users).
+    pub(crate) async fn count_users(
+        &self,
+        app_id: i64,
+        plan: &SearchPlan,
+        include_deactivated: bool,
+        up_to: i64,
+        budget: i64,
+    ) -> StoreResult<Count> {
+        let words = &plan.words;
+        // Everyone is counted from one index alone: cheap well past the bound.
+        let budget = if words.is_empty() { budget.max(2 * up_to) } else { budget };
+        let sql = count_sql(include_deactivated, words.len(), !plan.lead_is_one_token);
+        let (n, examined): (i64, i64) = with_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql).bind(app_id);
+            for (lo, hi) in words.iter().map(|w| prefix_range(w)) {
+                q = q.bind(lo).bind(hi);
+            }
+            q.bind(up_to + 1).bind(budget).bind(budget + 1).fetch_one(pool).await
+        })?;
+        Ok(if n > up_to { Count { n: up_to, at_least: true } } else { Count { n, at_least: examined > budget } })
+    }
+}
+
+/// The bounded count and how many entries there were to examine (up to
+/// the budget + 1): $1 app, a [lo, hi) pair per word, then the bound, the
+/// budget and the budget + 1. A search counts the narrowest word's index
+/// entries, each user once (at its first matching token, when `dedupe`),
+/// checking the other words by index before reading the user's row
+/// (written as EXISTS so that both databases keep this order and stop at
+/// the bound).
+fn count_sql(include_deactivated: bool, words: usize, dedupe: bool) -> String {
+    let active = if include_deactivated { "" } else { " AND active" };
+    let (bound, budget, seen) = (2 + 2 * words, 3 + 2 * words, 4 + 2 * words);
+    if words == 0 {
+        return format!(
+            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT active FROM users WHERE app_id = $1 LIMIT ${budget}) \
+             AS u WHERE TRUE{active} LIMIT ${bound}) AS matching), \
+             (SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE app_id = $1 LIMIT ${seen}) AS examined)"
+        );
+    }
+    let first_only = if dedupe {
+        " AND NOT EXISTS (SELECT 1 FROM user_search d WHERE d.user_id = m.user_id AND d.token >= $2 AND d.token < m.token)"
+    } else {
+        ""
+    };
+    let user = if include_deactivated {
+        ""
+    } else {
+        " AND EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id AND active)"
+    };
+    format!(
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT user_id, token FROM user_search \
+         WHERE app_id = $1 AND token >= $2 AND token < $3 LIMIT ${budget}) AS m WHERE TRUE{first_only}{}{user} \
+         LIMIT ${bound}) AS matching), \
+         (SELECT COUNT(*) FROM (SELECT 1 FROM user_search WHERE app_id = $1 AND token >= $2 AND token < $3 \
+         LIMIT ${seen}) AS examined)",
+        word_checks(words - 1, 4, "m.user_id"),
+    )
+}

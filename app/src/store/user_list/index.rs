@@ -1,0 +1,128 @@
+//! Writing users' search rows, in one place for every writer: single
+//! upserts, bulk inserts and the start-up backfill all compute the keys with
+//! [`IndexKeys::of`] and insert the rows with
+//! [`WriteTx::insert_search_rows`] (multi-row statements).
+
+use super::search::IndexKeys;
+use crate::store::batch::chunks;
+use crate::store::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
+
+/// Users re-indexed per transaction by the backfill.
+const BACKFILL_BATCH: i64 = 1000;
+
+/// One user's search rows: a row per token, each with the user's sort keys.
+#[derive(Debug, Clone)]
+pub(crate) struct SearchRows {
+    pub app_id: i64,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub keys: IndexKeys,
+}
+
+/// A stored user whose keys are (re)computed from its fields.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct UserToIndex {
+    pub id: i64,
+    pub app_id: i64,
+    pub created_at: i64,
+    pub external_id: String,
+    pub user_name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl UserToIndex {
+    fn rows(&self) -> SearchRows {
+        let keys = IndexKeys::of(&self.external_id, self.user_name.as_deref(), self.email.as_deref());
+        SearchRows { app_id: self.app_id, user_id: self.id, created_at: self.created_at, keys }
+    }
+}
+
+impl WriteTx {
+    /// Inserts the search rows of users that have none yet, a multi-row
+    /// statement per chunk of rows.
+    pub(crate) async fn insert_search_rows(&mut self, users: &[SearchRows]) -> StoreResult<()> {
+        // (app, token, user, sort name, created)
+        let rows: Vec<(i64, &str, i64, &str, i64)> = users
+            .iter()
+            .flat_map(|u| {
+                u.keys
+                    .tokens
+                    .iter()
+                    .map(|token| (u.app_id, token.as_str(), u.user_id, u.keys.sort_name.as_str(), u.created_at))
+            })
+            .collect();
+        let marks = self.marks();
+        for chunk in chunks(&rows) {
+            let sql = format!(
+                "INSERT INTO user_search (app_id, token, user_id, sort_name, created_at) VALUES {}",
+                marks.values(chunk.len(), 5)
+            );
+            with_tx!(self, |conn| {
+                let mut query = sqlx::query(&sql);
+                for (app_id, token, user_id, sort_name, created_at) in chunk {
+                    query = query.bind(*app_id).bind(*token).bind(*user_id).bind(*sort_name).bind(*created_at);
+                }
+                query.execute(&mut *conn).await.map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites the sort key and search rows of stored users (after a
+    /// change of name or email, or of the folding).
+    pub(crate) async fn reindex_users(&mut self, users: &[UserToIndex]) -> StoreResult<()> {
+        let rows: Vec<SearchRows> = users.iter().map(UserToIndex::rows).collect();
+        let marks = self.marks();
+        for chunk in chunks(&rows) {
+            // VALUES columns are column1, column2… in both databases.
+            let sql = format!(
+                "UPDATE users SET sort_name = v.column2 FROM (VALUES {}) AS v WHERE users.id = v.column1",
+                marks.values(chunk.len(), 2)
+            );
+            with_tx!(self, |conn| {
+                let mut query = sqlx::query(&sql);
+                for user in chunk {
+                    query = query.bind(user.user_id).bind(&user.keys.sort_name);
+                }
+                query.execute(&mut *conn).await.map(|_| ())
+            })?;
+        }
+        let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+        for chunk in chunks(&ids) {
+            let sql = format!("DELETE FROM user_search WHERE user_id IN ({})", marks.list(1, chunk.len()));
+            with_tx!(self, |conn| {
+                let mut query = sqlx::query(&sql);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.execute(&mut *conn).await.map(|_| ())
+            })?;
+        }
+        self.insert_search_rows(&rows).await
+    }
+}
+
+impl Store {
+    /// Re-indexes users whose sort key is empty: new after the migration
+    /// that introduced the keys, or reset by one that changed how they are
+    /// computed (0008, accent folding). A no-op afterwards.
+    pub(crate) async fn backfill_user_index(&self) -> StoreResult<()> {
+        let pending = "SELECT id, app_id, created_at, external_id, user_name, email FROM users
+                       WHERE sort_name = '' AND id > $1 ORDER BY id LIMIT $2";
+        let (mut last, mut done) = (0_i64, 0_usize);
+        loop {
+            let users: Vec<UserToIndex> =
+                with_pool!(self, |pool| sqlx::query_as(pending).bind(last).bind(BACKFILL_BATCH).fetch_all(pool).await)?;
+            let Some(newest) = users.last() else { return Ok(()) };
+            last = newest.id;
+            write_tx!(self, |tx| tx.reindex_users(&users).await)?;
+            done += users.len();
+            if done % 100_000 < users.len() {
+                tracing::info!(users = done, "re-indexing users for search");
+            }
+            if (users.len() as i64) < BACKFILL_BATCH {
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The users list: one keyset page in a sort order with its bounded total,
+//! and the search that answers it at scale, within a budget.
+//!
+//! A search is planned once per request (`plan.rs`) from cheap, bounded
+//! index probes; the strategies, cheapest first:
+//! - **Driven**: the narrowest word has few matches (≤ 2,000 index
+//!   entries), so its matches are fetched and sorted (`walk.rs`).
+//! - **Postings**: a broad word in name or created order whose prefix covers
+//!   few distinct tokens: their index ranges are already in list order, so
+//!   they are merged a batch at a time, and words that are the same kind
+//!   are intersected by leapfrogging (`postings.rs`).
+//! - **Scan**: last-activity order (postings do not carry it), or a word
+//!   covering too many tokens to merge: users are walked in list order, each
+//!   checked by index (`walk.rs`).
+//!
+//! No request is unbounded: the walk checks at most a budget of users, the
+//! merge reads at most a budget of entries, and the count examines at most
+//! a budget of entries ([`Budget`]). A page whose budget ran out before it
+//! filled is *partial*: it holds every match up to where the search got, in
+//! order, and its next page goes on from there; the count then says it is
+//! a lower bound.
+//!
+//! Files: `search.rs` (folding, tokens, words) ← `keys.rs` (positions,
+//! orders) ← `plan.rs`, `walk.rs`, `postings.rs`, `count.rs` ← this one;
+//! `index.rs` writes the search rows. No file imports one that imports it.
+
+mod count;
+pub(crate) mod index;
+mod keys;
+mod plan;
+mod postings;
+pub(crate) mod search;
+mod walk;
+
+#[cfg(test)]
+mod tests;
+
+pub use keys::{sort_key_of, Budget, Position, SortKey};
+
+use keys::{Found, PageRequest};
+use plan::SearchStrategy;
+
+use crate::model::{UserFilter, UserSummary, UsersPage};
+use crate::store::{Store, StoreResult};
+
+/// One page of the users list, as the store answers it.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    /// Up to the limit asked for, in list order.
+    pub users: Vec<UserSummary>,
+    /// How many users match, counted up to [`UsersPage::COUNT_LIMIT`]
+    /// ([`UsersPage::SEARCH_COUNT_LIMIT`] for a search).
+    pub total: i64,
+    /// `total` is a lower bound: more may match.
+    pub total_is_lower_bound: bool,
+    /// `Some(p)` when the page is partial: the search's budget ran out
+    /// before the page filled, `users` are every match up to position `p`
+    /// (inclusive), and the next page starts after `p`.
+    pub stopped_at: Option<Position>,
+}
+
+impl Store {
+    /// One page of the users list for `filter`, after the keyset position
+    /// `after` (the previous page's last row), up to `limit` users, with
+    /// its total; within the default [`Budget`].
+    pub async fn users_page(
+        &self,
+        app_id: i64,
+        filter: &UserFilter,
+        after: Option<Position>,
+        limit: i64,
+    ) -> StoreResult<ListPage> {
+        self.users_page_within(app_id, filter, after, limit, Budget::default()).await
+    }
+
+    /// [`Store::users_page`] within `budget` (tests use small ones).
+    pub async fn users_page_within(
+        &self,
+        app_id: i64,
+        filter: &UserFilter,
+        after: Option<Position>,
+        limit: i64,
+        budget: Budget,
+    ) -> StoreResult<ListPage> {
+        let plan = self.plan_search(app_id, &filter.search, filter.sort).await?;
+        let req =
+            PageRequest { sort: filter.sort, include_deactivated: filter.include_deactivated, after, limit, budget };
+        let bound = if plan.strategy == SearchStrategy::Everyone {
+            UsersPage::COUNT_LIMIT
+        } else {
+            UsersPage::SEARCH_COUNT_LIMIT
+        };
+        let page = async {
+            match &plan.strategy {
+                SearchStrategy::Postings(tokens) => {
+                    self.list_by_postings(app_id, tokens, &plan.words[tokens.len()..], &req).await
+                }
+                _ => self.list_in_order(app_id, &plan, &req).await,
+            }
+        };
+        // The page and its count read on two connections at once.
+        let count = self.count_users(app_id, &plan, filter.include_deactivated, bound, budget.count);
+        let (Found { users, stopped_at }, count) = tokio::try_join!(page, count)?;
+        Ok(ListPage { users, total: count.n, total_is_lower_bound: count.at_least, stopped_at })
+    }
+
+    /// How a search is answered, in a few words ("postings ana", "scan"),
+    /// for the benchmark and tests.
+    pub async fn explain_search(&self, app_id: i64, filter: &UserFilter) -> StoreResult<String> {
+        Ok(self.plan_search(app_id, &filter.search, filter.sort).await?.describe())
+    }
+}

@@ -1,0 +1,143 @@
+//! The search plan: a search's words, narrowest first, and the strategy
+//! that answers it, chosen from cheap, bounded index probes.
+
+use super::search::{prefix_range, search_words};
+use crate::model::UserSort;
+use crate::store::{with_pool, Store, StoreResult};
+
+/// A word with at most this many index entries drives the query.
+const SELECTIVE: i64 = 2000;
+/// How far the index entries of several broad words are counted to tell
+/// which one is narrowest (a few milliseconds each at most).
+const BROAD_PROBE: i64 = 20_000;
+/// A broad word whose prefix covers at most this many distinct tokens is
+/// answered by merging their sorted postings.
+const MERGE_TOKENS: usize = 16;
+
+/// How a search is answered (see the module docs of `user_list`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) enum SearchStrategy {
+    /// No search: the list in its order.
+    #[default]
+    Everyone,
+    /// The narrowest word's few matches, sorted.
+    Driven,
+    /// The distinct tokens of the first words (the narrowest first) whose
+    /// prefixes cover few; the words after those are checked row by row.
+    Postings(Vec<Vec<String>>),
+    /// Users walked in list order, each checked by index, within the
+    /// request's walk budget: last-activity order (which postings lack), or
+    /// a word covering too many tokens to merge.
+    Scan,
+}
+
+/// A search box's words, narrowest first, and how the search is answered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SearchPlan {
+    pub words: Vec<String>,
+    pub strategy: SearchStrategy,
+    /// The first word covers one token, so no user has two of its entries.
+    pub lead_is_one_token: bool,
+}
+
+impl SearchPlan {
+    /// The strategy in a few words ("postings pedro,pereira & team"), for
+    /// the benchmark and tests.
+    pub fn describe(&self) -> String {
+        match &self.strategy {
+            SearchStrategy::Postings(words) => {
+                let words: Vec<String> = words.iter().map(|tokens| tokens.join(",")).collect();
+                format!("postings {}", words.join(" & "))
+            }
+            other => format!("{other:?}").to_lowercase(),
+        }
+    }
+}
+
+impl Store {
+    /// Plans `search` for a list in `sort` order: the words, narrowest
+    /// first, and the strategy. Shared by the page and its count.
+    pub(crate) async fn plan_search(&self, app_id: i64, search: &str, sort: UserSort) -> StoreResult<SearchPlan> {
+        let mut words = search_words(search);
+        if words.is_empty() {
+            return Ok(SearchPlan::default());
+        }
+        let mut sizes = Vec::with_capacity(words.len());
+        for word in &words {
+            sizes.push(self.index_entries(app_id, word, SELECTIVE + 1).await?);
+        }
+        // Several broad words: a closer look tells which one to walk.
+        if sizes.iter().filter(|&&size| size > SELECTIVE).count() > 1 {
+            for (word, size) in words.iter().zip(sizes.iter_mut()).filter(|(_, size)| **size > SELECTIVE) {
+                *size = self.index_entries(app_id, word, BROAD_PROBE).await?;
+            }
+        }
+        let narrowest = (0..words.len()).min_by_key(|&i| sizes[i]).unwrap_or(0);
+        words.swap(0, narrowest);
+        let strategy = if sizes[narrowest] <= SELECTIVE {
+            SearchStrategy::Driven
+        } else if sort == UserSort::LastActivity {
+            // Activity changes all the time, so postings do not carry it.
+            SearchStrategy::Scan
+        } else {
+            let mut merged = Vec::new();
+            let mut checked = Vec::new();
+            for (i, word) in words.iter().enumerate() {
+                match self.tokens_with_prefix(app_id, word, MERGE_TOKENS + 1).await? {
+                    tokens if tokens.len() <= MERGE_TOKENS => merged.push((word.clone(), tokens)),
+                    _ if i == 0 => break,
+                    _ => checked.push(word.clone()),
+                }
+            }
+            if merged.is_empty() {
+                SearchStrategy::Scan
+            } else {
+                // Words that merge first (the narrowest leads), then the checked ones.
+                let tokens = merged.iter().map(|(_, tokens)| tokens.clone()).collect();
+                words = merged.into_iter().map(|(word, _)| word).chain(checked).collect();
+                SearchStrategy::Postings(tokens)
+            }
+        };
+        let lead_is_one_token = match &strategy {
+            SearchStrategy::Postings(tokens) => tokens[0].len() == 1,
+            _ => self.tokens_with_prefix(app_id, &words[0], 2).await?.len() == 1,
+        };
+        Ok(SearchPlan { words, strategy, lead_is_one_token })
+    }
+
+    /// How many index entries start with `word`, counting at most `up_to`.
+    async fn index_entries(&self, app_id: i64, word: &str, up_to: i64) -> StoreResult<i64> {
+        let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM user_search WHERE app_id = $1 AND token >= $2 AND token < $3
+                   LIMIT $4) AS matching";
+        let (lo, hi) = prefix_range(word);
+        with_pool!(self, |pool| Ok(sqlx::query_scalar(sql)
+            .bind(app_id)
+            .bind(lo)
+            .bind(hi)
+            .bind(up_to)
+            .fetch_one(pool)
+            .await?))
+    }
+
+    /// Up to `up_to` distinct tokens starting with `word`, in one round trip:
+    /// a "loose index scan" (each step one index seek past the last token).
+    pub(crate) async fn tokens_with_prefix(&self, app_id: i64, word: &str, up_to: usize) -> StoreResult<Vec<String>> {
+        let sql = "WITH RECURSIVE t (token, n) AS (
+                       SELECT (SELECT token FROM user_search WHERE app_id = $1 AND token >= $2 AND token < $3
+                               ORDER BY token LIMIT 1), CAST(1 AS BIGINT)
+                       UNION ALL
+                       SELECT (SELECT token FROM user_search WHERE app_id = $1 AND token > t.token AND token < $3
+                               ORDER BY token LIMIT 1), t.n + 1
+                       FROM t WHERE t.token IS NOT NULL AND t.n < $4)
+                   SELECT token FROM t WHERE token IS NOT NULL ORDER BY token";
+        let (lo, hi) = prefix_range(word);
+        let tokens: Vec<String> = with_pool!(self, |pool| sqlx::query_scalar(sql)
+            .bind(app_id)
+            .bind(lo)
+            .bind(hi)
+            .bind(up_to as i64)
+            .fetch_all(pool)
+            .await)?;
+        Ok(tokens)
+    }
+}
