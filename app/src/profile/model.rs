@@ -1,10 +1,12 @@
-//! What the profile's User Profile box shows.
+//! What the profile page loads in one request.
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::UserSummary;
+use crate::segments::model::Segment;
 
-/// Everything the profile's User Profile box shows.
+/// The User Profile box, and the boxes whose first state comes with it
+/// (the page renders them on the server in one pass).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserProfile {
     pub user: UserSummary,
@@ -12,4 +14,6 @@ pub struct UserProfile {
     pub gravatar_url: Option<String>,
     /// The user's live Push Mail address, if generated.
     pub push_mail: Option<String>,
+    /// The segments the user belongs to, by name.
+    pub segments: Vec<Segment>,
 }

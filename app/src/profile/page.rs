@@ -90,7 +90,7 @@ fn ProfileGrid(profile: UserProfile, can_edit: bool, push_mail: PushMailActions)
                 </div>
                 <PushMail user_id=user.id address=profile.push_mail can_edit actions=push_mail />
             </section>
-            <SegmentsBox user_id=user.id can_edit />
+            <SegmentsBox user_id=user.id can_edit initial=profile.segments />
             <MessagesBox user_id=user.id />
         </div>
     }

@@ -34,7 +34,8 @@ pub async fn profile(store: &Store, app_id: i64, user_id: i64, domain: &str) -> 
     let user = store.user_by_id(app_id, user_id).await?.ok_or_else(not_found)?;
     let push_mail = store.push_token_of(app_id, user_id).await?.map(|t| push_address(&t, domain));
     let gravatar_url = user.email.as_deref().filter(|e| !e.trim().is_empty()).map(gravatar_url);
-    Ok(UserProfile { user, gravatar_url, push_mail })
+    let segments = store.segments_of_user(app_id, user_id).await?;
+    Ok(UserProfile { user, gravatar_url, push_mail, segments })
 }
 
 /// Gives the user a new Push Mail address (replacing any old one, which stops working).

@@ -6,20 +6,31 @@ use leptos::prelude::*;
 
 use super::model::Segment;
 use super::new_segment::NewSegmentModal;
-use super::{user_segments, AddSegments, RemoveSegment};
+use super::{AddSegments, RemoveSegment};
 use crate::layout::ErrorMessage;
 use crate::ui::Modal;
 
+/// `initial` comes with the profile (rendered on the server in the same
+/// pass); "Add" answers with the user's segments, and a removal takes the
+/// segment out once the server confirmed it, so the box changes at once.
 #[component]
-pub fn SegmentsBox(user_id: i64, can_edit: bool) -> impl IntoView {
-    // The box reloads when an add or a remove completes (keyed on their
-    // versions), as the profile does for Push Mail.
+pub fn SegmentsBox(user_id: i64, can_edit: bool, initial: Vec<Segment>) -> impl IntoView {
     let add = ServerAction::<AddSegments>::new();
     let remove = ServerAction::<RemoveSegment>::new();
-    let segments = Resource::new(
-        move || (user_id, add.version().get(), remove.version().get()),
-        |(user_id, _, _)| user_segments(user_id),
-    );
+    let segments = RwSignal::new(initial);
+    // The segment of the last removal sent (an action's input is cleared
+    // when it completes).
+    let removing = RwSignal::new(None::<i64>);
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = add.value().get() {
+            segments.set(list);
+        }
+    });
+    Effect::new(move |_| {
+        if let (Some(Ok(())), Some(id)) = (remove.value().get(), removing.get_untracked()) {
+            segments.update(|list| list.retain(|s| s.id != id));
+        }
+    });
     let modal_open = RwSignal::new(false);
     let new_button = NodeRef::<html::Button>::new();
     // The segment whose removal is being confirmed, and whether the
@@ -46,34 +57,29 @@ pub fn SegmentsBox(user_id: i64, can_edit: bool) -> impl IntoView {
                     </button>
                 })}
             </div>
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading segments…"</p> }>
-                {move || Suspend::new(async move {
-                    match segments.await {
-                        Ok(list) if list.is_empty() => {
-                            view! { <p class="hint">"No segments yet."</p> }.into_any()
-                        }
-                        Ok(list) => view! {
-                            <ul class="chips" aria-label="Segments of this user">
-                                {list
-                                    .into_iter()
-                                    .map(|segment| {
-                                        view! { <SegmentChip segment can_edit confirming confirm_open /> }
-                                    })
-                                    .collect_view()}
-                            </ul>
-                        }
-                        .into_any(),
-                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+            {move || {
+                let list = segments.get();
+                if list.is_empty() {
+                    view! { <p class="hint">"No segments yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="chips" aria-label="Segments of this user">
+                            {list
+                                .into_iter()
+                                .map(|segment| view! { <SegmentChip segment can_edit confirming confirm_open /> })
+                                .collect_view()}
+                        </ul>
                     }
-                })}
-            </Transition>
+                    .into_any()
+                }
+            }}
             {move || remove.value().get().and_then(Result::err).map(|error| view! { <ErrorMessage error /> })}
             {can_edit.then(|| view! {
                 <Modal open=modal_open labelled_by="new-segment-title" return_focus=new_button class="segment-modal">
                     <NewSegmentModal user_id open=modal_open add />
                 </Modal>
                 <Modal open=confirm_open labelled_by="remove-segment-title" alert=true class="confirm">
-                    <RemoveConfirmation user_id confirming open=confirm_open remove />
+                    <RemoveConfirmation user_id confirming open=confirm_open remove removing />
                 </Modal>
             })}
         </section>
@@ -119,11 +125,13 @@ fn RemoveConfirmation(
     confirming: RwSignal<Option<Segment>>,
     open: RwSignal<bool>,
     remove: ServerAction<RemoveSegment>,
+    removing: RwSignal<Option<i64>>,
 ) -> impl IntoView {
     let segment = confirming.get_untracked();
     let name = segment.as_ref().map(|s| s.name.clone()).unwrap_or_default();
     let confirm = move |_| {
         if let Some(segment) = confirming.get_untracked() {
+            removing.set(Some(segment.id));
             remove.dispatch(RemoveSegment { user_id, segment_id: segment.id });
         }
         open.set(false);
