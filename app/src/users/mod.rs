@@ -2,6 +2,7 @@
 
 mod api;
 mod list_page;
+pub mod model;
 #[cfg(feature = "ssr")]
 pub mod service;
 
