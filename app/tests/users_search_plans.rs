@@ -51,12 +51,39 @@ async fn seed(store: &Store) -> (i64, Vec<UserSummary>) {
         })
         .collect();
     store.bulk_insert_users(app, &users).await.unwrap();
-    let everyone = UserFilter { search: String::new(), sort: UserSort::Created, include_deactivated: true };
+    let everyone =
+        UserFilter { search: String::new(), sort: UserSort::Created, include_deactivated: true, segment: None };
     let (all, _) = walk(store, app, &everyone).await;
-    for user in all.iter().filter(|u| u.external_id[4..].parse::<i64>().unwrap() % 11 == 0) {
+    for user in all.iter().filter(|u| number(u) % 11 == 0) {
         store.set_user_active(app, user.id, false, 5).await.unwrap();
     }
+    // Segments: "Sevens" (600 members), "Odd" (2,100), and one of another app.
+    for (name, member) in [("Sevens", (|i| i % 7 == 0) as fn(i64) -> bool), ("Odd", |i| i % 2 == 1)] {
+        let segment = store.create_segment(app, name, "", 1).await.unwrap();
+        let ids: Vec<i64> = all.iter().filter(|u| member(number(u))).map(|u| u.id).collect();
+        store.add_segment_members(segment, &ids, "test", 1).await.unwrap();
+    }
+    let other = store.create_app("Other", "ho", 1).await.unwrap().id;
+    store.create_segment(other, "Elsewhere", "", 1).await.unwrap();
     (app, walk(store, app, &everyone).await.0)
+}
+
+/// The seed's number of a user ("new-42" → 42).
+fn number(user: &UserSummary) -> i64 {
+    user.external_id[4..].parse().unwrap()
+}
+
+/// Whether `user` is in the seed's segment `name`.
+fn in_segment(name: &str, user: &UserSummary) -> bool {
+    match name {
+        "Sevens" => number(user) % 7 == 0,
+        "Odd" => number(user) % 2 == 1,
+        _ => false,
+    }
+}
+
+fn filter(search: &str, sort: UserSort, include_deactivated: bool, segment: Option<&str>) -> UserFilter {
+    UserFilter { search: search.into(), sort, include_deactivated, segment: segment.map(String::from) }
 }
 
 /// Every user of the list, page by page through the service. Fails,
@@ -86,12 +113,18 @@ async fn walk(store: &Store, app: i64, filter: &UserFilter) -> (Vec<UserSummary>
 }
 
 /// The same walk straight on the store, within `budget`.
-async fn walk_within(store: &Store, app: i64, filter: &UserFilter, budget: Budget) -> (Vec<UserSummary>, usize) {
+async fn walk_within(
+    store: &Store,
+    app: i64,
+    filter: &UserFilter,
+    segment: Option<i64>,
+    budget: Budget,
+) -> (Vec<UserSummary>, usize) {
     let max_pages = 4 * USERS as usize;
     let (mut users, mut partial) = (Vec::new(), 0);
     let mut after: Option<Position> = None;
     for _ in 0..max_pages {
-        let page = store.users_page_within(app, filter, after.clone(), PAGE, budget).await.unwrap();
+        let page = store.users_page_within(app, filter, segment, after.clone(), PAGE, budget).await.unwrap();
         let next = match (&page.stopped_at, page.users.last()) {
             (Some(at), _) => Some(at.clone()),
             (None, Some(last)) if page.users.len() as i64 == PAGE => Some((sort_key_of(filter.sort, last), last.id)),
@@ -120,6 +153,7 @@ fn expected(all: &[UserSummary], filter: &UserFilter) -> Vec<i64> {
     let mut found: Vec<&UserSummary> = all
         .iter()
         .filter(|u| filter.include_deactivated || u.active)
+        .filter(|u| filter.segment.as_deref().is_none_or(|name| in_segment(name, u)))
         .filter(|u| {
             let text = fold(&format!(
                 "{} {} {}",
@@ -179,8 +213,9 @@ store_test!(every_strategy_finds_what_brute_force_finds, |store: Store| async mo
     for (search, sort, strategy, partial_walks) in cases {
         let mut partial = 0;
         for include_deactivated in [false, true] {
-            let filter = UserFilter { search: search.to_string(), sort: *sort, include_deactivated };
-            assert_eq!(store.explain_search(app, &filter).await.unwrap(), *strategy, "plan of {filter:?}");
+            let filter = filter(search, *sort, include_deactivated, None);
+            let plan = store.explain_search(app, &filter, None, Budget::default()).await.unwrap();
+            assert_eq!(plan, *strategy, "plan of {filter:?}");
             let want = expected(&all, &filter);
             let (got, partial_pages) = walk(&store, app, &filter).await;
             partial += usize::from(partial_pages > 0);
@@ -205,7 +240,7 @@ store_test!(every_strategy_finds_what_brute_force_finds, |store: Store| async mo
 store_test!(small_budgets_answer_partial_pages_that_are_never_wrong, |store: Store| async move {
     let (app, all) = seed(&store).await;
     use UserSort::*;
-    let budget = Budget { walk: 150, postings: 300, count: 400 };
+    let budget = Budget { walk: 150, postings: 300, count: 400, members: 10_000 };
     let (mut partial_walks, mut lower_bounds) = (0, 0);
     let cases: &[(&str, UserSort)] = &[
         ("pe", Name),
@@ -221,12 +256,12 @@ store_test!(small_budgets_answer_partial_pages_that_are_never_wrong, |store: Sto
     ];
     for (search, sort) in cases {
         for include_deactivated in [false, true] {
-            let filter = UserFilter { search: search.to_string(), sort: *sort, include_deactivated };
+            let filter = filter(search, *sort, include_deactivated, None);
             let want = expected(&all, &filter);
-            let (got, partial) = walk_within(&store, app, &filter, budget).await;
+            let (got, partial) = walk_within(&store, app, &filter, None, budget).await;
             partial_walks += usize::from(partial > 0);
             assert!(ids(&got) == want, "every match once, in order, for {filter:?}");
-            let first = store.users_page_within(app, &filter, None, PAGE, budget).await.unwrap();
+            let first = store.users_page_within(app, &filter, None, None, PAGE, budget).await.unwrap();
             assert_eq!(ids(&first.users), want[..first.users.len()], "the first matches for {filter:?}");
             if first.stopped_at.is_none() {
                 assert_eq!(first.users.len(), want.len().min(PAGE as usize), "{filter:?}");
@@ -244,4 +279,69 @@ store_test!(small_budgets_answer_partial_pages_that_are_never_wrong, |store: Sto
     }
     assert!(partial_walks >= 6, "the small budgets ran out ({partial_walks} walks)");
     assert!(lower_bounds >= 4, "some counts were cut short ({lower_bounds})");
+});
+
+store_test!(a_segment_filter_finds_its_members_in_every_plan, |store: Store| async move {
+    let (app, all) = seed(&store).await;
+    use UserSort::*;
+    // (segment, search, order, plan with the default budget, plan when
+    // only segments of up to 300 members drive)
+    let cases: &[(&str, &str, UserSort, &str, &str)] = &[
+        ("Sevens", "", Name, "members", "scan"),
+        ("Odd", "", LastActivity, "members", "scan"),
+        ("Odd", "", Created, "members", "scan"),
+        ("Sevens", "pe", Created, "members", "scan"),
+        ("Odd", "team pe zed", Name, "members", "scan"),
+        ("Odd", "ana", Name, "members", "driven"),
+        ("Sevens", "silva 1", LastActivity, "members", "driven"),
+        ("Odd", "p", LastActivity, "members", "scan"),
+        ("Odd", "nobody", Created, "members", "driven"),
+    ];
+    let small = Budget { walk: 150, postings: 300, count: 400, members: 300 };
+    let mut partial_walks = 0;
+    for (segment_name, search, sort, plan, small_plan) in cases {
+        let segment = store.segment_by_name(app, segment_name).await.unwrap().unwrap().id;
+        for include_deactivated in [false, true] {
+            let filter = filter(search, *sort, include_deactivated, Some(segment_name));
+            let want = expected(&all, &filter);
+            assert!(want.len() <= all.len() / 2, "a filter that filters: {filter:?}");
+            let explain = |budget| store.explain_search(app, &filter, Some(segment), budget);
+            assert_eq!(explain(Budget::default()).await.unwrap(), *plan, "plan of {filter:?}");
+            assert_eq!(explain(small).await.unwrap(), *small_plan, "small plan of {filter:?}");
+            // Through the service, by name, with the default budget: exact.
+            let (got, partial) = walk(&store, app, &filter).await;
+            assert_eq!(partial, 0, "{filter:?}");
+            assert!(ids(&got) == want, "every member, in order, for {filter:?}");
+            let first = users_page(&store, app, &filter, None, PAGE).await.unwrap();
+            let bound = UsersPage::SEARCH_COUNT_LIMIT;
+            assert_eq!(
+                (first.total, first.total_is_more),
+                ((want.len() as i64).min(bound), want.len() as i64 > bound),
+                "total for {filter:?}"
+            );
+            // On the store within small budgets: partial pages, never wrong.
+            let (got, partial) = walk_within(&store, app, &filter, Some(segment), small).await;
+            partial_walks += usize::from(partial > 0);
+            assert!(ids(&got) == want, "every member once, in order, within the budget, for {filter:?}");
+            let first = store.users_page_within(app, &filter, Some(segment), None, PAGE, small).await.unwrap();
+            if first.total_is_lower_bound {
+                assert!(first.total <= want.len() as i64, "a lower bound for {filter:?}");
+            } else {
+                assert_eq!(first.total, (want.len() as i64).min(bound), "exact total for {filter:?}");
+            }
+        }
+    }
+    assert!(partial_walks >= 6, "the small walk budget ran out ({partial_walks} walks)");
+});
+
+store_test!(an_unknown_or_foreign_segment_is_not_found, |store: Store| async move {
+    let (app, _) = seed(&store).await;
+    for name in ["No such segment", "Elsewhere"] {
+        let error =
+            users_page(&store, app, &filter("", UserSort::Name, false, Some(name)), None, PAGE).await.unwrap_err();
+        assert_eq!(error.status_code(), 404, "{name}");
+        assert!(error.to_string().contains(name), "{error}");
+    }
+    let by_case = users_page(&store, app, &filter("", UserSort::Name, false, Some("  sevens ")), None, PAGE).await;
+    assert!(by_case.unwrap().users.iter().all(|u| number(u) % 7 == 0), "names match ignoring case and spaces");
 });

@@ -30,6 +30,11 @@ test.describe("signed in", () => {
     await expect(page.getByRole("dialog", { name: "Add segments" }).getByRole("option").first()).toBeVisible();
     await expectNoViolations(page);
     await page.keyboard.press("Escape");
+    // A segment chip leads to the users list filtered to its members.
+    await page.getByRole("list", { name: "Segments of this user" }).getByRole("link").first().click();
+    await expect(page.locator(".active-filters")).toBeVisible();
+    await hydrated(page);
+    await expectNoViolations(page);
     await page.goto("/users/999999999");
     await expectNoViolations(page);
   });

@@ -161,4 +161,44 @@ test.describe("as a viewer", () => {
     await expect(segmentsBox(page).getByRole("button", { name: `Remove segment ${name}` })).toHaveCount(0);
     await expect(segmentsBox(page).getByRole("button", { name: "New Segment" })).toHaveCount(0);
   });
+
+  test("a chip opens the users list filtered to its segment; the filter combines with search and can be removed", async ({
+    page,
+    request,
+  }) => {
+    const name = `Filter segment ${Date.now()}`;
+    const members = [await freshUser(request, "member-a"), await freshUser(request, "member-b")];
+    const outsider = await freshUser(request, "outsider");
+    for (const member of members) {
+      await ingest(request, "PUT", `/users/${member.id}/segments/${encodeURIComponent(name)}`, {});
+    }
+    await open(page, members[0].path);
+    await segmentsBox(page).getByRole("link", { name }).click();
+    await expect(page).toHaveURL(/\/users\?segment=Filter%20segment%20\d+$/);
+    await hydrated(page);
+    const filterChip = page.locator(".active-filters");
+    await expect(filterChip).toContainText(`Members of segment ${name}`);
+    const rows = page.locator(".users-table tbody tr");
+    await expect(rows).toHaveCount(2);
+    await expect(page.getByText("2 users", { exact: true })).toBeVisible();
+    await expect(page.locator(".users-table")).not.toContainText(outsider.id);
+
+    // Search within the segment: one member.
+    await page.getByRole("searchbox", { name: "Search users" }).fill(members[1].id);
+    await expect(rows).toHaveCount(1);
+    await expect(rows.first()).toContainText(members[1].id);
+    await expect(page).toHaveURL(/segment=Filter%20segment%20\d+&q=/);
+
+    // Removing the filter keeps the search and finds nobody else's rows.
+    await page.getByRole("link", { name: `Remove the filter segment ${name}` }).click();
+    await expect(page).toHaveURL(/\/users\?q=e2e-member-b-/);
+    await expect(filterChip).toHaveCount(0);
+    await expect(rows).toHaveCount(1);
+
+    // An unknown segment says so (a real 404).
+    const response = await page.goto("/users?segment=No%20such%20segment");
+    expect(response?.status()).toBe(404);
+    await expect(page.getByRole("alert")).toContainText("There is no segment named “No such segment”");
+  });
 });
+

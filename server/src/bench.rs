@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use app::model::{UserFilter, UserSort};
-use app::store::{BulkUser, Store};
+use app::store::{Budget, BulkUser, Store};
 use app::time::now_ms;
 use app::users::service::{users_page, PAGE_SIZE};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -69,7 +69,7 @@ pub(crate) fn summary(mut times: Vec<Duration>) -> String {
 pub async fn users_list(config: &Config, users: usize, runs: usize) -> anyhow::Result<()> {
     let store = open_store(config).await?;
     let app_id = seed(&store, users).await.context("seeding the bench app")?;
-    let search = |search: &str, sort| UserFilter { search: search.into(), sort, include_deactivated: false };
+    let search = |search: &str, sort| UserFilter { search: search.into(), sort, ..Default::default() };
     let cases = [
         ("first page, last activity", search("", UserSort::LastActivity)),
         ("first page, by name", search("", UserSort::Name)),
@@ -107,7 +107,7 @@ pub async fn users_list(config: &Config, users: usize, runs: usize) -> anyhow::R
             matching = format!("{} shown, {}", page.users.len(), page.count_label().unwrap_or("not counted".into()));
             partial = page.partial;
         }
-        let strategy = store.explain_search(app_id, &filter).await?;
+        let strategy = store.explain_search(app_id, &filter, None, Budget::default()).await?;
         let strategy = strategy.split(' ').next().unwrap_or_default();
         let partial = if partial { ", PARTIAL" } else { "" };
         println!("  {label:<40} {} ({matching}; {strategy}{partial})", summary(times));

@@ -97,9 +97,11 @@ fn SegmentChip(
     let interactive = crate::ui::hydrated();
     let label = format!("Remove segment {}", segment.name);
     let name = segment.name.clone();
+    let members = crate::users::segment_members_href(&segment.name);
+    let members_label = format!("Users in segment {}", segment.name);
     view! {
         <li class="chip">
-            <span class="chip-name">{name}</span>
+            <a class="chip-name" href=members title=members_label>{name}</a>
             {can_edit.then(|| view! {
                 <button
                     type="button"

@@ -7,18 +7,20 @@ use crate::model::{UserSort, UsersPage};
 
 /// One page of the current app's users: `search` (prefix of any word of
 /// userID, userName or email), `sort`, `deactivated` (include them), and the
-/// `cursor` of the page before.
+/// `cursor` of the page before, among the members of `segment` (a name).
 #[server(endpoint = "users/list")]
 pub async fn list_users(
     search: Option<String>,
     sort: Option<UserSort>,
     deactivated: Option<bool>,
+    segment: Option<String>,
     cursor: Option<String>,
 ) -> Result<UsersPage, AppError> {
     let filter = crate::model::UserFilter {
         search: search.unwrap_or_default(),
         sort: sort.unwrap_or_default(),
         include_deactivated: deactivated.unwrap_or(false),
+        segment,
     };
     use crate::state::AppState;
     let state = expect_context::<AppState>();

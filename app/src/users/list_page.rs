@@ -1,6 +1,7 @@
-//! Audience > Users: search as you type, sort, show deactivated, keyset
-//! pages. The URL holds the whole view (`?q=&sort=&deactivated=1&after=`),
-//! so it can be shared and survives a reload.
+//! Audience > Users: search as you type, sort, show deactivated, a segment
+//! filter, keyset pages. The URL holds the whole view
+//! (`?segment=&q=&sort=&deactivated=1&after=`), so it can be shared and
+//! survives a reload.
 
 use std::time::Duration;
 
@@ -21,12 +22,23 @@ struct ListView {
     search: String,
     sort: UserSort,
     deactivated: bool,
+    /// Only the members of this segment (by name).
+    segment: Option<String>,
     after: Option<String>,
+}
+
+/// The users list filtered to the members of the segment `name` (where a
+/// segment chip leads).
+pub fn segment_members_href(name: &str) -> String {
+    ListView { segment: Some(name.to_string()), ..Default::default() }.href()
 }
 
 impl ListView {
     fn href(&self) -> String {
         let mut params: Vec<(&str, String)> = Vec::new();
+        if let Some(segment) = &self.segment {
+            params.push(("segment", segment.clone()));
+        }
         if !self.search.is_empty() {
             params.push(("q", self.search.clone()));
         }
@@ -60,6 +72,7 @@ pub fn UsersPage() -> impl IntoView {
             search: q.get("q").unwrap_or_default().replace('+', " "),
             sort: UserSort::from_param(&q.get("sort").unwrap_or_default()),
             deactivated: q.get("deactivated").is_some_and(|v| v == "1"),
+            segment: q.get("segment").map(|s| s.replace('+', " ")).filter(|s| !s.trim().is_empty()),
             after: q.get("after").filter(|a| !a.is_empty()),
         })
     });
@@ -67,7 +80,7 @@ pub fn UsersPage() -> impl IntoView {
     let switched = use_context::<ServerAction<crate::auth::SwitchApp>>();
     let page = Resource::new(
         move || (view_state.get(), switched.map(|s| s.version().get())),
-        |(v, _)| list_users(Some(v.search), Some(v.sort), Some(v.deactivated), v.after),
+        |(v, _)| list_users(Some(v.search), Some(v.sort), Some(v.deactivated), v.segment, v.after),
     );
     let navigate = use_navigate();
     let go = move |next: ListView, replace: bool| {
@@ -101,6 +114,7 @@ pub fn UsersPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Users"</h1>
             </header>
+            {move || view_state.get().segment.map(|name| view! { <SegmentFilter name view=view_state.get() /> })}
             // A plain GET form: without JavaScript, Enter (or "Search") reloads
             // the list with the view in the URL; with it, typing does that live.
             <form
@@ -157,6 +171,8 @@ pub fn UsersPage() -> impl IntoView {
                     />
                     " Show deactivated"
                 </label>
+                // Without JavaScript the form keeps the segment filter too.
+                {move || view_state.get().segment.map(|segment| view! { <input type="hidden" name="segment" value=segment /> })}
                 <noscript>
                     <button type="submit">"Search"</button>
                 </noscript>
@@ -177,13 +193,34 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
+/// The segment filter as a chip whose cross (a plain link) removes it.
+#[component]
+fn SegmentFilter(name: String, view: ListView) -> impl IntoView {
+    let without = ListView { segment: None, after: None, ..view }.href();
+    let label = format!("Remove the filter segment {name}");
+    view! {
+        <p class="active-filters">
+            "Members of segment "
+            <span class="chip filter-chip">
+                <span class="chip-name">{name}</span>
+                <a class="chip-remove" href=without aria-label=label.clone() title=label>
+                    <span aria-hidden="true">"×"</span>
+                </a>
+            </span>
+        </p>
+    }
+}
+
 #[component]
 fn UsersTable(page: Page, view: ListView) -> impl IntoView {
     if page.users.is_empty() && !page.partial {
-        let message = if view.search.is_empty() {
-            "No users yet. Users appear here as soon as your app registers them through the ingest API.".to_string()
-        } else {
-            format!("No users match “{}”.", view.search)
+        let message = match (&view.segment, view.search.is_empty()) {
+            (None, true) => {
+                "No users yet. Users appear here as soon as your app registers them through the ingest API.".to_string()
+            }
+            (None, false) => format!("No users match “{}”.", view.search),
+            (Some(segment), true) => format!("No users in segment “{segment}”."),
+            (Some(segment), false) => format!("No users in segment “{segment}” match “{}”.", view.search),
         };
         return view! { <div class="empty-state"><p>{message}</p></div> }.into_any();
     }
@@ -191,10 +228,13 @@ fn UsersTable(page: Page, view: ListView) -> impl IntoView {
     // A search that ran out of its budget says so in words, before and
     // after hydration alike (this is rendered on the server too).
     let partial = page.partial.then(|| {
-        let words = if page.users.is_empty() {
-            "No matches among the first users in this order; type more to narrow, or look on the next page."
-        } else {
-            "Showing the first matches; type more to narrow."
+        let words = match (page.users.is_empty(), view.search.is_empty()) {
+            (true, false) => {
+                "No matches among the first users in this order; type more to narrow, or look on the next page."
+            }
+            (true, true) => "No members among the first users in this order; look on the next page.",
+            (false, false) => "Showing the first matches; type more to narrow.",
+            (false, true) => "Showing the first members found; the next page goes on.",
         };
         view! { <p class="partial" role="status">{words}</p> }
     });

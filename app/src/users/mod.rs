@@ -7,4 +7,4 @@ pub mod model;
 pub mod service;
 
 pub use api::*;
-pub use list_page::UsersPage;
+pub use list_page::{segment_members_href, UsersPage};

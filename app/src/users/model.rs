@@ -130,10 +130,14 @@ impl UserSort {
     }
 }
 
-/// What the users list shows: search text, order, whether deactivated users count.
+/// What the users list shows: search text, order, whether deactivated
+/// users count, and the segment whose members it lists (by name; the
+/// service resolves it to the app's segment).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct UserFilter {
     pub search: String,
     pub sort: UserSort,
     pub include_deactivated: bool,
+    #[serde(default)]
+    pub segment: Option<String>,
 }

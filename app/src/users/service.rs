@@ -49,8 +49,18 @@ pub async fn users_page(
         return Err(AppError::invalid("search", format!("Search for at most {MAX_SEARCH} characters.")));
     }
     let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(filter.sort, c)).transpose()?;
+    let segment = match filter.segment.as_deref().map(str::trim).filter(|name| !name.is_empty()) {
+        Some(name) => Some(
+            store
+                .segment_by_name(app_id, name)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("There is no segment named “{name}” in this app.")))?
+                .id,
+        ),
+        None => None,
+    };
     // One row more than asked tells whether a next page exists.
-    let found = store.users_page(app_id, filter, after, limit + 1).await?;
+    let found = store.users_page(app_id, filter, segment, after, limit + 1).await?;
     let mut users = found.users;
     let next_cursor = if users.len() as i64 > limit {
         users.truncate(limit as usize);

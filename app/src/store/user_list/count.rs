@@ -1,7 +1,7 @@
 //! The list's total: counted up to a bound, over at most a budget of index
 //! entries, and said to be a lower bound whenever it may be one.
 
-use super::plan::SearchPlan;
+use super::plan::{SearchPlan, SearchStrategy};
 use super::search::{prefix_range, word_checks};
 use crate::store::{with_pool, Store, StoreResult};
 
@@ -28,14 +28,25 @@ impl Store {
     ) -> StoreResult<Count> {
         let words = &plan.words;
         // Everyone is counted from one index alone: cheap well past the bound.
-        let budget = if words.is_empty() { budget.max(2 * up_to) } else { budget };
-        let sql = count_sql(include_deactivated, words.len(), !plan.lead_is_one_token);
+        let budget = if words.is_empty() && plan.segment.is_none() { budget.max(2 * up_to) } else { budget };
+        let by_members = plan.segment.filter(|_| words.is_empty() || plan.strategy == SearchStrategy::Members);
+        let sql = match by_members {
+            Some(_) => members_count_sql(include_deactivated, words.len()),
+            None => count_sql(include_deactivated, words.len(), !plan.lead_is_one_token, plan.segment.is_some()),
+        };
         let (n, examined): (i64, i64) = with_pool!(self, |pool| {
             let mut q = sqlx::query_as(&sql).bind(app_id);
+            if let Some(segment) = by_members {
+                q = q.bind(segment);
+            }
             for (lo, hi) in words.iter().map(|w| prefix_range(w)) {
                 q = q.bind(lo).bind(hi);
             }
-            q.bind(up_to + 1).bind(budget).bind(budget + 1).fetch_one(pool).await
+            q = q.bind(up_to + 1).bind(budget).bind(budget + 1);
+            match plan.segment.filter(|_| by_members.is_none()) {
+                Some(segment) => q.bind(segment).fetch_one(pool).await,
+                None => q.fetch_one(pool).await,
+            }
         })?;
         Ok(if n > up_to { Count { n: up_to, at_least: true } } else { Count { n, at_least: examined > budget } })
     }
@@ -47,8 +58,9 @@ impl Store {
 /// entries, each user once (at its first matching token, when `dedupe`),
 /// checking the other words by index before reading the user's row
 /// (written as EXISTS so that both databases keep this order and stop at
-/// the bound).
-fn count_sql(include_deactivated: bool, words: usize, dedupe: bool) -> String {
+/// the bound). With `segment`, a match is also a member of the segment
+/// bound last.
+fn count_sql(include_deactivated: bool, words: usize, dedupe: bool, segment: bool) -> String {
     let active = if include_deactivated { "" } else { " AND active" };
     let (bound, budget, seen) = (2 + 2 * words, 3 + 2 * words, 4 + 2 * words);
     if words == 0 {
@@ -68,12 +80,36 @@ fn count_sql(include_deactivated: bool, words: usize, dedupe: bool) -> String {
     } else {
         " AND EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id AND active)"
     };
+    let member = if segment {
+        format!(
+            " AND EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = ${} AND sm.user_id = m.user_id)",
+            seen + 1
+        )
+    } else {
+        String::new()
+    };
     format!(
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT user_id, token FROM user_search \
-         WHERE app_id = $1 AND token >= $2 AND token < $3 LIMIT ${budget}) AS m WHERE TRUE{first_only}{}{user} \
+         WHERE app_id = $1 AND token >= $2 AND token < $3 LIMIT ${budget}) AS m WHERE TRUE{first_only}{}{member}{user} \
          LIMIT ${bound}) AS matching), \
          (SELECT COUNT(*) FROM (SELECT 1 FROM user_search WHERE app_id = $1 AND token >= $2 AND token < $3 \
          LIMIT ${seen}) AS examined)",
         word_checks(words - 1, 4, "m.user_id"),
+    )
+}
+
+/// The bounded count of a segment's members (that are the app's users,
+/// active unless `include_deactivated`, with every word), examining at most
+/// a budget of members: $1 app, $2 segment, a [lo, hi) pair per word, then
+/// the bound, the budget and the budget + 1.
+fn members_count_sql(include_deactivated: bool, words: usize) -> String {
+    let active = if include_deactivated { "" } else { " AND active" };
+    let (bound, budget, seen) = (3 + 2 * words, 4 + 2 * words, 5 + 2 * words);
+    format!(
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT user_id FROM segment_members WHERE segment_id = $2 \
+         LIMIT ${budget}) AS m WHERE EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id AND users.app_id = $1{active}){} \
+         LIMIT ${bound}) AS matching), \
+         (SELECT COUNT(*) FROM (SELECT 1 FROM segment_members WHERE segment_id = $2 LIMIT ${seen}) AS examined)",
+        word_checks(words, 3, "m.user_id"),
     )
 }

@@ -31,11 +31,15 @@ pub struct Budget {
     /// Index entries a search's count examines (everyone is counted up to
     /// twice the count's bound, from one index).
     pub count: i64,
+    /// A filter segment with at most this many members drives the page: its
+    /// members are read and sorted. A bigger one holds at least 1 % of a
+    /// million users, so a walk in list order finds a page of them.
+    pub members: i64,
 }
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { walk: 1_500, postings: 30_000, count: 4_000 }
+        Budget { walk: 1_500, postings: 30_000, count: 4_000, members: 10_000 }
     }
 }
 

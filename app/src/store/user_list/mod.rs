@@ -13,6 +13,12 @@
 //!   covering too many tokens to merge: users are walked in list order, each
 //!   checked by index (`walk.rs`).
 //!
+//! A segment filter (`/users?segment=`) plans the same way, with the segment
+//! as one more condition: a segment with few members (`Budget::members`)
+//! drives the page (**Members**: its members, sorted, each checked for the
+//! words); a big one is checked by index on a driven search's few matches,
+//! or on each user of a walk in list order.
+//!
 //! No request is unbounded: the walk checks at most a budget of users, the
 //! merge reads at most a budget of entries, and the count examines at most
 //! a budget of entries ([`Budget`]). A page whose budget ran out before it
@@ -60,17 +66,19 @@ pub struct ListPage {
 }
 
 impl Store {
-    /// One page of the users list for `filter`, after the keyset position
-    /// `after` (the previous page's last row), up to `limit` users, with
-    /// its total; within the default [`Budget`].
+    /// One page of the users list for `filter` (among the members of
+    /// `segment`, one of the app's segment ids, when given), after the
+    /// keyset position `after` (the previous page's last row), up to
+    /// `limit` users, with its total; within the default [`Budget`].
     pub async fn users_page(
         &self,
         app_id: i64,
         filter: &UserFilter,
+        segment: Option<i64>,
         after: Option<Position>,
         limit: i64,
     ) -> StoreResult<ListPage> {
-        self.users_page_within(app_id, filter, after, limit, Budget::default()).await
+        self.users_page_within(app_id, filter, segment, after, limit, Budget::default()).await
     }
 
     /// [`Store::users_page`] within `budget` (tests use small ones).
@@ -78,14 +86,15 @@ impl Store {
         &self,
         app_id: i64,
         filter: &UserFilter,
+        segment: Option<i64>,
         after: Option<Position>,
         limit: i64,
         budget: Budget,
     ) -> StoreResult<ListPage> {
-        let plan = self.plan_search(app_id, &filter.search, filter.sort).await?;
+        let plan = self.plan_search(app_id, &filter.search, filter.sort, segment, budget.members).await?;
         let req =
             PageRequest { sort: filter.sort, include_deactivated: filter.include_deactivated, after, limit, budget };
-        let bound = if plan.strategy == SearchStrategy::Everyone {
+        let bound = if plan.strategy == SearchStrategy::Everyone && segment.is_none() {
             UsersPage::COUNT_LIMIT
         } else {
             UsersPage::SEARCH_COUNT_LIMIT
@@ -104,9 +113,15 @@ impl Store {
         Ok(ListPage { users, total: count.n, total_is_lower_bound: count.at_least, stopped_at })
     }
 
-    /// How a search is answered, in a few words ("postings ana", "scan"),
-    /// for the benchmark and tests.
-    pub async fn explain_search(&self, app_id: i64, filter: &UserFilter) -> StoreResult<String> {
-        Ok(self.plan_search(app_id, &filter.search, filter.sort).await?.describe())
+    /// How a search is answered within `budget`, in a few words
+    /// ("postings ana", "scan"), for the benchmark and tests.
+    pub async fn explain_search(
+        &self,
+        app_id: i64,
+        filter: &UserFilter,
+        segment: Option<i64>,
+        budget: Budget,
+    ) -> StoreResult<String> {
+        Ok(self.plan_search(app_id, &filter.search, filter.sort, segment, budget.members).await?.describe())
     }
 }

@@ -26,9 +26,11 @@ pub(crate) enum SearchStrategy {
     /// prefixes cover few; the words after those are checked row by row.
     Postings(Vec<Vec<String>>),
     /// Users walked in list order, each checked by index, within the
-    /// request's walk budget: last-activity order (which postings lack), or
-    /// a word covering too many tokens to merge.
+    /// request's walk budget: last-activity order (which postings lack), a
+    /// word covering too many tokens to merge, or a big segment.
     Scan,
+    /// The filter segment's few members, sorted; each checked for the words.
+    Members,
 }
 
 /// A search box's words, narrowest first, and how the search is answered.
@@ -38,6 +40,8 @@ pub(crate) struct SearchPlan {
     pub strategy: SearchStrategy,
     /// The first word covers one token, so no user has two of its entries.
     pub lead_is_one_token: bool,
+    /// Only members of this segment (an id of the app's segments) match.
+    pub segment: Option<i64>,
 }
 
 impl SearchPlan {
@@ -55,9 +59,41 @@ impl SearchPlan {
 }
 
 impl Store {
-    /// Plans `search` for a list in `sort` order: the words, narrowest
-    /// first, and the strategy. Shared by the page and its count.
-    pub(crate) async fn plan_search(&self, app_id: i64, search: &str, sort: UserSort) -> StoreResult<SearchPlan> {
+    /// Plans `search` among the members of `segment` (everyone when `None`)
+    /// for a list in `sort` order: the words, narrowest first, and the
+    /// strategy. Shared by the page and its count. A segment with at most
+    /// `members_drive` members drives the query.
+    pub(crate) async fn plan_search(
+        &self,
+        app_id: i64,
+        search: &str,
+        sort: UserSort,
+        segment: Option<i64>,
+        members_drive: i64,
+    ) -> StoreResult<SearchPlan> {
+        let mut plan = self.plan_words(app_id, search, sort).await?;
+        if let Some(segment) = segment {
+            plan.segment = Some(segment);
+            plan.strategy = if self.segment_members(segment, members_drive + 1).await? <= members_drive {
+                SearchStrategy::Members
+            } else if plan.strategy == SearchStrategy::Driven {
+                SearchStrategy::Driven
+            } else {
+                // Postings do not know segments: walk in list order instead.
+                SearchStrategy::Scan
+            };
+        }
+        Ok(plan)
+    }
+
+    /// How many members `segment` has, counting at most `up_to`.
+    async fn segment_members(&self, segment: i64, up_to: i64) -> StoreResult<i64> {
+        let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM segment_members WHERE segment_id = $1 LIMIT $2) AS members";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar(sql).bind(segment).bind(up_to).fetch_one(pool).await?))
+    }
+
+    /// Plans the search words alone (see [`Store::plan_search`]).
+    async fn plan_words(&self, app_id: i64, search: &str, sort: UserSort) -> StoreResult<SearchPlan> {
         let mut words = search_words(search);
         if words.is_empty() {
             return Ok(SearchPlan::default());
@@ -102,7 +138,7 @@ impl Store {
             SearchStrategy::Postings(tokens) => tokens[0].len() == 1,
             _ => self.tokens_with_prefix(app_id, &words[0], 2).await?.len() == 1,
         };
-        Ok(SearchPlan { words, strategy, lead_is_one_token })
+        Ok(SearchPlan { words, strategy, lead_is_one_token, segment: None })
     }
 
     /// How many index entries start with `word`, counting at most `up_to`.

@@ -58,8 +58,8 @@ store_test!(migration_0008_reindexes_users_with_folded_keys, |store: Store| asyn
     let names = |search: &'static str| {
         let store = store.clone();
         async move {
-            let filter = UserFilter { search: search.into(), sort: UserSort::Name, include_deactivated: false };
-            let page = store.users_page(app, &filter, None, 10).await.unwrap();
+            let filter = UserFilter { search: search.into(), sort: UserSort::Name, ..Default::default() };
+            let page = store.users_page(app, &filter, None, None, 10).await.unwrap();
             page.users.into_iter().map(|u| u.external_id).collect::<Vec<_>>()
         }
     };

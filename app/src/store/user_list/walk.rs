@@ -15,10 +15,9 @@ impl Store {
     /// walk budget of users: when they hold fewer matches than the page
     /// wants, the page is those, complete up to the last user walked.
     pub(crate) async fn list_in_order(&self, app_id: i64, plan: &SearchPlan, req: &PageRequest) -> StoreResult<Found> {
-        let driven = plan.strategy == SearchStrategy::Driven;
         let walked = plan.strategy == SearchStrategy::Scan;
         let end = if walked { self.walk_end(app_id, req, req.budget.walk).await? } else { None };
-        let sql = list_sql(req, plan.words.len(), driven, end.is_some());
+        let sql = list_sql(req, plan, end.is_some());
         let (key, after_id) = req.after();
         let users: Vec<UserSummary> = with_pool!(self, |pool| {
             let mut q = sqlx::query_as::<_, UserSummary>(&sql).bind(app_id);
@@ -31,6 +30,9 @@ impl Store {
                 q = q.bind(lo).bind(hi);
             }
             q = q.bind(req.limit);
+            if let Some(segment) = plan.segment {
+                q = q.bind(segment);
+            }
             if let Some((end_key, end_id)) = &end {
                 q = match end_key {
                     SortKey::Int(k) => q.bind(*k),
@@ -58,49 +60,76 @@ impl Store {
 
 /// Builds the list query from fixed fragments; every value is a bound
 /// parameter: $1 app, $2/$3 keyset, then a [lo, hi) pair per search word,
-/// then the limit, then (`up_to`) the walk's last position. `driven`: start
-/// from the first word's matches instead of walking users in list order.
-/// A walk picks the ids first (from the order's index and the search
-/// index alone), then reads the rows of those it keeps.
-fn list_sql(req: &PageRequest, words: usize, driven: bool, up_to: bool) -> String {
+/// then the limit, then the segment (when the plan has one), then (`up_to`)
+/// the walk's last position. A driven search starts from the first word's
+/// matches, a members plan from the segment's members; a walk picks the
+/// ids first (from the order's index and the search and member indexes
+/// alone), then reads the rows of those it keeps.
+fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool) -> String {
+    let words = plan.words.len();
     let (keyset, order) = order_fragments(req.sort);
     let active = if req.include_deactivated { "" } else { " AND active" };
-    let up_to = if up_to { up_to_fragment(req.sort, 5 + 2 * words) } else { String::new() };
-    let limit = format!(" LIMIT ${}", 4 + 2 * words);
-    if driven {
-        return format!(
+    let limit_at = 4 + 2 * words;
+    let limit = format!(" LIMIT ${limit_at}");
+    let segment_at = limit_at + 1;
+    let member = |user_id: &str| {
+        match plan.segment {
+        Some(_) => format!(
+            " AND EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = ${segment_at} AND sm.user_id = {user_id})"
+        ),
+        None => String::new(),
+    }
+    };
+    let up_to_at = segment_at + usize::from(plan.segment.is_some());
+    let up_to = if up_to { up_to_fragment(req.sort, up_to_at) } else { String::new() };
+    match plan.strategy {
+        SearchStrategy::Driven => format!(
             concat!(
                 "SELECT ",
                 summary_columns!(),
                 " FROM (SELECT DISTINCT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5) \
-                 AS m CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}"
+                 AS m CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}{}"
             ),
             active,
             keyset,
             up_to,
             word_checks(words.saturating_sub(1), 6, "users.id"),
+            member("users.id"),
             order,
             limit
-        );
-    }
-    if words == 0 {
-        return format!(
+        ),
+        SearchStrategy::Members => format!(
+            concat!(
+                "SELECT ",
+                summary_columns!(),
+                " FROM segment_members m CROSS JOIN users WHERE m.segment_id = ${} AND users.id = m.user_id \
+                 AND users.app_id = $1{}{}{}{}{}"
+            ),
+            segment_at,
+            active,
+            keyset,
+            word_checks(words, 4, "users.id"),
+            order,
+            limit
+        ),
+        _ if words == 0 && plan.segment.is_none() => format!(
             concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1{}{}{}{}{}"),
             active, keyset, up_to, order, limit
-        );
-    }
-    format!(
-        concat!(
-            "SELECT ",
-            summary_columns!(),
-            " FROM users WHERE id IN (SELECT id FROM users WHERE app_id = $1{}{}{}{}{}{}){}"
         ),
-        active,
-        keyset,
-        up_to,
-        word_checks(words, 4, "users.id"),
-        order,
-        limit,
-        order
-    )
+        _ => format!(
+            concat!(
+                "SELECT ",
+                summary_columns!(),
+                " FROM users WHERE id IN (SELECT id FROM users WHERE app_id = $1{}{}{}{}{}{}{}){}"
+            ),
+            active,
+            keyset,
+            up_to,
+            word_checks(words, 4, "users.id"),
+            member("users.id"),
+            order,
+            limit,
+            order
+        ),
+    }
 }
