@@ -6,7 +6,7 @@ use super::model::{segment_name, Segment, SegmentSearch, SEARCH_LIMIT};
 use crate::auth::session::SessionAdmin;
 use crate::error::AppError;
 use crate::ids::ExternalId;
-use crate::store::{name_key, write_tx, NewAudit, Store, StoreError};
+use crate::store::{name_key, write_tx, NewAudit, Store, StoreError, WriteTx};
 use crate::time::now_ms;
 
 const CREATED: &str = "created segment";
@@ -56,14 +56,57 @@ pub async fn create(store: &Store, app_id: i64, raw_name: &str, admin: &SessionA
 pub async fn create_as(store: &Store, app_id: i64, raw_name: &str, actor: &str) -> Result<(Segment, bool), AppError> {
     let name = parse_name(raw_name)?;
     let now = now_ms();
-    Ok(write_tx!(store, |tx| {
-        let (segment, created) = tx.segment_named(app_id, &name, now).await?;
-        if created {
-            let audit = NewAudit { app_id: Some(app_id), actor, action: CREATED, user_id: None, detail: &segment.name };
-            tx.record_audit(&audit, now).await?;
-        }
-        Ok((segment, created))
-    })?)
+    Ok(write_tx!(store, |tx| segment_named(tx, app_id, &name, actor, now).await)?)
+}
+
+/// The app's segment named `name` in `tx`, created and audited when missing;
+/// `true` when created.
+async fn segment_named(
+    tx: &mut WriteTx,
+    app_id: i64,
+    name: &str,
+    actor: &str,
+    now: i64,
+) -> Result<(Segment, bool), StoreError> {
+    let (segment, created) = tx.segment_named(app_id, name, now).await?;
+    if created {
+        let audit = NewAudit { app_id: Some(app_id), actor, action: CREATED, user_id: None, detail: &segment.name };
+        tx.record_audit(&audit, now).await?;
+    }
+    Ok((segment, created))
+}
+
+/// In `tx`, the user joins each of `segment_ids` not joined yet, with one
+/// audit row per segment joined; returns those.
+async fn join(
+    tx: &mut WriteTx,
+    app_id: i64,
+    user_id: i64,
+    segment_ids: &[i64],
+    actor: &str,
+    now: i64,
+) -> Result<Vec<Segment>, StoreError> {
+    let joined = tx.join_segments(app_id, user_id, segment_ids, actor, now).await?;
+    for segment in &joined {
+        let audit = NewAudit::on_user(app_id, user_id, actor, ADDED).with_detail(&segment.name);
+        tx.record_audit(&audit, now).await?;
+    }
+    Ok(joined)
+}
+
+/// In `tx`, the user leaves the segment (audited); `None` when not in it.
+async fn leave(
+    tx: &mut WriteTx,
+    app_id: i64,
+    user_id: i64,
+    segment_id: i64,
+    actor: &str,
+    now: i64,
+) -> Result<Option<Segment>, StoreError> {
+    let Some(segment) = tx.leave_segment(app_id, user_id, segment_id).await? else { return Ok(None) };
+    let audit = NewAudit::on_user(app_id, user_id, actor, REMOVED).with_detail(&segment.name);
+    tx.record_audit(&audit, now).await?;
+    Ok(Some(segment))
 }
 
 /// "Add": the user joins every segment of `segment_ids`, all in one
@@ -94,15 +137,7 @@ pub async fn add_as(
         return Err(AppError::invalid("segment_ids", format!("Add at most {MAX_ADD} segments at once.")));
     }
     let now = now_ms();
-    write_tx!(store, |tx| {
-        let joined = tx.join_segments(app_id, user_id, segment_ids, actor, now).await?;
-        for segment in &joined {
-            let audit = NewAudit::on_user(app_id, user_id, actor, ADDED).with_detail(&segment.name);
-            tx.record_audit(&audit, now).await?;
-        }
-        Ok(())
-    })
-    .map_err(not_found_in_words)?;
+    write_tx!(store, |tx| join(tx, app_id, user_id, segment_ids, actor, now).await).map_err(not_found_in_words)?;
     Ok(store.segments_of_user(app_id, user_id).await?)
 }
 
@@ -138,13 +173,8 @@ pub async fn remove(
 pub async fn remove_as(store: &Store, app_id: i64, user_id: i64, segment_id: i64, actor: &str) -> Result<(), AppError> {
     check_user(store, app_id, user_id).await?;
     let now = now_ms();
-    let left = write_tx!(store, |tx| {
-        let Some(segment) = tx.leave_segment(app_id, user_id, segment_id).await? else { return Ok(false) };
-        let audit = NewAudit::on_user(app_id, user_id, actor, REMOVED).with_detail(&segment.name);
-        tx.record_audit(&audit, now).await?;
-        Ok(true)
-    })?;
-    if !left {
+    let left = write_tx!(store, |tx| leave(tx, app_id, user_id, segment_id, actor, now).await)?;
+    if left.is_none() {
         return Err(AppError::NotFound("This user is not in that segment.".into()));
     }
     Ok(())
@@ -175,16 +205,8 @@ pub async fn join_by_name(
     let user_id = user_id_of(store, app_id, user).await?;
     let now = now_ms();
     write_tx!(store, |tx| {
-        let (segment, created) = tx.segment_named(app_id, &name, now).await?;
-        if created {
-            let audit = NewAudit { app_id: Some(app_id), actor, action: CREATED, user_id: None, detail: &segment.name };
-            tx.record_audit(&audit, now).await?;
-        }
-        let added = !tx.join_segments(app_id, user_id, &[segment.id], actor, now).await?.is_empty();
-        if added {
-            let audit = NewAudit::on_user(app_id, user_id, actor, ADDED).with_detail(&segment.name);
-            tx.record_audit(&audit, now).await?;
-        }
+        let (segment, created) = segment_named(tx, app_id, &name, actor, now).await?;
+        let added = !join(tx, app_id, user_id, &[segment.id], actor, now).await?.is_empty();
         Ok(Joined { segment, created, added })
     })
     .map_err(not_found_in_words)
@@ -204,12 +226,7 @@ pub async fn leave_by_name(
     let not_in = || AppError::NotFound(format!("user '{}' is not in a segment named '{name}'", user.as_str()));
     let segment = store.segment_by_name(app_id, &name).await?.ok_or_else(not_in)?;
     let now = now_ms();
-    let left = write_tx!(store, |tx| {
-        let Some(segment) = tx.leave_segment(app_id, user_id, segment.id).await? else { return Ok(None) };
-        let audit = NewAudit::on_user(app_id, user_id, actor, REMOVED).with_detail(&segment.name);
-        tx.record_audit(&audit, now).await?;
-        Ok(Some(segment))
-    })?;
+    let left = write_tx!(store, |tx| leave(tx, app_id, user_id, segment.id, actor, now).await)?;
     left.ok_or_else(not_in)
 }
 
