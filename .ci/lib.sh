@@ -35,9 +35,9 @@ ensure_build_tools() {
         rustup target add wasm32-unknown-unknown
     fi
     # The two tools build side by side, with the release profile's LTO and
-    # single codegen unit turned off: they are build tools, and LTO made
+    # single codegen unit turned off and opt-level 1: they are build tools, and LTO made
     # cargo-leptos alone take about 19 minutes on 2 cores.
-    local fast=(env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16)
+    local fast=(env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1)
     local pids=()
     if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
         echo "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 12 minutes on 2 cores, once)" >&2

@@ -4,6 +4,7 @@
 //! Built twice: with `ssr` into the axum server (server functions run there,
 //! against the store), and with `hydrate` into the wasm bundle.
 
+pub mod activity;
 pub mod auth;
 pub mod error;
 pub mod ids;

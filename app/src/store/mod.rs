@@ -3,6 +3,7 @@
 //! placeholders, and [`with_pool!`] compiles it for each backend. Only the DDL
 //! differs (`app/migrations/{sqlite,postgres}`).
 
+mod activity;
 mod admins;
 mod apps;
 mod batch;

@@ -1,0 +1,119 @@
+//! The activity boxes' types, shared by the server fns, the live stream and
+//! the browser.
+
+use serde::{Deserialize, Serialize};
+
+/// One event as the profile shows it (and as the live stream sends it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ActivityEvent {
+    /// The event's row id: also its id on the live stream (`Last-Event-ID`).
+    pub id: i64,
+    pub app_id: i64,
+    pub user_id: Option<i64>,
+    pub event_type: String,
+    pub device_id: Option<i64>,
+    /// The device's model (deviceString), else its platform.
+    pub device_name: Option<String>,
+    /// When it happened (epoch ms, from the app).
+    pub occurred_at: i64,
+    /// The event's JSON payload, as sent.
+    pub data: Option<String>,
+}
+
+impl ActivityEvent {
+    /// A readable name for the type: the SDK's `re.notifica.event.*` types
+    /// in words ("Application opened"), anything else as sent.
+    pub fn label(&self) -> String {
+        type_label(&self.event_type)
+    }
+}
+
+/// See [`ActivityEvent::label`].
+pub fn type_label(event_type: &str) -> String {
+    let Some(rest) = event_type.strip_prefix("re.notifica.event.").filter(|rest| !rest.is_empty()) else {
+        return event_type.to_string();
+    };
+    let known = match rest {
+        "application.Install" => "Application installed",
+        "application.Registration" => "Application registered",
+        "application.Upgrade" => "Application upgraded",
+        "application.Open" => "Application opened",
+        "application.Close" => "Application closed",
+        "application.Exception" => "Application exception",
+        "notification.Receive" => "Notification received",
+        "notification.Influenced" => "Notification influenced open",
+        "notification.Open" => "Notification opened",
+        "region.Enter" => "Region entered",
+        "region.Exit" => "Region left",
+        "beacon.Enter" => "Beacon entered",
+        "beacon.Exit" => "Beacon left",
+        "inbox.Open" => "Inbox opened",
+        "custom" => "Custom event",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    // "re.notifica.event.notification.Reply" → "Notification reply".
+    let words: Vec<&str> = rest.split('.').collect();
+    let mut text = words.join(" ");
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + &text[1..].to_lowercase();
+    }
+    text
+}
+
+/// A period of the event search: `from` inclusive, `to` exclusive (epoch ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub from: i64,
+    pub to: i64,
+}
+
+/// What the event search asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventQuery {
+    pub period: Period,
+    /// Only this event type (exact), when given.
+    pub event_type: Option<String>,
+    /// Text that must appear in the event's `data` (ignoring case), when given.
+    pub text: Option<String>,
+}
+
+/// One page of the event search, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventsPage {
+    pub events: Vec<ActivityEvent>,
+    /// The cursor of the next page ("Load more"), if there may be one.
+    pub next_cursor: Option<String>,
+}
+
+/// Counts of the searched period in equal buckets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// Bucket width in ms (a minute, an hour or a day).
+    pub bucket_ms: i64,
+    /// One count per bucket from `period.from` on, every bucket present.
+    pub counts: Vec<i64>,
+    pub period: Period,
+}
+
+impl Histogram {
+    pub fn total(&self) -> i64 {
+        self.counts.iter().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::type_label;
+
+    #[test]
+    fn sdk_types_read_as_words() {
+        assert_eq!(type_label("re.notifica.event.application.Open"), "Application opened");
+        assert_eq!(type_label("re.notifica.event.notification.Reply"), "Notification reply");
+        assert_eq!(type_label("custom.purchase"), "custom.purchase");
+        assert_eq!(type_label("re.notifica.event."), "re.notifica.event.");
+    }
+}
