@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod ids;
 pub mod layout;
+pub mod live;
 pub mod messages;
 pub mod model;
 pub mod profile;

@@ -19,4 +19,6 @@ pub struct AppState {
     pub pushmail_domain: String,
     /// SHA-256 of the inbound-mail webhook secret (None: endpoint disabled).
     pub inbound_secret_hash: Option<String>,
+    /// Committed changes, fanned out to the open profiles' live streams.
+    pub live: crate::live::LiveHub,
 }

@@ -7,5 +7,6 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod ingest;
+pub mod live;
 pub mod smtp;
 pub mod web;

@@ -8,6 +8,7 @@ use anyhow::Context;
 use app::auth::api_key;
 use app::auth::limits::RateLimits;
 use app::auth::session::admin_in;
+use app::live::LiveHub;
 use app::state::AppState;
 use app::store::{redact_url, Store};
 use app::{shell, App};
@@ -52,6 +53,7 @@ pub fn router(state: AppState, cookie_secure: bool, origin: String) -> Router {
         .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(12)));
     Router::new()
         .nest("/api/v1", crate::ingest::routes())
+        .nest("/api", crate::live::routes())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(require_sign_in))
@@ -187,6 +189,7 @@ impl Server {
             limits: limits.clone(),
             pushmail_domain: config.pushmail_domain.clone(),
             inbound_secret_hash: config.inbound_mail_secret.as_deref().filter(|s| !s.is_empty()).map(api_key::hash),
+            live: LiveHub::start(store.clone()).await.context("cannot start the live channel")?,
         };
         let smtp = match config.smtp_port {
             0 => None,

@@ -74,8 +74,14 @@ pub async fn current_app(state: &AppState) -> Result<AppInfo, AppError> {
 
 /// Which of `apps` the session looks at: the one it switched to, else the oldest.
 pub async fn chosen_app(apps: &[AppInfo]) -> Result<Option<&AppInfo>, AppError> {
-    let chosen: Option<i64> = session().await?.get(APP_KEY).await.ok().flatten();
-    Ok(chosen.and_then(|id| apps.iter().find(|a| a.id == id)).or(apps.first()))
+    Ok(app_chosen_in(&session().await?, apps).await)
+}
+
+/// [`chosen_app`] for a session read outside a server function (the live
+/// stream's axum route).
+pub async fn app_chosen_in<'a>(session: &Session, apps: &'a [AppInfo]) -> Option<&'a AppInfo> {
+    let chosen: Option<i64> = session.get(APP_KEY).await.ok().flatten();
+    chosen.and_then(|id| apps.iter().find(|a| a.id == id)).or(apps.first())
 }
 
 pub async fn choose_app(state: &AppState, app_id: i64) -> Result<AppInfo, AppError> {

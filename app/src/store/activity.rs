@@ -1,7 +1,9 @@
 //! Reading events back as the profile shows them: by id (the live fan-out),
 //! and a user's events after an id (a reconnecting stream's replay).
 
-use super::{with_pool, Store, StoreResult};
+use super::events::StoredIds;
+use super::tx::TxInner;
+use super::{with_pool, with_tx, Backend, Store, StoreResult, WriteTx};
 use crate::activity::model::ActivityEvent;
 
 /// The columns of an [`ActivityEvent`], over `events e LEFT JOIN devices d`.
@@ -77,7 +79,62 @@ impl Store {
 
     /// The newest event id, 0 when there is none.
     pub async fn last_event_id(&self) -> StoreResult<i64> {
-        let sql = "SELECT COALESCE(MAX(id), 0) FROM events";
-        with_pool!(self, |pool| Ok(sqlx::query_scalar(sql).fetch_one(pool).await?))
+        with_pool!(self, |pool| Ok(sqlx::query_scalar(NEWEST_EVENT).fetch_one(pool).await?))
+    }
+
+    /// The stored events `ids` names (see [`StoredIds`]), in id order.
+    pub async fn stored_events(&self, ids: &StoredIds) -> StoreResult<Vec<ActivityEvent>> {
+        match ids {
+            StoredIds::None => Ok(Vec::new()),
+            StoredIds::List(ids) => self.events_by_ids(ids).await,
+            StoredIds::Range { after, up_to } => {
+                let sql = concat!(
+                    "SELECT ",
+                    activity_columns!(),
+                    " FROM events e LEFT JOIN devices d ON d.id = e.device_id WHERE e.id > $1 AND e.id <= $2 ORDER BY e.id"
+                );
+                with_pool!(self, |pool| Ok(sqlx::query_as(sql).bind(after).bind(up_to).fetch_all(pool).await?))
+            }
+        }
+    }
+
+    /// PostgreSQL: a listener on the events channel (see
+    /// [`WriteTx::notify_events`]) and the channel's name; `None` on SQLite.
+    pub async fn event_listener(&self) -> StoreResult<Option<(sqlx::postgres::PgListener, String)>> {
+        let Backend::Postgres(pool) = &self.backend else { return Ok(None) };
+        let channel: String = sqlx::query_scalar(CHANNEL).fetch_one(pool).await?;
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(&channel).await?;
+        Ok(Some((listener, channel)))
+    }
+}
+
+/// The NOTIFY channel of committed events' ids: one per schema, as
+/// channels are database-wide (tests run in schemas of one database).
+const CHANNEL: &str = "SELECT 'audience_events_' || current_schema()";
+
+/// Ids per notification: 19 digits and a comma each stay under 8,000 bytes.
+const NOTIFY_IDS: usize = 390;
+
+const NEWEST_EVENT: &str = "SELECT COALESCE(MAX(id), 0) FROM events";
+
+impl WriteTx {
+    /// The newest event id, 0 when there is none.
+    pub(crate) async fn newest_event_id(&mut self) -> StoreResult<i64> {
+        Ok(with_tx!(self, |conn| sqlx::query_scalar(NEWEST_EVENT).fetch_one(&mut *conn).await)?)
+    }
+
+    /// PostgreSQL: announces `ids` on the events channel to every server
+    /// instance, delivered when (and only if) this transaction commits; the
+    /// payload is the ids, comma-separated, under NOTIFY's 8,000-byte limit.
+    /// SQLite: nothing (one instance; the caller hands the ids over).
+    pub(crate) async fn notify_events(&mut self, ids: &[i64]) -> StoreResult<()> {
+        let TxInner::Postgres(tx) = &mut self.inner else { return Ok(()) };
+        for chunk in ids.chunks(NOTIFY_IDS) {
+            let payload: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let sql = "SELECT pg_notify('audience_events_' || current_schema(), $1)";
+            sqlx::query(sql).bind(payload.join(",")).execute(&mut **tx).await?;
+        }
+        Ok(())
     }
 }

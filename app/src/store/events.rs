@@ -25,10 +25,27 @@ pub struct EventInput {
     pub data: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EventsOutcome {
     pub accepted: u64,
     pub duplicates: u64,
+    /// The ids of the events this batch stored (what the live channel
+    /// announces once the batch is committed).
+    pub stored: StoredIds,
+}
+
+/// Ids of newly stored events.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StoredIds {
+    #[default]
+    None,
+    /// Every id in `(after, up_to]` that exists: SQLite has one writer, so
+    /// the ids a transaction gave out form one range (read without
+    /// RETURNING, which SQLite would hand over row by row).
+    Range { after: i64, up_to: i64 },
+    /// PostgreSQL's concurrent writers interleave ids: the list, from
+    /// RETURNING.
+    List(Vec<i64>),
 }
 
 /// An event with its references resolved to row ids.
@@ -138,15 +155,18 @@ impl WriteTx {
 
         let marks = self.marks();
         let mut inserted = 0;
+        // SQLite: the ids given out lie after the newest id before the batch.
+        let returning = self.is_postgres();
+        let before = if returning { 0 } else { self.newest_event_id().await? };
+        let mut ids = Vec::new();
         for chunk in chunks(&rows) {
-            // No RETURNING: SQLite would hand each returned row to the async
-            // side separately; the count of inserted rows is all we need.
             let sql = format!(
                 "INSERT INTO events (app_id, client_id, event_type, user_id, device_id, session_id,
                      occurred_at, data, received_at)
                  VALUES {}
-                 ON CONFLICT (app_id, client_id) DO NOTHING",
-                marks.values(chunk.len(), 9)
+                 ON CONFLICT (app_id, client_id) DO NOTHING{}",
+                marks.values(chunk.len(), 9),
+                if returning { " RETURNING id" } else { "" }
             );
             inserted += with_tx!(self, |conn| {
                 let mut query = sqlx::query(&sql);
@@ -163,9 +183,23 @@ impl WriteTx {
                         .bind(&event.data)
                         .bind(now);
                 }
-                query.execute(&mut *conn).await.map(|done| done.rows_affected())
+                if returning {
+                    let rows = query.fetch_all(&mut *conn).await?;
+                    ids.extend(rows.iter().map(|row| sqlx::Row::get::<i64, _>(row, 0)));
+                    Ok::<u64, sqlx::Error>(rows.len() as u64)
+                } else {
+                    query.execute(&mut *conn).await.map(|done| done.rows_affected())
+                }
             })?;
         }
+        outcome.stored = match (returning, inserted) {
+            (_, 0) => StoredIds::None,
+            (true, _) => {
+                self.notify_events(&ids).await?;
+                StoredIds::List(ids)
+            }
+            (false, _) => StoredIds::Range { after: before, up_to: self.newest_event_id().await? },
+        };
         let stored = started.elapsed();
         outcome.accepted = inserted;
         outcome.duplicates += rows.len() as u64 - inserted;

@@ -26,7 +26,7 @@ pub use crate::write_tx;
 pub use admins::{AdminRecord, NewAudit};
 pub use bulk::BulkUser;
 pub use devices::{DeviceInput, LocationInput};
-pub use events::{EventInput, EventsOutcome, LastSeen};
+pub use events::{EventInput, EventsOutcome, LastSeen, StoredIds};
 pub use messages::NewMessage;
 pub use segments::name_key;
 pub use sessions::SessionBackend;

@@ -102,6 +102,47 @@ pub async fn postgres() -> Option<TestStore> {
     Some(TestStore { store, files: Vec::new(), pg_url: Some(url) })
 }
 
+/// A new, empty PostgreSQL database beside `TEST_DATABASE_URL`'s, for tests
+/// that start server processes (which take a URL, not a schema); `None`
+/// (loudly) as [`postgres`] when no Postgres is configured.
+pub struct TestDatabase {
+    pub url: String,
+    name: String,
+    admin_url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Option<TestDatabase> {
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            if std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set");
+            }
+            eprintln!("!!! SKIPPED a PostgreSQL test: TEST_DATABASE_URL is not set");
+            return None;
+        };
+        let name = unique_name("audience_db");
+        // The name is generated above, never user input.
+        Self::admin_run(&admin_url, &format!("CREATE DATABASE {name}")).await;
+        let base = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL ends in /database").0;
+        Some(TestDatabase { url: format!("{base}/{name}"), name, admin_url })
+    }
+
+    /// Drops the database, closing what still uses it.
+    pub async fn finish(self) {
+        Self::admin_run(&self.admin_url, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).await;
+    }
+
+    async fn admin_run(admin_url: &str, sql: &str) {
+        let admin = Store::connect_postgres(PgConnectOptions::from_str(admin_url).expect("TEST_DATABASE_URL"))
+            .await
+            .expect("connect to TEST_DATABASE_URL");
+        super::with_pool!(admin, |pool| {
+            sqlx::query(sql).execute(pool).await.expect(sql);
+        });
+        admin.close().await;
+    }
+}
+
 /// Declares a test that runs `$body(store)` once on SQLite and once on
 /// PostgreSQL, as `$name::sqlite` and `$name::postgres`. With `multi_thread`
 /// after the name, the test runs on a 4-thread runtime (concurrency tests,

@@ -207,6 +207,10 @@ impl WriteTx {
         }
     }
 
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.inner, TxInner::Postgres(_))
+    }
+
     pub async fn commit(self) -> StoreResult<()> {
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit().await?,

@@ -72,5 +72,7 @@ pub async fn post_events(
         });
     }
     let outcome = state.store.insert_events(app.0.id, &events, now).await?;
+    // Committed: now (never before) open profiles may show them.
+    state.live.committed(&outcome.stored);
     Ok(Json(json!({ "accepted": outcome.accepted, "duplicates": outcome.duplicates })))
 }

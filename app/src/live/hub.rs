@@ -1,0 +1,140 @@
+//! The live channel's server side: committed events fanned out to every
+//! open stream of this instance. The profile's boxes (activity now; the
+//! map and messages next) subscribe to the one broadcast.
+//!
+//! Where the ids come from: on SQLite (one instance) the ingest route hands
+//! them over in-process after commit; on PostgreSQL the ingest transaction
+//! itself NOTIFYs them (delivered at commit, never for a rollback) and each
+//! instance LISTENs, so an event ingested on one instance reaches viewers on
+//! all. Either way the fan-out task reads the rows and broadcasts them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::activity::model::ActivityEvent;
+use crate::store::{Store, StoreResult, StoredIds};
+
+/// Batches the broadcast holds for a slow stream before it lags (and is
+/// dropped, to resume from the database by `Last-Event-ID`).
+const FANOUT_CAPACITY: usize = 1024;
+/// Events read back at most per catch-up after the listener reconnected.
+const CATCH_UP: i64 = 10_000;
+
+/// One committed batch, as every stream sees it.
+pub type LiveBatch = Arc<[ActivityEvent]>;
+
+/// Cheap to clone; held in `AppState`.
+#[derive(Clone)]
+pub struct LiveHub {
+    fanout: broadcast::Sender<LiveBatch>,
+    /// SQLite: committed ids go to the fan-out task in-process.
+    local: Option<mpsc::UnboundedSender<StoredIds>>,
+}
+
+impl LiveHub {
+    /// Starts the fan-out task for `store` (a LISTEN connection on PostgreSQL).
+    pub async fn start(store: Store) -> StoreResult<LiveHub> {
+        let (fanout, _) = broadcast::channel(FANOUT_CAPACITY);
+        let local = match store.event_listener().await? {
+            Some((listener, channel)) => {
+                tokio::spawn(listen(listener, channel, store, fanout.clone()));
+                None
+            }
+            None => {
+                let (sender, receiver) = mpsc::unbounded_channel();
+                tokio::spawn(fan_out_local(receiver, store, fanout.clone()));
+                Some(sender)
+            }
+        };
+        Ok(LiveHub { fanout, local })
+    }
+
+    /// Call after the events `stored` are committed. On PostgreSQL their
+    /// transaction has already notified every instance.
+    pub fn committed(&self, stored: &StoredIds) {
+        if let (Some(local), false) = (&self.local, matches!(stored, StoredIds::None)) {
+            // The receiver lives as long as the runtime.
+            let _ = local.send(stored.clone());
+        }
+    }
+
+    /// Every batch committed from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveBatch> {
+        self.fanout.subscribe()
+    }
+}
+
+/// Reads the rows of `ids` and broadcasts them; returns the newest id.
+async fn fan_out(store: &Store, fanout: &broadcast::Sender<LiveBatch>, ids: &StoredIds) -> Option<i64> {
+    match store.stored_events(ids).await {
+        Ok(events) if !events.is_empty() => {
+            let newest = events.iter().map(|e| e.id).max();
+            // No stream open is fine.
+            let _ = fanout.send(Arc::from(events));
+            newest
+        }
+        Ok(_) => None,
+        Err(error) => {
+            tracing::warn!(%error, "live: cannot read committed events");
+            None
+        }
+    }
+}
+
+async fn fan_out_local(
+    mut receiver: mpsc::UnboundedReceiver<StoredIds>,
+    store: Store,
+    fanout: broadcast::Sender<LiveBatch>,
+) {
+    while let Some(ids) = receiver.recv().await {
+        fan_out(&store, &fanout, &ids).await;
+    }
+}
+
+/// PostgreSQL: every notification's ids, read and broadcast. When the
+/// connection drops (a database restart), listens again as soon as it can,
+/// then catches up on the events committed meanwhile (ids after the newest
+/// one broadcast), whose notifications were lost.
+async fn listen(mut listener: PgListener, channel: String, store: Store, fanout: broadcast::Sender<LiveBatch>) {
+    let mut newest = store.last_event_id().await.unwrap_or(0);
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => {
+                let ids: Vec<i64> = notification.payload().split(',').filter_map(|id| id.parse().ok()).collect();
+                if let Some(id) = fan_out(&store, &fanout, &StoredIds::List(ids)).await {
+                    newest = newest.max(id);
+                }
+                continue;
+            }
+            Ok(None) => tracing::warn!("live: the LISTEN connection was lost; reconnecting"),
+            Err(error) => tracing::warn!(%error, "live: LISTEN failed; reconnecting"),
+        }
+        // Listen again first, then catch up: nothing committed in between is missed.
+        while let Err(error) = listener.listen(&channel).await {
+            tracing::debug!(%error, "live: database not back yet");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        loop {
+            match store.event_ids_after(newest, CATCH_UP).await {
+                Ok(ids) if ids.is_empty() => break,
+                Ok(ids) => {
+                    let more = ids.len() as i64 == CATCH_UP;
+                    if let Some(id) = fan_out(&store, &fanout, &StoredIds::List(ids)).await {
+                        newest = newest.max(id);
+                    }
+                    if !more {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "live: catch-up failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+        tracing::info!(newest, "live: listening again");
+    }
+}

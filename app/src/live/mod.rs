@@ -1,0 +1,20 @@
+//! The live channel: one server-sent-events stream per open profile,
+//! carrying what happens to that user as it commits. `hub` is the server's
+//! fan-out; `subscriber` the browser's end, which the profile's boxes share.
+
+#[cfg(feature = "ssr")]
+mod hub;
+mod subscriber;
+
+#[cfg(feature = "ssr")]
+pub use hub::{LiveBatch, LiveHub};
+pub use subscriber::{provide_live, use_live, LiveFeed, LiveLog, LiveState};
+
+/// The stream of one user's profile (`GET`, session cookie; `?after=ID`
+/// or the `Last-Event-ID` header resumes after an event id).
+pub fn user_stream_path(user_id: i64) -> String {
+    format!("/api/live/users/{user_id}")
+}
+
+/// The SSE event name of an activity event (its data: an `ActivityEvent`).
+pub const ACTIVITY: &str = "activity";

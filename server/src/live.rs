@@ -1,0 +1,175 @@
+//! `GET /api/live/users/{id}`: one profile's live stream, as server-sent
+//! events. Authorised by the session (any role may watch), scoped to one
+//! user of the session's app. See `app::live` for the fan-out behind it.
+//!
+//! A stream first replays, from the database, the user's events after
+//! `Last-Event-ID` (or `?after=`, which the page sets to the newest id it
+//! was rendered with), then forwards live ones; events both replayed and
+//! broadcast are sent once. Each SSE `id` is the event's id (the highest
+//! sent so far, should a later-committed event carry a lower id, so that
+//! a resume never repeats one). A stream that falls [`FANOUT_CAPACITY`]
+//! batches behind is closed rather than slowing ingest down; the browser
+//! reconnects with `Last-Event-ID` and replays what it missed.
+
+use std::collections::{HashSet, VecDeque};
+use std::convert::Infallible;
+use std::time::Duration;
+
+use app::activity::model::ActivityEvent;
+use app::auth::session::{admin_in, app_chosen_in};
+use app::live::{LiveBatch, ACTIVITY};
+use app::state::AppState;
+use app::store::Store;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures::Stream;
+use serde::Deserialize;
+use tokio::sync::{broadcast, mpsc};
+use tower_sessions::Session;
+
+/// Events replayed per database read while catching up.
+const REPLAY_PAGE: i64 = 500;
+/// Events queued for one slow client before its stream waits.
+const CLIENT_QUEUE: usize = 256;
+/// Ids remembered per stream to send each event once.
+const REMEMBERED: usize = 4096;
+/// A comment line this often keeps proxies from closing an idle stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/live/users/{id}", get(user_stream))
+}
+
+#[derive(Deserialize)]
+struct Resume {
+    after: Option<i64>,
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+#[tracing::instrument(skip_all, fields(user_id))]
+async fn user_stream(
+    State(state): State<AppState>,
+    session: Session,
+    Path(user_id): Path<i64>,
+    Query(resume): Query<Resume>,
+    headers: HeaderMap,
+) -> Response {
+    if admin_in(&session).await.is_none() {
+        return refuse(StatusCode::UNAUTHORIZED, "Please sign in.");
+    }
+    let apps = match state.store.list_apps().await {
+        Ok(apps) => apps,
+        Err(error) => {
+            tracing::warn!(%error, "live: cannot read apps");
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available; retrying.");
+        }
+    };
+    let Some(app) = app_chosen_in(&session, &apps).await else {
+        return refuse(StatusCode::NOT_FOUND, "No app yet.");
+    };
+    match state.store.user_by_id(app.id, user_id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return refuse(StatusCode::NOT_FOUND, "There is no such user in this app."),
+        Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available; retrying."),
+    }
+    let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    let after = last_event_id.or(resume.after).unwrap_or(i64::MAX);
+    // Subscribe before replaying: nothing committed in between is missed.
+    let live = state.live.subscribe();
+    let (queue, events) = mpsc::channel(CLIENT_QUEUE);
+    tokio::spawn(forward(state.store.clone(), app.id, user_id, after, live, queue));
+    Sse::new(stream_of(events)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response()
+}
+
+fn stream_of(events: mpsc::Receiver<Event>) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures::stream::unfold(events, |mut events| async move { events.recv().await.map(|e| (Ok(e), events)) })
+}
+
+/// What one stream has sent: each id once, and the highest.
+struct Sent {
+    ids: HashSet<i64>,
+    order: VecDeque<i64>,
+    highest: i64,
+}
+
+impl Sent {
+    /// The SSE event for `event`, unless it was sent already.
+    fn first_time(&mut self, event: &ActivityEvent) -> Option<Event> {
+        if !self.ids.insert(event.id) {
+            return None;
+        }
+        self.order.push_back(event.id);
+        if self.order.len() > REMEMBERED {
+            if let Some(old) = self.order.pop_front() {
+                self.ids.remove(&old);
+            }
+        }
+        self.highest = self.highest.max(event.id);
+        let data = serde_json::to_string(event).ok()?;
+        Some(Event::default().event(ACTIVITY).id(self.highest.to_string()).data(data))
+    }
+}
+
+/// Replays the user's events after `after`, then forwards the live ones,
+/// until the client goes away or falls too far behind.
+async fn forward(
+    store: Store,
+    app_id: i64,
+    user_id: i64,
+    after: i64,
+    mut live: broadcast::Receiver<LiveBatch>,
+    queue: mpsc::Sender<Event>,
+) {
+    let mut sent = Sent { ids: HashSet::new(), order: VecDeque::new(), highest: 0 };
+    // `after` absent (i64::MAX): live events only.
+    let mut cursor = after;
+    while cursor != i64::MAX {
+        let page = match store.user_events_after(app_id, user_id, cursor, REPLAY_PAGE).await {
+            Ok(page) => page,
+            Err(error) => {
+                tracing::warn!(%error, "live: replay failed; closing the stream for the client to retry");
+                return;
+            }
+        };
+        for event in &page {
+            cursor = event.id;
+            if let Some(sse) = sent.first_time(event) {
+                if queue.send(sse).await.is_err() {
+                    return;
+                }
+            }
+        }
+        if (page.len() as i64) < REPLAY_PAGE {
+            break;
+        }
+    }
+    loop {
+        let received = tokio::select! {
+            received = live.recv() => received,
+            // The client went away while nothing happened to this user.
+            () = queue.closed() => return,
+        };
+        let batch = match received {
+            Ok(batch) => batch,
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::info!(missed, "live: a slow stream fell behind; closing it (it resumes by Last-Event-ID)");
+                return;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        for event in batch.iter().filter(|e| e.user_id == Some(user_id) && e.app_id == app_id) {
+            if let Some(sse) = sent.first_time(event) {
+                if queue.send(sse).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}

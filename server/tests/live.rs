@@ -1,0 +1,159 @@
+//! The live stream (`GET /api/live/users/{id}`) with a real HTTP client
+//! against the real server, on SQLite and PostgreSQL: subscribe, ingest,
+//! receive; resume with `Last-Event-ID`; who may watch; and (PostgreSQL)
+//! an event ingested on one server process reaching a viewer of another.
+
+mod common;
+
+use std::time::Duration;
+
+use app::store::Store;
+use app::store_test;
+use common::TestApp;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+
+/// A waiting limit that only turns a hang into a failure (no timing asserts).
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// One `text/event-stream` response, read event by event.
+struct EventStream {
+    response: Response,
+    buffer: String,
+}
+
+/// One server-sent event: its `event`, `id` and JSON `data`.
+#[derive(Debug)]
+struct Sse {
+    event: String,
+    id: Option<String>,
+    data: Value,
+}
+
+impl EventStream {
+    async fn open(client: &Client, url: &str, last_event_id: Option<&str>) -> EventStream {
+        let mut request = client.get(url).header("Accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.expect("open stream");
+        assert_eq!(response.status(), StatusCode::OK, "stream status");
+        let kind = response.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(kind.starts_with("text/event-stream"), "{kind}");
+        EventStream { response, buffer: String::new() }
+    }
+
+    /// The next event (comments and keep-alives skipped); fails after [`PATIENCE`].
+    async fn next(&mut self) -> Sse {
+        tokio::time::timeout(PATIENCE, self.read()).await.expect("an event within the patience limit")
+    }
+
+    async fn read(&mut self) -> Sse {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut event, mut id, mut data) = (String::from("message"), None, String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        id = Some(v.trim().to_string());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a comment (keep-alive)
+                }
+                return Sse { event, id, data: serde_json::from_str(&data).expect("JSON data") };
+            }
+            let chunk = self.response.chunk().await.expect("read stream").expect("stream still open");
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// Asserts nothing but keep-alives arrive for a short while.
+    async fn expect_quiet(&mut self, wait: Duration) {
+        if let Ok(event) = tokio::time::timeout(wait, self.read()).await {
+            panic!("unexpected event {event:?}");
+        }
+    }
+}
+
+async fn ingest_event(app: &TestApp, key: &str, user: &str, client_id: &str) {
+    let body = json!([{"type": "re.notifica.event.application.Open", "userID": user, "id": client_id,
+                       "data": {"n": client_id}}]);
+    let (status, answer) = app.post("/api/v1/events", key, body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
+/// A signed-in viewer and the stream URL of the user `external_id`.
+async fn watcher(app: &TestApp, app_id: i64, external_id: &str) -> (Client, String) {
+    app.new_account("pm@example.com", "viewer").await;
+    let viewer = app.browser();
+    app.sign_in(&viewer, "pm@example.com").await;
+    let user = app.store.user_by_external_id(app_id, external_id).await.unwrap().unwrap();
+    (viewer, format!("{}/api/live/users/{}", app.base, user.id))
+}
+
+store_test!(a_viewer_sees_ingested_events_live_and_resumes_after_a_drop, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (app_id, key) = app.new_app("Shop").await;
+    app.put("/api/v1/users/ana", &key, json!({"userName": "Ana"})).await;
+    app.put("/api/v1/users/bob", &key, json!({})).await;
+    let (viewer, url) = watcher(&app, app_id, "ana").await;
+
+    let mut stream = EventStream::open(&viewer, &url, None).await;
+    ingest_event(&app, &key, "bob", "b-1").await; // another user: not on this stream
+    ingest_event(&app, &key, "ana", "a-1").await;
+    let first = stream.next().await;
+    assert_eq!(first.event, "activity");
+    assert_eq!(first.data["data"], r#"{"n":"a-1"}"#, "{first:?}");
+    assert_eq!(first.data["event_type"], "re.notifica.event.application.Open");
+    assert_eq!(first.id, Some(first.data["id"].to_string()), "the SSE id is the event's id");
+
+    // Drop the stream; three events happen meanwhile.
+    drop(stream);
+    for n in 2..=4 {
+        ingest_event(&app, &key, "ana", &format!("a-{n}")).await;
+    }
+    let mut resumed = EventStream::open(&viewer, &url, first.id.as_deref()).await;
+    let mut replayed = Vec::new();
+    for _ in 0..3 {
+        replayed.push(resumed.next().await.data["data"].as_str().unwrap().to_string());
+    }
+    assert_eq!(replayed, [r#"{"n":"a-2"}"#, r#"{"n":"a-3"}"#, r#"{"n":"a-4"}"#], "exactly the missed ones, in order");
+    ingest_event(&app, &key, "ana", "a-5").await;
+    assert_eq!(resumed.next().await.data["data"], r#"{"n":"a-5"}"#, "then live ones");
+    // A resent event (same client id) is a duplicate, not a new live event.
+    ingest_event(&app, &key, "ana", "a-5").await;
+    resumed.expect_quiet(Duration::from_millis(500)).await;
+
+    // `?after=` (what the page sends on its first connect) resumes the same way.
+    let after = format!("{url}?after={}", first.data["id"]);
+    let mut from_page = EventStream::open(&viewer, &after, None).await;
+    assert_eq!(from_page.next().await.data["data"], r#"{"n":"a-2"}"#);
+});
+
+store_test!(only_a_session_of_the_users_app_may_watch, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (app_id, key) = app.new_app("Shop").await;
+    app.put("/api/v1/users/ana", &key, json!({})).await;
+    let (viewer, url) = watcher(&app, app_id, "ana").await;
+
+    let anonymous = app.browser().get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = anonymous.json().await.unwrap();
+    assert!(body["error"].is_string(), "{body}");
+
+    // A user of another app is not found from this session's app.
+    let (other_id, other_key) = app.new_app("Other").await;
+    app.put("/api/v1/users/zed", &other_key, json!({})).await;
+    let zed = app.store.user_by_external_id(other_id, "zed").await.unwrap().unwrap();
+    let foreign = viewer.get(format!("{}/api/live/users/{}", app.base, zed.id)).send().await.unwrap();
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
+    let unknown = viewer.get(format!("{}/api/live/users/999999", app.base)).send().await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let watching = viewer.get(&url).send().await.unwrap();
+    assert_eq!(watching.status(), StatusCode::OK, "a viewer may watch");
+});

@@ -1,0 +1,102 @@
+//! Past one machine: two real server processes on one PostgreSQL database.
+//! An event ingested through one reaches a live stream opened on the other
+//! (LISTEN/NOTIFY carries the ids; each instance reads the rows).
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use app::auth::{api_key, password};
+use app::store::testing::TestDatabase;
+use app::store::Store;
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+
+/// A server process, killed when the test ends (even by a panic).
+struct Instance {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start(database_url: &str) -> Instance {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("DATABASE_URL", database_url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("SMTP_PORT", "0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run the server binary");
+    let instance = Instance { child, base: format!("http://127.0.0.1:{port}") };
+    // Ready when it answers; a hang fails the test instead of waiting forever.
+    for _ in 0..600 {
+        if reqwest::get(format!("{}/login", instance.base)).await.is_ok_and(|r| r.status() == StatusCode::OK) {
+            return instance;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server on port {port} did not start");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_ingested_on_one_instance_reaches_a_viewer_of_another() {
+    let Some(database) = TestDatabase::create().await else { return };
+    let store = Store::connect(&database.url).await.expect("migrate the new database");
+    let key = api_key::generate();
+    let app_id = store.create_app("Shop", &api_key::hash(&key), 1).await.unwrap().id;
+    let hash = password::hash(common::PASSWORD.into()).await.unwrap();
+    store.create_admin("pm@example.com", &hash, "viewer", 1).await.unwrap();
+
+    let (a, b) = (start(&database.url).await, start(&database.url).await);
+    let sdk = Client::new();
+    let put = sdk.put(format!("{}/api/v1/users/ana", a.base)).bearer_auth(&key).json(&json!({})).send().await;
+    assert_eq!(put.unwrap().status(), StatusCode::OK);
+    let ana = store.user_by_external_id(app_id, "ana").await.unwrap().unwrap();
+
+    // A viewer signed in on B watches Ana.
+    let viewer = Client::builder().cookie_store(true).build().unwrap();
+    let login = viewer
+        .post(format!("{}/api/auth/login", b.base))
+        .header("Origin", &b.base)
+        .form(&[("email", "pm@example.com"), ("password", common::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(login.status().is_success() || login.status().is_redirection(), "{}", login.status());
+    let mut stream = viewer.get(format!("{}/api/live/users/{}", b.base, ana.id)).send().await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+
+    // Ingested on A.
+    let event = json!([{"type": "purchase", "userID": "ana", "id": "e-1", "data": {"sku": "42"}}]);
+    let posted = sdk.post(format!("{}/api/v1/events", a.base)).bearer_auth(&key).json(&event).send().await.unwrap();
+    assert_eq!(posted.status(), StatusCode::OK);
+
+    let mut received = String::new();
+    let arrived = tokio::time::timeout(Duration::from_secs(20), async {
+        while !received.contains("\n\n") || !received.contains("purchase") {
+            let chunk = stream.chunk().await.expect("read").expect("stream open");
+            received.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    assert!(arrived.is_ok(), "no event on B within the patience limit; got {received:?}");
+    assert!(received.contains("event: activity"), "{received}");
+    assert!(received.contains(r#"\"sku\":\"42\""#), "{received}");
+
+    drop((a, b));
+    store.close().await;
+    database.finish().await;
+}
