@@ -2,8 +2,9 @@
 //! "Bench" app with N users once (bulk insert), then times the first page
 //! and searches through the same service the server function calls.
 //! `server bench ingest` is in [`ingest`], `server bench segments` in
-//! [`segments`].
+//! [`segments`], `server bench activity` in [`activity`].
 
+pub mod activity;
 pub mod ingest;
 pub mod segments;
 

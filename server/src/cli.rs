@@ -49,6 +49,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Segments { segments, runs }) => {
             crate::bench::segments::segments(&config, segments, runs).await
         }
+        Command::Bench(BenchCommand::Activity { events, runs }) => {
+            crate::bench::activity::activity(&config, events, runs).await
+        }
         Command::Bench(BenchCommand::Ingest { users, events, singles }) => {
             crate::bench::ingest::ingest(&config, users, events, singles).await
         }

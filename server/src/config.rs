@@ -172,6 +172,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         runs: usize,
     },
+    /// The profile's activity boxes for one user with many events (30 days).
+    Activity {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
     /// Events/s through the ingest API: a separate server process and 1, 4
     /// and 16 concurrent HTTP clients, with batches of 500 and of 1 event.
     Ingest {

@@ -58,6 +58,11 @@ fn table(app_b: i64, user: i64, message: i64, segment: i64) -> Vec<Case> {
             [401, 403, 200],
             true,
         ),
+        case("/api/activity/recent", user_form(), [401, 200, 200], false),
+        case("/api/activity/search", user_form(), [401, 200, 200], false),
+        case("/api/activity/histogram", user_form(), [401, 200, 200], false),
+        case("/api/activity/types", vec![], [401, 200, 200], false),
+        case("/api/activity/timeline", user_form(), [401, 200, 200], false),
         case("/api/auth/me", vec![], [401, 200, 200], false),
         // Choosing which app to look at is a view setting, open to viewers
         // (after the rows that need app A).

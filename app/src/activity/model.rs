@@ -87,6 +87,68 @@ pub struct EventsPage {
     pub events: Vec<ActivityEvent>,
     /// The cursor of the next page ("Load more"), if there may be one.
     pub next_cursor: Option<String>,
+    /// The text filter's scan ran out of budget before the page filled: the
+    /// page may be short (even empty) and "Load more" goes on from there.
+    #[serde(default)]
+    pub partial: bool,
+}
+
+/// The search as the URL carries it, before validation: `from` and `to` are
+/// RFC 3339 times, `YYYY-MM-DDTHH:MM[:SS]` (read as UTC), or for `from` a
+/// preset (`1h`, `24h`, `7d`, `30d`, up to now). An empty `from` is the last
+/// 24 hours, an empty `to` is now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchParams {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub event_type: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// Where a timeline entry comes from. The order is the tie-break between
+/// entries of the same millisecond (see [`TimelineKind::rank`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimelineKind {
+    Event,
+    Message,
+    /// Push Mail changes, segment changes and admin actions on the user.
+    Audit,
+}
+
+impl TimelineKind {
+    /// Position among entries of the same time (the cursor carries it).
+    pub fn rank(self) -> i64 {
+        match self {
+            TimelineKind::Event => 0,
+            TimelineKind::Message => 1,
+            TimelineKind::Audit => 2,
+        }
+    }
+}
+
+/// One row of the unified timeline, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// Epoch ms.
+    pub at: i64,
+    pub kind: TimelineKind,
+    /// The row id within its kind's table.
+    pub id: i64,
+    pub title: String,
+    pub detail: String,
+    /// Who did it (admin, sender), when someone did.
+    pub actor: Option<String>,
+}
+
+/// One page of the unified timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelinePage {
+    pub entries: Vec<TimelineEntry>,
+    pub next_cursor: Option<String>,
 }
 
 /// Counts of the searched period in equal buckets.

@@ -9,12 +9,14 @@ mod apps;
 mod batch;
 mod bulk;
 mod devices;
+mod event_search;
 mod events;
 mod messages;
 mod segments;
 mod sessions;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+mod timeline;
 pub mod tx;
 #[cfg(test)]
 mod tx_tests;
@@ -24,12 +26,14 @@ mod users;
 /// See [`tx`](mod@tx): one write transaction, committed, retried on contention.
 pub use crate::write_tx;
 pub use admins::{AdminRecord, NewAudit};
-pub use bulk::BulkUser;
+pub use bulk::{BulkEvent, BulkUser};
 pub use devices::{DeviceInput, LocationInput};
+pub use event_search::{contains_pattern, EventPosition, FoundEvents, SCAN_BUDGET, TYPES_LIMIT};
 pub use events::{EventInput, EventsOutcome, LastSeen, StoredIds};
 pub use messages::NewMessage;
 pub use segments::name_key;
 pub use sessions::SessionBackend;
+pub use timeline::{timeline_position, TimelinePosition};
 pub(crate) use tx::with_tx;
 pub use tx::WriteTx;
 pub use user_list::{sort_key_of, Budget, ListPage, Position, SortKey};

@@ -1,0 +1,73 @@
+//! Server functions of the activity boxes: a session (viewers too) and the
+//! session's app, then one service call.
+
+use leptos::prelude::*;
+
+use super::model::{ActivityEvent, EventsPage, Histogram, SearchParams, TimelinePage};
+use crate::error::AppError;
+
+/// The user's events of the last hour, newest first.
+#[server(endpoint = "activity/recent")]
+pub async fn recent_activity(user_id: i64) -> Result<Vec<ActivityEvent>, AppError> {
+    use crate::auth::session::{current_app, fail, signed_in};
+    let state = expect_context::<crate::state::AppState>();
+    signed_in().await?;
+    let app = current_app(&state).await?;
+    super::service::recent(&state.store, app.id, user_id).await.or_else(fail)
+}
+
+/// One page of the event search: `from` / `to` (times or a preset, see
+/// [`SearchParams`]), `event_type`, `text`, and the previous page's `cursor`.
+#[server(endpoint = "activity/search")]
+pub async fn search_activity(
+    user_id: i64,
+    from: Option<String>,
+    to: Option<String>,
+    event_type: Option<String>,
+    text: Option<String>,
+    cursor: Option<String>,
+) -> Result<EventsPage, AppError> {
+    use crate::auth::session::{current_app, fail, signed_in};
+    let state = expect_context::<crate::state::AppState>();
+    signed_in().await?;
+    let app = current_app(&state).await?;
+    let params = SearchParams { from, to, event_type, text };
+    super::service::search(&state.store, app.id, user_id, &params, cursor.as_deref()).await.or_else(fail)
+}
+
+/// Counts per minute, hour or day of the searched period.
+#[server(endpoint = "activity/histogram")]
+pub async fn activity_histogram(
+    user_id: i64,
+    from: Option<String>,
+    to: Option<String>,
+    event_type: Option<String>,
+    text: Option<String>,
+) -> Result<Histogram, AppError> {
+    use crate::auth::session::{current_app, fail, signed_in};
+    let state = expect_context::<crate::state::AppState>();
+    signed_in().await?;
+    let app = current_app(&state).await?;
+    let params = SearchParams { from, to, event_type, text };
+    super::service::histogram(&state.store, app.id, user_id, &params).await.or_else(fail)
+}
+
+/// The event types seen in the session's app (the type filter's choices).
+#[server(endpoint = "activity/types")]
+pub async fn activity_types() -> Result<Vec<String>, AppError> {
+    use crate::auth::session::{current_app, fail, signed_in};
+    let state = expect_context::<crate::state::AppState>();
+    signed_in().await?;
+    let app = current_app(&state).await?;
+    super::service::types(&state.store, app.id).await.or_else(fail)
+}
+
+/// One page of the unified timeline (events, messages, audit), newest first.
+#[server(endpoint = "activity/timeline")]
+pub async fn activity_timeline(user_id: i64, cursor: Option<String>) -> Result<TimelinePage, AppError> {
+    use crate::auth::session::{current_app, fail, signed_in};
+    let state = expect_context::<crate::state::AppState>();
+    signed_in().await?;
+    let app = current_app(&state).await?;
+    super::service::timeline(&state.store, app.id, user_id, cursor.as_deref()).await.or_else(fail)
+}
