@@ -33,6 +33,10 @@ use tower_sessions::Session;
 
 /// Events replayed per database read while catching up.
 const REPLAY_PAGE: i64 = 500;
+/// Events replayed at most on (re)connect: a stream that missed more (days
+/// offline, a forged id) starts live after the newest of them; the page
+/// reloads its boxes for the rest.
+const REPLAY_MAX: usize = 5_000;
 /// Events queued for one slow client before its stream waits.
 const CLIENT_QUEUE: usize = 256;
 /// Ids remembered per stream to send each event once.
@@ -130,7 +134,8 @@ async fn forward(
     let mut sent = Sent { ids: HashSet::new(), order: VecDeque::new(), highest: 0 };
     // `after` absent (i64::MAX): live events only.
     let mut cursor = after;
-    while cursor != i64::MAX {
+    let mut replayed = 0;
+    while cursor != i64::MAX && replayed < REPLAY_MAX {
         let page = match store.user_events_after(app_id, user_id, cursor, REPLAY_PAGE).await {
             Ok(page) => page,
             Err(error) => {
@@ -138,6 +143,7 @@ async fn forward(
                 return;
             }
         };
+        replayed += page.len();
         for event in &page {
             cursor = event.id;
             if let Some(sse) = sent.first_time(event) {

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::model::{ActivityEvent, EventsPage, Histogram, SearchParams, TimelinePage};
+use super::model::{ActivityEvent, EventsPage, Histogram, TimelinePage};
 use crate::error::AppError;
 
 /// The user's events of the last hour, newest first.
@@ -31,7 +31,7 @@ pub async fn search_activity(
     let state = expect_context::<crate::state::AppState>();
     signed_in().await?;
     let app = current_app(&state).await?;
-    let params = SearchParams { from, to, event_type, text };
+    let params = super::model::SearchParams { from, to, event_type, text };
     super::service::search(&state.store, app.id, user_id, &params, cursor.as_deref()).await.or_else(fail)
 }
 
@@ -48,7 +48,7 @@ pub async fn activity_histogram(
     let state = expect_context::<crate::state::AppState>();
     signed_in().await?;
     let app = current_app(&state).await?;
-    let params = SearchParams { from, to, event_type, text };
+    let params = super::model::SearchParams { from, to, event_type, text };
     super::service::histogram(&state.store, app.id, user_id, &params).await.or_else(fail)
 }
 

@@ -2,8 +2,15 @@
 //! histogram; the unified timeline.
 
 mod api;
+mod event_row;
+mod histogram;
+mod latest_box;
 pub mod model;
+mod search_box;
 #[cfg(feature = "ssr")]
 pub mod service;
+mod timeline;
 
 pub use api::*;
+pub use latest_box::LatestActivity;
+pub use search_box::EventSearch;

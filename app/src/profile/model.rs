@@ -16,4 +16,7 @@ pub struct UserProfile {
     pub push_mail: Option<String>,
     /// The segments the user belongs to, by name.
     pub segments: Vec<Segment>,
+    /// The newest event id when the profile was read: where the page's
+    /// live stream starts (it replays anything newer).
+    pub live_after: i64,
 }

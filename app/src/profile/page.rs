@@ -9,7 +9,9 @@ use super::avatar::Avatar;
 use super::get_profile;
 use super::push_mail::{PushMail, PushMailActions};
 use super::{GeneratePushMail, RevokePushMail};
+use crate::activity::{EventSearch, LatestActivity};
 use crate::layout::{ErrorMessage, MeResource};
+use crate::live::provide_live;
 use crate::messages::MessagesBox;
 use crate::model::UserProfile;
 use crate::segments::SegmentsBox;
@@ -56,6 +58,8 @@ pub fn ProfilePage() -> impl IntoView {
 #[component]
 fn ProfileGrid(profile: UserProfile, can_edit: bool, push_mail: PushMailActions) -> impl IntoView {
     let user = profile.user;
+    // One live stream for the boxes below (activity now; map and messages next).
+    provide_live(user.id, profile.live_after);
     let name = user.display_name().to_string();
     view! {
         <Title text=name.clone() />
@@ -91,7 +95,9 @@ fn ProfileGrid(profile: UserProfile, can_edit: bool, push_mail: PushMailActions)
                 <PushMail user_id=user.id address=profile.push_mail can_edit actions=push_mail />
             </section>
             <SegmentsBox user_id=user.id can_edit initial=profile.segments />
+            <LatestActivity user_id=user.id />
             <MessagesBox user_id=user.id />
+            <EventSearch user_id=user.id />
         </div>
     }
     .into_any()

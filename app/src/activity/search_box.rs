@@ -1,0 +1,245 @@
+//! The event search box: a period (presets or from / to), a type and text
+//! in `data`; results newest first with "Load more"; the histogram of the
+//! period; and the toggle to the unified timeline. The query lives in the
+//! URL (`?from=&to=&type=&q=`, `&view=timeline`), so a search can be shared,
+//! and the form works without JavaScript (a GET of the profile).
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use super::event_row::{Clock, EventRow};
+use super::histogram::HistogramChart;
+use super::model::{ActivityEvent, EventsPage};
+use super::timeline::Timeline;
+use super::{activity_histogram, activity_types, search_activity};
+
+/// The search as the URL holds it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchView {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub event_type: Option<String>,
+    pub text: Option<String>,
+    pub timeline: bool,
+}
+
+pub const PRESETS: [(&str, &str); 4] = [("1h", "Last hour"), ("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days")];
+
+impl SearchView {
+    /// `path` (the profile) with this view as its query.
+    pub fn href(&self, path: &str) -> String {
+        let mut params: Vec<(&str, &str)> = Vec::new();
+        let fields = [("from", &self.from), ("to", &self.to), ("type", &self.event_type), ("q", &self.text)];
+        for (name, value) in fields {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                params.push((name, value));
+            }
+        }
+        if self.timeline {
+            params.push(("view", "timeline"));
+        }
+        if params.is_empty() {
+            return format!("{path}#activity-search");
+        }
+        // Spaces as %20: the router decodes percent-escapes but not `+`.
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish().replace('+', "%20");
+        format!("{path}?{query}#activity-search")
+    }
+
+    /// A datetime-local input's value for a URL time, when it is one.
+    fn input_value(value: &Option<String>) -> String {
+        let value = value.as_deref().unwrap_or_default();
+        if value.len() >= 16 && value.as_bytes().get(10) == Some(&b'T') {
+            value[..16].to_string()
+        } else {
+            String::new()
+        }
+    }
+}
+
+#[component]
+pub fn EventSearch(user_id: i64) -> impl IntoView {
+    let query = use_query_map();
+    let path = format!("/users/{user_id}");
+    let search = Memo::new(move |_| {
+        query.with(|q| {
+            // A form sent without JavaScript writes spaces as `+`.
+            let get = |name: &str| q.get(name).map(|v| v.replace('+', " ")).filter(|v| !v.trim().is_empty());
+            SearchView {
+                from: get("from"),
+                to: get("to"),
+                event_type: get("type"),
+                text: get("q"),
+                timeline: q.get("view").is_some_and(|v| v == "timeline"),
+            }
+        })
+    });
+    let events_href = {
+        let path = path.clone();
+        move || SearchView { timeline: false, ..search.get() }.href(&path)
+    };
+    let timeline_href = {
+        let path = path.clone();
+        move || SearchView { timeline: true, ..search.get() }.href(&path)
+    };
+    let body = move || {
+        if search.get().timeline {
+            view! { <Timeline user_id /> }.into_any()
+        } else {
+            view! { <SearchPanel user_id search=search.get() path=path.clone() /> }.into_any()
+        }
+    };
+    view! {
+        <section class="box search-box" id="activity-search" aria-labelledby="search-box-title">
+            <div class="box-header">
+                <h2 id="search-box-title">"Activity"</h2>
+                <nav class="toggle" aria-label="Activity view">
+                    <a href=events_href aria-current=move || (!search.get().timeline).then_some("page")>"Event search"</a>
+                    <a href=timeline_href aria-current=move || search.get().timeline.then_some("page")>"Unified timeline"</a>
+                </nav>
+            </div>
+            {body}
+        </section>
+    }
+}
+
+#[component]
+fn SearchPanel(user_id: i64, search: SearchView, path: String) -> impl IntoView {
+    let key = search.clone();
+    let page =
+        Resource::new(move || key.clone(), move |s| search_activity(user_id, s.from, s.to, s.event_type, s.text, None));
+    let key = search.clone();
+    let histogram =
+        Resource::new(move || key.clone(), move |s| activity_histogram(user_id, s.from, s.to, s.event_type, s.text));
+    let types = Resource::new(|| (), |_| activity_types());
+    let presets = PRESETS
+        .into_iter()
+        .map(|(value, label)| {
+            let href = SearchView { from: Some(value.into()), to: None, ..search.clone() }.href(&path);
+            let current = (search.from.as_deref() == Some(value) && search.to.is_none()).then_some("true");
+            view! { <a class="preset" href=href aria-current=current>{label}</a> }
+        })
+        .collect_view();
+    let chosen_type = search.event_type.clone().unwrap_or_default();
+    let (from_value, to_value) = (SearchView::input_value(&search.from), SearchView::input_value(&search.to));
+    let text_value = search.text.clone().unwrap_or_default();
+    let (histogram_path, histogram_search) = (path.clone(), search.clone());
+    view! {
+        <div class="presets" role="group" aria-label="Period presets">{presets}</div>
+        <Form method="GET" action=path.clone() noscroll=true>
+            <div class="search-fields">
+                <label>
+                    "From (UTC)"
+                    <input type="datetime-local" name="from" value=from_value />
+                </label>
+                <label>
+                    "To (UTC)"
+                    <input type="datetime-local" name="to" value=to_value />
+                </label>
+                <label>
+                    "Type"
+                    <select name="type">
+                        <option value="">"All types"</option>
+                        <Suspense>
+                            {move || {
+                                let chosen = chosen_type.clone();
+                                Suspend::new(async move {
+                                    types
+                                        .await
+                                        .unwrap_or_default()
+                                        .into_iter()
+                                        .map(|t| {
+                                            let selected = t == chosen;
+                                            let label = super::model::type_label(&t);
+                                            view! { <option value=t.clone() selected=selected>{label}</option> }
+                                        })
+                                        .collect_view()
+                                })
+                            }}
+                        </Suspense>
+                    </select>
+                </label>
+                <label>
+                    "Text in data"
+                    <input type="search" name="q" maxlength="200" value=text_value />
+                </label>
+                <button type="submit" class="primary small">"Search"</button>
+            </div>
+        </Form>
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Counting events…"</p> }>
+            {move || {
+                let (path, search) = (histogram_path.clone(), histogram_search.clone());
+                Suspend::new(async move {
+                    // A bad period is said once, by the results below.
+                    histogram.await.ok().map(|histogram| view! { <HistogramChart histogram search path /> })
+                })
+            }}
+        </Suspense>
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Searching…"</p> }>
+            {move || {
+                let search = search.clone();
+                Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => view! { <Results user_id first=page search /> }.into_any(),
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The search's results: the first page, then "Load more" appends the
+/// next ones (keyset pages: no duplicates or gaps while events arrive).
+#[component]
+fn Results(user_id: i64, first: EventsPage, search: SearchView) -> impl IntoView {
+    let clock = Clock::ticking();
+    let events = RwSignal::new(first.events);
+    let cursor = RwSignal::new(first.next_cursor);
+    let partial = RwSignal::new(first.partial);
+    let interactive = crate::ui::hydrated();
+    let more = Action::new(move |cursor: &String| {
+        let (s, cursor) = (search.clone(), cursor.clone());
+        async move { search_activity(user_id, s.from, s.to, s.event_type, s.text, Some(cursor)).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = more.value().get() {
+            events.update(|list: &mut Vec<ActivityEvent>| {
+                for event in page.events {
+                    if !list.iter().any(|e| e.id == event.id) {
+                        list.push(event);
+                    }
+                }
+            });
+            cursor.set(page.next_cursor);
+            partial.set(page.partial);
+        }
+    });
+    view! {
+        <Show
+            when=move || events.with(|list| !list.is_empty()) || cursor.with(Option::is_some)
+            fallback=|| view! { <p class="empty-state">"No events match this search."</p> }
+        >
+            <ul class="events" aria-label="Events found">
+                <For each=move || events.get() key=|e| e.id let:event>
+                    <EventRow event clock />
+                </For>
+            </ul>
+        </Show>
+        {move || partial.get().then(|| view! {
+            <p class="partial" role="status">"Searched part of the period for this text; “Load more” searches further back."</p>
+        })}
+        {move || more.value().get().and_then(Result::err).map(|error| view! { <p class="error" role="alert">{error.to_string()}</p> })}
+        {move || cursor.get().map(|next| view! {
+            <button
+                type="button"
+                class="load-more"
+                disabled=move || !interactive.get() || more.pending().get()
+                on:click=move |_| { more.dispatch(next.clone()); }
+            >
+                {move || if more.pending().get() { "Loading…" } else { "Load more" }}
+            </button>
+        })}
+    }
+}

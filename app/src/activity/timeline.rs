@@ -1,0 +1,85 @@
+//! The unified timeline: events, private messages, Push Mail changes,
+//! segment changes and admin actions on this user in one stream, newest
+//! first, with "Load more".
+
+use leptos::prelude::*;
+
+use super::activity_timeline;
+use super::event_row::Clock;
+use super::model::{TimelineEntry, TimelineKind};
+use crate::time::{format_exact, relative};
+
+fn kind_label(kind: TimelineKind) -> &'static str {
+    match kind {
+        TimelineKind::Event => "Event",
+        TimelineKind::Message => "Message",
+        TimelineKind::Audit => "Change",
+    }
+}
+
+#[component]
+pub fn Timeline(user_id: i64) -> impl IntoView {
+    let first = Resource::new(move || user_id, |id| activity_timeline(id, None));
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the timeline…"</p> }>
+            {move || Suspend::new(async move {
+                match first.await {
+                    Ok(page) => view! { <TimelineList user_id entries=page.entries next=page.next_cursor /> }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn TimelineList(user_id: i64, entries: Vec<TimelineEntry>, next: Option<String>) -> impl IntoView {
+    let clock = Clock::ticking();
+    let entries = RwSignal::new(entries);
+    let cursor = RwSignal::new(next);
+    let interactive = crate::ui::hydrated();
+    let more = Action::new(move |cursor: &String| activity_timeline(user_id, Some(cursor.clone())));
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = more.value().get() {
+            entries.update(|list| {
+                for entry in page.entries {
+                    if !list.iter().any(|e| e.kind == entry.kind && e.id == entry.id) {
+                        list.push(entry);
+                    }
+                }
+            });
+            cursor.set(page.next_cursor);
+        }
+    });
+    view! {
+        <Show
+            when=move || entries.with(|list| !list.is_empty())
+            fallback=|| view! { <p class="empty-state">"Nothing has happened to this user yet."</p> }
+        >
+            <ol class="timeline" aria-label="Unified timeline">
+                <For each=move || entries.get() key=|e| (e.kind.rank(), e.id) let:entry>
+                    <li class="timeline-entry" data-kind=kind_label(entry.kind)>
+                        <span class="kind-badge">{kind_label(entry.kind)}</span>
+                        <span class="timeline-title">{entry.title.clone()}</span>
+                        {(!entry.detail.is_empty()).then(|| view! { <span class="timeline-detail">{entry.detail.clone()}</span> })}
+                        {entry.actor.clone().map(|actor| view! { <span class="timeline-actor">{format!("by {actor}")}</span> })}
+                        <time title=move || format_exact(entry.at, clock.local.get())>
+                            {move || relative(entry.at, clock.now.get())}
+                        </time>
+                    </li>
+                </For>
+            </ol>
+        </Show>
+        {move || more.value().get().and_then(Result::err).map(|error| view! { <p class="error" role="alert">{error.to_string()}</p> })}
+        {move || cursor.get().map(|next| view! {
+            <button
+                type="button"
+                class="load-more"
+                disabled=move || !interactive.get() || more.pending().get()
+                on:click=move |_| { more.dispatch(next.clone()); }
+            >
+                {move || if more.pending().get() { "Loading…" } else { "Load more" }}
+            </button>
+        })}
+    }
+}
