@@ -2,10 +2,12 @@
 //! "Bench" app with N users once (bulk insert), then times the first page
 //! and searches through the same service the server function calls.
 //! `server bench ingest` is in [`ingest`], `server bench segments` in
-//! [`segments`], `server bench activity` in [`activity`].
+//! [`segments`], `server bench activity` in [`activity`], `server bench live`
+//! in [`live`].
 
 pub mod activity;
 pub mod ingest;
+pub mod live;
 pub mod segments;
 
 use std::time::{Duration, Instant};

@@ -179,6 +179,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         runs: usize,
     },
+    /// Ingest → live stream latency: a server process, a viewer's SSE
+    /// stream, events posted one at a time.
+    Live {
+        #[arg(long, default_value_t = 300)]
+        events: usize,
+    },
     /// Events/s through the ingest API: a separate server process and 1, 4
     /// and 16 concurrent HTTP clients, with batches of 500 and of 1 event.
     Ingest {

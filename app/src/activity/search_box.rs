@@ -4,9 +4,10 @@
 //! URL (`?from=&to=&type=&q=`, `&view=timeline`), so a search can be shared,
 //! and the form works without JavaScript (a GET of the profile).
 
+use leptos::html;
 use leptos::prelude::*;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 
 use super::event_row::{Clock, EventRow};
 use super::histogram::HistogramChart;
@@ -47,13 +48,13 @@ impl SearchView {
         format!("{path}?{query}#activity-search")
     }
 
-    /// A datetime-local input's value for a URL time, when it is one.
+    /// A datetime-local input's value (to the second) for a URL time, when
+    /// it is one: a narrowed period keeps its exact ends when searched again.
     fn input_value(value: &Option<String>) -> String {
         let value = value.as_deref().unwrap_or_default();
-        if value.len() >= 16 && value.as_bytes().get(10) == Some(&b'T') {
-            value[..16].to_string()
-        } else {
-            String::new()
+        match value.get(..19).or(value.get(..16)) {
+            Some(start) if value.as_bytes().get(10) == Some(&b'T') && start.is_ascii() => start.to_string(),
+            _ => String::new(),
         }
     }
 }
@@ -125,21 +126,39 @@ fn SearchPanel(user_id: i64, search: SearchView, path: String) -> impl IntoView 
     let (from_value, to_value) = (SearchView::input_value(&search.from), SearchView::input_value(&search.to));
     let text_value = search.text.clone().unwrap_or_default();
     let (histogram_path, histogram_search) = (path.clone(), search.clone());
+    // Without JavaScript the form GETs the profile; with it, the router
+    // navigates to the same URL in place.
+    let (from_input, to_input) = (NodeRef::<html::Input>::new(), NodeRef::<html::Input>::new());
+    let (type_input, text_input) = (NodeRef::<html::Select>::new(), NodeRef::<html::Input>::new());
+    let navigate = use_navigate();
+    let submit_path = path.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let value = |input: Option<String>| input.filter(|v| !v.trim().is_empty());
+        let next = SearchView {
+            from: value(from_input.get_untracked().map(|i| i.value())),
+            to: value(to_input.get_untracked().map(|i| i.value())),
+            event_type: value(type_input.get_untracked().map(|i| i.value())),
+            text: value(text_input.get_untracked().map(|i| i.value())),
+            timeline: false,
+        };
+        navigate(&next.href(&submit_path), NavigateOptions { scroll: false, ..Default::default() });
+    };
     view! {
         <div class="presets" role="group" aria-label="Period presets">{presets}</div>
-        <Form method="GET" action=path.clone() noscroll=true>
+        <form method="get" action=path.clone() on:submit=on_submit>
             <div class="search-fields">
                 <label>
                     "From (UTC)"
-                    <input type="datetime-local" name="from" value=from_value />
+                    <input type="datetime-local" name="from" step="1" value=from_value node_ref=from_input />
                 </label>
                 <label>
                     "To (UTC)"
-                    <input type="datetime-local" name="to" value=to_value />
+                    <input type="datetime-local" name="to" step="1" value=to_value node_ref=to_input />
                 </label>
                 <label>
                     "Type"
-                    <select name="type">
+                    <select name="type" node_ref=type_input>
                         <option value="">"All types"</option>
                         <Suspense>
                             {move || {
@@ -162,11 +181,11 @@ fn SearchPanel(user_id: i64, search: SearchView, path: String) -> impl IntoView 
                 </label>
                 <label>
                     "Text in data"
-                    <input type="search" name="q" maxlength="200" value=text_value />
+                    <input type="search" name="q" maxlength="200" value=text_value node_ref=text_input />
                 </label>
                 <button type="submit" class="primary small">"Search"</button>
             </div>
-        </Form>
+        </form>
         <Suspense fallback=|| view! { <p class="loading" role="status">"Counting events…"</p> }>
             {move || {
                 let (path, search) = (histogram_path.clone(), histogram_search.clone());
@@ -241,5 +260,21 @@ fn Results(user_id: i64, first: EventsPage, search: SearchView) -> impl IntoView
                 {move || if more.pending().get() { "Loading…" } else { "Load more" }}
             </button>
         })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SearchView;
+
+    #[test]
+    fn the_url_carries_the_search_and_inputs_keep_seconds() {
+        let view = SearchView { from: Some("7d".into()), text: Some("a b&c".into()), ..Default::default() };
+        assert_eq!(view.href("/users/4"), "/users/4?from=7d&q=a%20b%26c#activity-search");
+        let timeline = SearchView { timeline: true, ..Default::default() };
+        assert_eq!(timeline.href("/users/4"), "/users/4?view=timeline#activity-search");
+        assert_eq!(SearchView::input_value(&Some("2026-11-29T14:17:08Z".into())), "2026-11-29T14:17:08");
+        assert_eq!(SearchView::input_value(&Some("2026-11-29T14:17".into())), "2026-11-29T14:17");
+        assert_eq!(SearchView::input_value(&Some("24h".into())), "");
     }
 }

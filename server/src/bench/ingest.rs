@@ -28,7 +28,7 @@ struct Outcome {
 }
 
 /// The server under test, a child process; killed when dropped.
-struct ServerProcess(Child);
+pub(crate) struct ServerProcess(Child);
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
@@ -66,7 +66,7 @@ async fn seed(store: &Store, users: usize) -> anyhow::Result<(i64, String)> {
 }
 
 /// Starts `server serve` on a free port with the rate limit out of the way.
-async fn start_server(config: &Config) -> anyhow::Result<(ServerProcess, String)> {
+pub(crate) async fn start_server(config: &Config) -> anyhow::Result<(ServerProcess, String)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let child = Command::new(std::env::current_exe()?)
         .arg("serve")
