@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::model::{ActivityEvent, EventsPage, Histogram, SearchParams, TimelinePage};
+use super::model::{ActivityEvent, EventsPage, Histogram, TimelinePage};
 use crate::error::AppError;
 
 /// The user's events of the last hour, newest first.
@@ -17,7 +17,7 @@ pub async fn recent_activity(user_id: i64) -> Result<Vec<ActivityEvent>, AppErro
 }
 
 /// One page of the event search: `from` / `to` (times or a preset, see
-/// [`SearchParams`]), `event_type`, `text`, and the previous page's `cursor`.
+/// [`super::model::SearchParams`]), `event_type`, `text`, and the previous page's `cursor`.
 #[server(endpoint = "activity/search")]
 pub async fn search_activity(
     user_id: i64,
@@ -31,7 +31,7 @@ pub async fn search_activity(
     let state = expect_context::<crate::state::AppState>();
     signed_in().await?;
     let app = current_app(&state).await?;
-    let params = SearchParams { from, to, event_type, text };
+    let params = super::model::SearchParams { from, to, event_type, text };
     super::service::search(&state.store, app.id, user_id, &params, cursor.as_deref()).await.or_else(fail)
 }
 
@@ -48,7 +48,7 @@ pub async fn activity_histogram(
     let state = expect_context::<crate::state::AppState>();
     signed_in().await?;
     let app = current_app(&state).await?;
-    let params = SearchParams { from, to, event_type, text };
+    let params = super::model::SearchParams { from, to, event_type, text };
     super::service::histogram(&state.store, app.id, user_id, &params).await.or_else(fail)
 }
 
