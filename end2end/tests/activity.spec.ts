@@ -18,12 +18,20 @@ function latest(page: Page) {
   return page.getByRole("region", { name: "Latest activity" });
 }
 
+/** Opens a profile and waits until its boxes have hydrated: the root hydrates
+ * before the content of its Suspense boundaries, and a click in between is
+ * routed without the boxes following it. */
+async function openProfile(page: Page, path: string) {
+  await open(page, path);
+  await expect(latest(page).getByRole("button", { name: "Pause" })).toBeEnabled();
+}
+
 // Product managers watch: a viewer's session is enough.
 test.use({ storageState: VIEWER_STATE });
 
 test("an ingested event appears live; Pause holds new ones and Resume shows them", async ({ page, request }) => {
   const user = await freshUser(request, "live");
-  await open(page, user.path);
+  await openProfile(page, user.path);
   const box = latest(page);
   await expect(box.getByText("No activity in the last hour.")).toBeVisible();
   await expect(box.getByRole("status").filter({ hasText: "Live" })).toBeVisible();
@@ -51,10 +59,11 @@ test("search a period: the histogram counts it, a bar narrows it, the timeline m
   for (const n of [1, 2, 3]) {
     await postEvent(request, user.id, n);
   }
-  await open(page, user.path);
+  await openProfile(page, user.path);
   const search = page.getByRole("region", { name: "Activity", exact: true });
   await search.getByRole("link", { name: "24 hours" }).click();
   await expect(page).toHaveURL(/from=24h/);
+  await expect(search.getByRole("link", { name: "24 hours" })).toHaveAttribute("aria-current", "true");
   await expect(search.locator("figure.histogram figcaption")).toContainText("3 events in this period, per hour");
   const found = search.getByRole("list", { name: "Events found" }).getByRole("listitem");
   await expect(found).toHaveCount(3);
@@ -62,19 +71,24 @@ test("search a period: the histogram counts it, a bar narrows it, the timeline m
   // The bar holding the events narrows the period to its hour.
   await search.locator("figure.histogram a[aria-label$=': 3 events']").click();
   await expect(page).toHaveURL(/from=\d{4}-\d\d-\d\dT\d\d%3A\d\d%3A\d\dZ&to=/);
+  // An hour: per minute (the narrowed search has rendered).
+  await expect(search.locator("figure.histogram figcaption")).toContainText("3 events in this period, per minute");
   await expect(found).toHaveCount(3);
 
   // Text in data.
   await search.getByLabel("Text in data").fill('"n":2');
   await search.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(/q=%22n%22%3A2/);
+  await expect(search.locator("figure.histogram figcaption")).toContainText("1 event in this period");
   await expect(found).toHaveCount(1);
 
   // A period that ends before it starts says so.
   await page.goto(`${user.path}?from=2026-01-02T00:00&to=2026-01-01T00:00`);
   await expect(page.getByRole("region", { name: "Activity", exact: true }).getByRole("alert")).toBeVisible();
 
-  await open(page, user.path);
+  await openProfile(page, user.path);
   await page.getByRole("link", { name: "Unified timeline" }).click();
+  await expect(page).toHaveURL(/view=timeline/);
   const timeline = page.getByRole("list", { name: "Unified timeline" }).getByRole("listitem");
   await expect(timeline.filter({ hasText: "Application opened" })).toHaveCount(3);
   await expect(timeline.first()).toContainText("Event");

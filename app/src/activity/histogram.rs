@@ -54,16 +54,16 @@ pub fn HistogramChart(histogram: Histogram, search: SearchView, path: String) ->
             let label = format!("{}: {count} {noun}", bucket_label(start, bucket));
             let href =
                 SearchView { from: Some(url_time(start)), to: Some(url_time(end)), ..search.clone() }.href(&path);
-            // A nested <svg> per bar: the view macro then makes its <a> and
-            // <title> SVG elements, also when rendered in the browser.
+            // A <g> per bar: inside it the view macro makes <a> and <title>
+            // SVG elements, also when rendered in the browser.
             view! {
-                <svg x=i * BAR_WIDTH y="0" width=BAR_WIDTH height=HEIGHT>
+                <g transform=format!("translate({},0)", i * BAR_WIDTH)>
                     <a href=href aria-label=label.clone()>
                         <title>{label.clone()}</title>
                         <rect class="bar-hit" x="0" y="0" width=BAR_WIDTH height=HEIGHT />
                         <rect class="bar" x="1" y=HEIGHT - height width=BAR_WIDTH - 2 height=height />
                     </a>
-                </svg>
+                </g>
             }
         })
         .collect_view();

@@ -156,29 +156,17 @@ fn SearchPanel(user_id: i64, search: SearchView, path: String) -> impl IntoView 
                     "To (UTC)"
                     <input type="datetime-local" name="to" step="1" value=to_value node_ref=to_input />
                 </label>
-                <label>
-                    "Type"
-                    <select name="type" node_ref=type_input>
-                        <option value="">"All types"</option>
-                        <Suspense>
-                            {move || {
-                                let chosen = chosen_type.clone();
-                                Suspend::new(async move {
-                                    types
-                                        .await
-                                        .unwrap_or_default()
-                                        .into_iter()
-                                        .map(|t| {
-                                            let selected = t == chosen;
-                                            let label = super::model::type_label(&t);
-                                            view! { <option value=t.clone() selected=selected>{label}</option> }
-                                        })
-                                        .collect_view()
-                                })
-                            }}
-                        </Suspense>
-                    </select>
-                </label>
+                // The whole select waits for the types: Suspense markers inside a
+                // <select> do not survive the HTML parser (hydration fails).
+                <Suspense fallback=|| view! { <TypeSelect types=Vec::new() chosen=String::new() node_ref=None /> }>
+                    {move || {
+                        let chosen = chosen_type.clone();
+                        Suspend::new(async move {
+                            let types = types.await.unwrap_or_default();
+                            view! { <TypeSelect types chosen node_ref=Some(type_input) /> }
+                        })
+                    }}
+                </Suspense>
                 <label>
                     "Text in data"
                     <input type="search" name="q" maxlength="200" value=text_value node_ref=text_input />
@@ -206,6 +194,29 @@ fn SearchPanel(user_id: i64, search: SearchView, path: String) -> impl IntoView 
                 })
             }}
         </Suspense>
+    }
+}
+
+/// The type filter: every type seen in the app, by its label.
+#[component]
+fn TypeSelect(types: Vec<String>, chosen: String, node_ref: Option<NodeRef<html::Select>>) -> impl IntoView {
+    let options = types
+        .into_iter()
+        .map(|t| {
+            let selected = t == chosen;
+            let label = super::model::type_label(&t);
+            view! { <option value=t.clone() selected=selected>{label}</option> }
+        })
+        .collect_view();
+    let node_ref = node_ref.unwrap_or_default();
+    view! {
+        <label>
+            "Type"
+            <select name="type" node_ref=node_ref>
+                <option value="">"All types"</option>
+                {options}
+            </select>
+        </label>
     }
 }
 
