@@ -85,7 +85,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("login") view=auth::LoginPage />
                 <ParentRoute path=path!("") view=ConsoleLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="/users" /> } />
-                    <Route path=path!("users") view=users::UsersPage />
+                    // Async too: a bad cursor or an unknown segment answers
+                    // with its status (422, 404), set before the first byte.
+                    <Route path=path!("users") view=users::UsersPage ssr=SsrMode::Async />
                     // Async: the whole page waits for its data, so an unknown
                     // user can answer with a real 404 status.
                     <Route path=path!("users/:id") view=profile::ProfilePage ssr=SsrMode::Async />

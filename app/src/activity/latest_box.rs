@@ -5,7 +5,6 @@ use leptos::prelude::*;
 
 use super::event_row::{Clock, EventRow};
 use super::model::ActivityEvent;
-use super::recent_activity;
 use crate::layout::ErrorMessage;
 use crate::live::{use_live, LiveState};
 
@@ -14,9 +13,12 @@ use crate::live::{use_live, LiveState};
 const SHOWN: usize = 100;
 const HOUR_MS: i64 = 3_600_000;
 
+/// The box's first load (the profile page creates it up front; see
+/// [`super::search_box::load_activity`]).
+pub type RecentResource = Resource<Result<Vec<ActivityEvent>, crate::error::AppError>>;
+
 #[component]
-pub fn LatestActivity(user_id: i64) -> impl IntoView {
-    let recent = Resource::new(move || user_id, recent_activity);
+pub fn LatestActivity(recent: RecentResource) -> impl IntoView {
     view! {
         <section class="box activity-box" aria-labelledby="activity-box-title">
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading activity…"</p> }>

@@ -6,11 +6,11 @@ mod event_row;
 mod histogram;
 mod latest_box;
 pub mod model;
-mod search_box;
+pub mod search_box;
 #[cfg(feature = "ssr")]
 pub mod service;
 mod timeline;
 
 pub use api::*;
-pub use latest_box::LatestActivity;
-pub use search_box::EventSearch;
+pub use latest_box::{LatestActivity, RecentResource};
+pub use search_box::{load_activity, search_view, ActivityData, EventSearch, SearchView};

@@ -6,14 +6,17 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_navigate;
+use leptos_router::params::ParamsMap;
 use leptos_router::NavigateOptions;
+use serde::{Deserialize, Serialize};
 
 use super::event_row::{Clock, EventRow};
 use super::histogram::HistogramChart;
-use super::model::{ActivityEvent, EventsPage};
-use super::timeline::Timeline;
-use super::{activity_histogram, activity_types, search_activity};
+use super::model::{ActivityEvent, EventsPage, Histogram, TimelinePage};
+use super::timeline::TimelineList;
+use super::{activity_histogram, activity_timeline, activity_types, search_activity};
+use crate::error::AppError;
 
 /// The search as the URL holds it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -59,23 +62,44 @@ impl SearchView {
     }
 }
 
+/// The search the URL describes (`?from=&to=&type=&q=&view=timeline`).
+pub fn search_view(query: &ParamsMap) -> SearchView {
+    // A form sent without JavaScript writes spaces as `+`.
+    let get = |name: &str| query.get(name).map(|v| v.replace('+', " ")).filter(|v| !v.trim().is_empty());
+    SearchView {
+        from: get("from"),
+        to: get("to"),
+        event_type: get("type"),
+        text: get("q"),
+        timeline: query.get("view").is_some_and(|v| v == "timeline"),
+    }
+}
+
+/// What the Activity box shows for a [`SearchView`], loaded in one go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ActivityData {
+    Search { page: Result<EventsPage, AppError>, histogram: Option<Histogram>, types: Vec<String> },
+    Timeline(Result<TimelinePage, AppError>),
+}
+
+/// Loads the Activity box's data. The profile page creates this resource
+/// (with the latest-activity one) up front, not the box: resources created
+/// deep inside nested Suspense boundaries were matched to the wrong
+/// serialized data now and then, and hydration failed.
+pub async fn load_activity(user_id: i64, s: SearchView) -> ActivityData {
+    if s.timeline {
+        return ActivityData::Timeline(activity_timeline(user_id, None).await);
+    }
+    let page = search_activity(user_id, s.from.clone(), s.to.clone(), s.event_type.clone(), s.text.clone(), None).await;
+    // A bad period is said once, by the results.
+    let histogram = activity_histogram(user_id, s.from, s.to, s.event_type, s.text).await.ok();
+    let types = activity_types().await.unwrap_or_default();
+    ActivityData::Search { page, histogram, types }
+}
+
 #[component]
-pub fn EventSearch(user_id: i64) -> impl IntoView {
-    let query = use_query_map();
+pub fn EventSearch(user_id: i64, search: Memo<SearchView>, data: Resource<ActivityData>) -> impl IntoView {
     let path = format!("/users/{user_id}");
-    let search = Memo::new(move |_| {
-        query.with(|q| {
-            // A form sent without JavaScript writes spaces as `+`.
-            let get = |name: &str| q.get(name).map(|v| v.replace('+', " ")).filter(|v| !v.trim().is_empty());
-            SearchView {
-                from: get("from"),
-                to: get("to"),
-                event_type: get("type"),
-                text: get("q"),
-                timeline: q.get("view").is_some_and(|v| v == "timeline"),
-            }
-        })
-    });
     let events_href = {
         let path = path.clone();
         move || SearchView { timeline: false, ..search.get() }.href(&path)
@@ -83,13 +107,6 @@ pub fn EventSearch(user_id: i64) -> impl IntoView {
     let timeline_href = {
         let path = path.clone();
         move || SearchView { timeline: true, ..search.get() }.href(&path)
-    };
-    let body = move || {
-        if search.get().timeline {
-            view! { <Timeline user_id /> }.into_any()
-        } else {
-            view! { <SearchPanel user_id search=search.get() path=path.clone() /> }.into_any()
-        }
     };
     view! {
         <section class="box search-box" id="activity-search" aria-labelledby="search-box-title">
@@ -100,20 +117,38 @@ pub fn EventSearch(user_id: i64) -> impl IntoView {
                     <a href=timeline_href aria-current=move || search.get().timeline.then_some("page")>"Unified timeline"</a>
                 </nav>
             </div>
-            {body}
+            <Transition fallback=|| view! { <p class="loading" role="status">"Searching…"</p> }>
+                {move || {
+                    let path = path.clone();
+                    Suspend::new(async move {
+                        match data.await {
+                            ActivityData::Timeline(Ok(page)) => {
+                                view! { <TimelineList user_id entries=page.entries next=page.next_cursor /> }.into_any()
+                            }
+                            ActivityData::Timeline(Err(error)) => {
+                                view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
+                            }
+                            ActivityData::Search { page, histogram, types } => {
+                                let search = search.get_untracked();
+                                view! { <SearchPanel user_id search path page histogram types /> }.into_any()
+                            }
+                        }
+                    })
+                }}
+            </Transition>
         </section>
     }
 }
 
 #[component]
-fn SearchPanel(user_id: i64, search: SearchView, path: String) -> impl IntoView {
-    let key = search.clone();
-    let page =
-        Resource::new(move || key.clone(), move |s| search_activity(user_id, s.from, s.to, s.event_type, s.text, None));
-    let key = search.clone();
-    let histogram =
-        Resource::new(move || key.clone(), move |s| activity_histogram(user_id, s.from, s.to, s.event_type, s.text));
-    let types = Resource::new(|| (), |_| activity_types());
+fn SearchPanel(
+    user_id: i64,
+    search: SearchView,
+    path: String,
+    page: Result<EventsPage, AppError>,
+    histogram: Option<Histogram>,
+    types: Vec<String>,
+) -> impl IntoView {
     let presets = PRESETS
         .into_iter()
         .map(|(value, label)| {
@@ -125,11 +160,10 @@ fn SearchPanel(user_id: i64, search: SearchView, path: String) -> impl IntoView 
     let chosen_type = search.event_type.clone().unwrap_or_default();
     let (from_value, to_value) = (SearchView::input_value(&search.from), SearchView::input_value(&search.to));
     let text_value = search.text.clone().unwrap_or_default();
-    let (histogram_path, histogram_search) = (path.clone(), search.clone());
     // Without JavaScript the form GETs the profile; with it, the router
     // navigates to the same URL in place.
     let (from_input, to_input) = (NodeRef::<html::Input>::new(), NodeRef::<html::Input>::new());
-    let (type_input, text_input) = (NodeRef::<html::Select>::new(), NodeRef::<html::Input>::new());
+    let (type_input, text_input) = (NodeRef::<html::Input>::new(), NodeRef::<html::Input>::new());
     let navigate = use_navigate();
     let submit_path = path.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -144,6 +178,14 @@ fn SearchPanel(user_id: i64, search: SearchView, path: String) -> impl IntoView 
         };
         navigate(&next.href(&submit_path), NavigateOptions { scroll: false, ..Default::default() });
     };
+    let histogram = histogram.map(|histogram| {
+        let (search, path) = (search.clone(), path.clone());
+        view! { <HistogramChart histogram search path /> }
+    });
+    let results = match page {
+        Ok(page) => view! { <Results user_id first=page search /> }.into_any(),
+        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+    };
     view! {
         <div class="presets" role="group" aria-label="Period presets">{presets}</div>
         <form method="get" action=path.clone() on:submit=on_submit>
@@ -156,17 +198,7 @@ fn SearchPanel(user_id: i64, search: SearchView, path: String) -> impl IntoView 
                     "To (UTC)"
                     <input type="datetime-local" name="to" step="1" value=to_value node_ref=to_input />
                 </label>
-                // The whole select waits for the types: Suspense markers inside a
-                // <select> do not survive the HTML parser (hydration fails).
-                <Suspense fallback=|| view! { <TypeSelect types=Vec::new() chosen=String::new() node_ref=None /> }>
-                    {move || {
-                        let chosen = chosen_type.clone();
-                        Suspend::new(async move {
-                            let types = types.await.unwrap_or_default();
-                            view! { <TypeSelect types chosen node_ref=Some(type_input) /> }
-                        })
-                    }}
-                </Suspense>
+                <TypeSelect types chosen=chosen_type node_ref=type_input />
                 <label>
                     "Text in data"
                     <input type="search" name="q" maxlength="200" value=text_value node_ref=text_input />
@@ -174,48 +206,36 @@ fn SearchPanel(user_id: i64, search: SearchView, path: String) -> impl IntoView 
                 <button type="submit" class="primary small">"Search"</button>
             </div>
         </form>
-        <Suspense fallback=|| view! { <p class="loading" role="status">"Counting events…"</p> }>
-            {move || {
-                let (path, search) = (histogram_path.clone(), histogram_search.clone());
-                Suspend::new(async move {
-                    // A bad period is said once, by the results below.
-                    histogram.await.ok().map(|histogram| view! { <HistogramChart histogram search path /> })
-                })
-            }}
-        </Suspense>
-        <Suspense fallback=|| view! { <p class="loading" role="status">"Searching…"</p> }>
-            {move || {
-                let search = search.clone();
-                Suspend::new(async move {
-                    match page.await {
-                        Ok(page) => view! { <Results user_id first=page search /> }.into_any(),
-                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
+        {histogram}
+        {results}
     }
 }
 
-/// The type filter: every type seen in the app, by its label.
+/// The type filter: a text input suggesting every type seen in the app
+/// (a `<datalist>`). The value is the exact type; the suggestions show labels.
 #[component]
-fn TypeSelect(types: Vec<String>, chosen: String, node_ref: Option<NodeRef<html::Select>>) -> impl IntoView {
+fn TypeSelect(types: Vec<String>, chosen: String, node_ref: NodeRef<html::Input>) -> impl IntoView {
     let options = types
         .into_iter()
         .map(|t| {
-            let selected = t == chosen;
             let label = super::model::type_label(&t);
-            view! { <option value=t.clone() selected=selected>{label}</option> }
+            view! { <option value=t>{label}</option> }
         })
         .collect_view();
-    let node_ref = node_ref.unwrap_or_default();
     view! {
         <label>
             "Type"
-            <select name="type" node_ref=node_ref>
-                <option value="">"All types"</option>
-                {options}
-            </select>
+            <input
+                type="text"
+                name="type"
+                list="event-types"
+                placeholder="All types"
+                autocomplete="off"
+                maxlength="255"
+                value=chosen
+                node_ref=node_ref
+            />
+            <datalist id="event-types">{options}</datalist>
         </label>
     }
 }

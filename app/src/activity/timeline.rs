@@ -18,22 +18,7 @@ fn kind_label(kind: TimelineKind) -> &'static str {
 }
 
 #[component]
-pub fn Timeline(user_id: i64) -> impl IntoView {
-    let first = Resource::new(move || user_id, |id| activity_timeline(id, None));
-    view! {
-        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the timeline…"</p> }>
-            {move || Suspend::new(async move {
-                match first.await {
-                    Ok(page) => view! { <TimelineList user_id entries=page.entries next=page.next_cursor /> }.into_any(),
-                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn TimelineList(user_id: i64, entries: Vec<TimelineEntry>, next: Option<String>) -> impl IntoView {
+pub fn TimelineList(user_id: i64, entries: Vec<TimelineEntry>, next: Option<String>) -> impl IntoView {
     let clock = Clock::ticking();
     let entries = RwSignal::new(entries);
     let cursor = RwSignal::new(next);

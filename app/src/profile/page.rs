@@ -3,13 +3,16 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::avatar::Avatar;
 use super::get_profile;
 use super::push_mail::{PushMail, PushMailActions};
 use super::{GeneratePushMail, RevokePushMail};
-use crate::activity::{EventSearch, LatestActivity};
+use crate::activity::model::TimelinePage;
+use crate::activity::{
+    load_activity, recent_activity, search_view, ActivityData, EventSearch, LatestActivity, RecentResource, SearchView,
+};
 use crate::layout::{ErrorMessage, MeResource};
 use crate::live::provide_live;
 use crate::messages::MessagesBox;
@@ -36,6 +39,29 @@ pub fn ProfilePage() -> impl IntoView {
     );
     let me = expect_context::<MeResource>();
     let push_mail = PushMailActions { generate, revoke };
+    // The activity boxes' resources, created here (not in the boxes): see
+    // `activity::load_activity`.
+    let query = use_query_map();
+    let search = Memo::new(move |_| query.with(search_view));
+    let recent: RecentResource = Resource::new(
+        move || user_id.get(),
+        |id| async move {
+            match id {
+                Some(id) => recent_activity(id).await,
+                None => Ok(Vec::new()),
+            }
+        },
+    );
+    let activity = Resource::new(
+        move || (user_id.get(), search.get()),
+        |(id, search)| async move {
+            match id {
+                Some(id) => load_activity(id, search).await,
+                None => ActivityData::Timeline(Ok(TimelinePage { entries: Vec::new(), next_cursor: None })),
+            }
+        },
+    );
+    let boxes = ActivityBoxes { search, recent, activity };
 
     view! {
         <section class="page profile-page">
@@ -46,7 +72,7 @@ pub fn ProfilePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let can_edit = me.await.map(|me| me.can_edit()).unwrap_or(false);
                     match profile.await {
-                        Ok(profile) => view! { <ProfileGrid profile can_edit push_mail /> }.into_any(),
+                        Ok(profile) => view! { <ProfileGrid profile can_edit push_mail boxes /> }.into_any(),
                         Err(error) => view! { <Title text="User not found" /> <ErrorMessage error /> }.into_any(),
                     }
                 })}
@@ -55,8 +81,21 @@ pub fn ProfilePage() -> impl IntoView {
     }
 }
 
+/// The activity boxes' state, made by the page.
+#[derive(Clone, Copy)]
+struct ActivityBoxes {
+    search: Memo<SearchView>,
+    recent: RecentResource,
+    activity: Resource<ActivityData>,
+}
+
 #[component]
-fn ProfileGrid(profile: UserProfile, can_edit: bool, push_mail: PushMailActions) -> impl IntoView {
+fn ProfileGrid(
+    profile: UserProfile,
+    can_edit: bool,
+    push_mail: PushMailActions,
+    boxes: ActivityBoxes,
+) -> impl IntoView {
     let user = profile.user;
     // One live stream for the boxes below (activity now; map and messages next).
     provide_live(user.id, profile.live_after);
@@ -95,9 +134,9 @@ fn ProfileGrid(profile: UserProfile, can_edit: bool, push_mail: PushMailActions)
                 <PushMail user_id=user.id address=profile.push_mail can_edit actions=push_mail />
             </section>
             <SegmentsBox user_id=user.id can_edit initial=profile.segments />
-            <LatestActivity user_id=user.id />
+            <LatestActivity recent=boxes.recent />
             <MessagesBox user_id=user.id />
-            <EventSearch user_id=user.id />
+            <EventSearch user_id=user.id search=boxes.search data=boxes.activity />
         </div>
     }
     .into_any()
