@@ -24,6 +24,7 @@ function latest(page: Page) {
 async function openProfile(page: Page, path: string) {
   await open(page, path);
   await expect(latest(page).getByRole("button", { name: "Pause" })).toBeEnabled();
+  await expect(page.locator("#activity-search [data-ready=true]")).toBeAttached();
 }
 
 // Product managers watch: a viewer's session is enough.

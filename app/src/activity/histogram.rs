@@ -21,11 +21,17 @@ fn bucket_label(start: i64, bucket_ms: i64) -> String {
     t.format(format).to_string()
 }
 
-/// RFC 3339 in UTC, as the search's URL carries times.
+/// RFC 3339 in UTC to the second, as the search's URL carries times.
 pub fn url_time(ms: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default()
+}
+
+/// A bucket `[start, end)` as URL times that still hold all of it: the
+/// start rounded down to the second, the end rounded up.
+pub fn url_period(start: i64, end: i64) -> (String, String) {
+    (url_time(start.div_euclid(1000) * 1000), url_time((end + 999).div_euclid(1000) * 1000))
 }
 
 #[component]
@@ -52,8 +58,8 @@ pub fn HistogramChart(histogram: Histogram, search: SearchView, path: String) ->
             let height = if count == 0 { 0 } else { (count * HEIGHT / max).max(2) };
             let noun = if count == 1 { "event" } else { "events" };
             let label = format!("{}: {count} {noun}", bucket_label(start, bucket));
-            let href =
-                SearchView { from: Some(url_time(start)), to: Some(url_time(end)), ..search.clone() }.href(&path);
+            let (from, to) = url_period(start, end);
+            let href = SearchView { from: Some(from), to: Some(to), ..search.clone() }.href(&path);
             // A <g> per bar: inside it the view macro makes <a> and <title>
             // SVG elements, also when rendered in the browser.
             view! {
@@ -86,5 +92,18 @@ pub fn HistogramChart(histogram: Histogram, search: SearchView, path: String) ->
                 <span>{last}</span>
             </div>
         </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_period;
+
+    #[test]
+    fn a_narrowed_period_holds_its_whole_bucket() {
+        let (from, to) = url_period(1_700_000_000_123, 1_700_000_060_001);
+        assert_eq!((from.as_str(), to.as_str()), ("2023-11-14T22:13:20Z", "2023-11-14T22:14:21Z"));
+        let (_, exact) = url_period(0, 1_700_000_060_000);
+        assert_eq!(exact, "2023-11-14T22:14:20Z", "a whole second stays as it is");
     }
 }

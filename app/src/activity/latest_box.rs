@@ -46,7 +46,7 @@ fn merge(list: &mut Vec<ActivityEvent>, fresh: Vec<ActivityEvent>, now: i64) {
         }
     }
     list.retain(|e| e.occurred_at >= now - HOUR_MS);
-    list.sort_by(|a, b| (b.occurred_at, b.id).cmp(&(a.occurred_at, a.id)));
+    list.sort_by_key(|e| std::cmp::Reverse((e.occurred_at, e.id)));
     list.truncate(SHOWN);
 }
 

@@ -186,8 +186,12 @@ fn SearchPanel(
         Ok(page) => view! { <Results user_id first=page search /> }.into_any(),
         Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
     };
+    // Set once this panel runs in the browser (tests wait for it).
+    let ready = crate::ui::hydrated();
     view! {
-        <div class="presets" role="group" aria-label="Period presets">{presets}</div>
+        <div class="presets" role="group" aria-label="Period presets" data-ready=move || ready.get().then_some("true")>
+            {presets}
+        </div>
         <form method="get" action=path.clone() on:submit=on_submit>
             <div class="search-fields">
                 <label>

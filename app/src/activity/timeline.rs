@@ -41,7 +41,7 @@ pub fn TimelineList(user_id: i64, entries: Vec<TimelineEntry>, next: Option<Stri
             when=move || entries.with(|list| !list.is_empty())
             fallback=|| view! { <p class="empty-state">"Nothing has happened to this user yet."</p> }
         >
-            <ol class="timeline" aria-label="Unified timeline">
+            <ol class="timeline" aria-label="Unified timeline" data-ready=move || interactive.get().then_some("true")>
                 <For each=move || entries.get() key=|e| (e.kind.rank(), e.id) let:entry>
                     <li class="timeline-entry" data-kind=kind_label(entry.kind)>
                         <span class="kind-badge">{kind_label(entry.kind)}</span>
