@@ -71,12 +71,14 @@ ensure_build_tools() {
 }
 
 # The same two cargo builds `cargo leptos build --release` runs (its
-# compile-time env included), so that build later only links and packs.
+# compile-time env and its separate target dir for the wasm included), so
+# that build later only runs wasm-bindgen and wasm-opt.
 prebuild_project() {
-    echo "building the project's crates alongside (about 10 minutes)" >&2
+    echo "building the project's crates alongside (about 12 minutes)" >&2
     (cd "$ROOT" && export LEPTOS_OUTPUT_NAME=audience &&
         cargo build -q --release --package=server --bin=server --no-default-features &&
-        cargo build -q --package=frontend --lib --target=wasm32-unknown-unknown --no-default-features --profile=wasm-release)
+        cargo build -q --package=frontend --lib --target-dir="$CARGO_TARGET_DIR/front" \
+            --target=wasm32-unknown-unknown --no-default-features --profile=wasm-release)
 }
 
 # Builds the server and the size-optimised wasm bundle.
