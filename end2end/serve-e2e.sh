@@ -10,6 +10,9 @@ rm -rf .data && mkdir -p .data
 export DATABASE_URL="sqlite://$PWD/.data/e2e.db"
 export LEPTOS_SITE_ROOT="$PWD/../target/site"
 export LEPTOS_SITE_ADDR="127.0.0.1:$port"
+# Tiles that cannot load (this server answers 404), as on a machine without
+# internet: the maps must still show markers, circles and trails.
+export MAP_TILE_URL="http://127.0.0.1:$port/no-tiles/{z}/{x}/{y}.png"
 # No SMTP listener: the default port may belong to a console being served.
 export SMTP_PORT=0
 # The demo app's API key, for tests that feed data through the ingest API.

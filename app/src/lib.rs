@@ -6,6 +6,7 @@
 
 pub mod activity;
 pub mod auth;
+pub mod devices;
 pub mod error;
 pub mod ids;
 pub mod layout;
@@ -36,6 +37,14 @@ use layout::{ConsoleLayout, NotFound};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     security::set_page_headers();
+    // The maps read their tile source from here once in the browser.
+    #[cfg(feature = "ssr")]
+    let tiles = use_context::<state::AppState>().map(|state| state.map_tiles);
+    #[cfg(not(feature = "ssr"))]
+    let tiles: Option<devices::model::MapTiles> = None;
+    let tiles = tiles.map(|tiles| {
+        view! { <meta name="map-tiles" content=tiles.url data-attribution=tiles.attribution /> }
+    });
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -43,6 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                {tiles}
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -91,6 +101,7 @@ pub fn App() -> impl IntoView {
                     // Async: the whole page waits for its data, so an unknown
                     // user can answer with a real 404 status.
                     <Route path=path!("users/:id") view=profile::ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("devices/:id") view=devices::DevicePage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
             </div>

@@ -21,4 +21,6 @@ pub struct AppState {
     pub inbound_secret_hash: Option<String>,
     /// Committed changes, fanned out to the open profiles' live streams.
     pub live: crate::live::LiveHub,
+    /// Where the maps' tiles come from (written into every page's head).
+    pub map_tiles: crate::devices::model::MapTiles,
 }

@@ -23,6 +23,11 @@ test.describe("signed in", () => {
     await expectNoViolations(page);
     await page.locator("td.user-name a").first().click();
     await expect(page.getByRole("heading", { name: "User Profile" })).toBeVisible();
+    await hydrated(page);
+    // With its map drawn, when the user has located devices.
+    if ((await page.locator(".map-box .map").count()) > 0) {
+      await expect(page.locator(".map-box .leaflet-marker-icon").first()).toBeVisible();
+    }
     await expectNoViolations(page);
     // The "New Segment" modal, open with its results.
     await hydrated(page);
@@ -35,6 +40,14 @@ test.describe("signed in", () => {
     await expect(page.locator(".active-filters")).toBeVisible();
     await expectNoViolations(page);
     await page.goto("/users/999999999");
+    await expectNoViolations(page);
+    // A device page with its trail drawn.
+    await open(page, "/users?segment=VIP");
+    await page.locator("td.user-name a").first().click();
+    await expect(page.getByRole("heading", { name: "Devices", exact: true })).toBeVisible();
+    await hydrated(page);
+    await page.locator(".device-link").first().click();
+    await expect(page.getByRole("heading", { name: "Location trail" })).toBeVisible();
     await expectNoViolations(page);
   });
 });

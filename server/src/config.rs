@@ -38,9 +38,19 @@ pub struct Config {
     /// Port of the inbound SMTP listener for Push Mail (0: do not listen).
     #[arg(long, env = "SMTP_PORT", default_value_t = 2525, global = true)]
     pub smtp_port: u16,
-    /// Map tile URL template ({z}/{x}/{y}); without internet the map shows markers only.
+    /// Map tile URL template ({z}/{x}/{y}), https (the pages' CSP allows
+    /// https images); empty draws maps without tiles. Without internet the
+    /// maps show markers, circles and trails on a plain background.
     #[arg(long, env = "MAP_TILE_URL", default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png", global = true)]
     pub map_tile_url: String,
+    /// The tiles' attribution, shown on every map (HTML, from the operator).
+    #[arg(
+        long,
+        env = "MAP_ATTRIBUTION",
+        default_value = "&copy; <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a> contributors",
+        global = true
+    )]
+    pub map_attribution: String,
     /// Shared secret of `POST /api/v1/inbound/mail` (Bearer); unset disables that endpoint.
     #[arg(long, env = "INBOUND_MAIL_SECRET", global = true, hide_env_values = true)]
     pub inbound_mail_secret: Option<String>,

@@ -1,5 +1,6 @@
 //! `GET /api/live/users/{id}`: one profile's live stream, as server-sent
-//! events. Authorised by the session (any role may watch), scoped to one
+//! events: `activity` (the user's events) and `moved` (a device's new
+//! position; the profile map and the device page follow it). Authorised by the session (any role may watch), scoped to one
 //! user of the session's app. See `app::live` for the fan-out behind it.
 //!
 //! A stream first replays, from the database, the user's events after
@@ -17,7 +18,7 @@ use std::time::Duration;
 
 use app::activity::model::ActivityEvent;
 use app::auth::session::{admin_in, app_chosen_in};
-use app::live::{LiveBatch, ACTIVITY};
+use app::live::{LiveUpdate, ACTIVITY, MOVED};
 use app::state::AppState;
 use app::store::Store;
 use axum::extract::{Path, Query, State};
@@ -128,7 +129,7 @@ async fn forward(
     app_id: i64,
     user_id: i64,
     after: i64,
-    mut live: broadcast::Receiver<LiveBatch>,
+    mut live: broadcast::Receiver<LiveUpdate>,
     queue: mpsc::Sender<Event>,
 ) {
     let mut sent = Sent { ids: HashSet::new(), order: VecDeque::new(), highest: 0 };
@@ -163,7 +164,17 @@ async fn forward(
             () = queue.closed() => return,
         };
         let batch = match received {
-            Ok(batch) => batch,
+            Ok(LiveUpdate::Activity(batch)) => batch,
+            Ok(LiveUpdate::Moved(moved)) => {
+                if moved.user_id == user_id && moved.app_id == app_id {
+                    let Ok(data) = serde_json::to_string(&moved) else { continue };
+                    // No id: a resume stays keyed on event ids.
+                    if queue.send(Event::default().event(MOVED).data(data)).await.is_err() {
+                        return;
+                    }
+                }
+                continue;
+            }
             Err(broadcast::error::RecvError::Lagged(missed)) => {
                 tracing::info!(missed, "live: a slow stream fell behind; closing it (it resumes by Last-Event-ID)");
                 return;

@@ -9,6 +9,7 @@ use app::auth::api_key;
 use app::auth::limits::RateLimits;
 use app::auth::session::admin_in;
 use app::live::LiveHub;
+use app::devices::model::MapTiles;
 use app::state::AppState;
 use app::store::{redact_url, Store};
 use app::{shell, App};
@@ -190,6 +191,7 @@ impl Server {
             pushmail_domain: config.pushmail_domain.clone(),
             inbound_secret_hash: config.inbound_mail_secret.as_deref().filter(|s| !s.is_empty()).map(api_key::hash),
             live: LiveHub::start(store.clone()).await.context("cannot start the live channel")?,
+            map_tiles: MapTiles { url: config.map_tile_url.clone(), attribution: config.map_attribution.clone() },
         };
         let smtp = match config.smtp_port {
             0 => None,

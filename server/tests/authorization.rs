@@ -22,7 +22,7 @@ struct Case {
     mutates: bool,
 }
 
-fn table(app_b: i64, user: i64, message: i64, segment: i64) -> Vec<Case> {
+fn table(app_b: i64, user: i64, message: i64, segment: i64, device: i64) -> Vec<Case> {
     let case = |path, form: Vec<(&'static str, String)>, expect, mutates| Case { path, form, expect, mutates };
     let user_form = || vec![("user_id", user.to_string())];
     vec![
@@ -63,6 +63,7 @@ fn table(app_b: i64, user: i64, message: i64, segment: i64) -> Vec<Case> {
         case("/api/activity/histogram", user_form(), [401, 200, 200], false),
         case("/api/activity/types", vec![], [401, 200, 200], false),
         case("/api/activity/timeline", user_form(), [401, 200, 200], false),
+        case("/api/devices/get", vec![("device_id", device.to_string())], [401, 200, 200], false),
         case("/api/auth/me", vec![], [401, 200, 200], false),
         // Choosing which app to look at is a view setting, open to viewers
         // (after the rows that need app A).
@@ -104,7 +105,13 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
         attachments: &[],
     };
     let message = app.store.insert_message(app_a, user, &message).await.unwrap();
-    let cases = table(app_b, user, message, segment);
+    let device_input = app::store::DeviceInput {
+        user_external_id: Some("u1".parse().unwrap()),
+        platform: "iOS".into(),
+        ..Default::default()
+    };
+    let device = app.store.upsert_device(app_a, &"d1".parse().unwrap(), &device_input, 1).await.unwrap();
+    let cases = table(app_b, user, message, segment, device);
     let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
     let tabled: BTreeSet<&str> = cases.iter().map(|c| c.path).collect();
     assert_eq!(registered, tabled, "every server function needs a row in this table");

@@ -157,3 +157,36 @@ store_test!(only_a_session_of_the_users_app_may_watch, |store: Store| async move
     let watching = viewer.get(&url).send().await.unwrap();
     assert_eq!(watching.status(), StatusCode::OK, "a viewer may watch");
 });
+
+store_test!(a_new_position_reaches_the_users_stream_without_an_id, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (app_id, key) = app.new_app("Shop").await;
+    app.put("/api/v1/users/ana", &key, json!({})).await;
+    app.put("/api/v1/users/bob", &key, json!({})).await;
+    let device = json!({"userID": "ana", "platform": "iOS", "locationServicesAuthStatus": "always"});
+    app.put("/api/v1/devices/phone", &key, device).await;
+    app.put("/api/v1/devices/bobs", &key, json!({"userID": "bob", "platform": "Android"})).await;
+    let (viewer, url) = watcher(&app, app_id, "ana").await;
+    let mut stream = EventStream::open(&viewer, &url, None).await;
+
+    let fix = |lat: f64, time: &str| json!({"latitude": lat, "longitude": 4.9, "accuracy": 12.0, "time": time});
+    let (status, answer) = app.post("/api/v1/devices/bobs/locations", &key, fix(40.0, "2026-01-01T00:00:00Z")).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}"); // another user: not on this stream
+    let (status, answer) = app.post("/api/v1/devices/phone/locations", &key, fix(52.5, "2026-01-01T00:00:10Z")).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let moved = stream.next().await;
+    assert_eq!(moved.event, "moved", "{moved:?}");
+    assert_eq!(moved.id, None, "a resume stays keyed on event ids");
+    assert_eq!(moved.data["fix"]["latitude"], 52.5);
+    assert_eq!(moved.data["fix"]["accuracy"], 12.0);
+    let phone = app.store.device_id_by_external_id(app_id, "phone").await.unwrap().unwrap();
+    assert_eq!(moved.data["device_id"], phone);
+
+    // An older point arriving late does not move the device: nothing is sent.
+    let (status, _) = app.post("/api/v1/devices/phone/locations", &key, fix(50.0, "2026-01-01T00:00:05Z")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    stream.expect_quiet(Duration::from_millis(500)).await;
+    // Events and moves share the stream.
+    ingest_event(&app, &key, "ana", "a-1").await;
+    assert_eq!(stream.next().await.event, "activity");
+});

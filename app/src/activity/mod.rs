@@ -2,7 +2,7 @@
 //! histogram; the unified timeline.
 
 mod api;
-mod event_row;
+pub mod event_row;
 mod histogram;
 mod latest_box;
 pub mod model;

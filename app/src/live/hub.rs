@@ -1,6 +1,6 @@
-//! The live channel's server side: committed events fanned out to every
-//! open stream of this instance. The profile's boxes (activity now; the
-//! map and messages next) subscribe to the one broadcast.
+//! The live channel's server side: committed events and device moves
+//! fanned out to every open stream of this instance. The profile's boxes
+//! (activity, the maps; messages next) subscribe to the one broadcast.
 //!
 //! Where the ids come from: on SQLite (one instance) the ingest route hands
 //! them over in-process after commit; on PostgreSQL the ingest transaction
@@ -15,7 +15,8 @@ use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::activity::model::ActivityEvent;
-use crate::store::{Store, StoreResult, StoredIds};
+use crate::devices::model::DeviceMoved;
+use crate::store::{Store, StoreResult, StoredIds, MOVED_PREFIX};
 
 /// Batches the broadcast holds for a slow stream before it lags (and is
 /// dropped, to resume from the database by `Last-Event-ID`).
@@ -23,15 +24,28 @@ const FANOUT_CAPACITY: usize = 1024;
 /// Events read back at most per catch-up after the listener reconnected.
 const CATCH_UP: i64 = 10_000;
 
-/// One committed batch, as every stream sees it.
-pub type LiveBatch = Arc<[ActivityEvent]>;
+/// One committed change, as every stream sees it.
+#[derive(Debug, Clone)]
+pub enum LiveUpdate {
+    /// A batch of events.
+    Activity(Arc<[ActivityEvent]>),
+    /// A device's new last position.
+    Moved(DeviceMoved),
+}
+
+/// What a commit hands to the fan-out task (SQLite, in-process).
+#[derive(Debug, Clone)]
+enum Committed {
+    Events(StoredIds),
+    Moved(i64),
+}
 
 /// Cheap to clone; held in `AppState`.
 #[derive(Clone)]
 pub struct LiveHub {
-    fanout: broadcast::Sender<LiveBatch>,
-    /// SQLite: committed ids go to the fan-out task in-process.
-    local: Option<mpsc::UnboundedSender<StoredIds>>,
+    fanout: broadcast::Sender<LiveUpdate>,
+    /// SQLite: committed changes go to the fan-out task in-process.
+    local: Option<mpsc::UnboundedSender<Committed>>,
 }
 
 impl LiveHub {
@@ -57,23 +71,42 @@ impl LiveHub {
     pub fn committed(&self, stored: &StoredIds) {
         if let (Some(local), false) = (&self.local, matches!(stored, StoredIds::None)) {
             // The receiver lives as long as the runtime.
-            let _ = local.send(stored.clone());
+            let _ = local.send(Committed::Events(stored.clone()));
         }
     }
 
-    /// Every batch committed from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<LiveBatch> {
+    /// Call after a device's new last position is committed
+    /// (`Store::add_locations` returned `true`).
+    pub fn moved(&self, device_id: i64) {
+        if let Some(local) = &self.local {
+            let _ = local.send(Committed::Moved(device_id));
+        }
+    }
+
+    /// Every change committed from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveUpdate> {
         self.fanout.subscribe()
     }
 }
 
+/// Reads the device's position and broadcasts it.
+async fn fan_out_move(store: &Store, fanout: &broadcast::Sender<LiveUpdate>, device_id: i64) {
+    match store.device_moved(device_id).await {
+        Ok(Some(moved)) => {
+            let _ = fanout.send(LiveUpdate::Moved(moved));
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "live: cannot read a device's position"),
+    }
+}
+
 /// Reads the rows of `ids` and broadcasts them; returns the newest id.
-async fn fan_out(store: &Store, fanout: &broadcast::Sender<LiveBatch>, ids: &StoredIds) -> Option<i64> {
+async fn fan_out(store: &Store, fanout: &broadcast::Sender<LiveUpdate>, ids: &StoredIds) -> Option<i64> {
     match store.stored_events(ids).await {
         Ok(events) if !events.is_empty() => {
             let newest = events.iter().map(|e| e.id).max();
             // No stream open is fine.
-            let _ = fanout.send(Arc::from(events));
+            let _ = fanout.send(LiveUpdate::Activity(Arc::from(events)));
             newest
         }
         Ok(_) => None,
@@ -85,12 +118,17 @@ async fn fan_out(store: &Store, fanout: &broadcast::Sender<LiveBatch>, ids: &Sto
 }
 
 async fn fan_out_local(
-    mut receiver: mpsc::UnboundedReceiver<StoredIds>,
+    mut receiver: mpsc::UnboundedReceiver<Committed>,
     store: Store,
-    fanout: broadcast::Sender<LiveBatch>,
+    fanout: broadcast::Sender<LiveUpdate>,
 ) {
-    while let Some(ids) = receiver.recv().await {
-        fan_out(&store, &fanout, &ids).await;
+    while let Some(committed) = receiver.recv().await {
+        match committed {
+            Committed::Events(ids) => {
+                fan_out(&store, &fanout, &ids).await;
+            }
+            Committed::Moved(device_id) => fan_out_move(&store, &fanout, device_id).await,
+        }
     }
 }
 
@@ -98,11 +136,17 @@ async fn fan_out_local(
 /// connection drops (a database restart), listens again as soon as it can,
 /// then catches up on the events committed meanwhile (ids after the newest
 /// one broadcast), whose notifications were lost.
-async fn listen(mut listener: PgListener, channel: String, store: Store, fanout: broadcast::Sender<LiveBatch>) {
+async fn listen(mut listener: PgListener, channel: String, store: Store, fanout: broadcast::Sender<LiveUpdate>) {
     let mut newest = store.last_event_id().await.unwrap_or(0);
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => {
+                if let Some(device) = notification.payload().strip_prefix(MOVED_PREFIX) {
+                    if let Ok(device_id) = device.parse() {
+                        fan_out_move(&store, &fanout, device_id).await;
+                    }
+                    continue;
+                }
                 let ids: Vec<i64> = notification.payload().split(',').filter_map(|id| id.parse().ok()).collect();
                 if let Some(id) = fan_out(&store, &fanout, &StoredIds::List(ids)).await {
                     newest = newest.max(id);

@@ -7,7 +7,7 @@ mod hub;
 mod subscriber;
 
 #[cfg(feature = "ssr")]
-pub use hub::{LiveBatch, LiveHub};
+pub use hub::{LiveHub, LiveUpdate};
 pub use subscriber::{provide_live, use_live, LiveFeed, LiveLog, LiveState};
 
 /// The stream of one user's profile (`GET`, session cookie; `?after=ID`
@@ -18,3 +18,7 @@ pub fn user_stream_path(user_id: i64) -> String {
 
 /// The SSE event name of an activity event (its data: an `ActivityEvent`).
 pub const ACTIVITY: &str = "activity";
+
+/// The SSE event name of a device's new position (its data: a
+/// `DeviceMoved`; no SSE id, so resuming stays keyed on event ids).
+pub const MOVED: &str = "moved";

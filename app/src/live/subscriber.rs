@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use leptos::prelude::*;
 
 use crate::activity::model::ActivityEvent;
+use crate::devices::model::DeviceMoved;
 
 /// The connection, in the words the page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,26 +32,33 @@ impl LiveState {
     }
 }
 
-/// Events received, in arrival order. Readers remember the sequence number
-/// they read up to, so several boxes can follow one log; the oldest
-/// entries are dropped past [`LOG_LIMIT`].
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LiveLog {
+/// Items received (events, moves), in arrival order. Readers remember the
+/// sequence number they read up to, so several boxes can follow one log
+/// and none misses an item that arrived in the same tick as another; the
+/// oldest entries are dropped past [`LOG_LIMIT`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveLog<T> {
     /// Sequence number of `events[0]`.
     pub first: usize,
-    pub events: VecDeque<ActivityEvent>,
+    pub events: VecDeque<T>,
+}
+
+impl<T> Default for LiveLog<T> {
+    fn default() -> Self {
+        LiveLog { first: 0, events: VecDeque::new() }
+    }
 }
 
 const LOG_LIMIT: usize = 2000;
 
-impl LiveLog {
-    /// The events with sequence numbers from `from` on, and the number after them.
-    pub fn since(&self, from: usize) -> (Vec<ActivityEvent>, usize) {
+impl<T: Clone> LiveLog<T> {
+    /// The items with sequence numbers from `from` on, and the number after them.
+    pub fn since(&self, from: usize) -> (Vec<T>, usize) {
         let skip = from.saturating_sub(self.first);
         (self.events.iter().skip(skip).cloned().collect(), self.first + self.events.len())
     }
 
-    pub fn push(&mut self, event: ActivityEvent) {
+    pub fn push(&mut self, event: T) {
         self.events.push_back(event);
         while self.events.len() > LOG_LIMIT {
             self.events.pop_front();
@@ -63,14 +71,20 @@ impl LiveLog {
 #[derive(Debug, Clone, Copy)]
 pub struct LiveFeed {
     pub state: RwSignal<LiveState>,
-    pub activity: RwSignal<LiveLog>,
+    pub activity: RwSignal<LiveLog<ActivityEvent>>,
+    /// The user's devices' new positions.
+    pub moves: RwSignal<LiveLog<DeviceMoved>>,
 }
 
 /// Opens the live stream of `user_id`'s profile, resuming after the event
 /// id `after` (the newest when the page was loaded), and shares it with the
 /// boxes below (see [`use_live`]).
 pub fn provide_live(user_id: i64, after: i64) -> LiveFeed {
-    let feed = LiveFeed { state: RwSignal::new(LiveState::Connecting), activity: RwSignal::new(LiveLog::default()) };
+    let feed = LiveFeed {
+        state: RwSignal::new(LiveState::Connecting),
+        activity: RwSignal::new(LiveLog::default()),
+        moves: RwSignal::new(LiveLog::default()),
+    };
     provide_context(feed);
     #[cfg(feature = "hydrate")]
     browser::open(feed, user_id, after);
@@ -134,7 +148,8 @@ mod browser {
 
     use super::{LiveFeed, LiveState};
     use crate::activity::model::ActivityEvent;
-    use crate::live::{user_stream_path, ACTIVITY};
+    use crate::devices::model::DeviceMoved;
+    use crate::live::{user_stream_path, ACTIVITY, MOVED};
 
     /// How long to wait before reopening a stream the browser gave up on.
     const REOPEN_AFTER: Duration = Duration::from_secs(3);
@@ -185,6 +200,14 @@ mod browser {
         });
         let _ = source.add_event_listener_with_callback(ACTIVITY, on_activity.as_ref().unchecked_ref());
         on_activity.forget();
+
+        let on_moved = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+            let Some(text) = message.data().as_string() else { return };
+            let Ok(moved) = serde_json::from_str::<DeviceMoved>(&text) else { return };
+            feed.moves.update(|log| log.push(moved));
+        });
+        let _ = source.add_event_listener_with_callback(MOVED, on_moved.as_ref().unchecked_ref());
+        on_moved.forget();
 
         let retry = connection.clone();
         let on_error = Closure::<dyn FnMut()>::new(move || {

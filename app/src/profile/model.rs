@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::devices::model::Device;
 use crate::model::UserSummary;
 use crate::segments::model::Segment;
 
@@ -16,6 +17,8 @@ pub struct UserProfile {
     pub push_mail: Option<String>,
     /// The segments the user belongs to, by name.
     pub segments: Vec<Segment>,
+    /// The user's devices, most recently active first (none when deactivated).
+    pub devices: Vec<Device>,
     /// The newest event id when the profile was read: where the page's
     /// live stream starts (it replays anything newer).
     pub live_after: i64,

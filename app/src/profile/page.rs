@@ -13,6 +13,7 @@ use crate::activity::model::TimelinePage;
 use crate::activity::{
     load_activity, recent_activity, search_view, ActivityData, EventSearch, LatestActivity, RecentResource, SearchView,
 };
+use crate::devices::{DevicesBox, MapBox};
 use crate::layout::{ErrorMessage, MeResource};
 use crate::live::provide_live;
 use crate::messages::MessagesBox;
@@ -97,7 +98,7 @@ fn ProfileGrid(
     boxes: ActivityBoxes,
 ) -> impl IntoView {
     let user = profile.user;
-    // One live stream for the boxes below (activity now; map and messages next).
+    // One live stream for the boxes below (activity and the map; messages next).
     provide_live(user.id, profile.live_after);
     let name = user.display_name().to_string();
     view! {
@@ -134,6 +135,8 @@ fn ProfileGrid(
                 <PushMail user_id=user.id address=profile.push_mail can_edit actions=push_mail />
             </section>
             <SegmentsBox user_id=user.id can_edit initial=profile.segments />
+            <DevicesBox devices=profile.devices.clone() />
+            <MapBox devices=profile.devices />
             <LatestActivity recent=boxes.recent />
             <MessagesBox user_id=user.id />
             <EventSearch user_id=user.id search=boxes.search data=boxes.activity />

@@ -116,6 +116,10 @@ const CHANNEL: &str = "SELECT 'audience_events_' || current_schema()";
 /// Ids per notification: 19 digits and a comma each stay under 8,000 bytes.
 const NOTIFY_IDS: usize = 390;
 
+/// A notification's payload that announces a device's new position
+/// (`moved:<device id>`) rather than event ids.
+pub const MOVED_PREFIX: &str = "moved:";
+
 const NEWEST_EVENT: &str = "SELECT COALESCE(MAX(id), 0) FROM events";
 
 impl WriteTx {
@@ -135,6 +139,15 @@ impl WriteTx {
             let sql = "SELECT pg_notify('audience_events_' || current_schema(), $1)";
             sqlx::query(sql).bind(payload.join(",")).execute(&mut **tx).await?;
         }
+        Ok(())
+    }
+
+    /// PostgreSQL: announces that `device_id` has a new last position, on
+    /// the same channel and with the same commit-only delivery as events.
+    pub(crate) async fn notify_moved(&mut self, device_id: i64) -> StoreResult<()> {
+        let TxInner::Postgres(tx) = &mut self.inner else { return Ok(()) };
+        let sql = "SELECT pg_notify('audience_events_' || current_schema(), $1)";
+        sqlx::query(sql).bind(format!("{MOVED_PREFIX}{device_id}")).execute(&mut **tx).await?;
         Ok(())
     }
 }

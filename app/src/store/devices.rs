@@ -55,8 +55,10 @@ impl Store {
     }
 
     /// Appends positions to a device's trail in one transaction and moves the
-    /// device's last known location to the newest of them.
-    pub async fn add_locations(&self, app_id: i64, device_id: i64, points: &[LocationInput]) -> StoreResult<()> {
+    /// device's last known location to the newest of them. `true` when the
+    /// last location moved (a point newer than it arrived): on PostgreSQL
+    /// the transaction has then announced it on the live channel.
+    pub async fn add_locations(&self, app_id: i64, device_id: i64, points: &[LocationInput]) -> StoreResult<bool> {
         write_tx!(self, |tx| tx.add_locations(app_id, device_id, points).await)
     }
 
@@ -148,9 +150,9 @@ impl WriteTx {
 
     /// See [`Store::add_locations`]. Points go in with multi-row statements;
     /// the device row is updated once, after them.
-    pub async fn add_locations(&mut self, app_id: i64, device_id: i64, points: &[LocationInput]) -> StoreResult<()> {
+    pub async fn add_locations(&mut self, app_id: i64, device_id: i64, points: &[LocationInput]) -> StoreResult<bool> {
         let Some(newest) = points.iter().max_by_key(|p| p.recorded_at) else {
-            return Ok(());
+            return Ok(false);
         };
         let update_last = "UPDATE devices SET last_latitude = $1, last_longitude = $2, last_accuracy = $3,
                                last_location_at = $4
@@ -175,16 +177,21 @@ impl WriteTx {
                 }
                 query.execute(&mut *conn).await?;
             }
-            sqlx::query(update_last)
-                .bind(newest.latitude)
-                .bind(newest.longitude)
-                .bind(newest.accuracy)
-                .bind(newest.recorded_at)
-                .bind(device_id)
-                .bind(app_id)
-                .execute(&mut *conn)
-                .await?;
         });
-        Ok(())
+        let moved = with_tx!(self, |conn| sqlx::query(update_last)
+            .bind(newest.latitude)
+            .bind(newest.longitude)
+            .bind(newest.accuracy)
+            .bind(newest.recorded_at)
+            .bind(device_id)
+            .bind(app_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected())
+            > 0;
+        if moved {
+            self.notify_moved(device_id).await?;
+        }
+        Ok(moved)
     }
 }

@@ -8,6 +8,7 @@ mod admins;
 mod apps;
 mod batch;
 mod bulk;
+mod device_reads;
 mod devices;
 mod event_search;
 mod events;
@@ -25,6 +26,7 @@ mod users;
 
 /// See [`tx`](mod@tx): one write transaction, committed, retried on contention.
 pub use crate::write_tx;
+pub use activity::MOVED_PREFIX;
 pub use admins::{AdminRecord, NewAudit};
 pub use bulk::{BulkEvent, BulkUser};
 pub use devices::{DeviceInput, LocationInput};

@@ -131,6 +131,8 @@ pub async fn post_locations(
         .device_id_by_external_id(app.0.id, &device_id)
         .await?
         .ok_or_else(|| ApiError::not_found("deviceID", format!("unknown deviceID '{device_id}'")))?;
-    state.store.add_locations(app.0.id, device, &points).await?;
+    if state.store.add_locations(app.0.id, device, &points).await? {
+        state.live.moved(device);
+    }
     Ok((StatusCode::CREATED, Json(json!({ "accepted": points.len() }))))
 }

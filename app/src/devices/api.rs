@@ -1,0 +1,17 @@
+//! Server functions of the devices feature: session check, then one
+//! service call. (The profile's devices come with the profile.)
+
+use leptos::prelude::*;
+
+use super::model::DeviceDetail;
+use crate::error::AppError;
+
+/// Everything the device page shows. Any signed-in role may read it.
+#[server(endpoint = "devices/get")]
+pub async fn get_device(device_id: i64) -> Result<DeviceDetail, AppError> {
+    use crate::auth::session::{current_app, fail, signed_in};
+    let state = expect_context::<crate::state::AppState>();
+    signed_in().await?;
+    let app = current_app(&state).await?;
+    super::service::device_detail(&state.store, app.id, device_id).await.or_else(fail)
+}
