@@ -63,7 +63,9 @@ pub fn DeviceBadges(allowed_ui: Option<bool>, location: LocationStatus, bluetoot
         None => ("device-badge unknown", "Notifications unknown"),
     };
     let location_class = if location.allows_updates() { "device-badge on" } else { "device-badge off" };
-    let bluetooth = bluetooth.map(|on| if on { ("device-badge on", "Bluetooth on") } else { ("device-badge off", "Bluetooth off") });
+    let bluetooth =
+        bluetooth
+            .map(|on| if on { ("device-badge on", "Bluetooth on") } else { ("device-badge off", "Bluetooth off") });
     view! {
         <span class="device-badges">
             <span class=notify_class>{notify_text}</span>
@@ -119,7 +121,8 @@ pub fn MapBox(devices: Vec<Device>) -> impl IntoView {
     let unmapped = unmapped_summary(&devices);
     let count = located.len();
     let map = if located.is_empty() {
-        let text = if devices.is_empty() { "No devices, so nothing to show." } else { "No device has a location to show." };
+        let text =
+            if devices.is_empty() { "No devices, so nothing to show." } else { "No device has a location to show." };
         view! { <p class="empty">{text}</p> }.into_any()
     } else {
         view! {
@@ -141,9 +144,34 @@ pub fn MapBox(devices: Vec<Device>) -> impl IntoView {
 
 /// "52.37000, 4.89000 (± 25 m)".
 pub fn position_text(fix: &Fix) -> String {
+    let (lat, lng) = (fixed(fix.latitude, 5), fixed(fix.longitude, 5));
     match fix.accuracy {
-        Some(accuracy) => format!("{:.5}, {:.5} (± {accuracy:.0} m)", fix.latitude, fix.longitude),
-        None => format!("{:.5}, {:.5}", fix.latitude, fix.longitude),
+        Some(accuracy) => format!("{lat}, {lng} (± {} m)", accuracy.round() as i64),
+        None => format!("{lat}, {lng}"),
+    }
+}
+
+/// `value` with `places` decimals. Integer arithmetic: precision float
+/// formatting (`{:.5}`) would add its sizeable exact-decimal code to the wasm.
+fn fixed(value: f64, places: u32) -> String {
+    let scale = 10_i64.pow(places);
+    let scaled = (value * scale as f64).round() as i64;
+    let sign = if scaled < 0 { "-" } else { "" };
+    let scaled = scaled.unsigned_abs();
+    let scale = scale as u64;
+    format!("{sign}{}.{:0width$}", scaled / scale, scaled % scale, width = places as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_read_with_five_decimals_and_whole_metres() {
+        let fix = Fix { latitude: 50.85, longitude: -0.1234567, accuracy: Some(14.6), at: 0 };
+        assert_eq!(position_text(&fix), "50.85000, -0.12346 (± 15 m)");
+        assert_eq!(position_text(&Fix { accuracy: None, latitude: -0.000001, ..fix }), "0.00000, -0.12346");
+        assert_eq!(fixed(-33.868820, 5), "-33.86882");
     }
 }
 

@@ -61,7 +61,9 @@ pub fn DeviceMap(
 mod browser {
     use std::collections::HashMap;
 
-    use leaflet::{Circle, LatLng, LatLngBounds, Map, MapOptions, Marker, MarkerOptions, Polyline, TileLayer, TileLayerOptions};
+    use leaflet::{
+        Circle, LatLng, LatLngBounds, Map, MapOptions, Marker, MarkerOptions, Polyline, TileLayer, TileLayerOptions,
+    };
     use leptos::prelude::*;
     use wasm_bindgen::JsValue;
 
@@ -142,7 +144,11 @@ mod browser {
         points.iter().map(|p| JsValue::from(LatLng::new(p.latitude, p.longitude))).collect()
     }
 
-    fn create(element: &web_sys::HtmlDivElement, devices: &[MapDevice], trail: Option<RwSignal<Vec<Fix>>>) -> Result<Drawn, JsValue> {
+    fn create(
+        element: &web_sys::HtmlDivElement,
+        devices: &[MapDevice],
+        trail: Option<RwSignal<Vec<Fix>>>,
+    ) -> Result<Drawn, JsValue> {
         let options = MapOptions::new();
         let map = Map::new_with_element(element, &options)?;
         let tiles = super::super::leaflet::tiles();

@@ -168,7 +168,12 @@ impl Store {
             app_id: r.app_id,
             user_id: r.user_id,
             device_id,
-            fix: Fix { latitude: r.last_latitude, longitude: r.last_longitude, accuracy: r.last_accuracy, at: r.last_location_at },
+            fix: Fix {
+                latitude: r.last_latitude,
+                longitude: r.last_longitude,
+                accuracy: r.last_accuracy,
+                at: r.last_location_at,
+            },
         }))
     }
 }
