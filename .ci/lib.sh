@@ -71,11 +71,12 @@ ensure_build_tools() {
 }
 
 # The same two cargo builds `cargo leptos build --release` runs (its
-# compile-time env and its separate target dir for the wasm included), so
+# compile-time env, its RUSTFLAGS for `always-erase-components` and its
+# separate target dir for the wasm included), so
 # that build later only runs wasm-bindgen and wasm-opt.
 prebuild_project() {
     echo "building the project's crates alongside (about 12 minutes)" >&2
-    (cd "$ROOT" && export LEPTOS_OUTPUT_NAME=audience &&
+    (cd "$ROOT" && export LEPTOS_OUTPUT_NAME=audience RUSTFLAGS="--cfg erase_components" &&
         cargo build -q --release --package=server --bin=server --no-default-features &&
         cargo build -q --package=frontend --lib --target-dir="$CARGO_TARGET_DIR/front" \
             --target=wasm32-unknown-unknown --no-default-features --profile=wasm-release)
