@@ -33,6 +33,13 @@ pub fn format_exact(ms: i64, local: bool) -> String {
     }
 }
 
+/// RFC 3339 in UTC with milliseconds, as the ingest API writes times.
+pub fn rfc3339(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
 /// "just now", "5 min ago", "3 h ago", "2 d ago" from `now` (epoch ms).
 pub fn relative(ms: i64, now: i64) -> String {
     let seconds = (now - ms) / 1000;

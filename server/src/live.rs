@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use app::activity::model::ActivityEvent;
 use app::auth::session::{admin_in, app_chosen_in};
-use app::live::{LiveUpdate, ACTIVITY, MOVED};
+use app::live::{LiveUpdate, ACTIVITY, MESSAGES, MOVED};
 use app::state::AppState;
 use app::store::Store;
 use axum::extract::{Path, Query, State};
@@ -170,6 +170,15 @@ async fn forward(
                     let Ok(data) = serde_json::to_string(&moved) else { continue };
                     // No id: a resume stays keyed on event ids.
                     if queue.send(Event::default().event(MOVED).data(data)).await.is_err() {
+                        return;
+                    }
+                }
+                continue;
+            }
+            Ok(LiveUpdate::Messages { app_id: app, user_id: user }) => {
+                if user == user_id && app == app_id {
+                    let data = serde_json::json!({ "user_id": user }).to_string();
+                    if queue.send(Event::default().event(MESSAGES).data(data)).await.is_err() {
                         return;
                     }
                 }

@@ -23,6 +23,8 @@ pub struct Smtp {
     pub store: Store,
     pub domain: String,
     pub limits: Arc<RateLimits>,
+    /// Told of each stored message, so open profiles show it at once.
+    pub live: app::live::LiveHub,
 }
 
 pub async fn serve(listener: TcpListener, smtp: Smtp) {
@@ -147,7 +149,7 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(stream: S, smtp: &Smtp, 
                 writer.write_all(b"354 end data with <CR><LF>.<CR><LF>\r\n").await?;
                 let answer = match read_data(&mut reader).await? {
                     None => "552 5.3.4 message size exceeds fixed maximum message size".to_string(),
-                    Some(message) => deliver(store, &recipients, &message, mail_from.as_deref()).await,
+                    Some(message) => deliver(smtp, &recipients, &message, mail_from.as_deref()).await,
                 };
                 mail_from = None;
                 recipients.clear();
@@ -225,9 +227,14 @@ async fn read_data<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> std::io::
 /// Delivers one message to every accepted recipient in one transaction, so
 /// the answer is true for all of them: 250 stored for each still-live
 /// address, or an error and nothing stored (a retry cannot duplicate).
-async fn deliver(store: &Store, tokens: &[String], message: &[u8], envelope_from: Option<&str>) -> String {
-    match inbound::deliver(store, tokens, message, envelope_from).await {
-        Ok(_) => "250 2.0.0 OK: delivered".into(),
+async fn deliver(smtp: &Smtp, tokens: &[String], message: &[u8], envelope_from: Option<&str>) -> String {
+    match inbound::deliver(&smtp.store, tokens, message, envelope_from).await {
+        Ok(stored) => {
+            for message in stored {
+                smtp.live.messages_changed(message.app_id, message.user_id);
+            }
+            "250 2.0.0 OK: delivered".into()
+        }
         Err(InboundError::UnknownRecipient) => "550 5.1.1 no such mailbox (revoked)".into(),
         Err(InboundError::Unparseable) => "554 5.6.0 message could not be parsed".into(),
         Err(InboundError::TooLarge) => "552 5.3.4 message too large".into(),

@@ -167,6 +167,7 @@ pub struct Server {
     smtp: Option<TcpListener>,
     pushmail_domain: String,
     limits: Arc<RateLimits>,
+    live: LiveHub,
 }
 
 impl Server {
@@ -184,13 +185,14 @@ impl Server {
         leptos_options.site_addr = listener.local_addr()?;
         let origin = config.origin(listener.local_addr()?)?;
         let limits = Arc::new(RateLimits::new(config.ingest_rate_per_sec));
+        let live = LiveHub::start(store.clone()).await.context("cannot start the live channel")?;
         let state = AppState {
             leptos_options,
             store: store.clone(),
             limits: limits.clone(),
             pushmail_domain: config.pushmail_domain.clone(),
             inbound_secret_hash: config.inbound_mail_secret.as_deref().filter(|s| !s.is_empty()).map(api_key::hash),
-            live: LiveHub::start(store.clone()).await.context("cannot start the live channel")?,
+            live: live.clone(),
             map_tiles: MapTiles { url: config.map_tile_url.clone(), attribution: config.map_attribution.clone() },
         };
         let smtp = match config.smtp_port {
@@ -210,6 +212,7 @@ impl Server {
             smtp,
             pushmail_domain: config.pushmail_domain.clone(),
             limits,
+            live,
         })
     }
 
@@ -226,6 +229,7 @@ impl Server {
             store: self.store.clone(),
             domain: self.pushmail_domain.clone(),
             limits: self.limits.clone(),
+            live: self.live.clone(),
         };
         tokio::spawn(crate::smtp::serve(listener, smtp));
         Some(addr)

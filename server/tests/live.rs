@@ -190,3 +190,33 @@ store_test!(a_new_position_reaches_the_users_stream_without_an_id, |store: Store
     ingest_event(&app, &key, "ana", "a-1").await;
     assert_eq!(stream.next().await.event, "activity");
 });
+
+store_test!(message_changes_reach_the_users_stream, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (app_id, key) = app.new_app("Shop").await;
+    app.put("/api/v1/users/ana", &key, json!({})).await;
+    app.put("/api/v1/users/bob", &key, json!({})).await;
+    app.put("/api/v1/devices/phone", &key, json!({"userID": "ana", "platform": "iOS"})).await;
+    let (viewer, url) = watcher(&app, app_id, "ana").await;
+    let mut stream = EventStream::open(&viewer, &url, None).await;
+
+    let (status, _) = app.post("/api/v1/users/bob/messages", &key, json!({"title": "T", "body": "B"})).await;
+    assert_eq!(status, StatusCode::CREATED); // another user: not on this stream
+    let (status, sent) = app.post("/api/v1/users/ana/messages", &key, json!({"title": "T", "body": "B"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    let changed = stream.next().await;
+    assert_eq!((changed.event.as_str(), changed.id.clone()), ("messages", None), "{changed:?}");
+    let ana = app.store.user_by_external_id(app_id, "ana").await.unwrap().unwrap();
+    assert_eq!(changed.data["user_id"], ana.id);
+
+    // Reading the inbox delivers it: the stream is told again.
+    let response =
+        app.browser().get(format!("{}/api/v1/devices/phone/inbox", app.base)).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(stream.next().await.event, "messages");
+    // A second read changes nothing and says nothing.
+    let response =
+        app.browser().get(format!("{}/api/v1/devices/phone/inbox", app.base)).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    stream.expect_quiet(Duration::from_millis(500)).await;
+});

@@ -16,7 +16,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::activity::model::ActivityEvent;
 use crate::devices::model::DeviceMoved;
-use crate::store::{Store, StoreResult, StoredIds, MOVED_PREFIX};
+use crate::store::{Store, StoreResult, StoredIds, MESSAGES_PREFIX, MOVED_PREFIX};
 
 /// Batches the broadcast holds for a slow stream before it lags (and is
 /// dropped, to resume from the database by `Last-Event-ID`).
@@ -31,6 +31,8 @@ pub enum LiveUpdate {
     Activity(Arc<[ActivityEvent]>),
     /// A device's new last position.
     Moved(DeviceMoved),
+    /// The user's private messages changed (a new one, a delivery).
+    Messages { app_id: i64, user_id: i64 },
 }
 
 /// What a commit hands to the fan-out task (SQLite, in-process).
@@ -38,6 +40,7 @@ pub enum LiveUpdate {
 enum Committed {
     Events(StoredIds),
     Moved(i64),
+    Messages { app_id: i64, user_id: i64 },
 }
 
 /// Cheap to clone; held in `AppState`.
@@ -80,6 +83,14 @@ impl LiveHub {
     pub fn moved(&self, device_id: i64) {
         if let Some(local) = &self.local {
             let _ = local.send(Committed::Moved(device_id));
+        }
+    }
+
+    /// Call after a change to a user's messages is committed (on
+    /// PostgreSQL its transaction has notified every instance).
+    pub fn messages_changed(&self, app_id: i64, user_id: i64) {
+        if let Some(local) = &self.local {
+            let _ = local.send(Committed::Messages { app_id, user_id });
         }
     }
 
@@ -128,6 +139,9 @@ async fn fan_out_local(
                 fan_out(&store, &fanout, &ids).await;
             }
             Committed::Moved(device_id) => fan_out_move(&store, &fanout, device_id).await,
+            Committed::Messages { app_id, user_id } => {
+                let _ = fanout.send(LiveUpdate::Messages { app_id, user_id });
+            }
         }
     }
 }
@@ -141,6 +155,14 @@ async fn listen(mut listener: PgListener, channel: String, store: Store, fanout:
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => {
+                if let Some(whose) = notification.payload().strip_prefix(MESSAGES_PREFIX) {
+                    if let Some((Ok(app_id), Ok(user_id))) =
+                        whose.split_once(':').map(|(a, u)| (a.parse::<i64>(), u.parse::<i64>()))
+                    {
+                        let _ = fanout.send(LiveUpdate::Messages { app_id, user_id });
+                    }
+                    continue;
+                }
                 if let Some(device) = notification.payload().strip_prefix(MOVED_PREFIX) {
                     if let Ok(device_id) = device.parse() {
                         fan_out_move(&store, &fanout, device_id).await;

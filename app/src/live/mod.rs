@@ -22,3 +22,7 @@ pub const ACTIVITY: &str = "activity";
 /// The SSE event name of a device's new position (its data: a
 /// `DeviceMoved`; no SSE id, so resuming stays keyed on event ids).
 pub const MOVED: &str = "moved";
+
+/// The SSE event name of a change to the user's private messages (its data:
+/// `{"user_id"}`; no SSE id): the messages box reloads.
+pub const MESSAGES: &str = "messages";

@@ -74,6 +74,8 @@ pub struct LiveFeed {
     pub activity: RwSignal<LiveLog<ActivityEvent>>,
     /// The user's devices' new positions.
     pub moves: RwSignal<LiveLog<DeviceMoved>>,
+    /// Counts changes to the user's private messages (readers reload on it).
+    pub messages: RwSignal<u64>,
 }
 
 /// Opens the live stream of `user_id`'s profile, resuming after the event
@@ -84,6 +86,7 @@ pub fn provide_live(user_id: i64, after: i64) -> LiveFeed {
         state: RwSignal::new(LiveState::Connecting),
         activity: RwSignal::new(LiveLog::default()),
         moves: RwSignal::new(LiveLog::default()),
+        messages: RwSignal::new(0),
     };
     provide_context(feed);
     #[cfg(feature = "hydrate")]
@@ -149,7 +152,7 @@ mod browser {
     use super::{LiveFeed, LiveState};
     use crate::activity::model::ActivityEvent;
     use crate::devices::model::DeviceMoved;
-    use crate::live::{user_stream_path, ACTIVITY, MOVED};
+    use crate::live::{user_stream_path, ACTIVITY, MESSAGES, MOVED};
 
     /// How long to wait before reopening a stream the browser gave up on.
     const REOPEN_AFTER: Duration = Duration::from_secs(3);
@@ -208,6 +211,10 @@ mod browser {
         });
         let _ = source.add_event_listener_with_callback(MOVED, on_moved.as_ref().unchecked_ref());
         on_moved.forget();
+
+        let on_messages = Closure::<dyn FnMut()>::new(move || feed.messages.update(|n| *n += 1));
+        let _ = source.add_event_listener_with_callback(MESSAGES, on_messages.as_ref().unchecked_ref());
+        on_messages.forget();
 
         let retry = connection.clone();
         let on_error = Closure::<dyn FnMut()>::new(move || {

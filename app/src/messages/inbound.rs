@@ -8,7 +8,7 @@
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
 use crate::model::Attachment;
-use crate::store::{NewMessage, Store, StoreError};
+use crate::store::{NewMessage, Store, StoreError, StoredMessage};
 use crate::text::{multi_line, single_line};
 use crate::time::now_ms;
 
@@ -108,13 +108,13 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, InboundError> {
 /// still live, each with its audit row, in one transaction. The tokens are
 /// resolved again inside it, so an address revoked after RCPT gets nothing.
 /// `envelope_from` is the SMTP `MAIL FROM` (None for the webhook). Returns
-/// the stored messages' ids; none live is [`InboundError::UnknownRecipient`].
+/// the stored messages; none live is [`InboundError::UnknownRecipient`].
 pub async fn deliver(
     store: &Store,
     tokens: &[String],
     raw: &[u8],
     envelope_from: Option<&str>,
-) -> Result<Vec<i64>, InboundError> {
+) -> Result<Vec<StoredMessage>, InboundError> {
     let mail = parse(raw)?;
     let envelope = envelope_from.map(|e| single_line(e, MAX_SENDER_CHARS));
     let message = NewMessage {

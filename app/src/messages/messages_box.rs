@@ -1,15 +1,23 @@
-//! The profile's Private messages box: newest first, body on click.
+//! The profile's Private messages box: newest first, body on click, and
+//! where each device is with each message (queued, delivered, opened). It
+//! reloads when the live channel says the user's messages changed.
 
 use leptos::prelude::*;
 
+use super::model::{Delivery, DeliveryStatus};
 use super::{list_messages, MessageBody};
 use crate::layout::ErrorMessage;
+use crate::live::use_live;
 use crate::model::MessageSummary;
 use crate::time::format_ms;
 
 #[component]
 pub fn MessagesBox(user_id: i64) -> impl IntoView {
-    let messages = Resource::new(move || user_id, list_messages);
+    // Keyed on the live channel's count of changes (0 on the server and at
+    // hydration), so a new message or delivery reloads the list.
+    let live = use_live();
+    let changes = move || live.map(|feed| feed.messages.get()).unwrap_or(0);
+    let messages = Resource::new(move || (user_id, changes()), |(user_id, _)| list_messages(user_id));
     view! {
         <section class="box messages-box" aria-labelledby="messages-box-title">
             <h2 id="messages-box-title">"Private messages"</h2>
@@ -55,8 +63,46 @@ fn MessageItem(user_id: i64, message: MessageSummary) -> impl IntoView {
                     </ul>
                 })}
             </details>
+            <Deliveries deliveries=message.deliveries />
         </li>
     }
+}
+
+fn status_text(delivery: &Delivery) -> String {
+    match delivery.status {
+        DeliveryStatus::Queued => "Queued".into(),
+        DeliveryStatus::Delivered => {
+            format!("Delivered {}", delivery.delivered_at.map(format_ms).unwrap_or_default())
+        }
+        DeliveryStatus::Opened => format!("Opened {}", delivery.opened_at.map(format_ms).unwrap_or_default()),
+    }
+}
+
+/// Where each device is with the message, in words.
+#[component]
+fn Deliveries(deliveries: Vec<Delivery>) -> impl IntoView {
+    if deliveries.is_empty() {
+        return view! { <p class="hint deliveries-none">"Not sent to any device (the user had none)."</p> }.into_any();
+    }
+    view! {
+        <ul class="deliveries" aria-label="Deliveries">
+            {deliveries
+                .into_iter()
+                .map(|delivery| {
+                    let status = delivery.status.as_str();
+                    let text = status_text(&delivery);
+                    view! {
+                        <li data-status=status>
+                            <span class="delivery-device">{delivery.device_name}</span>
+                            ": "
+                            <span class="delivery-status">{text}</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 /// A message's text: the preview, and for a long one a button that loads the rest.

@@ -23,4 +23,57 @@ pub struct MessageSummary {
     pub sender: String,
     pub created_at: i64,
     pub attachments: Vec<Attachment>,
+    /// One per device the message went to (the user's active devices when
+    /// it was sent), by device name.
+    pub deliveries: Vec<Delivery>,
 }
+
+/// Where one device is with one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Sent, not yet read by the device.
+    Queued,
+    /// The device read its inbox.
+    Delivered,
+    /// The device says the user opened it.
+    Opened,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 3] = [DeliveryStatus::Queued, DeliveryStatus::Delivered, DeliveryStatus::Opened];
+
+    /// The database and API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Queued => "queued",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Opened => "opened",
+        }
+    }
+}
+
+impl TryFrom<String> for DeliveryStatus {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        DeliveryStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value)
+            .ok_or_else(|| format!("unknown delivery status '{value}'"))
+    }
+}
+
+/// One device's copy of a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub device_id: i64,
+    pub device_name: String,
+    pub status: DeliveryStatus,
+    pub delivered_at: Option<i64>,
+    pub opened_at: Option<i64>,
+}
+
+/// Longest title, in characters (console, API).
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest body of a message sent from the console or the API, in characters.
+pub const MAX_BODY_CHARS: usize = 10_000;

@@ -1,18 +1,24 @@
 //! Private messages, as plain async functions over the store (the server
-//! functions wrap these; tests call them directly).
+//! functions and the ingest API wrap these; tests call them directly).
 
+use super::model::{MAX_BODY_CHARS, MAX_TITLE_CHARS};
 use crate::error::AppError;
 use crate::model::MessageSummary;
-use crate::store::Store;
+use crate::store::{write_tx, NewAudit, NewMessage, Store};
+use crate::text::{multi_line, single_line};
+use crate::time::now_ms;
 
 /// How many messages the box shows (paging comes with the messages feature).
 pub const MESSAGES_SHOWN: i64 = 50;
+/// Messages a device's inbox answers with at most.
+pub const INBOX_LIMIT: i64 = 100;
 
 fn no_user() -> AppError {
     AppError::NotFound("This user does not exist in this app.".into())
 }
 
-/// The user's private messages, newest first, with body previews.
+/// The user's private messages, newest first, with body previews and
+/// per-device deliveries.
 pub async fn list(store: &Store, app_id: i64, user_id: i64) -> Result<Vec<MessageSummary>, AppError> {
     store.user_by_id(app_id, user_id).await?.ok_or_else(no_user)?;
     Ok(store.list_messages(app_id, user_id, MESSAGES_SHOWN).await?)
@@ -24,4 +30,63 @@ pub async fn body(store: &Store, app_id: i64, user_id: i64, message_id: i64) -> 
         .message_body(app_id, user_id, message_id)
         .await?
         .ok_or_else(|| AppError::NotFound("This message does not exist.".into()))
+}
+
+/// A title and body as a sender gave them, checked: both required, the
+/// title one line of at most [`MAX_TITLE_CHARS`], the body at most
+/// [`MAX_BODY_CHARS`].
+pub fn check_message(title: &str, body: &str) -> Result<(String, String), AppError> {
+    // One character past the limit is enough to tell it is too long.
+    let title = single_line(title, MAX_TITLE_CHARS + 1);
+    let body = multi_line(body);
+    if title.trim().is_empty() {
+        return Err(AppError::invalid("title", "Give the message a title."));
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(AppError::invalid("title", format!("A title has at most {MAX_TITLE_CHARS} characters.")));
+    }
+    if body.trim().is_empty() {
+        return Err(AppError::invalid("body", "Write the message's text."));
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(AppError::invalid("body", format!("A message has at most {MAX_BODY_CHARS} characters.")));
+    }
+    Ok((title.trim().to_string(), body))
+}
+
+/// Sends a private message to an active user: stored, queued for each of
+/// the user's devices and audited, in one transaction. `source` is
+/// "dashboard" or "api"; `sender` the admin's email or "api". Returns the
+/// message's id; the caller tells the live channel.
+pub async fn send(
+    store: &Store,
+    app_id: i64,
+    user_id: i64,
+    title: &str,
+    body: &str,
+    source: &str,
+    sender: &str,
+) -> Result<i64, AppError> {
+    let (title, body) = check_message(title, body)?;
+    let user = store.user_by_id(app_id, user_id).await?.ok_or_else(no_user)?;
+    if !user.active {
+        return Err(AppError::NotFound("This user is deactivated; reactivate it to send messages.".into()));
+    }
+    let now = now_ms();
+    let message = NewMessage {
+        title: &title,
+        body: &body,
+        source,
+        sender,
+        envelope_sender: None,
+        created_at: now,
+        attachments: &[],
+    };
+    let detail = format!("\"{title}\"");
+    let audit = NewAudit::on_user(app_id, user_id, sender, "sent private message").with_detail(&detail);
+    Ok(write_tx!(store, |tx| {
+        let id = tx.insert_message(app_id, user_id, &message).await?;
+        tx.record_audit(&audit, now).await?;
+        Ok(id)
+    })?)
 }

@@ -1,4 +1,4 @@
-//! Private messages to one user. Delivery tracking comes with the messages issue.
+//! Private messages to one user; their per-device deliveries are in `deliveries`.
 
 use super::{with_pool, with_tx, write_tx, NewAudit, Store, StoreResult, WriteTx};
 use crate::model::{Attachment, MessageSummary};
@@ -18,6 +18,14 @@ pub struct NewMessage<'a> {
     pub envelope_sender: Option<&'a str>,
     pub created_at: i64,
     pub attachments: &'a [Attachment],
+}
+
+/// A stored message and whose it is (whose live stream to tell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub app_id: i64,
+    pub user_id: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -40,7 +48,11 @@ impl Store {
     /// `tokens`, with an audit row each, all in one transaction; returns the
     /// new messages' ids. The token is resolved by the INSERT itself, so a
     /// token revoked a moment before gets no message (and no error).
-    pub async fn deliver_push_mail(&self, tokens: &[String], message: &NewMessage<'_>) -> StoreResult<Vec<i64>> {
+    pub async fn deliver_push_mail(
+        &self,
+        tokens: &[String],
+        message: &NewMessage<'_>,
+    ) -> StoreResult<Vec<StoredMessage>> {
         let detail = match message.envelope_sender {
             Some(envelope) => format!("\"{}\" from envelope sender <{envelope}>", message.title),
             None => format!("\"{}\" by the inbound mail webhook", message.title),
@@ -51,7 +63,7 @@ impl Store {
                 let Some((id, app_id, user_id)) = tx.insert_message_for_token(token, message).await? else { continue };
                 let audit = NewAudit::on_user(app_id, user_id, "push mail", "push mail received").with_detail(&detail);
                 tx.record_audit(&audit, message.created_at).await?;
-                ids.push(id);
+                ids.push(StoredMessage { id, app_id, user_id });
             }
             Ok(ids)
         })
@@ -70,7 +82,8 @@ impl Store {
             .bind(PREVIEW_CHARS as i32 + 1)
             .fetch_all(pool)
             .await)?;
-        rows.into_iter()
+        let mut messages = rows
+            .into_iter()
             .map(|row| {
                 let truncated = row.body.chars().count() > PREVIEW_CHARS;
                 let preview = if truncated { row.body.chars().take(PREVIEW_CHARS).collect() } else { row.body };
@@ -83,9 +96,17 @@ impl Store {
                     sender: row.sender,
                     created_at: row.created_at,
                     attachments: serde_json::from_str(&row.attachments)?,
+                    deliveries: Vec::new(),
                 })
             })
-            .collect()
+            .collect::<StoreResult<Vec<MessageSummary>>>()?;
+        let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+        for (message_id, delivery) in self.deliveries_of(&ids).await? {
+            if let Some(message) = messages.iter_mut().find(|m| m.id == message_id) {
+                message.deliveries.push(delivery);
+            }
+        }
+        Ok(messages)
     }
 
     /// The whole body of one of a user's messages.
@@ -101,7 +122,16 @@ impl Store {
 }
 
 impl WriteTx {
+    /// Stores a message, queues it for each of the user's devices and (on
+    /// PostgreSQL) announces it on the live channel at commit.
     pub async fn insert_message(&mut self, app_id: i64, user_id: i64, message: &NewMessage<'_>) -> StoreResult<i64> {
+        let id = self.insert_message_row(app_id, user_id, message).await?;
+        self.queue_deliveries(app_id, user_id, id, message.created_at).await?;
+        self.notify_messages(app_id, user_id).await?;
+        Ok(id)
+    }
+
+    async fn insert_message_row(&mut self, app_id: i64, user_id: i64, message: &NewMessage<'_>) -> StoreResult<i64> {
         let sql = "INSERT INTO messages (app_id, user_id, title, body, source, sender, envelope_sender,
                        created_at, attachments)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
@@ -133,7 +163,7 @@ impl WriteTx {
                    SELECT app_id, id, $2, $3, $4, $5, $6, $7, $8 FROM users WHERE push_token = $1 AND active
                    RETURNING id, app_id, user_id";
         let attachments = serde_json::to_string(message.attachments)?;
-        with_tx!(self, |conn| Ok(sqlx::query_as(sql)
+        let inserted: Option<(i64, i64, i64)> = with_tx!(self, |conn| sqlx::query_as(sql)
             .bind(token)
             .bind(message.title)
             .bind(message.body)
@@ -143,6 +173,11 @@ impl WriteTx {
             .bind(message.created_at)
             .bind(&attachments)
             .fetch_optional(&mut *conn)
-            .await?))
+            .await)?;
+        if let Some((id, app_id, user_id)) = inserted {
+            self.queue_deliveries(app_id, user_id, id, message.created_at).await?;
+            self.notify_messages(app_id, user_id).await?;
+        }
+        Ok(inserted)
     }
 }

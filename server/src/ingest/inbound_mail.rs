@@ -50,8 +50,11 @@ pub async fn post_inbound_mail(
         .iter()
         .find_map(|a| inbound::token_of(a, domain))
         .ok_or_else(|| ApiError::invalid("to", format!("no recipient on {domain}")))?;
-    let ids = inbound::deliver(&state.store, &[token], &body, None).await.map_err(inbound_error)?;
-    let id = ids[0];
+    let stored = inbound::deliver(&state.store, &[token], &body, None).await.map_err(inbound_error)?;
+    for message in &stored {
+        state.live.messages_changed(message.app_id, message.user_id);
+    }
+    let id = stored.first().map(|m| m.id);
     Ok((StatusCode::CREATED, Json(json!({ "messageId": id }))))
 }
 

@@ -6,6 +6,7 @@ mod devices;
 pub mod error;
 mod events;
 mod inbound_mail;
+mod messages;
 mod segments;
 mod users;
 mod validate;
@@ -16,7 +17,7 @@ use app::state::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
-use axum::routing::{post, put};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use error::ApiError;
@@ -30,6 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{user_id}/segments/{name}", put(segments::put_membership).delete(segments::delete_membership))
         .route("/devices/{device_id}", put(devices::put_device))
         .route("/devices/{device_id}/locations", post(devices::post_locations))
+        .route("/devices/{device_id}/inbox", get(messages::get_inbox))
+        .route("/devices/{device_id}/inbox/{message_id}/open", post(messages::open_message))
+        .route("/users/{user_id}/messages", post(messages::post_message))
         .route("/events", post(events::post_events))
         .route(
             "/inbound/mail",
