@@ -29,6 +29,14 @@ test.describe("signed in", () => {
       await expect(page.locator(".map-box .leaflet-marker-icon").first()).toBeVisible();
     }
     await expectNoViolations(page);
+    // The Options menu, open, and its "Send message" dialog.
+    await page.getByRole("button", { name: "Options" }).click();
+    await expect(page.getByRole("menu", { name: "Options" })).toBeVisible();
+    await expectNoViolations(page);
+    await page.getByRole("menuitem", { name: "Send message" }).click();
+    await expect(page.getByRole("dialog", { name: "Send message" })).toBeVisible();
+    await expectNoViolations(page);
+    await page.keyboard.press("Escape");
     // The "New Segment" modal, open with its results.
     await hydrated(page);
     await page.getByRole("button", { name: "New Segment" }).click();

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { VIEWER_STATE, apiKey, ingest, open } from "./helpers";
+import { ADMIN_STATE, VIEWER_STATE, apiKey, ingest, open } from "./helpers";
 
 test.use({ storageState: VIEWER_STATE });
 
@@ -29,4 +29,52 @@ test("a message shows queued, then delivered after an inbox read, then opened, w
   expect(opened.status()).toBe(200);
   await expect(delivery).toHaveText(/Pixel Phone: Opened/);
   await expect(box.locator('[data-status="opened"]')).toHaveCount(1);
+});
+
+test.describe("as an admin", () => {
+  test.use({ storageState: ADMIN_STATE });
+
+  test("Options › Send message: a keyboard-usable menu, a checked form with a preview, the message at once", async ({
+    page,
+    request,
+  }) => {
+    const id = `e2e-send-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+    const user = await ingest(request, "PUT", `/users/${id}`, { userName: "Send Person" });
+    await ingest(request, "PUT", `/devices/${id}-phone`, { userID: id, platform: "Android", deviceString: "Tab S9" });
+    await open(page, user.consoleUrl);
+
+    // The menu by keyboard: Enter opens it on its first item, Esc closes it back onto the button.
+    const options = page.getByRole("button", { name: "Options" });
+    await options.focus();
+    await page.keyboard.press("Enter");
+    const menu = page.getByRole("menu", { name: "Options" });
+    await expect(menu).toBeVisible();
+    await expect(menu.getByRole("menuitem", { name: "Send message" })).toBeFocused();
+    await page.keyboard.press("Escape");
+    await expect(menu).toBeHidden();
+    await expect(options).toBeFocused();
+
+    await options.click();
+    await menu.getByRole("menuitem", { name: "Send message" }).click();
+    const dialog = page.getByRole("dialog", { name: "Send message" });
+    await expect(dialog).toBeVisible();
+    await dialog.getByLabel("Title").fill("Welcome <b>aboard</b>");
+    await dialog.getByLabel("Message").fill("Line one\nLine two");
+    await expect(dialog.getByRole("region", { name: "Preview" })).toContainText("Welcome <b>aboard</b>");
+    await dialog.getByRole("button", { name: "Send" }).click();
+    await expect(dialog).toBeHidden();
+    await expect(options).toBeFocused();
+
+    const box = page.getByRole("region", { name: "Private messages" });
+    await expect(box.getByText("Welcome <b>aboard</b>")).toBeVisible();
+    await expect(box.getByRole("list", { name: "Deliveries" }).getByRole("listitem")).toHaveText(/Tab S9: Queued/);
+  });
+});
+
+test("a viewer gets no Options menu (it holds nothing for viewers yet)", async ({ page, request }) => {
+  const id = `e2e-viewer-${Date.now()}`;
+  const user = await ingest(request, "PUT", `/users/${id}`, { userName: "Viewer Sees" });
+  await open(page, user.consoleUrl);
+  await expect(page.getByRole("heading", { name: "Viewer Sees", level: 1 })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Options" })).toHaveCount(0);
 });

@@ -64,6 +64,12 @@ fn table(app_b: i64, user: i64, message: i64, segment: i64, device: i64) -> Vec<
         case("/api/activity/types", vec![], [401, 200, 200], false),
         case("/api/activity/timeline", user_form(), [401, 200, 200], false),
         case("/api/devices/get", vec![("device_id", device.to_string())], [401, 200, 200], false),
+        case(
+            "/api/messages/send",
+            vec![("user_id", user.to_string()), ("title", "Hi".into()), ("body", "Hello".into())],
+            [401, 403, 200],
+            true,
+        ),
         case("/api/auth/me", vec![], [401, 200, 200], false),
         // Choosing which app to look at is a view setting, open to viewers
         // (after the rows that need app A).

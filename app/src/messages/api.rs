@@ -24,3 +24,18 @@ pub async fn message_body(user_id: i64, message_id: i64) -> Result<String, AppEr
     let app = current_app(&state).await?;
     super::service::body(&state.store, app.id, user_id, message_id).await.or_else(fail)
 }
+
+/// Sends a private message from the console to the user's devices (source
+/// "dashboard", the admin as sender, audited). Admins only.
+#[server(endpoint = "messages/send")]
+pub async fn send_message(user_id: i64, title: String, body: String) -> Result<i64, AppError> {
+    use crate::auth::session::{current_app, fail, require_admin};
+    let state = expect_context::<crate::state::AppState>();
+    let admin = require_admin().await?;
+    let app = current_app(&state).await?;
+    let id = super::service::send(&state.store, app.id, user_id, &title, &body, "dashboard", &admin.email)
+        .await
+        .or_else(fail)?;
+    state.live.messages_changed(app.id, user_id);
+    Ok(id)
+}

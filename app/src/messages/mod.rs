@@ -6,8 +6,10 @@ mod api;
 pub mod inbound;
 mod messages_box;
 pub mod model;
+mod send_modal;
 #[cfg(feature = "ssr")]
 pub mod service;
 
 pub use api::*;
 pub use messages_box::MessagesBox;
+pub use send_modal::SendMessageModal;

@@ -4,6 +4,7 @@
 mod api;
 mod avatar;
 pub mod model;
+mod options_menu;
 mod page;
 mod push_mail;
 #[cfg(feature = "ssr")]

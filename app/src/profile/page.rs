@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::avatar::Avatar;
 use super::get_profile;
+use super::options_menu::OptionsMenu;
 use super::push_mail::{PushMail, PushMailActions};
 use super::{GeneratePushMail, RevokePushMail};
 use crate::activity::model::TimelinePage;
@@ -105,6 +106,7 @@ fn ProfileGrid(
         <Title text=name.clone() />
         <header class="page-header">
             <h1>{name.clone()}</h1>
+            <OptionsMenu user_id=user.id can_edit />
         </header>
         <div class="profile-grid">
             <section class="box user-box" aria-labelledby="user-box-title">
