@@ -25,7 +25,9 @@ pub fn SendMessageModal(user_id: i64, open: RwSignal<bool>, send: ServerAction<S
     view! {
         <div class="modal-header">
             <h2 id="send-message-title">"Send message"</h2>
-            <button type="button" class="link-button" on:click=move |_| open.set(false)>"Close"</button>
+            <button type="button" class="close" aria-label="Close" on:click=move |_| open.set(false)>
+                <span aria-hidden="true">"×"</span>
+            </button>
         </div>
         <ActionForm action=send attr:class="send-message">
             <input type="hidden" name="user_id" value=user_id />
