@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use super::model::{MAX_BODY_CHARS, MAX_TITLE_CHARS};
 use super::SendMessage;
 use crate::layout::ErrorMessage;
+use crate::ui::ModalHeader;
 
 #[component]
 pub fn SendMessageModal(user_id: i64, open: RwSignal<bool>, send: ServerAction<SendMessage>) -> impl IntoView {
@@ -23,12 +24,7 @@ pub fn SendMessageModal(user_id: i64, open: RwSignal<bool>, send: ServerAction<S
     });
     let error = move || send.value().get().and_then(Result::err);
     view! {
-        <div class="modal-header">
-            <h2 id="send-message-title">"Send message"</h2>
-            <button type="button" class="close" aria-label="Close" on:click=move |_| open.set(false)>
-                <span aria-hidden="true">"×"</span>
-            </button>
-        </div>
+        <ModalHeader id="send-message-title" title="Send message" open />
         <ActionForm action=send attr:class="send-message">
             <input type="hidden" name="user_id" value=user_id />
             <label for="message-title">"Title" <span class="hint">{format!(" (up to {MAX_TITLE_CHARS} characters)")}</span></label>

@@ -10,6 +10,7 @@ use super::model::{Segment, SegmentMatch, SegmentSearch};
 use super::{create_segment, search_segments, AddSegments};
 use crate::error::AppError;
 use crate::layout::ErrorMessage;
+use crate::ui::ModalHeader;
 
 /// Quiet time after a keystroke before the search goes out.
 #[cfg(feature = "hydrate")]
@@ -141,12 +142,7 @@ pub fn NewSegmentModal(user_id: i64, open: RwSignal<bool>, add: ServerAction<Add
     let option_id = |id: i64| format!("segment-option-{id}");
 
     view! {
-        <div class="modal-header">
-            <h2 id="new-segment-title">"Add segments"</h2>
-            <button type="button" class="close" aria-label="Close" on:click=move |_| open.set(false)>
-                <span aria-hidden="true">"×"</span>
-            </button>
-        </div>
+        <ModalHeader id="new-segment-title" title="Add segments" open />
         <SelectedChips selected />
         <Show
             when=move || !done.get()

@@ -2,7 +2,7 @@
 
 mod modal;
 
-pub use modal::Modal;
+pub use modal::{Modal, ModalHeader};
 
 use leptos::prelude::*;
 

@@ -56,3 +56,17 @@ pub fn Modal(
         </dialog>
     }
 }
+
+/// A dialog's title (named by `id`, the dialog's `labelled_by`) and its
+/// "Close" (×) button, which sets `open` to false.
+#[component]
+pub fn ModalHeader(id: &'static str, title: &'static str, open: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <div class="modal-header">
+            <h2 id=id>{title}</h2>
+            <button type="button" class="close" aria-label="Close" on:click=move |_| open.set(false)>
+                <span aria-hidden="true">"×"</span>
+            </button>
+        </div>
+    }
+}
