@@ -64,8 +64,8 @@ impl Store {
                     WHERE md.device_id = $1 AND m.app_id = $2
                     ORDER BY CASE WHEN md.status = 'opened' THEN 1 ELSE 0 END, m.created_at DESC, m.id DESC
                     LIMIT $3";
-        let mark = "UPDATE message_deliveries SET status = 'delivered', delivered_at = $3, updated_at = $3
-                    WHERE device_id = $1 AND message_id = $2 AND status = 'queued'";
+        let mark = "UPDATE message_deliveries SET status = 'delivered', delivered_at = $2, updated_at = $2
+                    WHERE device_id = $1 AND status = 'queued'";
         let owner = "SELECT user_id FROM devices WHERE id = $1 AND app_id = $2";
         write_tx!(self, |tx| {
             let mut messages: Vec<InboxMessage> = with_tx!(tx, |conn| sqlx::query_as(read)
@@ -74,18 +74,24 @@ impl Store {
                 .bind(limit)
                 .fetch_all(&mut *conn)
                 .await)?;
-            let mut changed = false;
-            for message in messages.iter_mut().filter(|m| m.status == DeliveryStatus::Queued) {
-                with_tx!(tx, |conn| sqlx::query(mark)
-                    .bind(device_id)
-                    .bind(message.id)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await
-                    .map(|done| done.rows_affected()))?;
-                message.status = DeliveryStatus::Delivered;
-                message.delivered_at = Some(now);
-                changed = true;
+            // The queued ones among them become delivered, in one statement.
+            let queued: Vec<i64> =
+                messages.iter().filter(|m| m.status == DeliveryStatus::Queued).map(|m| m.id).collect();
+            let changed = !queued.is_empty();
+            if changed {
+                let marks: Vec<String> = (3..queued.len() + 3).map(|i| format!("${i}")).collect();
+                let mark = format!("{mark} AND message_id IN ({})", marks.join(", "));
+                with_tx!(tx, |conn| {
+                    let mut query = sqlx::query(&mark).bind(device_id).bind(now);
+                    for id in &queued {
+                        query = query.bind(*id);
+                    }
+                    query.execute(&mut *conn).await.map(|done| done.rows_affected())
+                })?;
+                for message in messages.iter_mut().filter(|m| m.status == DeliveryStatus::Queued) {
+                    message.status = DeliveryStatus::Delivered;
+                    message.delivered_at = Some(now);
+                }
             }
             let user: Option<i64> = with_tx!(tx, |conn| sqlx::query_scalar(owner)
                 .bind(device_id)
