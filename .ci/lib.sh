@@ -38,6 +38,14 @@ ensure_build_tools() {
     # opt-level 0 they compile in about half the time (LTO made cargo-leptos
     # alone take 19 minutes on 2 cores); their run time here is seconds.
     local fast=(env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=0)
+    if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION" ||
+        ! wasm-bindgen --version 2>/dev/null | grep -q "$(wasm_bindgen_version)"; then
+        tool_build_helpers
+        # The system's OpenSSL instead of compiling the one cargo-leptos
+        # vendors (minutes of C on 2 cores); mold links the tools faster.
+        if pkg-config --exists openssl 2>/dev/null; then fast+=(OPENSSL_NO_VENDOR=1); fi
+        if command -v mold >/dev/null 2>&1; then fast+=(RUSTFLAGS="-C link-arg=-fuse-ld=mold"); fi
+    fi
     local pids=()
     local t0=$SECONDS
     if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
@@ -68,6 +76,17 @@ ensure_build_tools() {
         npm install --prefix "$CACHE/tools" --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >&2
     fi
     echo "cargo-leptos $(cargo leptos --version | awk '{print $2}'), $(wasm-bindgen --version), $(wasm-opt --version)" >&2
+}
+
+# Debian's OpenSSL headers and mold, when this user can install packages;
+# without them the tools still build, only slower.
+tool_build_helpers() {
+    if pkg-config --exists openssl 2>/dev/null && command -v mold >/dev/null 2>&1; then return 0; fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing libssl-dev, pkg-config and mold from Debian (seconds)" >&2
+        { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libssl-dev pkg-config mold; } >/dev/null 2>&1 ||
+            echo "could not install them; building the tools without" >&2
+    fi
 }
 
 # The same two cargo builds `cargo leptos build --release` runs (its
