@@ -121,3 +121,27 @@ store_test!(sending_checks_its_input_and_the_user, |store: Store| async move {
     assert!(matches!(send(&store, app, ana, "T", "B", "api", "api").await, Err(AppError::NotFound(_))));
     assert!(matches!(send(&store, app, 999_999, "T", "B", "api", "api").await, Err(AppError::NotFound(_))));
 });
+
+store_test!(the_box_pages_messages_newest_first_with_load_more, |store: Store| async move {
+    use app::messages::model::{MAX_MESSAGES_SHOWN, MESSAGES_PAGE};
+    use app::messages::service::list;
+    let app = new_app(&store, "A").await;
+    let (ana, _) = user_with_devices(&store, app, "ana", &[]).await;
+    let total = MESSAGES_PAGE + 5;
+    for n in 0..total {
+        send(&store, app, ana, &format!("m{n}"), "Body", "api", "api").await.unwrap();
+    }
+    let first = list(&store, app, ana, MESSAGES_PAGE).await.unwrap();
+    assert_eq!(first.messages.len() as i64, MESSAGES_PAGE);
+    assert!(first.more, "older ones exist");
+    assert_eq!(first.messages[0].title, format!("m{}", total - 1), "newest first");
+    let all = list(&store, app, ana, MESSAGES_PAGE * 2).await.unwrap();
+    assert_eq!(all.messages.len() as i64, total);
+    assert!(!all.more);
+    assert_eq!(all.messages.last().unwrap().title, "m0");
+    // Out-of-range limits are clamped, not refused or unbounded.
+    assert_eq!(list(&store, app, ana, 0).await.unwrap().messages.len(), 1);
+    assert_eq!(list(&store, app, ana, i64::MAX).await.unwrap().messages.len() as i64, total.min(MAX_MESSAGES_SHOWN));
+    let other = new_app(&store, "B").await;
+    assert!(matches!(list(&store, other, ana, 10).await, Err(AppError::NotFound(_))));
+});

@@ -37,6 +37,13 @@ test.describe("signed in", () => {
     await expect(page.getByRole("dialog", { name: "Send message" })).toBeVisible();
     await expectNoViolations(page);
     await page.keyboard.press("Escape");
+    // The Delete confirmation (an alert dialog) and the Access log box.
+    await page.getByRole("button", { name: "Options" }).click();
+    await page.getByRole("menuitem", { name: "Delete" }).click();
+    await expect(page.getByRole("alertdialog", { name: "Delete this user for good?" })).toBeVisible();
+    await expectNoViolations(page);
+    await page.keyboard.press("Escape");
+    await expect(page.getByRole("region", { name: "Access log" }).getByRole("listitem").first()).toBeVisible();
     // The "New Segment" modal, open with its results.
     await hydrated(page);
     await page.getByRole("button", { name: "New Segment" }).click();

@@ -49,7 +49,14 @@ test.describe("as an admin", () => {
     await page.keyboard.press("Enter");
     const menu = page.getByRole("menu", { name: "Options" });
     await expect(menu).toBeVisible();
+    await expect(menu.getByRole("menuitem", { name: "Export (JSON)" })).toBeFocused();
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
     await expect(menu.getByRole("menuitem", { name: "Send message" })).toBeFocused();
+    await page.keyboard.press("End");
+    await expect(menu.getByRole("menuitem", { name: "Delete" })).toBeFocused();
+    await page.keyboard.press("ArrowDown");
+    await expect(menu.getByRole("menuitem", { name: "Export (JSON)" })).toBeFocused();
     await page.keyboard.press("Escape");
     await expect(menu).toBeHidden();
     await expect(options).toBeFocused();
@@ -71,7 +78,7 @@ test.describe("as an admin", () => {
   });
 });
 
-test("a viewer gets no Options menu (it holds nothing for viewers yet)", async ({ page, request }) => {
+test("a viewer gets no Options menu (viewers neither change users nor export them)", async ({ page, request }) => {
   const id = `e2e-viewer-${Date.now()}`;
   const user = await ingest(request, "PUT", `/users/${id}`, { userName: "Viewer Sees" });
   await open(page, user.consoleUrl);

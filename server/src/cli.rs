@@ -53,6 +53,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::bench::activity::activity(&config, events, runs).await
         }
         Command::Bench(BenchCommand::Live { events }) => crate::bench::live::live(&config, events).await,
+        Command::Bench(BenchCommand::Export { events }) => crate::bench::export::export(&config, events).await,
         Command::Bench(BenchCommand::Ingest { users, events, singles }) => {
             crate::bench::ingest::ingest(&config, users, events, singles).await
         }

@@ -189,6 +189,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         runs: usize,
     },
+    /// Options > Export of the activity bench's user: a server process, the
+    /// JSON and CSV downloads through HTTP, the server's memory growth.
+    Export {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+    },
     /// Ingest → live stream latency: a server process, a viewer's SSE
     /// stream, events posted one at a time.
     Live {

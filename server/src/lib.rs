@@ -6,6 +6,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod export;
 pub mod ingest;
 pub mod live;
 pub mod smtp;

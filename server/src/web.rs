@@ -54,7 +54,7 @@ pub fn router(state: AppState, cookie_secure: bool, origin: String) -> Router {
         .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(12)));
     Router::new()
         .nest("/api/v1", crate::ingest::routes())
-        .nest("/api", crate::live::routes())
+        .nest("/api", crate::live::routes().merge(crate::export::routes()))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(require_sign_in))

@@ -22,13 +22,13 @@ struct Case {
     mutates: bool,
 }
 
-fn table(app_b: i64, user: i64, message: i64, segment: i64, device: i64) -> Vec<Case> {
+fn table(app_b: i64, user: i64, message: i64, segment: i64, device: i64, doomed: i64) -> Vec<Case> {
     let case = |path, form: Vec<(&'static str, String)>, expect, mutates| Case { path, form, expect, mutates };
     let user_form = || vec![("user_id", user.to_string())];
     vec![
         case("/api/users/list", vec![], [401, 200, 200], false),
         case("/api/profile/get", user_form(), [401, 200, 200], false),
-        case("/api/messages/list", user_form(), [401, 200, 200], false),
+        case("/api/messages/list", vec![("user_id", user.to_string()), ("limit", "20".into())], [401, 200, 200], false),
         case(
             "/api/messages/body",
             vec![("user_id", user.to_string()), ("message_id", message.to_string())],
@@ -67,6 +67,19 @@ fn table(app_b: i64, user: i64, message: i64, segment: i64, device: i64) -> Vec<
         case(
             "/api/messages/send",
             vec![("user_id", user.to_string()), ("title", "Hi".into()), ("body", "Hello".into())],
+            [401, 403, 200],
+            true,
+        ),
+        case("/api/profile/access-log", user_form(), [401, 200, 200], false),
+        case(
+            "/api/profile/set-active",
+            vec![("user_id", user.to_string()), ("active", "true".into())],
+            [401, 403, 200],
+            true,
+        ),
+        case(
+            "/api/profile/delete",
+            vec![("user_id", doomed.to_string()), ("confirmation", "doomed".into())],
             [401, 403, 200],
             true,
         ),
@@ -117,7 +130,8 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
         ..Default::default()
     };
     let device = app.store.upsert_device(app_a, &"d1".parse().unwrap(), &device_input, 1).await.unwrap();
-    let cases = table(app_b, user, message, segment, device);
+    let doomed = app.store.upsert_user(app_a, &"doomed".parse().unwrap(), &input, 1).await.unwrap().id;
+    let cases = table(app_b, user, message, segment, device, doomed);
     let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
     let tabled: BTreeSet<&str> = cases.iter().map(|c| c.path).collect();
     assert_eq!(registered, tabled, "every server function needs a row in this table");
@@ -143,6 +157,47 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
             }
         }
     }
+    assert!(app.store.user_by_id(app_a, doomed).await.unwrap().is_none(), "the admin's delete went through");
+});
+
+store_test!(exports_are_for_admins_of_the_users_app, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (app_a, _) = app.new_app("A").await;
+    let (app_b, _) = app.new_app("B").await;
+    let input = app::store::UserInput { user_name: Some("Ana"), email: None };
+    let user = app.store.upsert_user(app_a, &"u/1\"x".parse().unwrap(), &input, 1).await.unwrap().id;
+    app.new_account("viewer@example.com", "viewer").await;
+    app.new_account("admin@example.com", "admin").await;
+    let viewer = app.browser();
+    app.sign_in(&viewer, "viewer@example.com").await;
+    let admin = app.browser();
+    app.sign_in(&admin, "admin@example.com").await;
+    for path in [format!("/api/users/{user}/export"), format!("/api/users/{user}/events.csv")] {
+        let url = format!("{}{path}", app.base);
+        let anonymous = app.browser().get(&url).send().await.unwrap();
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED, "{path}");
+        let refused = viewer.get(&url).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(refused.text().await.unwrap().contains("Only admins"), "a JSON error");
+        let response = admin.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let disposition = response.headers()["content-disposition"].to_str().unwrap().to_string();
+        assert!(disposition.starts_with("attachment; filename=\"user-u_1_x-"), "{disposition}");
+        let body = response.text().await.unwrap();
+        if path.ends_with("export") {
+            let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(json["profile"]["external_id"], "u/1\"x");
+        } else {
+            assert!(body.starts_with("id,occurred_at,event_type"), "{body}");
+        }
+    }
+    let exports = app.store.recent_audit(2).await.unwrap();
+    assert!(exports.iter().all(|e| e.action == "exported user" && e.actor == "admin@example.com"), "{exports:?}");
+    // Another app's admin: the user is not there.
+    let (status, _) = app.server_fn(&admin, "/api/apps/switch", &[("app_id", &app_b.to_string())]).await;
+    assert_eq!(status, StatusCode::OK);
+    let other = admin.get(format!("{}/api/users/{user}/export", app.base)).send().await.unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
 });
 
 store_test!(pages_need_a_session_and_server_fns_need_same_origin, |store: Store| async move {

@@ -45,6 +45,8 @@ store_test!(smtp_mail_to_a_generated_address_becomes_a_private_message, |store: 
         .unwrap();
     let browser = signed_in_admin(&app).await;
     let user_form = [("user_id", user.id.to_string())];
+    let list_form = [("user_id", user.id.to_string()), ("limit", "20".to_string())];
+    let list_form: Vec<(&str, &str)> = list_form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let form: Vec<(&str, &str)> = user_form.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
     let (status, address) = app.server_fn(&browser, "/api/profile/push-mail/generate", &form).await;
@@ -58,8 +60,8 @@ store_test!(smtp_mail_to_a_generated_address_becomes_a_private_message, |store: 
         AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.ip().to_string()).port(smtp.port()).build();
     mailer.send(mail_to(&address, "Order #42")).await.expect("SMTP delivery");
 
-    let (_, messages) = app.server_fn(&browser, "/api/messages/list", &form).await;
-    let messages = messages.as_array().unwrap();
+    let (_, page) = app.server_fn(&browser, "/api/messages/list", &list_form).await;
+    let messages = page["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 1, "{messages:?}");
     let message = &messages[0];
     assert_eq!(message["title"], "Order #42");
@@ -86,8 +88,8 @@ store_test!(smtp_mail_to_a_generated_address_becomes_a_private_message, |store: 
     let (status, _) = app.server_fn(&browser, "/api/profile/push-mail/revoke", &form).await;
     assert_eq!(status, StatusCode::OK);
     assert!(mailer.send(mail_to(&new_address, "after revoke")).await.unwrap_err().is_permanent());
-    let (_, messages) = app.server_fn(&browser, "/api/messages/list", &form).await;
-    let titles: Vec<&str> = messages.as_array().unwrap().iter().map(|m| m["title"].as_str().unwrap()).collect();
+    let (_, page) = app.server_fn(&browser, "/api/messages/list", &list_form).await;
+    let titles: Vec<&str> = page["messages"].as_array().unwrap().iter().map(|m| m["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["new", "Order #42"], "newest first; refused mail stored nothing");
     let (_, profile) = app.server_fn(&browser, "/api/profile/get", &form).await;
     assert_eq!(profile["push_mail"], Value::Null);

@@ -2,17 +2,17 @@
 
 use leptos::prelude::*;
 
+use super::model::MessagesPage;
 use crate::error::AppError;
-use crate::model::MessageSummary;
 
-/// The user's private messages, newest first.
+/// The newest `limit` of the user's private messages, newest first.
 #[server(endpoint = "messages/list")]
-pub async fn list_messages(user_id: i64) -> Result<Vec<MessageSummary>, AppError> {
+pub async fn list_messages(user_id: i64, limit: i64) -> Result<MessagesPage, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = expect_context::<crate::state::AppState>();
     signed_in().await?;
     let app = current_app(&state).await?;
-    super::service::list(&state.store, app.id, user_id).await.or_else(fail)
+    super::service::list(&state.store, app.id, user_id, limit).await.or_else(fail)
 }
 
 /// The whole body of one message (the list carries a preview).

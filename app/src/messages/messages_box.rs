@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::model::{Delivery, DeliveryStatus};
+use super::model::{Delivery, DeliveryStatus, MAX_MESSAGES_SHOWN, MESSAGES_PAGE};
 use super::{list_messages, MessageBody};
 use crate::layout::ErrorMessage;
 use crate::live::use_live;
@@ -14,25 +14,49 @@ use crate::time::format_ms;
 #[component]
 pub fn MessagesBox(user_id: i64) -> impl IntoView {
     // Keyed on the live channel's count of changes (0 on the server and at
-    // hydration), so a new message or delivery reloads the list.
+    // hydration), so a new message or delivery reloads the list; and on how
+    // many are shown, which "Load more" raises a page at a time (the list
+    // is read again whole, so every shown message's deliveries stay live).
     let live = use_live();
     let changes = move || live.map(|feed| feed.messages.get()).unwrap_or(0);
-    let messages = Resource::new(move || (user_id, changes()), |(user_id, _)| list_messages(user_id));
+    let shown = RwSignal::new(MESSAGES_PAGE);
+    let messages =
+        Resource::new(move || (user_id, changes(), shown.get()), |(user_id, _, limit)| list_messages(user_id, limit));
     view! {
         <section class="box messages-box" aria-labelledby="messages-box-title">
             <h2 id="messages-box-title">"Private messages"</h2>
             <Transition fallback=|| view! { <p class="loading" role="status">"Loading messages…"</p> }>
                 {move || Suspend::new(async move {
                     match messages.await {
-                        Ok(list) if list.is_empty() => {
+                        Ok(page) if page.messages.is_empty() => {
                             view! { <p class="hint">"No private messages yet."</p> }.into_any()
                         }
-                        Ok(list) => view! {
-                            <ul class="messages">
-                                {list.into_iter().map(|message| view! { <MessageItem user_id message /> }).collect_view()}
-                            </ul>
+                        Ok(page) => {
+                            let count = page.messages.len() as i64;
+                            let can_load = page.more && count < MAX_MESSAGES_SHOWN;
+                            view! {
+                                <ul class="messages">
+                                    {page
+                                        .messages
+                                        .into_iter()
+                                        .map(|message| view! { <MessageItem user_id message /> })
+                                        .collect_view()}
+                                </ul>
+                                {can_load.then(|| view! {
+                                    <button
+                                        type="button"
+                                        class="load-more"
+                                        on:click=move |_| shown.update(|n| *n = (count + MESSAGES_PAGE).min(MAX_MESSAGES_SHOWN))
+                                    >
+                                        "Load more"
+                                    </button>
+                                })}
+                                {(page.more && !can_load).then(|| view! {
+                                    <p class="hint">{format!("Showing the newest {MAX_MESSAGES_SHOWN}; Options › Export has them all.")}</p>
+                                })}
+                            }
+                            .into_any()
                         }
-                        .into_any(),
                         Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     }
                 })}

@@ -77,3 +77,16 @@ pub struct Delivery {
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest body of a message sent from the console or the API, in characters.
 pub const MAX_BODY_CHARS: usize = 10_000;
+
+/// A page of the Private messages box: the newest messages, and whether
+/// older ones exist ("Load more").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessagesPage {
+    pub messages: Vec<MessageSummary>,
+    pub more: bool,
+}
+
+/// Messages the box shows first, and how many more each "Load more" adds.
+pub const MESSAGES_PAGE: i64 = 20;
+/// The most the box lists; the export has every message.
+pub const MAX_MESSAGES_SHOWN: i64 = 500;

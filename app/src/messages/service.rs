@@ -1,15 +1,13 @@
 //! Private messages, as plain async functions over the store (the server
 //! functions and the ingest API wrap these; tests call them directly).
 
+use super::model::{MessagesPage, MAX_MESSAGES_SHOWN};
 use super::model::{MAX_BODY_CHARS, MAX_TITLE_CHARS};
 use crate::error::AppError;
-use crate::model::MessageSummary;
 use crate::store::{write_tx, NewAudit, NewMessage, Store};
 use crate::text::{multi_line, single_line};
 use crate::time::now_ms;
 
-/// How many messages the box shows (paging comes with the messages feature).
-pub const MESSAGES_SHOWN: i64 = 50;
 /// Messages a device's inbox answers with at most.
 pub const INBOX_LIMIT: i64 = 100;
 
@@ -17,11 +15,17 @@ fn no_user() -> AppError {
     AppError::NotFound("This user does not exist in this app.".into())
 }
 
-/// The user's private messages, newest first, with body previews and
-/// per-device deliveries.
-pub async fn list(store: &Store, app_id: i64, user_id: i64) -> Result<Vec<MessageSummary>, AppError> {
+/// The newest `limit` (1 to [`MAX_MESSAGES_SHOWN`]) of the user's private
+/// messages, newest first, with body previews and per-device deliveries,
+/// and whether older ones exist.
+pub async fn list(store: &Store, app_id: i64, user_id: i64, limit: i64) -> Result<MessagesPage, AppError> {
+    let limit = limit.clamp(1, MAX_MESSAGES_SHOWN);
     store.user_by_id(app_id, user_id).await?.ok_or_else(no_user)?;
-    Ok(store.list_messages(app_id, user_id, MESSAGES_SHOWN).await?)
+    // One more than asked tells whether there are more.
+    let mut messages = store.list_messages(app_id, user_id, limit + 1).await?;
+    let more = messages.len() as i64 > limit;
+    messages.truncate(limit as usize);
+    Ok(MessagesPage { messages, more })
 }
 
 /// The whole body of one of the user's messages.

@@ -9,9 +9,12 @@ use crate::model::UserProfile;
 pub async fn get_profile(user_id: i64) -> Result<UserProfile, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = expect_context::<crate::state::AppState>();
-    signed_in().await?;
+    let admin = signed_in().await?;
     let app = current_app(&state).await?;
-    super::service::profile(&state.store, app.id, user_id, &state.pushmail_domain).await.or_else(fail)
+    let profile = super::service::profile(&state.store, app.id, user_id, &state.pushmail_domain).await.or_else(fail)?;
+    // Every view goes to the access log (coalesced per admin).
+    super::access_log::service::record_view(&state.store, app.id, user_id, &admin).await.or_else(fail)?;
+    Ok(profile)
 }
 
 /// Generates (or regenerates) the user's Push Mail address. Admins only.
@@ -34,4 +37,29 @@ pub async fn revoke_push_mail(user_id: i64) -> Result<(), AppError> {
     let admin = require_admin().await?;
     let app = current_app(&state).await?;
     super::service::revoke_push_mail(&state.store, app.id, user_id, &admin).await.or_else(fail)
+}
+
+/// Deactivates (`active` false) or reactivates the user. Admins only.
+#[server(endpoint = "profile/set-active")]
+pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError> {
+    use crate::auth::session::{current_app, fail, require_admin};
+    let state = expect_context::<crate::state::AppState>();
+    let admin = require_admin().await?;
+    let app = current_app(&state).await?;
+    super::lifecycle::set_active(&state.store, app.id, user_id, active, &admin).await.or_else(fail)
+}
+
+/// Deletes the user and everything about it, once `confirmation` is its
+/// userID; then the browser goes to the users list with a notice. Admins only.
+#[server(endpoint = "profile/delete")]
+pub async fn delete_user(user_id: i64, confirmation: String) -> Result<(), AppError> {
+    use crate::auth::session::{current_app, fail, require_admin};
+    let state = expect_context::<crate::state::AppState>();
+    let admin = require_admin().await?;
+    let app = current_app(&state).await?;
+    let (external_id, _) =
+        super::lifecycle::delete(&state.store, app.id, user_id, &confirmation, &admin).await.or_else(fail)?;
+    let notice: String = form_urlencoded::Serializer::new(String::new()).append_pair("deleted", &external_id).finish();
+    leptos_axum::redirect(&format!("/users?{notice}"));
+    Ok(())
 }

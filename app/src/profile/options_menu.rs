@@ -1,35 +1,78 @@
 //! The profile's Options menu (top right): a button named "Options" that
 //! opens a real menu (`role="menu"`, arrow keys, Home / End, Esc returns
 //! focus to the button, Tab or a click elsewhere closes it). Items open
-//! their dialogs. Admins get "Send message"; the menu is not shown to
-//! viewers while it holds nothing for them.
+//! their dialogs, download an export (plain links, which also work without
+//! the wasm) or act at once. Only admins get the menu: every item changes
+//! the user or copies its data out (viewers do not export; see README).
 
 use leptos::html;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys;
 
+use super::lifecycle_ui::{DeactivateDialog, DeleteDialog, LifecycleActions};
+use super::SetUserActive;
 use crate::messages::{SendMessage, SendMessageModal};
+use crate::model::UserSummary;
 use crate::ui::Modal;
 
+/// What choosing a menu item does.
+#[derive(Clone)]
+enum Choice {
+    /// Opens a dialog.
+    Open(RwSignal<bool>),
+    /// Downloads from this URL.
+    Download(String),
+    /// Reactivates at once (no confirmation needed to undo a deactivation).
+    Reactivate,
+}
+
+/// The export URLs, served by the server crate (`server/src/export.rs`).
+pub fn export_url(user_id: i64, csv: bool) -> String {
+    if csv {
+        format!("/api/users/{user_id}/events.csv")
+    } else {
+        format!("/api/users/{user_id}/export")
+    }
+}
+
 #[component]
-pub fn OptionsMenu(user_id: i64, can_edit: bool) -> impl IntoView {
+pub fn OptionsMenu(user: UserSummary, can_edit: bool, lifecycle: LifecycleActions) -> impl IntoView {
+    if !can_edit {
+        return ().into_any();
+    }
+    let user_id = user.id;
     let expanded = RwSignal::new(false);
     let button = NodeRef::<html::Button>::new();
     let send_open = RwSignal::new(false);
+    let deactivate_open = RwSignal::new(false);
+    let delete_open = RwSignal::new(false);
     let send = ServerAction::<SendMessage>::new();
     // The items, in order: (label, what choosing it does).
-    let items: Vec<(&'static str, RwSignal<bool>)> =
-        if can_edit { vec![("Send message", send_open)] } else { Vec::new() };
-    if items.is_empty() {
-        return ().into_any();
+    let mut items: Vec<(&'static str, Choice)> = vec![
+        ("Export (JSON)", Choice::Download(export_url(user_id, false))),
+        ("Export events (CSV)", Choice::Download(export_url(user_id, true))),
+    ];
+    if user.active {
+        items.push(("Send message", Choice::Open(send_open)));
+        items.push(("Deactivate", Choice::Open(deactivate_open)));
+    } else {
+        items.push(("Reactivate", Choice::Reactivate));
     }
-    let refs: Vec<NodeRef<html::Button>> = items.iter().map(|_| NodeRef::new()).collect();
+    items.push(("Delete", Choice::Open(delete_open)));
+    // Focus moves between the items' <li>s' links and buttons.
+    let refs: Vec<NodeRef<html::Li>> = items.iter().map(|_| NodeRef::new()).collect();
     let count = refs.len();
-    let focus = {
+    let item_at = {
         let refs = refs.clone();
+        move |index: usize| -> Option<web_sys::HtmlElement> {
+            refs.get(index)?.get()?.first_element_child()?.dyn_into::<web_sys::HtmlElement>().ok()
+        }
+    };
+    let focus = {
+        let item_at = item_at.clone();
         move |index: usize| {
-            if let Some(item) = refs.get(index).and_then(|r| r.get()) {
+            if let Some(item) = item_at(index) {
                 let _ = item.focus();
             }
         }
@@ -49,13 +92,10 @@ pub fn OptionsMenu(user_id: i64, can_edit: bool) -> impl IntoView {
             first(0);
         }
     });
-    let position = {
-        let refs = refs.clone();
-        move || {
-            let active = document().active_element();
-            refs.iter()
-                .position(|r| r.get().is_some_and(|b| active.as_ref() == Some(AsRef::<web_sys::Element>::as_ref(&b))))
-        }
+    let position = move || {
+        let active = document().active_element();
+        (0..count)
+            .position(|i| item_at(i).is_some_and(|e| active.as_ref() == Some(AsRef::<web_sys::Element>::as_ref(&e))))
     };
     let on_keydown = {
         let focus = focus.clone();
@@ -87,17 +127,23 @@ pub fn OptionsMenu(user_id: i64, can_edit: bool) -> impl IntoView {
             }
         }
     };
+    let set_active = lifecycle.set_active;
     let menu_items = items
         .into_iter()
         .zip(refs)
-        .map(|((label, opens), node)| {
-            view! {
-                <li role="none">
+        .map(|((label, choice), node)| {
+            let item = match choice {
+                Choice::Download(href) => view! {
+                    <a role="menuitem" tabindex="-1" href=href download on:click=move |_| expanded.set(false)>
+                        {label}
+                    </a>
+                }
+                .into_any(),
+                Choice::Open(opens) => view! {
                     <button
                         type="button"
                         role="menuitem"
                         tabindex="-1"
-                        node_ref=node
                         on:click=move |_| {
                             expanded.set(false);
                             opens.set(true);
@@ -105,10 +151,28 @@ pub fn OptionsMenu(user_id: i64, can_edit: bool) -> impl IntoView {
                     >
                         {label}
                     </button>
-                </li>
-            }
+                }
+                .into_any(),
+                Choice::Reactivate => view! {
+                    <button
+                        type="button"
+                        role="menuitem"
+                        tabindex="-1"
+                        on:click=move |_| {
+                            close(true);
+                            set_active.dispatch(SetUserActive { user_id, active: true });
+                        }
+                    >
+                        {label}
+                    </button>
+                }
+                .into_any(),
+            };
+            view! { <li role="none" node_ref=node>{item}</li> }
         })
         .collect_view();
+    let name = user.display_name().to_string();
+    let external_id = user.external_id.clone();
     view! {
         <div
             class="options-menu"
@@ -147,6 +211,12 @@ pub fn OptionsMenu(user_id: i64, can_edit: bool) -> impl IntoView {
         </div>
         <Modal open=send_open labelled_by="send-message-title" return_focus=button class="send-message-modal">
             <SendMessageModal user_id open=send_open send />
+        </Modal>
+        <Modal open=deactivate_open labelled_by="deactivate-title" return_focus=button alert=true>
+            <DeactivateDialog user_id name=name.clone() open=deactivate_open actions=lifecycle />
+        </Modal>
+        <Modal open=delete_open labelled_by="delete-title" return_focus=button alert=true>
+            <DeleteDialog user_id external_id=external_id.clone() open=delete_open actions=lifecycle />
         </Modal>
     }
     .into_any()

@@ -5,11 +5,13 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use super::access_log::AccessLogBox;
 use super::avatar::Avatar;
 use super::get_profile;
+use super::lifecycle_ui::{DeactivatedBanner, LifecycleActions};
 use super::options_menu::OptionsMenu;
 use super::push_mail::{PushMail, PushMailActions};
-use super::{GeneratePushMail, RevokePushMail};
+use super::{DeleteUser, GeneratePushMail, RevokePushMail, SetUserActive};
 use crate::activity::model::TimelinePage;
 use crate::activity::{
     load_activity, recent_activity, search_view, ActivityData, EventSearch, LatestActivity, RecentResource, SearchView,
@@ -30,9 +32,14 @@ pub fn ProfilePage() -> impl IntoView {
     // completes (keyed on their versions), as leptos' todo example does.
     let generate = ServerAction::<GeneratePushMail>::new();
     let revoke = ServerAction::<RevokePushMail>::new();
+    let lifecycle = LifecycleActions {
+        set_active: ServerAction::<SetUserActive>::new(),
+        delete: ServerAction::<DeleteUser>::new(),
+    };
+    let set_active = lifecycle.set_active;
     let profile = Resource::new(
-        move || (user_id.get(), generate.version().get(), revoke.version().get()),
-        |(id, _, _)| async move {
+        move || (user_id.get(), generate.version().get(), revoke.version().get(), set_active.version().get()),
+        |(id, _, _, _)| async move {
             match id {
                 Some(id) => get_profile(id).await,
                 None => Err(crate::error::AppError::NotFound("There is no user at this address.".into())),
@@ -74,7 +81,7 @@ pub fn ProfilePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let can_edit = me.await.map(|me| me.can_edit()).unwrap_or(false);
                     match profile.await {
-                        Ok(profile) => view! { <ProfileGrid profile can_edit push_mail boxes /> }.into_any(),
+                        Ok(profile) => view! { <ProfileGrid profile can_edit push_mail lifecycle boxes /> }.into_any(),
                         Err(error) => view! { <Title text="User not found" /> <ErrorMessage error /> }.into_any(),
                     }
                 })}
@@ -96,6 +103,7 @@ fn ProfileGrid(
     profile: UserProfile,
     can_edit: bool,
     push_mail: PushMailActions,
+    lifecycle: LifecycleActions,
     boxes: ActivityBoxes,
 ) -> impl IntoView {
     let user = profile.user;
@@ -106,8 +114,9 @@ fn ProfileGrid(
         <Title text=name.clone() />
         <header class="page-header">
             <h1>{name.clone()}</h1>
-            <OptionsMenu user_id=user.id can_edit />
+            <OptionsMenu user=user.clone() can_edit lifecycle />
         </header>
+        {(!user.active).then(|| view! { <DeactivatedBanner user_id=user.id can_edit actions=lifecycle /> })}
         <div class="profile-grid">
             <section class="box user-box" aria-labelledby="user-box-title">
                 <h2 id="user-box-title">"User Profile"</h2>
@@ -142,6 +151,7 @@ fn ProfileGrid(
             <LatestActivity recent=boxes.recent />
             <MessagesBox user_id=user.id />
             <EventSearch user_id=user.id search=boxes.search data=boxes.activity />
+            <AccessLogBox user_id=user.id />
         </div>
     }
     .into_any()

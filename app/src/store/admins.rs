@@ -68,6 +68,39 @@ impl Store {
         write_tx!(self, |tx| tx.record_audit(entry, now).await)
     }
 
+    /// The newest audit entries about one user whose action is `first` or
+    /// `second` (the profile's Access log), newest first.
+    pub async fn audit_of_user(
+        &self,
+        app_id: i64,
+        user_id: i64,
+        (first, second): (&str, &str),
+        limit: i64,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        let sql = "SELECT id, app_id, actor, action, user_id, detail, created_at FROM audit
+                   WHERE user_id = $1 AND app_id = $2 AND action IN ($3, $4)
+                   ORDER BY created_at DESC, id DESC LIMIT $5";
+        with_pool!(self, |pool| Ok(sqlx::query_as::<_, AuditEntry>(sql)
+            .bind(user_id)
+            .bind(app_id)
+            .bind(first)
+            .bind(second)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// When `actor` last did `action` to the user, if ever.
+    pub async fn last_audit_at(&self, user_id: i64, actor: &str, action: &str) -> StoreResult<Option<i64>> {
+        let sql = "SELECT MAX(created_at) FROM audit WHERE user_id = $1 AND actor = $2 AND action = $3";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, Option<i64>>(sql)
+            .bind(user_id)
+            .bind(actor)
+            .bind(action)
+            .fetch_one(pool)
+            .await?))
+    }
+
     /// The newest audit entries, newest first.
     pub async fn recent_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {
         let sql = "SELECT id, app_id, actor, action, user_id, detail, created_at FROM audit ORDER BY id DESC LIMIT $1";

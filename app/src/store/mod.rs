@@ -11,8 +11,10 @@ mod bulk;
 mod deliveries;
 mod device_reads;
 mod devices;
+mod erasure;
 mod event_search;
 mod events;
+mod export;
 mod messages;
 mod segments;
 mod sessions;
@@ -32,8 +34,13 @@ pub use admins::{AdminRecord, NewAudit};
 pub use bulk::{BulkEvent, BulkUser};
 pub use deliveries::{InboxMessage, Opened, MESSAGES_PREFIX};
 pub use devices::{DeviceInput, LocationInput};
+pub use erasure::{Erased, Leftover, ReferenceColumn};
 pub use event_search::{contains_pattern, EventPosition, FoundEvents, SCAN_BUDGET, TYPES_LIMIT};
 pub use events::{EventInput, EventsOutcome, LastSeen, StoredIds};
+pub use export::{
+    ExportedAudit, ExportedDelivery, ExportedDevice, ExportedEvent, ExportedLocation, ExportedMembership,
+    ExportedMessage, Rows,
+};
 pub use messages::{NewMessage, StoredMessage};
 pub use segments::name_key;
 pub use sessions::SessionBackend;

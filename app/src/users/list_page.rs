@@ -114,6 +114,18 @@ pub fn UsersPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Users"</h1>
             </header>
+            // After Options > Delete on a profile (`?deleted=<userID>`).
+            {move || {
+                query
+                    .with(|q| q.get("deleted"))
+                    .map(|id| {
+                        view! {
+                            <p class="notice" role="status">
+                                "Deleted user " <span class="mono">{id}</span> " and everything about them."
+                            </p>
+                        }
+                    })
+            }}
             {move || view_state.get().segment.map(|name| view! { <SegmentFilter name view=view_state.get() /> })}
             // A plain GET form: without JavaScript, Enter (or "Search") reloads
             // the list with the view in the URL; with it, typing does that live.

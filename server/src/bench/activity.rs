@@ -59,7 +59,7 @@ async fn bulk(store: &Store, app_id: i64, events: Vec<BulkEvent>, progress: &Pro
 
 /// The bench app and user, with at least `events` events over the last 30
 /// days and a last hour as busy as the average one.
-async fn seed(store: &Store, events: usize) -> anyhow::Result<(i64, i64)> {
+pub(crate) async fn seed(store: &Store, events: usize) -> anyhow::Result<(i64, i64)> {
     let now = now_ms();
     let app_id = match store.app_by_name(BENCH_APP).await? {
         Some(app) => app.id,

@@ -30,6 +30,13 @@ struct Outcome {
 /// The server under test, a child process; killed when dropped.
 pub(crate) struct ServerProcess(Child);
 
+impl ServerProcess {
+    /// The server's process id (for its memory in `/proc`).
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.0.kill();

@@ -1,0 +1,102 @@
+//! The profile's Access log: who viewed or exported this user, newest
+//! first. Privacy teams ask for it. Views are written to the audit table by
+//! `get_profile`; repeated views by the same admin within
+//! [`VIEW_COALESCE_MS`] count once, so reloading the page (or the profile
+//! reloading after a change) does not flood the log.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::layout::ErrorMessage;
+use crate::model::AuditEntry;
+use crate::time::format_ms;
+
+/// The audit action of a profile view.
+pub const VIEWED: &str = "viewed profile";
+/// The audit action of an export.
+pub const EXPORTED: &str = "exported user";
+/// Views by one admin within this long are one entry.
+pub const VIEW_COALESCE_MS: i64 = 10 * 60 * 1000;
+/// Entries the box lists.
+pub const ACCESS_LOG_LIMIT: i64 = 50;
+
+#[cfg(feature = "ssr")]
+pub mod service {
+    use super::*;
+    use crate::auth::session::SessionAdmin;
+    use crate::store::{write_tx, NewAudit, Store};
+    use crate::time::now_ms;
+
+    /// Writes a profile view to the audit table, unless the same admin's
+    /// last view of this user is more recent than [`VIEW_COALESCE_MS`].
+    pub async fn record_view(store: &Store, app_id: i64, user_id: i64, admin: &SessionAdmin) -> Result<(), AppError> {
+        let now = now_ms();
+        if let Some(last) = store.last_audit_at(user_id, &admin.email, VIEWED).await? {
+            if now - last < VIEW_COALESCE_MS {
+                return Ok(());
+            }
+        }
+        let audit = NewAudit::on_user(app_id, user_id, &admin.email, VIEWED);
+        write_tx!(store, |tx| tx.record_audit(&audit, now).await)?;
+        Ok(())
+    }
+
+    pub async fn access_log(store: &Store, app_id: i64, user_id: i64) -> Result<Vec<AuditEntry>, AppError> {
+        Ok(store.audit_of_user(app_id, user_id, (VIEWED, EXPORTED), ACCESS_LOG_LIMIT).await?)
+    }
+}
+
+/// Who viewed or exported the user, newest first (any signed-in account).
+#[server(endpoint = "profile/access-log")]
+pub async fn get_access_log(user_id: i64) -> Result<Vec<AuditEntry>, AppError> {
+    use crate::auth::session::{current_app, fail, signed_in};
+    let state = expect_context::<crate::state::AppState>();
+    signed_in().await?;
+    let app = current_app(&state).await?;
+    service::access_log(&state.store, app.id, user_id).await.or_else(fail)
+}
+
+#[component]
+pub fn AccessLogBox(user_id: i64) -> impl IntoView {
+    let entries = Resource::new(move || user_id, get_access_log);
+    view! {
+        <section class="box access-log-box" aria-labelledby="access-log-title">
+            <h2 id="access-log-title">"Access log"</h2>
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading the access log…"</p> }>
+                {move || Suspend::new(async move {
+                    match entries.await {
+                        Ok(entries) if entries.is_empty() => {
+                            view! { <p class="empty">"Nobody has viewed or exported this user yet."</p> }.into_any()
+                        }
+                        Ok(entries) => view! { <AccessLogList entries /> }.into_any(),
+                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn AccessLogList(entries: Vec<AuditEntry>) -> impl IntoView {
+    let rows = entries
+        .into_iter()
+        .map(|entry| {
+            let what = match entry.action.as_str() {
+                VIEWED => "viewed the profile".to_string(),
+                _ if entry.detail.is_empty() => "exported".to_string(),
+                _ => format!("exported ({})", entry.detail),
+            };
+            view! {
+                <li>
+                    <span class="actor">{entry.actor}</span>
+                    " "
+                    <span class="action">{what}</span>
+                    " "
+                    <time class="when">{format_ms(entry.created_at)}</time>
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <ul class="access-log">{rows}</ul> }
+}
