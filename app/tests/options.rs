@@ -194,6 +194,11 @@ store_test!(the_access_log_lists_views_and_exports_newest_first, |store: Store| 
     );
     let other = new_app(&store, "B").await;
     assert!(access_log(&store, other, ana).await.unwrap().is_empty(), "another app sees nothing");
+    // The unified timeline keeps to changes: no views, no exports.
+    let timeline = store.user_timeline(app, ana, None, 100).await.unwrap();
+    let titles: Vec<&str> = timeline.iter().map(|e| e.title.as_str()).collect();
+    assert!(titles.contains(&"generated push mail"), "{titles:?}");
+    assert!(!titles.contains(&VIEWED) && !titles.contains(&EXPORTED), "{titles:?}");
 });
 
 /// Runs an export to the end and returns its bytes.

@@ -11,7 +11,7 @@ async function newUser(request: Parameters<typeof ingest>[0], prefix: string, us
   await ingest(request, "PUT", `/devices/${id}-phone`, {
     userID: id,
     platform: "iOS",
-    deviceString: "Options Phone",
+    deviceString: "Test Phone",
     locationServicesAuthStatus: "always",
   });
   await ingest(request, "POST", `/devices/${id}-phone/locations`, [
@@ -25,7 +25,7 @@ async function newUser(request: Parameters<typeof ingest>[0], prefix: string, us
 }
 
 async function choose(page: Page, item: string) {
-  await page.getByRole("button", { name: "Options" }).click();
+  await page.getByRole("button", { name: "Options", exact: true }).click();
   await page.getByRole("menu", { name: "Options" }).getByRole("menuitem", { name: item }).click();
 }
 
