@@ -14,7 +14,7 @@ use anyhow::Context;
 use app::auth::{api_key, password};
 use app::time::now_ms;
 
-use super::ingest::start_server;
+use super::ingest::{signed_in_client, start_server};
 use crate::config::Config;
 use crate::web::open_store;
 
@@ -45,14 +45,7 @@ pub async fn export(config: &Config, events: usize) -> anyhow::Result<()> {
 
     let (server, base) = start_server(config).await?;
     let pid = server.pid();
-    let admin = reqwest::Client::builder().cookie_store(true).build()?;
-    let login = admin
-        .post(format!("{base}/api/auth/login"))
-        .header("Origin", &base)
-        .form(&[("email", email.as_str()), ("password", secret.as_str())])
-        .send()
-        .await?;
-    anyhow::ensure!(login.status().is_success(), "sign-in failed: {}", login.status());
+    let admin = signed_in_client(&base, &email, &secret).await?;
     let switch = admin
         .post(format!("{base}/api/apps/switch"))
         .header("Origin", &base)
@@ -63,7 +56,8 @@ pub async fn export(config: &Config, events: usize) -> anyhow::Result<()> {
 
     println!("| export of a user with {events} events | bytes | seconds | MB/s | RSS before | RSS growth at peak | anonymous (heap) growth at peak |");
     println!("|---|---|---|---|---|---|---|");
-    for (what, path) in [("JSON", format!("/api/users/{user_id}/export")), ("events CSV", format!("/api/users/{user_id}/events.csv"))]
+    for (what, path) in
+        [("JSON", format!("/api/users/{user_id}/export")), ("events CSV", format!("/api/users/{user_id}/events.csv"))]
     {
         // Let the previous download's memory settle before the baseline.
         tokio::time::sleep(Duration::from_millis(500)).await;

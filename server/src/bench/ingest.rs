@@ -97,6 +97,20 @@ pub(crate) async fn start_server(config: &Config) -> anyhow::Result<(ServerProce
     Ok((server, base))
 }
 
+/// A cookie-keeping HTTP client signed in to the server at `base` as
+/// `email`, as the console's sign-in form does it.
+pub(crate) async fn signed_in_client(base: &str, email: &str, password: &str) -> anyhow::Result<reqwest::Client> {
+    let client = reqwest::Client::builder().cookie_store(true).build()?;
+    let login = client
+        .post(format!("{base}/api/auth/login"))
+        .header("Origin", base)
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await?;
+    anyhow::ensure!(login.status().is_success(), "sign-in failed: {}", login.status());
+    Ok(client)
+}
+
 /// Request bodies of one client: `requests` batches of `batch` events.
 fn bodies(run: &str, client: usize, requests: usize, batch: usize, users: usize) -> Vec<Vec<u8>> {
     (0..requests)

@@ -14,7 +14,7 @@ use app::time::now_ms;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::ingest::start_server;
+use super::ingest::{signed_in_client, start_server};
 use super::summary;
 use crate::config::Config;
 use crate::web::open_store;
@@ -58,14 +58,7 @@ pub async fn live(config: &Config, events: usize) -> anyhow::Result<()> {
     let store = open_store(config).await?;
     let (key, email, secret, user_id) = seed(&store).await.context("seeding the live bench")?;
     let (_server, base) = start_server(config).await?;
-    let viewer = reqwest::Client::builder().cookie_store(true).build()?;
-    let login = viewer
-        .post(format!("{base}/api/auth/login"))
-        .header("Origin", &base)
-        .form(&[("email", email.as_str()), ("password", secret.as_str())])
-        .send()
-        .await?;
-    anyhow::ensure!(login.status().is_success(), "sign-in failed: {}", login.status());
+    let viewer = signed_in_client(&base, &email, &secret).await?;
     let stream = viewer.get(format!("{base}/api/live/users/{user_id}")).send().await?;
     anyhow::ensure!(stream.status().is_success(), "the stream answered {}", stream.status());
     let (arrived_tx, mut arrived) = mpsc::unbounded_channel();
