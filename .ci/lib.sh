@@ -114,6 +114,18 @@ ensure_chromium() {
     fi
 }
 
+# nginx, the load balancer in front of two instances in
+# server/tests/load_balanced.rs (Debian's smallest build is enough).
+ensure_nginx() {
+    if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+        step "Installing Debian's nginx-light"
+        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light
+        # Only the binary is wanted: no system-wide server left running.
+        if command -v systemctl >/dev/null 2>&1; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+        if [ -f /run/nginx.pid ]; then kill "$(cat /run/nginx.pid)" 2>/dev/null || true; fi
+    fi
+}
+
 ensure_end2end_packages() {
     step "end2end npm packages"
     (cd "$ROOT/end2end" && if [ ! -d node_modules/@playwright/test ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -4,52 +4,14 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use app::auth::{api_key, password};
 use app::store::testing::TestDatabase;
 use app::store::Store;
+use common::instances::start;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
-
-/// A server process, killed when the test ends (even by a panic).
-struct Instance {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start(database_url: &str) -> Instance {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("DATABASE_URL", database_url)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("SMTP_PORT", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("run the server binary");
-    let instance = Instance { child, base: format!("http://127.0.0.1:{port}") };
-    // Ready when it answers; a hang fails the test instead of waiting forever.
-    for _ in 0..600 {
-        if reqwest::get(format!("{}/login", instance.base)).await.is_ok_and(|r| r.status() == StatusCode::OK) {
-            return instance;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server on port {port} did not start");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_ingested_on_one_instance_reaches_a_viewer_of_another() {
@@ -60,7 +22,7 @@ async fn an_event_ingested_on_one_instance_reaches_a_viewer_of_another() {
     let hash = password::hash(common::PASSWORD.into()).await.unwrap();
     store.create_admin("pm@example.com", &hash, "viewer", 1).await.unwrap();
 
-    let (a, b) = (start(&database.url).await, start(&database.url).await);
+    let (a, b) = (start(&database.url, &[]).await, start(&database.url, &[]).await);
     let sdk = Client::new();
     let put = sdk.put(format!("{}/api/v1/users/ana", a.base)).bearer_auth(&key).json(&json!({})).send().await;
     assert_eq!(put.unwrap().status(), StatusCode::OK);

@@ -2,6 +2,8 @@
 //! (session cookie, same-origin server-function POSTs) and as an SDK (bearer key).
 #![allow(dead_code)]
 
+pub mod instances;
+
 use app::auth::{api_key, password};
 use app::store::Store;
 use reqwest::{Client, Method, StatusCode};

@@ -1,0 +1,49 @@
+//! Real server processes (the built binary) for tests that run more than
+//! one instance on one PostgreSQL database.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+/// A server process, killed when the test ends (even by a panic).
+pub struct Instance {
+    child: Child,
+    pub base: String,
+    pub port: u16,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts the server binary on a free port with `env` added, and waits
+/// until it answers.
+pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Instance {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("DATABASE_URL", database_url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("SMTP_PORT", "0")
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run the server binary");
+    let instance = Instance { child, base: format!("http://127.0.0.1:{port}"), port };
+    // Ready when it answers; a hang fails the test instead of waiting forever.
+    for _ in 0..600 {
+        if reqwest::get(format!("{}/login", instance.base)).await.is_ok_and(|r| r.status() == StatusCode::OK) {
+            return instance;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server on port {port} did not start");
+}
