@@ -100,8 +100,21 @@ impl Config {
             .site_root(self.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(self.site_addr)
+            .hash_files(asset_hashes_present())
             .build()
     }
+}
+
+/// True when `cargo leptos build` left `hash.txt` beside this binary: the
+/// bundle's file names then carry content hashes (`hash-files` in the
+/// workspace's leptos metadata), which the pages link and which may be
+/// cached for good. A binary built by plain `cargo build` (tests, benches)
+/// links the unhashed names.
+pub fn asset_hashes_present() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")))
+        .is_some_and(|f| f.is_file())
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,6 +14,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use futures::StreamExt;
 use tokio::sync::mpsc;
 use tower_sessions::Session;
 
@@ -63,9 +64,11 @@ async fn export(state: State<AppState>, session: Session, id: Path<i64>, format:
     let name = file_name(&user.external_id, format, app::time::now_ms());
     let (out, chunks) = mpsc::channel(CHUNKS_IN_FLIGHT);
     tokio::spawn(write_export(state.store.clone(), user, push_mail, format, out));
-    let body = Body::from_stream(futures::stream::unfold(chunks, |mut chunks| async move {
-        chunks.recv().await.map(|chunk| (chunk, chunks))
-    }));
+    // Fused: the compression layer polls once more after the end.
+    let body = Body::from_stream(
+        futures::stream::unfold(chunks, |mut chunks| async move { chunks.recv().await.map(|chunk| (chunk, chunks)) })
+            .fuse(),
+    );
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     (

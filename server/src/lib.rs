@@ -2,6 +2,7 @@
 //! The Audience console's server: the axum app (pages, server functions,
 //! ingest API), configuration, and the operator CLI.
 
+pub mod assets;
 pub mod bench;
 pub mod cli;
 pub mod config;

@@ -27,7 +27,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tower_sessions::Session;
@@ -94,7 +94,8 @@ async fn user_stream(
 }
 
 fn stream_of(events: mpsc::Receiver<Event>) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures::stream::unfold(events, |mut events| async move { events.recv().await.map(|e| (Ok(e), events)) })
+    // Fused: a layer may poll once more after the end.
+    futures::stream::unfold(events, |mut events| async move { events.recv().await.map(|e| (Ok(e), events)) }).fuse()
 }
 
 /// What one stream has sent: each id once, and the highest.

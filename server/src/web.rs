@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -46,6 +47,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 pub fn router(state: AppState, cookie_secure: bool, origin: String) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let hashed = options.hash_files;
     let sessions = SessionManagerLayer::new(state.store.session_store())
         .with_name("audience_session")
         .with_http_only(true)
@@ -65,6 +67,10 @@ pub fn router(state: AppState, cookie_secure: bool, origin: String) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(middleware::from_fn_with_state(hashed, crate::assets::cache_policy))
+        // Pages, API answers and the bundle, compressed (brotli or gzip, as
+        // the client accepts); tower-http leaves server-sent events alone.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

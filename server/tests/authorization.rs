@@ -179,6 +179,11 @@ store_test!(exports_are_for_admins_of_the_users_app, |store: Store| async move {
         let refused = viewer.get(&url).send().await.unwrap();
         assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");
         assert!(refused.text().await.unwrap().contains("Only admins"), "a JSON error");
+        // Compressed, as a browser asks for it (the body is a stream).
+        let compressed = admin.get(&url).header("Accept-Encoding", "gzip").send().await.unwrap();
+        assert_eq!(compressed.headers()["content-encoding"], "gzip");
+        let compressed = compressed.bytes().await.expect("the compressed download completes");
+        assert!(compressed.starts_with(&[0x1f, 0x8b]), "a gzip stream");
         let response = admin.get(&url).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let disposition = response.headers()["content-disposition"].to_str().unwrap().to_string();

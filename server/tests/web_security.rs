@@ -219,3 +219,31 @@ store_test!(api_errors_are_json_with_their_4xx, |store: Store| async move {
     let (status, body) = app.server_fn(&viewer, "/api/profile/get", &[("user_id", "not a number")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 });
+
+store_test!(pages_and_answers_are_compressed_but_live_streams_are_not, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (_, key) = app.new_app("A").await;
+    app.new_account("admin@example.com", "admin").await;
+    let browser = app.browser();
+    app.sign_in(&browser, "admin@example.com").await;
+    let (_, user) = app.put("/api/v1/users/u1", &key, json!({"userName": "Ana"})).await;
+    let page = format!("{}{}", app.base, user["consoleUrl"].as_str().unwrap());
+    for (accept, expected) in [("br", Some("br")), ("gzip", Some("gzip")), ("identity", None)] {
+        let response = browser.get(&page).header("Accept-Encoding", accept).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let encoding = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(encoding.as_deref(), expected, "the profile page with Accept-Encoding: {accept}");
+        let vary = response.headers().get("vary").map(|v| v.to_str().unwrap().to_ascii_lowercase());
+        assert!(vary.is_some_and(|v| v.contains("accept-encoding")), "caches must key on the encoding");
+    }
+    // Server-sent events stay uncompressed (a compressor would hold them back).
+    let id = user["consoleUrl"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let stream = browser
+        .get(format!("{}/api/live/users/{id}", app.base))
+        .header("Accept-Encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(stream.headers().get("content-encoding").is_none(), "{:?}", stream.headers());
+});

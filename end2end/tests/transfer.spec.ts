@@ -1,0 +1,55 @@
+import { expect, test, type Page } from "@playwright/test";
+import { ADMIN_STATE, open } from "./helpers";
+
+test.use({ storageState: ADMIN_STATE });
+
+/** Bytes on the wire (compressed) of every response of a first visit, by kind. */
+async function firstLoad(page: Page, path: string) {
+  const sizes: { url: string; bytes: number; encoding: string; cache: string }[] = [];
+  page.on("requestfinished", async (request) => {
+    const response = await request.response();
+    if (!response) return;
+    const timing = await request.sizes();
+    const headers = await response.allHeaders();
+    sizes.push({
+      url: new URL(request.url()).pathname,
+      bytes: timing.responseBodySize,
+      encoding: headers["content-encoding"] ?? "",
+      cache: headers["cache-control"] ?? "",
+    });
+  });
+  await open(page, path);
+  await page.waitForLoadState("networkidle");
+  return sizes;
+}
+
+test("a first visit loads the bundle compressed, with hashed names cached for good; bytes recorded", async ({
+  page,
+}, info) => {
+  const users = await firstLoad(page, "/users");
+  const wasm = users.find((r) => r.url.startsWith("/pkg/") && r.url.endsWith(".wasm"));
+  const js = users.find((r) => r.url.startsWith("/pkg/") && r.url.endsWith(".js"));
+  const css = users.find((r) => r.url.startsWith("/pkg/") && r.url.endsWith(".css"));
+  expect(wasm, JSON.stringify(users)).toBeTruthy();
+  for (const file of [wasm!, js!, css!]) {
+    expect(file.encoding, file.url).toMatch(/^(br|gzip)$/);
+    // cargo-leptos `hash-files`: audience.<hash>.wasm, cached for a year.
+    expect(file.url).toMatch(/^\/pkg\/audience\.[A-Za-z0-9_-]{8,}\.(wasm|js|css)$/);
+    expect(file.cache).toBe("public, max-age=31536000, immutable");
+  }
+  const page1 = users.find((r) => r.url === "/users");
+  expect(page1?.encoding).toMatch(/^(br|gzip)$/);
+  const total = (list: typeof users) => list.reduce((sum, r) => sum + Math.max(r.bytes, 0), 0);
+  // Figures for docs, not a timed assertion.
+  info.annotations.push({ type: "first load of /users", description: `${total(users)} B on the wire, wasm ${wasm!.bytes} B` });
+  console.log(`first load of /users: ${total(users)} B on the wire (wasm ${wasm!.bytes} B, ${wasm!.encoding})`);
+
+  // A second visit in the same browser: the hashed bundle comes from its cache.
+  const again = await page.context().newPage();
+  const second = await firstLoad(again, "/users");
+  await again.locator("td.user-name a").first().click();
+  await expect(again.getByRole("heading", { name: "User Profile" })).toBeVisible();
+  await again.waitForLoadState("networkidle");
+  expect(second.some((r) => r.url.endsWith(".wasm") && r.bytes > 0)).toBe(false);
+  console.log(`second visit, /users then a profile: ${total(second)} B on the wire (the bundle from the cache)`);
+});
