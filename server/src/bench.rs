@@ -6,6 +6,7 @@
 //! in [`live`].
 
 pub mod activity;
+pub mod all;
 pub mod export;
 pub mod ingest;
 pub mod live;

@@ -202,6 +202,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         runs: usize,
     },
+    /// Every case on SQLite and PostgreSQL in one run, written to
+    /// docs/BENCHMARKS.md with each target met or missed.
+    All {
+        #[arg(long, default_value = "sqlite://data/bench-all.db")]
+        sqlite: String,
+        #[arg(long, default_value = "postgres://audience:audience@127.0.0.1/audience_bench_all")]
+        postgres: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        users: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, default_value_t = 100_000)]
+        segments: usize,
+        #[arg(long, default_value = "docs/BENCHMARKS.md")]
+        out: String,
+    },
     /// Options > Export of the activity bench's user: a server process, the
     /// JSON and CSV downloads through HTTP, the server's memory growth.
     Export {

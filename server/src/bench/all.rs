@@ -1,0 +1,251 @@
+//! `server bench all`: every bench case on SQLite and on PostgreSQL in one
+//! run, written to `docs/BENCHMARKS.md`. It runs this binary's own bench
+//! subcommands as child processes (each with its `DATABASE_URL`), keeps
+//! their tables, and puts a summary in front: each target with the worst
+//! figure per database, marked **met** or **missed**. The figures are
+//! parsed from the cases' own output, so what the summary says is what the
+//! tables below it show.
+
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::Context;
+
+/// One bench subcommand and the target its output is judged by.
+struct Case {
+    title: &'static str,
+    args: Vec<String>,
+    target: Target,
+}
+
+/// What a case must show, read from its output.
+#[derive(Clone, Copy)]
+enum Target {
+    /// Every timed line's p99 under `ms`: the lines that contain
+    /// `include` (all when `None`) and not `exclude`.
+    P99Below { ms: f64, include: Option<&'static str>, exclude: Option<&'static str>, label: &'static str },
+    /// Events/s of the 4-client × 500-event ingest row at least this.
+    IngestAtLeast { sqlite: f64, postgres: f64 },
+    /// Anonymous memory growth of each export under `mb`.
+    ExportHeapBelow { mb: f64 },
+}
+
+/// A case's verdict on one database.
+struct Verdict {
+    figure: String,
+    met: bool,
+}
+
+fn number_before(text: &str, unit: &str) -> Option<f64> {
+    let end = text.find(unit)?;
+    let start = text[..end].trim_end().rfind(|c: char| !(c.is_ascii_digit() || c == '.')).map_or(0, |i| i + 1);
+    text[start..end].trim().parse().ok()
+}
+
+/// The p99 of one output line: "… p99 12.34 ms …" or a markdown row whose
+/// sixth cell is the p99 ("| label | db | n | median | p95 | p99 | … |").
+fn p99_of(line: &str) -> Option<f64> {
+    if let Some(at) = line.find("p99 ") {
+        return number_before(&line[at + 4..], " ms");
+    }
+    let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+    if cells.len() > 7 && cells[6].ends_with("ms") {
+        return number_before(cells[6], "ms");
+    }
+    None
+}
+
+fn judge(target: Target, output: &str, postgres: bool) -> Verdict {
+    match target {
+        Target::P99Below { ms, include, exclude, label } => {
+            let worst = output
+                .lines()
+                .filter(|l| include.is_none_or(|i| l.contains(i)) && exclude.is_none_or(|e| !l.contains(e)))
+                .filter_map(p99_of)
+                .fold(None, |worst: Option<f64>, p| Some(worst.map_or(p, |w| w.max(p))));
+            match worst {
+                Some(p) => Verdict { figure: format!("{label} p99 {p:.2} ms (goal < {ms} ms)"), met: p < ms },
+                None => Verdict { figure: "no timed line in the output".into(), met: false },
+            }
+        }
+        Target::IngestAtLeast { sqlite, postgres: pg } => {
+            let goal = if postgres { pg } else { sqlite };
+            let row = output.lines().find(|l| l.starts_with("| 4 | 500 |"));
+            let rate = row.and_then(|r| r.split('|').nth(4)).and_then(|c| c.trim().parse::<f64>().ok());
+            match rate {
+                Some(rate) => Verdict {
+                    figure: format!("4 clients × 500: {rate:.0} events/s (goal ≥ {goal:.0})"),
+                    met: rate >= goal,
+                },
+                None => Verdict { figure: "no 4 × 500 row in the output".into(), met: false },
+            }
+        }
+        Target::ExportHeapBelow { mb } => {
+            let worst = output
+                .lines()
+                .filter(|l| l.starts_with("| JSON") || l.starts_with("| events CSV"))
+                .filter_map(|l| l.rsplit('|').nth(1).and_then(|c| number_before(&c.replace('*', ""), " MB")))
+                .fold(None, |worst: Option<f64>, m| Some(worst.map_or(m, |w| w.max(m))));
+            match worst {
+                Some(m) => Verdict { figure: format!("heap growth {m:.1} MB (goal < {mb} MB)"), met: m < mb },
+                None => Verdict { figure: "no export row in the output".into(), met: false },
+            }
+        }
+    }
+}
+
+fn cases(users: usize, events: usize, segments: usize) -> Vec<Case> {
+    let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        Case {
+            title: "Users list and searches",
+            args: args(&["bench", "users-list", "--users", &users.to_string(), "--runs", "20"]),
+            target: Target::P99Below { ms: 100.0, include: None, exclude: None, label: "worst case" },
+        },
+        Case {
+            title: "Segment search (New Segment modal)",
+            args: args(&["bench", "segments", "--segments", &segments.to_string(), "--runs", "50"]),
+            target: Target::P99Below { ms: 10.0, include: None, exclude: None, label: "worst search" },
+        },
+        Case {
+            title: "Profile boxes at many events (activity)",
+            args: args(&["bench", "activity", "--events", &events.to_string(), "--runs", "50"]),
+            target: Target::P99Below { ms: 20.0, include: None, exclude: Some("histogram"), label: "worst box" },
+        },
+        Case {
+            title: "Event histogram over 30 days",
+            args: Vec::new(), // judged on the activity case's output
+            target: Target::P99Below { ms: 100.0, include: Some("histogram"), exclude: None, label: "worst histogram" },
+        },
+        Case {
+            title: "Live latency (ingest → SSE)",
+            args: args(&["bench", "live", "--events", "300"]),
+            target: Target::P99Below { ms: 100.0, include: None, exclude: None, label: "live" },
+        },
+        Case {
+            title: "Ingest throughput over HTTP",
+            args: args(&["bench", "ingest"]),
+            target: Target::IngestAtLeast { sqlite: 50_000.0, postgres: 25_000.0 },
+        },
+        Case {
+            title: "Export of the heaviest user",
+            args: args(&["bench", "export", "--events", &events.to_string()]),
+            target: Target::ExportHeapBelow { mb: 100.0 },
+        },
+    ]
+}
+
+/// Runs one bench subcommand of this binary against `database_url`.
+fn run(args: &[String], database_url: &str) -> anyhow::Result<(String, f64)> {
+    let started = Instant::now();
+    let output = Command::new(std::env::current_exe()?)
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .output()
+        .with_context(|| format!("cannot run bench {args:?}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    anyhow::ensure!(
+        output.status.success(),
+        "{args:?} on {database_url} failed: {}",
+        String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or_default()
+    );
+    Ok((stdout, started.elapsed().as_secs_f64()))
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().and_then(|l| number_before(l, " kB")))
+        .map(|kb| format!("{:.0} GiB", kb / 1024.0 / 1024.0))
+        .unwrap_or_else(|| "unknown memory".into());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    format!("{cores} cores, {memory}, load average {} at the start", load.split(' ').next().unwrap_or("?"))
+}
+
+fn commit() -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub async fn all(
+    sqlite: &str,
+    postgres: &str,
+    users: usize,
+    events: usize,
+    segments: usize,
+    out: &str,
+) -> anyhow::Result<()> {
+    let databases = [("SQLite", sqlite), ("PostgreSQL", postgres)];
+    let mut sections = String::new();
+    let mut summary = String::from("| case | SQLite | PostgreSQL |\n|---|---|---|\n");
+    let header = format!(
+        "Machine: {}. Date: {}. Commit: {}. Release build of this binary; `server bench all --users {users} --events {events} --segments {segments}`.\n",
+        machine(),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        commit()
+    );
+    let mut last_output = [String::new(), String::new()];
+    for case in cases(users, events, segments) {
+        let mut row = format!("| {} |", case.title);
+        if !case.args.is_empty() {
+            let _ = writeln!(sections, "\n## {}\n", case.title);
+        }
+        for (n, (name, url)) in databases.iter().enumerate() {
+            if !case.args.is_empty() {
+                eprintln!("== {} on {name}", case.title);
+                let (output, seconds) = run(&case.args, url)?;
+                let _ = writeln!(sections, "### {name} ({seconds:.0} s)\n\n```text\n{}```\n", output);
+                last_output[n] = output;
+            }
+            let verdict = judge(case.target, &last_output[n], n == 1);
+            let mark = if verdict.met { "**met**" } else { "**missed**" };
+            let _ = write!(row, " {mark}: {} |", verdict.figure);
+        }
+        summary.push_str(&row);
+        summary.push('\n');
+    }
+    let document = format!(
+        "# Benchmarks\n\nWritten by `server bench all` (do not edit by hand; run it again).\n\n{header}\n\
+         ## Targets\n\n{summary}\nWhy a target is missed, and what was tried, is in the README's Benchmarks section.\n{sections}"
+    );
+    std::fs::write(out, document).with_context(|| format!("cannot write {out}"))?;
+    println!("{summary}");
+    eprintln!("wrote {out}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p99s_are_read_from_both_output_shapes() {
+        assert_eq!(p99_of("  'ana', by name   median 1.20 ms, p95 3.40 ms, p99 12.50 ms (20 shown)"), Some(12.5));
+        assert_eq!(
+            p99_of("| last hour box | sqlite | 1000000 | 0.34 ms | 0.44 ms | 4.20 ms | 100 events |"),
+            Some(4.2)
+        );
+        assert_eq!(p99_of("| case | database | events | median | p95 | p99 | result |"), None);
+    }
+
+    #[test]
+    fn targets_are_judged_on_the_worst_line() {
+        let out = "a median 1 ms, p95 2 ms, p99 30.00 ms\nb median 1 ms, p95 2 ms, p99 120.00 ms\n";
+        let verdict = judge(Target::P99Below { ms: 100.0, include: None, exclude: None, label: "worst" }, out, false);
+        assert!(!verdict.met && verdict.figure.contains("120.00"), "{}", verdict.figure);
+        let ingest = "| 1 | 500 | 200 | 23833 | 47 | 0 | 20.0 | 38.0 |\n| 4 | 500 | 200 | 27000 | 54 | 0 | 1 | 2 |\n";
+        let target = Target::IngestAtLeast { sqlite: 50_000.0, postgres: 25_000.0 };
+        assert!(!judge(target, ingest, false).met);
+        assert!(judge(target, ingest, true).met);
+        let export = "| JSON | 1 | 2.8 | 72.8 | 19.7 MB | 2.1 MB | **1.9 MB** |\n";
+        assert!(judge(Target::ExportHeapBelow { mb: 100.0 }, export, false).met);
+        assert!(!judge(Target::ExportHeapBelow { mb: 1.0 }, export, false).met);
+    }
+}
