@@ -45,14 +45,7 @@ pub async fn export(config: &Config, events: usize) -> anyhow::Result<()> {
 
     let (server, base) = start_server(config).await?;
     let pid = server.pid();
-    let admin = signed_in_client(&base, &email, &secret).await?;
-    let switch = admin
-        .post(format!("{base}/api/apps/switch"))
-        .header("Origin", &base)
-        .form(&[("app_id", app_id.to_string())])
-        .send()
-        .await?;
-    anyhow::ensure!(switch.status().is_success(), "choosing the bench app failed: {}", switch.status());
+    let admin = signed_in_client(&base, &email, &secret, app_id).await?;
 
     println!("| export of a user with {events} events | bytes | seconds | MB/s | RSS before | RSS growth at peak | anonymous (heap) growth at peak |");
     println!("|---|---|---|---|---|---|---|");

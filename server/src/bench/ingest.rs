@@ -98,8 +98,14 @@ pub(crate) async fn start_server(config: &Config) -> anyhow::Result<(ServerProce
 }
 
 /// A cookie-keeping HTTP client signed in to the server at `base` as
-/// `email`, as the console's sign-in form does it.
-pub(crate) async fn signed_in_client(base: &str, email: &str, password: &str) -> anyhow::Result<reqwest::Client> {
+/// `email`, as the console's sign-in form does it, looking at `app_id` (a
+/// bench database may hold other benches' apps).
+pub(crate) async fn signed_in_client(
+    base: &str,
+    email: &str,
+    password: &str,
+    app_id: i64,
+) -> anyhow::Result<reqwest::Client> {
     let client = reqwest::Client::builder().cookie_store(true).build()?;
     let login = client
         .post(format!("{base}/api/auth/login"))
@@ -108,6 +114,13 @@ pub(crate) async fn signed_in_client(base: &str, email: &str, password: &str) ->
         .send()
         .await?;
     anyhow::ensure!(login.status().is_success(), "sign-in failed: {}", login.status());
+    let switch = client
+        .post(format!("{base}/api/apps/switch"))
+        .header("Origin", base)
+        .form(&[("app_id", app_id.to_string())])
+        .send()
+        .await?;
+    anyhow::ensure!(switch.status().is_success(), "choosing the bench app failed: {}", switch.status());
     Ok(client)
 }
 

@@ -22,8 +22,8 @@ use crate::web::open_store;
 /// Pause between events, so each is timed alone (not queued behind others).
 const PACE: Duration = Duration::from_millis(10);
 
-/// A viewer account and an app with one user; returns (key, email, password, user id).
-async fn seed(store: &Store) -> anyhow::Result<(String, String, String, i64)> {
+/// A viewer account and an app with one user; returns (key, email, password, app id, user id).
+async fn seed(store: &Store) -> anyhow::Result<(String, String, String, i64, i64)> {
     let now = now_ms();
     let key = api_key::generate();
     let app = store.create_app(&format!("Live bench {now}"), &api_key::hash(&key), now).await?;
@@ -33,7 +33,7 @@ async fn seed(store: &Store) -> anyhow::Result<(String, String, String, i64)> {
     store.create_admin(&email, &hash, "viewer", now).await?;
     let user = app::store::UserInput { user_name: Some("Live bench"), email: None };
     let user_id = store.upsert_user(app.id, &"live-bench".parse().expect("a valid userID"), &user, now).await?.id;
-    Ok((key, email, secret, user_id))
+    Ok((key, email, secret, app.id, user_id))
 }
 
 /// Reads the stream and reports each event's `seq` with its arrival time.
@@ -56,9 +56,9 @@ async fn read_stream(mut response: reqwest::Response, arrived: mpsc::UnboundedSe
 
 pub async fn live(config: &Config, events: usize) -> anyhow::Result<()> {
     let store = open_store(config).await?;
-    let (key, email, secret, user_id) = seed(&store).await.context("seeding the live bench")?;
+    let (key, email, secret, app_id, user_id) = seed(&store).await.context("seeding the live bench")?;
     let (_server, base) = start_server(config).await?;
-    let viewer = signed_in_client(&base, &email, &secret).await?;
+    let viewer = signed_in_client(&base, &email, &secret, app_id).await?;
     let stream = viewer.get(format!("{base}/api/live/users/{user_id}")).send().await?;
     anyhow::ensure!(stream.status().is_success(), "the stream answered {}", stream.status());
     let (arrived_tx, mut arrived) = mpsc::unbounded_channel();
