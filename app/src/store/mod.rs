@@ -226,6 +226,18 @@ impl Store {
         self.backfill_user_index().await
     }
 
+    /// Brings a freshly bulk-loaded database to its steady state before it
+    /// is measured (benches): PostgreSQL `VACUUM ANALYZE` (what autovacuum
+    /// does in time; a bulk-loaded table without statistics gets bad
+    /// plans), SQLite a WAL checkpoint.
+    pub async fn settle(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Postgres(pool) => sqlx::query("VACUUM ANALYZE").execute(pool).await.map(|_| ())?,
+            Backend::Sqlite(pool) => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
     /// "sqlite" or "postgres", for logs and test names.
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
