@@ -10,6 +10,7 @@ pub mod all;
 pub mod export;
 pub mod ingest;
 pub mod live;
+pub mod profile;
 pub mod segments;
 
 use std::time::{Duration, Instant};

@@ -54,6 +54,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCommand::Live { events }) => crate::bench::live::live(&config, events).await,
         Command::Bench(BenchCommand::Export { events }) => crate::bench::export::export(&config, events).await,
+        Command::Bench(BenchCommand::Profile { events, runs }) => {
+            crate::bench::profile::profile(&config, events, runs).await
+        }
         Command::Bench(BenchCommand::All { sqlite, postgres, users, events, segments, out }) => {
             crate::bench::all::all(&sqlite, &postgres, users, events, segments, &out).await
         }

@@ -218,6 +218,14 @@ pub enum BenchCommand {
         #[arg(long, default_value = "docs/BENCHMARKS.md")]
         out: String,
     },
+    /// The profile page, server-rendered, for a normal and the heaviest
+    /// user: time to first byte, whole HTML, size.
+    Profile {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
     /// Options > Export of the activity bench's user: a server process, the
     /// JSON and CSV downloads through HTTP, the server's memory growth.
     Export {

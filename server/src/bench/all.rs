@@ -104,6 +104,16 @@ fn cases(users: usize, events: usize, segments: usize) -> Vec<Case> {
             target: Target::P99Below { ms: 100.0, include: None, exclude: None, label: "worst case" },
         },
         Case {
+            title: "Profile page, server-rendered (time to first byte)",
+            args: args(&["bench", "profile", "--events", &events.to_string(), "--runs", "50"]),
+            target: Target::P99Below {
+                ms: 20.0,
+                include: Some("first byte"),
+                exclude: None,
+                label: "worst first byte",
+            },
+        },
+        Case {
             title: "Segment search (New Segment modal)",
             args: args(&["bench", "segments", "--segments", &segments.to_string(), "--runs", "50"]),
             target: Target::P99Below { ms: 10.0, include: None, exclude: None, label: "worst search" },
