@@ -57,8 +57,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Profile { events, runs }) => {
             crate::bench::profile::profile(&config, events, runs).await
         }
-        Command::Bench(BenchCommand::All { sqlite, postgres, users, events, segments, out }) => {
-            crate::bench::all::all(&sqlite, &postgres, users, events, segments, &out).await
+        Command::Bench(BenchCommand::Wasm) => crate::bench::wasm::wasm(&config.site_root),
+        Command::Bench(BenchCommand::Seed { scale }) => {
+            let store = crate::web::open_store(&config).await?;
+            crate::bench::dataset::seed(&store, crate::bench::dataset::Scale::of(scale)).await.map(|_| ())
+        }
+        Command::Bench(BenchCommand::All { sqlite, postgres, scale, out }) => {
+            crate::bench::all::all(&sqlite, &postgres, scale, &out).await
         }
         Command::Bench(BenchCommand::Ingest { users, events, singles }) => {
             crate::bench::ingest::ingest(&config, users, events, singles).await

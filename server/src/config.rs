@@ -181,6 +181,16 @@ pub enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// The wasm a browser loads per page (main module and route chunks),
+    /// raw and gzip, from the release build's pkg directory.
+    Wasm,
+    /// Seeds (or completes) the whole bench dataset: at --scale 1, 1M users,
+    /// ≈ 2M devices, 100k segments with memberships, 10M events over 30
+    /// days (one user with 1M), messages with deliveries.
+    Seed {
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
     /// First page and searches of the users list.
     UsersList {
         #[arg(long, default_value_t = 1_000_000)]
@@ -209,12 +219,9 @@ pub enum BenchCommand {
         sqlite: String,
         #[arg(long, default_value = "postgres://audience:audience@127.0.0.1/audience_bench_all")]
         postgres: String,
-        #[arg(long, default_value_t = 1_000_000)]
-        users: usize,
-        #[arg(long, default_value_t = 1_000_000)]
-        events: usize,
-        #[arg(long, default_value_t = 100_000)]
-        segments: usize,
+        /// The dataset's size (`bench seed --scale`); 1 is the full one.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
         #[arg(long, default_value = "docs/BENCHMARKS.md")]
         out: String,
     },

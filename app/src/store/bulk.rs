@@ -1,6 +1,7 @@
 //! Bulk loading for benchmarks and imports: many users per statement
 //! (multi-row VALUES; only placeholders are generated, values are bound).
 
+use super::bulk_load::Cell;
 use super::user_list::index::SearchRows;
 use super::user_list::search::IndexKeys;
 use super::{with_tx, write_tx, Store, StoreResult, WriteTx};
@@ -77,12 +78,9 @@ pub struct BulkEvent {
     pub data: Option<String>,
 }
 
-/// 7 columns × 500 rows stays under both databases' parameter limits.
-const EVENTS_PER_STATEMENT: usize = 500;
-
 impl Store {
     /// Inserts events as given (no client ids, no last-seen update), in one
-    /// transaction: for seeding benchmarks.
+    /// transaction (`COPY` on PostgreSQL): for seeding benchmarks.
     pub async fn bulk_insert_events(&self, app_id: i64, events: &[BulkEvent], now: i64) -> StoreResult<()> {
         write_tx!(self, |tx| tx.bulk_insert_events(app_id, events, now).await)
     }
@@ -91,27 +89,22 @@ impl Store {
 impl WriteTx {
     /// See [`Store::bulk_insert_events`].
     pub async fn bulk_insert_events(&mut self, app_id: i64, events: &[BulkEvent], now: i64) -> StoreResult<()> {
-        let marks = self.marks();
-        for chunk in events.chunks(EVENTS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO events (app_id, event_type, user_id, device_id, occurred_at, data, received_at) VALUES {}",
-                marks.values(chunk.len(), 7)
-            );
-            with_tx!(self, |conn| {
-                let mut query = sqlx::query(&sql);
-                for event in chunk {
-                    query = query
-                        .bind(app_id)
-                        .bind(&event.event_type)
-                        .bind(event.user_id)
-                        .bind(event.device_id)
-                        .bind(event.occurred_at)
-                        .bind(&event.data)
-                        .bind(now);
-                }
-                query.execute(&mut *conn).await.map(|_| ())
-            })?;
-        }
-        Ok(())
+        const COLUMNS: &[&str] =
+            &["app_id", "event_type", "user_id", "device_id", "occurred_at", "data", "received_at"];
+        let rows: Vec<Vec<Cell>> = events
+            .iter()
+            .map(|e| {
+                vec![
+                    app_id.into(),
+                    e.event_type.as_str().into(),
+                    e.user_id.into(),
+                    e.device_id.into(),
+                    e.occurred_at.into(),
+                    e.data.clone().into(),
+                    now.into(),
+                ]
+            })
+            .collect();
+        self.bulk_load("events", COLUMNS, &rows).await.map(|_| ())
     }
 }

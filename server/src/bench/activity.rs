@@ -1,5 +1,5 @@
 //! `server bench activity`: the profile's activity boxes for a user with many
-//! events. Seeds an "Activity bench" app with one user and N events over the
+//! events. Seeds one user of the "Bench" app and N events over the
 //! last 30 days once (bulk insert, reused and topped up to the last hour on
 //! later runs), then times the service calls the server functions make: the
 //! last hour, a 30-day search page and its histogram.
@@ -17,14 +17,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::Config;
 use crate::web::open_store;
 
-const BENCH_APP: &str = "Activity bench";
+use super::BENCH_APP;
 const USER: &str = "bench-activity";
 const DAY_MS: i64 = 86_400_000;
 const SPAN_MS: i64 = 30 * DAY_MS;
 /// Events per transaction while seeding.
 const SEEDS_PER_CALL: usize = 50_000;
 const WARM_UP: usize = 5;
-const TYPES: &[&str] = &[
+pub(crate) const TYPES: &[&str] = &[
     "re.notifica.event.application.Open",
     "re.notifica.event.application.Close",
     "re.notifica.event.notification.Receive",
@@ -74,7 +74,7 @@ pub(crate) async fn seed(store: &Store, events: usize) -> anyhow::Result<(i64, i
         ..Default::default()
     };
     let device_id = store.upsert_device(app_id, &format!("{USER}-phone").parse()?, &device, now).await?;
-    let have = store.count_events(app_id).await? as usize;
+    let have = store.count_user_events(user_id).await? as usize;
     let style = ProgressStyle::with_template("seeding [{bar:30}] {pos}/{len} events ({eta})").expect("template");
     if have < events {
         let missing = events - have;
@@ -86,7 +86,7 @@ pub(crate) async fn seed(store: &Store, events: usize) -> anyhow::Result<(i64, i
         progress.finish();
         eprintln!("seeded {missing} events in {:.1} s", started.elapsed().as_secs_f64());
     } else {
-        eprintln!("reusing app '{BENCH_APP}' with {have} events");
+        eprintln!("reusing {have} events of {USER}");
     }
     // A reused seed has aged: give the last hour its share of events again.
     let per_hour = (events as i64 * 3_600_000 / SPAN_MS) as usize;

@@ -95,8 +95,12 @@ fn judge(target: Target, output: &str, postgres: bool) -> Verdict {
     }
 }
 
-fn cases(users: usize, events: usize, segments: usize) -> Vec<Case> {
+fn cases(users: usize, events: usize, segments: usize, scale: f64) -> Vec<Case> {
     let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // Ingest and live keep their full size down to a tenth, then shrink
+    // with the scale (the CI smoke run).
+    let shrink = |full: f64, least: f64| (full * (scale * 10.0).min(1.0)).max(least).round().to_string();
+    let (ingest_events, singles, live) = (shrink(100_000.0, 1_000.0), shrink(10_000.0, 100.0), shrink(300.0, 30.0));
     vec![
         Case {
             title: "Users list and searches",
@@ -130,12 +134,12 @@ fn cases(users: usize, events: usize, segments: usize) -> Vec<Case> {
         },
         Case {
             title: "Live latency (ingest → SSE)",
-            args: args(&["bench", "live", "--events", "300"]),
+            args: args(&["bench", "live", "--events", &live]),
             target: Target::P99Below { ms: 100.0, include: None, exclude: None, label: "live" },
         },
         Case {
             title: "Ingest throughput over HTTP",
-            args: args(&["bench", "ingest"]),
+            args: args(&["bench", "ingest", "--events", &ingest_events, "--singles", &singles]),
             target: Target::IngestAtLeast { sqlite: 50_000.0, postgres: 25_000.0 },
         },
         Case {
@@ -143,16 +147,6 @@ fn cases(users: usize, events: usize, segments: usize) -> Vec<Case> {
             args: args(&["bench", "export", "--events", &events.to_string()]),
             target: Target::ExportHeapBelow { mb: 100.0 },
         },
-    ]
-}
-
-/// The seeding cases, each with one run (their data is reused after).
-fn seeding(users: usize, events: usize, segments: usize) -> Vec<Vec<String>> {
-    let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    vec![
-        args(&["bench", "users-list", "--users", &users.to_string(), "--runs", "1"]),
-        args(&["bench", "segments", "--segments", &segments.to_string(), "--runs", "1"]),
-        args(&["bench", "activity", "--events", &events.to_string(), "--runs", "1"]),
     ]
 }
 
@@ -194,37 +188,31 @@ fn commit() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-pub async fn all(
-    sqlite: &str,
-    postgres: &str,
-    users: usize,
-    events: usize,
-    segments: usize,
-    out: &str,
-) -> anyhow::Result<()> {
+pub async fn all(sqlite: &str, postgres: &str, scale: f64, out: &str) -> anyhow::Result<()> {
+    let sizes = super::dataset::Scale::of(scale);
+    let (users, events, segments) = (sizes.users, sizes.heaviest, sizes.segments);
     let databases = [("SQLite", sqlite), ("PostgreSQL", postgres)];
     let mut sections = String::new();
     let mut summary = String::from("| case | SQLite | PostgreSQL |\n|---|---|---|\n");
     let header = format!(
-        "Machine: {}. Date: {}. Commit: {}. Release build of this binary; `server bench all --users {users} --events {events} --segments {segments}`.\n",
+        "Machine: {}. Date: {}. Commit: {}. Release build of this binary; `server bench all --scale {scale}`: {users} users, {} events in all ({events} of the heaviest user), {segments} segments.\n",
         machine(),
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-        commit()
+        commit(),
+        sizes.events,
     );
     // Seed every case first (one run each), then let each database settle
     // (statistics, checkpoint), so no case is timed while another's bulk
     // load is still being vacuumed or checkpointed.
     for (name, url) in databases {
-        for args in seeding(users, events, segments) {
-            eprintln!("== seeding on {name}: {}", args.join(" "));
-            run(&args, url)?;
-        }
+        eprintln!("== seeding on {name}: bench seed --scale {scale}");
+        run(&["bench".into(), "seed".into(), "--scale".into(), scale.to_string()], url)?;
         let store = app::store::Store::connect(url).await.with_context(|| format!("cannot open {url}"))?;
         store.settle().await?;
         store.close().await;
     }
     let mut last_output = [String::new(), String::new()];
-    for case in cases(users, events, segments) {
+    for case in cases(users, events, segments, scale) {
         let mut row = format!("| {} |", case.title);
         if !case.args.is_empty() {
             let _ = writeln!(sections, "\n## {}\n", case.title);
@@ -243,6 +231,18 @@ pub async fn all(
         summary.push_str(&row);
         summary.push('\n');
     }
+    // The wasm per page does not depend on the database: one row for both.
+    let wasm = match super::wasm::report(std::path::Path::new("target/site/pkg")) {
+        Ok((table, users_gzip)) => {
+            let kb = users_gzip as f64 / 1000.0;
+            let mark = if kb <= 250.0 { "**met**" } else { "**missed**" };
+            let figure = format!("{mark}: {kb:.0} KB gzip (goal ≤ 250 KB)");
+            let _ = writeln!(summary, "| Wasm of a first visit to Audience › Users | {figure} | {figure} |");
+            format!("\n## Wasm per page (release build, `server bench wasm`)\n\n{table}")
+        }
+        Err(err) => format!("\n## Wasm per page\n\nNot measured: {err:#}\n"),
+    };
+    sections.insert_str(0, &wasm);
     let document = format!(
         "# Benchmarks\n\nWritten by `server bench all` (do not edit by hand; run it again).\n\n{header}\n\
          ## Targets\n\n{summary}\nWhy a target is missed, and what was tried, is in the README's Benchmarks section.\n{sections}"

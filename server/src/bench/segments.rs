@@ -1,5 +1,5 @@
 //! `server bench segments`: the "New Segment" modal's search at scale.
-//! Seeds a "Segments bench" app with N segments once (bulk insert, reused
+//! Seeds the "Bench" app with N segments once (bulk insert, reused
 //! on later runs), then times `segments::service::search`, what the server
 //! function runs, for texts chosen to hit each part of the query.
 
@@ -15,7 +15,7 @@ use super::summary;
 use crate::config::Config;
 use crate::web::open_store;
 
-const BENCH_APP: &str = "Segments bench";
+use super::BENCH_APP;
 const WORDS: &[&str] = &[
     "VIP",
     "Beta",
@@ -58,7 +58,7 @@ fn segment_name(i: usize) -> String {
     format!("{word} {suffix} {i:05}")
 }
 
-async fn seed(store: &Store, segments: usize) -> anyhow::Result<(i64, i64)> {
+pub(crate) async fn seed(store: &Store, segments: usize) -> anyhow::Result<(i64, i64)> {
     let app_id = match store.app_by_name(BENCH_APP).await? {
         Some(app) => app.id,
         None => {
