@@ -62,6 +62,10 @@ pub struct Config {
     /// `http://` and the address the server listens on.
     #[arg(long, env = "PUBLIC_ORIGIN", global = true)]
     pub public_origin: Option<String>,
+    /// Events older than this many days are deleted (whole months on
+    /// PostgreSQL, whose events are partitioned by month). Default: kept.
+    #[arg(long, env = "EVENT_RETENTION_DAYS", global = true)]
+    pub event_retention_days: Option<u32>,
     /// Ingest requests per second allowed per app (bursts of twice that).
     #[arg(long, env = "INGEST_RATE_PER_SEC", default_value_t = 1000, global = true)]
     pub ingest_rate_per_sec: u32,

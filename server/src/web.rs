@@ -174,11 +174,15 @@ pub struct Server {
     pushmail_domain: String,
     limits: Arc<RateLimits>,
     live: LiveHub,
+    retention_days: Option<u32>,
 }
 
 impl Server {
     pub async fn bind(config: &Config) -> anyhow::Result<Server> {
         let store = open_store(config).await?;
+        // This month's and the next ones' event partitions exist before the
+        // first event arrives (PostgreSQL), and the retention is applied.
+        maintain_events(&store, config.event_retention_days).await?;
         Server::bind_with_store(config, store).await
     }
 
@@ -219,6 +223,7 @@ impl Server {
             pushmail_domain: config.pushmail_domain.clone(),
             limits,
             live,
+            retention_days: config.event_retention_days,
         })
     }
 
@@ -247,10 +252,20 @@ impl Server {
         self.start_smtp();
         let sessions = self.store.session_store();
         let cleanup = tokio::spawn(sessions.continuously_delete_expired(tokio::time::Duration::from_secs(600)));
+        let (store, retention) = (self.store.clone(), self.retention_days);
+        let maintenance = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                if let Err(err) = maintain_events(&store, retention).await {
+                    tracing::error!("event maintenance failed: {err:#}");
+                }
+            }
+        });
         let app = self.app.into_make_service_with_connect_info::<SocketAddr>();
         let result =
             axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server stopped");
         cleanup.abort();
+        maintenance.abort();
         result
     }
 
@@ -268,6 +283,15 @@ impl Server {
         tokio::spawn(async move { axum::serve(self.listener, app).await });
         addr
     }
+}
+
+/// Creates the coming months' event partitions and applies the retention.
+async fn maintain_events(store: &Store, retention_days: Option<u32>) -> anyhow::Result<()> {
+    let done = store.maintain_events(app::time::now_ms(), retention_days).await.context("event maintenance")?;
+    if done != Default::default() {
+        tracing::info!(created = ?done.created, dropped = ?done.dropped, deleted = done.deleted, "event maintenance");
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

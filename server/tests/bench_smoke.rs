@@ -64,7 +64,7 @@ async fn bench_all_runs_every_case_on_both_databases_and_writes_the_table() {
     println!("{table}");
     for case in [
         "Users list and searches",
-        "Profile page, server-rendered",
+        "Profile page: server render",
         "Segment search",
         "Profile boxes at many events",
         "Event histogram",

@@ -95,19 +95,16 @@ impl Store {
                  FROM sqlite_master t, pragma_table_info(t.name) c
                  WHERE t.type = 'table' AND t.name NOT LIKE 'sqlite_%' AND t.name NOT LIKE '\\_sqlx%' ESCAPE '\\'"
             } else {
-                "SELECT c.table_name::text, c.column_name::text, COALESCE((
-                        SELECT MIN(ccu.table_name::text)
-                        FROM information_schema.key_column_usage kcu
-                        JOIN information_schema.table_constraints tc
-                          ON tc.constraint_name = kcu.constraint_name AND tc.constraint_schema = kcu.constraint_schema
-                        JOIN information_schema.constraint_column_usage ccu
-                          ON ccu.constraint_name = kcu.constraint_name AND ccu.constraint_schema = kcu.constraint_schema
-                        WHERE tc.constraint_type = 'FOREIGN KEY' AND kcu.table_schema = c.table_schema
-                          AND kcu.table_name = c.table_name AND kcu.column_name = c.column_name), '')
-                 FROM information_schema.columns c JOIN information_schema.tables t
-                   ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-                 WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
-                   AND c.table_name NOT LIKE '\\_sqlx%'"
+                // pg_catalog, not information_schema: its views join every
+                // constraint of the database and crawl once there are many
+                // (each monthly events partition clones the foreign keys).
+                // Leaf partitions are plain tables here ('r'), checked each.
+                "SELECT c.relname::text, a.attname::text, COALESCE((
+                        SELECT MIN(f.relname::text) FROM pg_constraint k JOIN pg_class f ON f.oid = k.confrelid
+                        WHERE k.contype = 'f' AND k.conrelid = c.oid AND a.attnum = ANY (k.conkey)), '')
+                 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+                 WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+                   AND a.attnum > 0 AND NOT a.attisdropped AND c.relname NOT LIKE '\\_sqlx%'"
             };
             sqlx::query_as(sql).fetch_all(pool).await
         })?;

@@ -153,19 +153,33 @@ impl WriteTx {
         // for each other's unique-index entries in one order, never in a cycle.
         rows.sort_by(|a, b| a.event.client_id.cmp(&b.event.client_id));
 
+        // PostgreSQL partitions events by month, and a partitioned table's
+        // unique keys must include the partition key: there, client ids are
+        // claimed in their own table first (same transaction), and only the
+        // events whose id was new are inserted. SQLite keeps its unique index.
+        let partitioned = self.is_postgres();
+        let to_insert: Vec<&Resolved> = if partitioned {
+            let ids: Vec<&str> =
+                rows.iter().filter_map(|r| r.event.client_id.as_ref().map(ExternalId::as_str)).collect();
+            let claimed = self.claim_client_ids(app_id, &ids, now).await?;
+            rows.iter().filter(|r| r.event.client_id.as_ref().is_none_or(|id| claimed.contains(id.as_str()))).collect()
+        } else {
+            rows.iter().collect()
+        };
+
         let marks = self.marks();
         let mut inserted = 0;
         // SQLite: the ids given out lie after the newest id before the batch.
         let returning = self.is_postgres();
         let before = if returning { 0 } else { self.newest_event_id().await? };
         let mut ids = Vec::new();
-        for chunk in chunks(&rows) {
+        for chunk in chunks(&to_insert) {
             let sql = format!(
                 "INSERT INTO events (app_id, client_id, event_type, user_id, device_id, session_id,
                      occurred_at, data, received_at)
-                 VALUES {}
-                 ON CONFLICT (app_id, client_id) DO NOTHING{}",
+                 VALUES {}{}{}",
                 marks.values(chunk.len(), 9),
+                if partitioned { "" } else { " ON CONFLICT (app_id, client_id) DO NOTHING" },
                 if returning { " RETURNING id" } else { "" }
             );
             inserted += with_tx!(self, |conn| {

@@ -18,6 +18,7 @@ mod event_search;
 mod events;
 mod export;
 mod messages;
+mod partitions;
 mod segments;
 mod sessions;
 #[cfg(any(test, feature = "test-support"))]
@@ -46,6 +47,7 @@ pub use export::{
     ExportedMessage, Rows,
 };
 pub use messages::{NewMessage, StoredMessage};
+pub use partitions::EventMaintenance;
 pub use segments::name_key;
 pub use sessions::SessionBackend;
 pub use timeline::{timeline_position, TimelinePosition};

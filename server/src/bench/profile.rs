@@ -3,7 +3,7 @@
 //! in, and fetches `/users/{id}` for a normal user (a few events) and for
 //! the heaviest one (the activity bench's user, 1,000,000 events by
 //! default): time to the first byte (the answer's headers), time to the
-//! whole HTML, and its size.
+//! whole HTML, and its size; then each box's server function over HTTP.
 
 use std::time::{Duration, Instant};
 
@@ -67,5 +67,37 @@ pub async fn profile(config: &Config, events: usize, runs: usize) -> anyhow::Res
         println!("  {label:<28} first byte: {}", summary(first_byte));
         println!("  {label:<28} whole HTML ({bytes} B): {}", summary(whole));
     }
+    println!("each box's server function over HTTP (what the browser calls), {runs} runs each:");
+    for (label, user_id) in [("normal user", normal), ("heaviest user", heavy)] {
+        for (endpoint, extra) in BOXES {
+            let mut form = vec![("user_id", user_id.to_string())];
+            form.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+            let url = format!("{base}/api/{endpoint}");
+            let mut times = Vec::with_capacity(runs);
+            for run in 0..WARM_UP + runs {
+                let started = Instant::now();
+                let response = admin.post(&url).form(&form).send().await?;
+                anyhow::ensure!(response.status().is_success(), "{url} answered {}", response.status());
+                response.bytes().await?;
+                if run >= WARM_UP {
+                    times.push(started.elapsed());
+                }
+            }
+            println!("  {label:<14} {endpoint:<20} {}", summary(times));
+        }
+    }
     Ok(())
 }
+
+/// The profile page's boxes: each server function the page calls, with
+/// the arguments it sends besides `user_id` (the default 30-day search).
+const BOXES: &[(&str, &[(&str, &str)])] = &[
+    ("profile/get", &[]),
+    ("segments/of-user", &[]),
+    ("activity/recent", &[]),
+    ("activity/search", &[]),
+    ("activity/histogram", &[]),
+    ("activity/timeline", &[]),
+    ("messages/list", &[("limit", "20")]),
+    ("profile/access-log", &[]),
+];

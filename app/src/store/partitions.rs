@@ -1,0 +1,174 @@
+//! Events over time: PostgreSQL keeps them in monthly partitions
+//! (`events_pYYYYMM`, declarative range partitioning on `occurred_at`,
+//! migration 0016), created ahead by the server, and a retention setting
+//! drops whole months; SQLite keeps one table and deletes by time. Client
+//! ids for de-duplication live in `event_client_ids` on PostgreSQL, since a
+//! partitioned table's unique keys must include the partition key.
+
+use std::collections::HashSet;
+
+use chrono::{Datelike, TimeZone, Utc};
+
+use super::batch::chunks;
+use super::{with_pool, with_tx, Backend, Store, StoreResult, WriteTx};
+
+/// Months created ahead of the current one.
+const MONTHS_AHEAD: i32 = 2;
+/// Rows per delete statement on SQLite, so the writer is never held long.
+const DELETE_BATCH: i64 = 10_000;
+
+/// What one maintenance pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EventMaintenance {
+    /// Partitions created (PostgreSQL).
+    pub created: Vec<String>,
+    /// Partitions dropped whole (PostgreSQL).
+    pub dropped: Vec<String>,
+    /// Events deleted row by row (SQLite; on PostgreSQL those in the default partition).
+    pub deleted: u64,
+}
+
+/// The first millisecond of the month `offset` months after the one `at_ms` is in (UTC).
+fn month_start(at_ms: i64, offset: i32) -> (i64, String) {
+    let at = Utc.timestamp_millis_opt(at_ms).single().unwrap_or_default();
+    let months = at.year() * 12 + at.month0() as i32 + offset;
+    let (year, month0) = (months.div_euclid(12), months.rem_euclid(12) as u32);
+    let start = Utc.with_ymd_and_hms(year, month0 + 1, 1, 0, 0, 0).single().unwrap_or_default();
+    (start.timestamp_millis(), format!("events_p{year:04}{:02}", month0 + 1))
+}
+
+impl WriteTx {
+    /// Claims `client_ids` (sorted, distinct) for the app; returns the ones
+    /// that were new. Same transaction as the events they guard.
+    pub(crate) async fn claim_client_ids(
+        &mut self,
+        app_id: i64,
+        client_ids: &[&str],
+        now: i64,
+    ) -> StoreResult<HashSet<String>> {
+        let marks = self.marks();
+        let mut claimed = HashSet::with_capacity(client_ids.len());
+        for chunk in chunks(client_ids) {
+            let sql = format!(
+                "INSERT INTO event_client_ids (app_id, client_id, received_at) VALUES {}
+                 ON CONFLICT (app_id, client_id) DO NOTHING RETURNING client_id",
+                marks.values(chunk.len(), 3)
+            );
+            let new: Vec<String> = with_tx!(self, |conn| {
+                let mut query = sqlx::query_scalar(&sql);
+                for id in chunk {
+                    query = query.bind(app_id).bind(*id).bind(now);
+                }
+                query.fetch_all(&mut *conn).await
+            })?;
+            claimed.extend(new);
+        }
+        Ok(claimed)
+    }
+}
+
+impl Store {
+    /// Creates next months' partitions and applies the retention: events
+    /// that happened before `now - retention_days` go (whole months on
+    /// PostgreSQL once the month is entirely past the cutoff).
+    pub async fn maintain_events(&self, now: i64, retention_days: Option<u32>) -> StoreResult<EventMaintenance> {
+        let mut done = EventMaintenance::default();
+        let cutoff = retention_days.map(|days| now - i64::from(days) * 86_400_000);
+        match &self.backend {
+            Backend::Postgres(pool) => {
+                for offset in 0..=MONTHS_AHEAD {
+                    let (from, name) = month_start(now, offset);
+                    let (to, _) = month_start(now, offset + 1);
+                    if !self.partition_exists(&name).await? {
+                        // Events of that month that came before it existed sit
+                        // in the default partition: move them in, then attach.
+                        // Names and bounds are computed above, never input.
+                        let mut tx = pool.begin().await?;
+                        sqlx::query(&format!("CREATE TABLE {name} (LIKE events INCLUDING DEFAULTS)"))
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query(&format!(
+                            "WITH moved AS (DELETE FROM events_default WHERE occurred_at >= {from}
+                                 AND occurred_at < {to} RETURNING *)
+                             INSERT INTO {name} SELECT * FROM moved"
+                        ))
+                        .execute(&mut *tx)
+                        .await?;
+                        sqlx::query(&format!(
+                            "ALTER TABLE events ATTACH PARTITION {name} FOR VALUES FROM ({from}) TO ({to})"
+                        ))
+                        .execute(&mut *tx)
+                        .await?;
+                        tx.commit().await?;
+                        done.created.push(name);
+                    }
+                }
+                if let Some(cutoff) = cutoff {
+                    for (name, upper) in self.event_partitions().await? {
+                        if upper <= cutoff {
+                            sqlx::query(&format!("DROP TABLE {name}")).execute(pool).await?;
+                            done.dropped.push(name);
+                        }
+                    }
+                    let sql = "DELETE FROM events_default WHERE occurred_at < $1";
+                    done.deleted = sqlx::query(sql).bind(cutoff).execute(pool).await?.rows_affected();
+                    let sql = "DELETE FROM event_client_ids WHERE received_at < $1";
+                    sqlx::query(sql).bind(cutoff).execute(pool).await?;
+                }
+            }
+            Backend::Sqlite(_) => {
+                if let (Some(cutoff), Backend::Sqlite(writer)) = (cutoff, &self.writer) {
+                    let sql = "DELETE FROM events WHERE id IN
+                                   (SELECT id FROM events WHERE occurred_at < $1 LIMIT $2)";
+                    loop {
+                        let n = sqlx::query(sql).bind(cutoff).bind(DELETE_BATCH).execute(writer).await?.rows_affected();
+                        done.deleted += n;
+                        if n < DELETE_BATCH as u64 {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    async fn partition_exists(&self, name: &str) -> StoreResult<bool> {
+        let sql = "SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                   JOIN pg_class p ON p.oid = i.inhparent
+                   WHERE p.relname = 'events' AND c.relname = $1 AND pg_table_is_visible(c.oid))";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar(sql).bind(name).fetch_one(pool).await?))
+    }
+
+    /// The monthly partitions (not the default one), with their upper bound.
+    pub async fn event_partitions(&self) -> StoreResult<Vec<(String, i64)>> {
+        let sql = "SELECT c.relname::TEXT FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                   JOIN pg_class p ON p.oid = i.inhparent
+                   WHERE p.relname = 'events' AND c.relname LIKE 'events\\_p%' AND pg_table_is_visible(c.oid)
+                   ORDER BY 1";
+        let names: Vec<String> = with_pool!(self, |pool| sqlx::query_scalar(sql).fetch_all(pool).await?);
+        Ok(names
+            .into_iter()
+            .filter_map(|name| {
+                let (year, month) = (name.get(8..12)?.parse::<i32>().ok()?, name.get(12..14)?.parse::<u32>().ok()?);
+                let start = Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0).single()?;
+                Some((name, month_start(start.timestamp_millis(), 1).0))
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_roll_over_years() {
+        let nov_2026 = Utc.with_ymd_and_hms(2026, 11, 29, 23, 0, 0).unwrap().timestamp_millis();
+        assert_eq!(month_start(nov_2026, 0).1, "events_p202611");
+        assert_eq!(month_start(nov_2026, 2).1, "events_p202701");
+        assert_eq!(month_start(nov_2026, -11).1, "events_p202512");
+        let (jan, _) = month_start(nov_2026, 2);
+        assert_eq!(jan, Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap().timestamp_millis());
+    }
+}
