@@ -98,12 +98,12 @@ impl Store {
                 // pg_catalog, not information_schema: its views join every
                 // constraint of the database and crawl once there are many
                 // (each monthly events partition clones the foreign keys).
-                // Leaf partitions are plain tables here ('r'), checked each.
+                // A partitioned table ('p', events) counts once, by its name.
                 "SELECT c.relname::text, a.attname::text, COALESCE((
                         SELECT MIN(f.relname::text) FROM pg_constraint k JOIN pg_class f ON f.oid = k.confrelid
                         WHERE k.contype = 'f' AND k.conrelid = c.oid AND a.attnum = ANY (k.conkey)), '')
                  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
-                 WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+                 WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
                    AND a.attnum > 0 AND NOT a.attisdropped AND c.relname NOT LIKE '\\_sqlx%'"
             };
             sqlx::query_as(sql).fetch_all(pool).await
