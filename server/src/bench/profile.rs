@@ -76,7 +76,8 @@ pub async fn profile(config: &Config, events: usize, runs: usize) -> anyhow::Res
             let mut times = Vec::with_capacity(runs);
             for run in 0..WARM_UP + runs {
                 let started = Instant::now();
-                let response = admin.post(&url).form(&form).send().await?;
+                // Server functions check the Origin (CSRF), as a browser sends it.
+                let response = admin.post(&url).header("Origin", &base).form(&form).send().await?;
                 anyhow::ensure!(response.status().is_success(), "{url} answered {}", response.status());
                 response.bytes().await?;
                 if run >= WARM_UP {
