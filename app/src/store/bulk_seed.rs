@@ -34,13 +34,7 @@ impl Store {
     pub async fn user_ids_with_prefix(&self, app_id: i64, prefix: &str) -> StoreResult<Vec<i64>> {
         let sql = "SELECT id FROM users WHERE app_id = $1 AND external_id >= $2 AND external_id < $3
                    ORDER BY external_id";
-        let end = prefix_end(prefix);
-        with_pool!(self, |pool| Ok(sqlx::query_scalar(sql)
-            .bind(app_id)
-            .bind(prefix)
-            .bind(&end)
-            .fetch_all(pool)
-            .await?))
+        self.ids_in_range(sql, app_id, prefix).await
     }
 
     /// Ids of the app's devices whose external id starts with `prefix`, in
@@ -48,6 +42,11 @@ impl Store {
     pub async fn device_ids_with_prefix(&self, app_id: i64, prefix: &str) -> StoreResult<Vec<i64>> {
         let sql = "SELECT id FROM devices WHERE app_id = $1 AND external_id >= $2 AND external_id < $3
                    ORDER BY external_id";
+        self.ids_in_range(sql, app_id, prefix).await
+    }
+
+    /// Runs `sql` (app id, then the prefix's key range) for a list of ids.
+    async fn ids_in_range(&self, sql: &str, app_id: i64, prefix: &str) -> StoreResult<Vec<i64>> {
         let end = prefix_end(prefix);
         with_pool!(self, |pool| Ok(sqlx::query_scalar(sql)
             .bind(app_id)
