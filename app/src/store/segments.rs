@@ -73,8 +73,12 @@ impl Store {
 
     /// The segments `user_id` belongs to, by name.
     pub async fn segments_of_user(&self, app_id: i64, user_id: i64) -> StoreResult<Vec<Segment>> {
-        let sql = "SELECT s.id, s.name FROM segment_members m JOIN segments s ON s.id = m.segment_id
-                   WHERE m.user_id = $1 AND s.app_id = $2 ORDER BY s.name_key, s.id";
+        // CROSS JOIN: SQLite then reads the user's memberships first (its
+        // index on user_id) and never walks the app's segments, which it
+        // chose without statistics: 400 ms at 100,000 segments instead of
+        // under 1 ms. PostgreSQL plans CROSS JOIN … WHERE like a join.
+        let sql = "SELECT s.id, s.name FROM segment_members m CROSS JOIN segments s
+                   WHERE s.id = m.segment_id AND m.user_id = $1 AND s.app_id = $2 ORDER BY s.name_key, s.id";
         with_pool!(self, |pool| Ok(sqlx::query_as(sql).bind(user_id).bind(app_id).fetch_all(pool).await?))
     }
 
