@@ -83,7 +83,19 @@ impl Store {
                         // Events of that month that came before it existed sit
                         // in the default partition: move them in, then attach.
                         // Names and bounds are computed above, never input.
+                        // Instances starting together take turns (the lock),
+                        // and the one that comes second finds it made.
                         let mut tx = pool.begin().await?;
+                        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('audience: event partitions'))")
+                            .execute(&mut *tx)
+                            .await?;
+                        let made: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+                            .bind(&name)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        if made {
+                            continue;
+                        }
                         sqlx::query(&format!("CREATE TABLE {name} (LIKE events INCLUDING DEFAULTS)"))
                             .execute(&mut *tx)
                             .await?;
