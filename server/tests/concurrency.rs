@@ -79,7 +79,7 @@ store_test!(concurrent_event_batches_on_shared_users_all_succeed, multi_thread, 
         let device = json!({"userID": format!("u{i}"), "platform": "iOS"});
         assert_eq!(app.put(&format!("/api/v1/devices/d{i}"), &key, device).await.0, StatusCode::OK);
     }
-    let sdk = Sdk { base: app.base.clone(), key, client: Client::new() };
+    let sdk = Sdk { base: app.base.clone(), key, client: common::client() };
     let base = chrono::Utc::now().timestamp_millis() - 3_600_000;
 
     let mut newest = [0i64; USERS];
@@ -131,7 +131,7 @@ store_test!(concurrent_event_batches_on_shared_users_all_succeed, multi_thread, 
 store_test!(concurrent_puts_of_the_same_users_and_devices_all_succeed, multi_thread, |store: Store| async move {
     let app = TestApp::start(store).await;
     let (app_id, key) = app.new_app("Load").await;
-    let sdk = Sdk { base: app.base.clone(), key, client: Client::new() };
+    let sdk = Sdk { base: app.base.clone(), key, client: common::client() };
     // The users exist before their devices are linked to them.
     for i in 0..4 {
         assert_eq!(sdk.send(reqwest::Method::PUT, &format!("/api/v1/users/u{i}"), &json!({})).await.0, StatusCode::OK);

@@ -23,7 +23,7 @@ async fn an_event_ingested_on_one_instance_reaches_a_viewer_of_another() {
     store.create_admin("pm@example.com", &hash, "viewer", 1).await.unwrap();
 
     let (a, b) = (start(&database.url, &[]).await, start(&database.url, &[]).await);
-    let sdk = Client::new();
+    let sdk = common::client();
     let put = sdk.put(format!("{}/api/v1/users/ana", a.base)).bearer_auth(&key).json(&json!({})).send().await;
     assert_eq!(put.unwrap().status(), StatusCode::OK);
     let ana = store.user_by_external_id(app_id, "ana").await.unwrap().unwrap();

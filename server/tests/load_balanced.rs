@@ -160,7 +160,7 @@ async fn two_instances_behind_nginx_share_sessions_live_events_and_changes() {
     assert_eq!(answered.len(), 2, "requests alternate between both instances: {answered:?}");
 
     // A user, and its live stream held open on one instance.
-    let sdk = Client::new();
+    let sdk = common::client();
     let put = sdk.put(format!("{base}/api/v1/users/ana")).bearer_auth(&key).json(&json!({})).send().await.unwrap();
     assert_eq!(put.status(), StatusCode::OK);
     let ana = store.user_by_external_id(app_id, "ana").await.unwrap().unwrap().id;

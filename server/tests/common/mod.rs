@@ -21,12 +21,29 @@ pub const PASSWORD: &str = "correct horse battery";
 pub const PUSHMAIL_DOMAIN: &str = "push.test";
 pub const INBOUND_SECRET: &str = "webhook-secret-123";
 
+/// No request in a test takes this long: a hung server fails the test
+/// (printing the server's log) instead of stalling the whole run.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The server's log, captured per test and shown when the test fails.
+fn capture_server_log() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TEST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+}
+
+/// A plain client that gives up on a hung server.
+pub fn client() -> Client {
+    Client::builder().timeout(REQUEST_TIMEOUT).build().unwrap()
+}
+
 impl TestApp {
     pub async fn start(store: Store) -> TestApp {
+        capture_server_log();
         let mut config = Config::for_database("unused://");
         config.site_addr = "127.0.0.1:0".parse().unwrap();
         let addr = Server::bind_with_store(&config, store.clone()).await.expect("bind").spawn();
-        TestApp { base: format!("http://{addr}"), client: Client::new(), store }
+        TestApp { base: format!("http://{addr}"), client: client(), store }
     }
 
     /// Starts the app with the SMTP listener and the inbound-mail webhook on;
@@ -38,9 +55,10 @@ impl TestApp {
         config.inbound_mail_secret = Some(INBOUND_SECRET.into());
         // A free port for SMTP (port 0 means "off" in the config).
         config.smtp_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        capture_server_log();
         let server = Server::bind_with_store(&config, store.clone()).await.expect("bind");
         let (addr, smtp) = server.spawn_with_smtp();
-        let app = TestApp { base: format!("http://{addr}"), client: Client::new(), store };
+        let app = TestApp { base: format!("http://{addr}"), client: client(), store };
         (app, smtp.expect("smtp listener"))
     }
 
@@ -58,7 +76,12 @@ impl TestApp {
 
     /// A browser-like client with its own cookie jar.
     pub fn browser(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .unwrap()
     }
 
     /// Signs `client` in; panics unless the server accepts.
