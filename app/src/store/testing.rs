@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::postgres::PgConnectOptions;
 
-use super::Store;
+use super::{Store, StoreResult};
 
 /// A store for one test; removes its SQLite files when dropped, and its
 /// PostgreSQL schema in [`TestStore::finish`].
@@ -191,4 +191,55 @@ macro_rules! store_test {
             }
         }
     };
+}
+
+/// Reads only tests need: what crash and hostile-input tests count.
+impl Store {
+    /// How many times each client event id of `app_id` is stored (a crash
+    /// test's "exactly once").
+    pub async fn stored_client_ids(&self, app_id: i64) -> StoreResult<Vec<(String, i64)>> {
+        let sql =
+            "SELECT client_id, COUNT(*) FROM events WHERE app_id = $1 AND client_id IS NOT NULL GROUP BY client_id";
+        super::with_pool!(self, |pool| Ok(sqlx::query_as(sql).bind(app_id).fetch_all(pool).await?))
+    }
+
+    /// Rows in every table the console writes, by table (sessions aside:
+    /// signing in writes one). Equal before and after a rejected request
+    /// means it wrote nothing.
+    pub async fn row_counts(&self) -> StoreResult<Vec<(&'static str, i64)>> {
+        const TABLES: &[&str] = &[
+            "apps",
+            "admins",
+            "users",
+            "user_search",
+            "devices",
+            "locations",
+            "segments",
+            "segment_members",
+            "events",
+            "messages",
+            "message_deliveries",
+            "audit",
+        ];
+        let mut counts = Vec::with_capacity(TABLES.len());
+        for table in TABLES {
+            // Table names from the list above, never input.
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            let count: i64 = super::with_pool!(self, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await?);
+            counts.push((*table, count));
+        }
+        Ok(counts)
+    }
+
+    /// SQLite's `PRAGMA integrity_check` ("ok" when the file is sound);
+    /// PostgreSQL answers "ok" when it answers at all.
+    pub async fn integrity_check(&self) -> StoreResult<String> {
+        match &self.backend {
+            super::Backend::Sqlite(pool) => Ok(sqlx::query_scalar("PRAGMA integrity_check").fetch_one(pool).await?),
+            super::Backend::Postgres(pool) => {
+                let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(pool).await?;
+                Ok(if one == 1 { "ok".into() } else { format!("SELECT 1 gave {one}") })
+            }
+        }
+    }
 }

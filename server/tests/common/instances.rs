@@ -13,6 +13,14 @@ pub struct Instance {
     pub port: u16,
 }
 
+impl Instance {
+    /// SIGKILL: no shutdown, no flush, as a crash or an OOM kill would.
+    pub fn kill_now(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Instance {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -27,7 +35,11 @@ pub fn free_port() -> u16 {
 /// Starts the server binary on a free port with `env` added, and waits
 /// until it answers.
 pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Instance {
-    let port = free_port();
+    start_on(free_port(), database_url, env).await
+}
+
+/// [`start`] on a given port (a restarted instance keeps its address).
+pub async fn start_on(port: u16, database_url: &str, env: &[(&str, &str)]) -> Instance {
     let child = Command::new(env!("CARGO_BIN_EXE_server"))
         .env("DATABASE_URL", database_url)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
