@@ -3,6 +3,7 @@
 //! Admins only (viewers do not export; see README). The file streams as the
 //! database is read (`app::profile::export`); each export is audited first.
 
+use crate::route_table::RouteTable;
 use app::auth::session::{admin_in, app_chosen_in};
 use app::model::Role;
 use app::profile::export::{file_name, start_export, write_export, ExportFormat, CHUNKS_IN_FLIGHT};
@@ -10,16 +11,20 @@ use app::profile::service::push_address;
 use app::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use tower_sessions::Session;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/users/{id}/export", get(export_json)).route("/users/{id}/events.csv", get(export_events_csv))
+pub fn routes() -> RouteTable<AppState> {
+    let reads = [Method::GET, Method::HEAD];
+    RouteTable::default().route("/users/{id}/export", &reads, get(export_json)).route(
+        "/users/{id}/events.csv",
+        &reads,
+        get(export_events_csv),
+    )
 }
 
 async fn export_json(state: State<AppState>, session: Session, id: Path<i64>) -> Response {

@@ -10,5 +10,6 @@ pub mod demo;
 pub mod export;
 pub mod ingest;
 pub mod live;
+pub mod route_table;
 pub mod smtp;
 pub mod web;

@@ -16,17 +16,17 @@ use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::route_table::RouteTable;
 use app::activity::model::ActivityEvent;
 use app::auth::session::{admin_in, app_chosen_in};
 use app::live::{LiveUpdate, ACTIVITY, MESSAGES, MOVED};
 use app::state::AppState;
 use app::store::Store;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
@@ -45,8 +45,8 @@ const REMEMBERED: usize = 4096;
 /// A comment line this often keeps proxies from closing an idle stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/live/users/{id}", get(user_stream))
+pub fn routes() -> RouteTable<AppState> {
+    RouteTable::default().route("/live/users/{id}", &[Method::GET, Method::HEAD], get(user_stream))
 }
 
 #[derive(Deserialize)]

@@ -55,8 +55,8 @@ pub fn router(state: AppState, cookie_secure: bool, origin: String) -> Router {
         .with_secure(cookie_secure)
         .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(12)));
     Router::new()
-        .nest("/api/v1", crate::ingest::routes())
-        .nest("/api", crate::live::routes().merge(crate::export::routes()))
+        .nest("/api/v1", crate::ingest::routes().into_router())
+        .nest("/api", crate::live::routes().merge(crate::export::routes()).into_router())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(require_sign_in))
@@ -73,6 +73,18 @@ pub fn router(state: AppState, cookie_secure: bool, origin: String) -> Router {
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every axum route outside Leptos (pages and server functions are listed
+/// by Leptos itself): method and full path, as the route matrix test reads them.
+pub fn api_routes() -> Vec<(Method, String)> {
+    let tables = [("/api/v1", crate::ingest::routes()), ("/api", crate::live::routes().merge(crate::export::routes()))];
+    tables
+        .into_iter()
+        .flat_map(|(prefix, table)| {
+            table.listed().iter().map(|(method, path)| (method.clone(), format!("{prefix}{path}"))).collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Paths anyone may fetch: the sign-in page, assets, and the APIs (which
@@ -99,6 +111,11 @@ async fn require_sign_in(session: Session, request: Request, next: Next) -> Resp
         let encoded: String = form_urlencoded::byte_serialize(asked.as_bytes()).collect();
         return Redirect::to(&format!("/login?next={encoded}")).into_response();
     }
+    // The console's home is the users list; said by the server so it holds
+    // without JavaScript (the router's <Redirect> only acts once hydrated).
+    if reads && path == "/" {
+        return Redirect::to("/users").into_response();
+    }
     next.run(request).await
 }
 
@@ -108,7 +125,8 @@ async fn require_sign_in(session: Session, request: Request, next: Next) -> Resp
 async fn same_origin_server_fns(State(origin): State<Arc<str>>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let is_server_fn = path.starts_with("/api/") && !path.starts_with("/api/v1/");
-    if request.method() != Method::GET && is_server_fn && !is_same_origin(request.headers(), &origin) {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD);
+    if !safe && is_server_fn && !is_same_origin(request.headers(), &origin) {
         return json_error(StatusCode::FORBIDDEN, "cross-origin request refused");
     }
     if is_server_fn {

@@ -11,37 +11,46 @@ mod segments;
 mod users;
 mod validate;
 
+use crate::route_table::RouteTable;
 use app::auth::api_key;
 use app::model::AppInfo;
 use app::state::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::routing::{get, post, put};
-use axum::Router;
 
 use error::ApiError;
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/users/{user_id}", put(users::put_user))
-        .route("/users/{user_id}/segments/{name}", put(segments::put_membership).delete(segments::delete_membership))
-        .route("/devices/{device_id}", put(devices::put_device))
-        .route("/devices/{device_id}/locations", post(devices::post_locations))
-        .route("/devices/{device_id}/inbox", get(messages::get_inbox))
-        .route("/devices/{device_id}/inbox/{message_id}/open", post(messages::open_message))
-        .route("/users/{user_id}/messages", post(messages::post_message))
-        .route("/events", post(events::post_events))
+pub fn routes() -> RouteTable<AppState> {
+    use Method as M;
+    RouteTable::default()
+        .route("/users/{user_id}", &[M::PUT], put(users::put_user))
+        .route(
+            "/users/{user_id}/segments/{name}",
+            &[M::PUT, M::DELETE],
+            put(segments::put_membership).delete(segments::delete_membership),
+        )
+        .route("/devices/{device_id}", &[M::PUT], put(devices::put_device))
+        .route("/devices/{device_id}/locations", &[M::POST], post(devices::post_locations))
+        .route("/devices/{device_id}/inbox", &[M::GET, M::HEAD], get(messages::get_inbox))
+        .route("/devices/{device_id}/inbox/{message_id}/open", &[M::POST], post(messages::open_message))
+        .route("/users/{user_id}/messages", &[M::POST], post(messages::post_message))
+        .route("/events", &[M::POST], post(events::post_events))
         .route(
             "/inbound/mail",
+            &[M::POST],
             post(inbound_mail::post_inbound_mail)
                 .layer(DefaultBodyLimit::max(app::messages::inbound::MAX_MESSAGE_BYTES + 64 * 1024)),
         )
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API route") })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .map_router(|router| {
+            router
+                .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API route") })
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        })
 }
 
 /// The app whose API key authenticated the request.

@@ -27,9 +27,40 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 
 /// The server's log, captured per test and shown when the test fails.
 fn capture_server_log() {
+    watch_for_server_panics();
     let filter = tracing_subscriber::EnvFilter::try_from_env("TEST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+}
+
+/// Panics of the server (not of the tests' own asserts), process-wide: a
+/// server-render task that panics leaves its page waiting forever, and the
+/// log must hold none. Checked when each [`TestApp`] is dropped.
+static SERVER_PANICS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn watch_for_server_panics() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_test = info
+                .location()
+                .is_some_and(|l| l.file().starts_with("server/tests/") || l.file().starts_with("tests/"));
+            if !in_test {
+                SERVER_PANICS.lock().unwrap_or_else(|e| e.into_inner()).push(info.to_string());
+            }
+            previous(info);
+        }));
+    });
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let panics = std::mem::take(&mut *SERVER_PANICS.lock().unwrap_or_else(|e| e.into_inner()));
+        if !panics.is_empty() && !std::thread::panicking() {
+            panic!("the server panicked:\n{}", panics.join("\n"));
+        }
+    }
 }
 
 /// A plain client that gives up on a hung server.
