@@ -44,7 +44,10 @@ pub struct InboundMail {
 pub fn token_of(address: &str, domain: &str) -> Option<String> {
     let address = address.trim().trim_start_matches('<').trim_end_matches('>');
     let (local, host) = address.rsplit_once('@')?;
-    (host.eq_ignore_ascii_case(domain) && !local.is_empty()).then(|| local.to_ascii_lowercase())
+    // Tokens are hex; anything else (NUL, markup, overlong) is no token and
+    // never reaches the database.
+    let token_shaped = !local.is_empty() && local.len() <= 64 && local.bytes().all(|b| b.is_ascii_alphanumeric());
+    (host.eq_ignore_ascii_case(domain) && token_shaped).then(|| local.to_ascii_lowercase())
 }
 
 /// Addresses of the message's recipient headers (Delivered-To, To, Cc).
@@ -144,6 +147,14 @@ mod tests {
         assert_eq!(token_of("abc123@other.example", "push.example"), None);
         assert_eq!(token_of("@push.example", "push.example"), None);
         assert_eq!(token_of("nonsense", "push.example"), None);
+        for hostile in [
+            "a\u{0}b@push.example",
+            "<script>@push.example",
+            "a'b@push.example",
+            &format!("{}@push.example", "a".repeat(65)),
+        ] {
+            assert_eq!(token_of(hostile, "push.example"), None, "{hostile}");
+        }
     }
 
     #[test]

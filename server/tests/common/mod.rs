@@ -54,6 +54,11 @@ fn watch_for_server_panics() {
     });
 }
 
+/// Server panics seen so far (and not yet reported by a dropped [`TestApp`]).
+pub fn server_panics() -> usize {
+    SERVER_PANICS.lock().unwrap_or_else(|e| e.into_inner()).len()
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let panics = std::mem::take(&mut *SERVER_PANICS.lock().unwrap_or_else(|e| e.into_inner()));
@@ -80,13 +85,19 @@ impl TestApp {
     /// Starts the app with the SMTP listener and the inbound-mail webhook on;
     /// returns it with the SMTP address.
     pub async fn start_with_mail(store: Store) -> (TestApp, std::net::SocketAddr) {
+        Self::start_configured(store, |_| {}).await
+    }
+
+    /// [`start_with_mail`](Self::start_with_mail) with `adjust` applied to the configuration.
+    pub async fn start_configured(store: Store, adjust: impl FnOnce(&mut Config)) -> (TestApp, std::net::SocketAddr) {
+        capture_server_log();
         let mut config = Config::for_database("unused://");
         config.site_addr = "127.0.0.1:0".parse().unwrap();
         config.pushmail_domain = PUSHMAIL_DOMAIN.into();
         config.inbound_mail_secret = Some(INBOUND_SECRET.into());
         // A free port for SMTP (port 0 means "off" in the config).
         config.smtp_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        capture_server_log();
+        adjust(&mut config);
         let server = Server::bind_with_store(&config, store.clone()).await.expect("bind");
         let (addr, smtp) = server.spawn_with_smtp();
         let app = TestApp { base: format!("http://{addr}"), client: client(), store };
