@@ -23,7 +23,7 @@ test("markup in a userName or userID shows as text and runs nothing", async ({ p
     for (const user of [named, byId]) {
       await open(page, user.consoleUrl);
       await expect(page.getByRole("heading", { level: 1 })).toHaveText(payload);
-      expect(await page.title()).toBe(`${payload} · Audience`);
+      await expect(page).toHaveTitle(`${payload} · Audience`);
       expect(await page.evaluate(() => (window as any).__xss)).toBe(0);
     }
   }

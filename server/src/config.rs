@@ -66,6 +66,11 @@ pub struct Config {
     /// PostgreSQL, whose events are partitioned by month). Default: kept.
     #[arg(long, env = "EVENT_RETENTION_DAYS", global = true)]
     pub event_retention_days: Option<u32>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (comma-separated
+    /// IPs, e.g. `10.0.0.1,10.0.0.2`). Empty (the default): the header is
+    /// ignored and the connection's peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Ingest requests per second allowed per app (bursts of twice that).
     #[arg(long, env = "INGEST_RATE_PER_SEC", default_value_t = 1000, global = true)]
     pub ingest_rate_per_sec: u32,

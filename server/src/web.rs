@@ -212,7 +212,10 @@ impl Server {
         let mut leptos_options = config.leptos_options();
         leptos_options.site_addr = listener.local_addr()?;
         let origin = config.origin(listener.local_addr()?)?;
-        let limits = Arc::new(RateLimits::new(config.ingest_rate_per_sec));
+        // On PostgreSQL several instances may share the database: the
+        // sign-in and ingest limits are counted there, for all of them.
+        let shared = store.is_postgres().then(|| store.clone());
+        let limits = Arc::new(RateLimits::new(config.ingest_rate_per_sec, shared, config.trusted_proxies.clone()));
         let live = LiveHub::start(store.clone()).await.context("cannot start the live channel")?;
         let state = AppState {
             leptos_options,
@@ -276,6 +279,10 @@ impl Server {
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
                 if let Err(err) = maintain_events(&store, retention).await {
                     tracing::error!("event maintenance failed: {err:#}");
+                }
+                let now_us = app::time::now_ms().saturating_mul(1000);
+                if let Err(err) = store.forget_rate_limits(now_us).await {
+                    tracing::error!("forgetting spent rate limits failed: {err:#}");
                 }
             }
         });

@@ -13,7 +13,10 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 
     let state = expect_context::<AppState>();
     let session = super::session::session().await?;
-    let ip = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|info| info.0.ip());
+    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|info| info.0.ip());
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.unwrap_or_default();
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let ip = peer.map(|peer| state.limits.client_ip(peer, forwarded));
     super::service::sign_in(&state, &session, ip, &email, password).await?;
     leptos_axum::redirect(super::service::safe_next(next.as_deref()));
     Ok(())

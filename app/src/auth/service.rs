@@ -22,7 +22,7 @@ pub async fn sign_in(
     password_text: String,
 ) -> Result<SessionAdmin, AppError> {
     let email = email.trim();
-    if let Err(wait) = state.limits.check_login(ip, email) {
+    if let Err(wait) = state.limits.check_login(ip, email).await {
         let seconds = wait.as_secs().max(1);
         return fail(AppError::TooManyRequests(format!("Too many sign-in attempts. Try again in {seconds} seconds.")));
     }

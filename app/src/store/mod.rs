@@ -19,6 +19,7 @@ mod events;
 mod export;
 mod messages;
 mod partitions;
+mod rate_limits;
 mod segments;
 mod sessions;
 #[cfg(any(test, feature = "test-support"))]
@@ -48,6 +49,7 @@ pub use export::{
 };
 pub use messages::{NewMessage, StoredMessage};
 pub use partitions::EventMaintenance;
+pub use rate_limits::SharedQuota;
 pub use segments::name_key;
 pub use sessions::SessionBackend;
 pub use timeline::{timeline_position, TimelinePosition};

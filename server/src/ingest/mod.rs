@@ -74,7 +74,7 @@ impl FromRequestParts<AppState> for ApiApp {
             .ok_or_else(|| unauthorized("malformed Authorization header: expected `Bearer <key>`"))?;
         let app =
             state.store.app_by_key_hash(&api_key::hash(key)).await?.ok_or_else(|| unauthorized("invalid API key"))?;
-        if let Err(wait) = state.limits.check_ingest(app.id) {
+        if let Err(wait) = state.limits.check_ingest(app.id).await {
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
             return Err(ApiError {
                 retry_after: Some(seconds),
