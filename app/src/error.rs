@@ -192,6 +192,10 @@ impl From<crate::store::StoreError> for AppError {
                 tracing::warn!(%cause, "database busy");
                 AppError::Busy
             }
+            unavailable if unavailable.is_unavailable() => {
+                tracing::warn!(cause = %unavailable, "database unavailable");
+                AppError::Busy
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 AppError::Internal

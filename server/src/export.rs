@@ -4,7 +4,7 @@
 //! database is read (`app::profile::export`); each export is audited first.
 
 use crate::route_table::RouteTable;
-use app::auth::session::{admin_in, app_chosen_in};
+use app::auth::session::{admin_of, app_chosen_in};
 use app::model::Role;
 use app::profile::export::{file_name, start_export, write_export, ExportFormat, CHUNKS_IN_FLIGHT};
 use app::profile::service::push_address;
@@ -42,8 +42,10 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 #[tracing::instrument(skip_all, fields(user_id = id.0, ?format))]
 async fn export(state: State<AppState>, session: Session, id: Path<i64>, format: ExportFormat) -> Response {
     let (State(state), Path(user_id)) = (state, id);
-    let Some(admin) = admin_in(&session).await else {
-        return refuse(StatusCode::UNAUTHORIZED, "Please sign in.");
+    let admin = match admin_of(&session).await {
+        Ok(Some(admin)) => admin,
+        Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "Please sign in."),
+        Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available; try again."),
     };
     if admin.role != Role::Admin {
         return refuse(StatusCode::FORBIDDEN, "Only admins can export a user's data.");

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use crate::route_table::RouteTable;
 use app::activity::model::ActivityEvent;
-use app::auth::session::{admin_in, app_chosen_in};
+use app::auth::session::{admin_of, app_chosen_in};
 use app::live::{LiveUpdate, ACTIVITY, MESSAGES, MOVED};
 use app::state::AppState;
 use app::store::Store;
@@ -66,8 +66,10 @@ async fn user_stream(
     Query(resume): Query<Resume>,
     headers: HeaderMap,
 ) -> Response {
-    if admin_in(&session).await.is_none() {
-        return refuse(StatusCode::UNAUTHORIZED, "Please sign in.");
+    match admin_of(&session).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "Please sign in."),
+        Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available; retrying."),
     }
     let apps = match state.store.list_apps().await {
         Ok(apps) => apps,

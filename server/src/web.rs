@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use app::auth::api_key;
 use app::auth::limits::RateLimits;
-use app::auth::session::admin_in;
+use app::auth::session::admin_of;
 use app::devices::model::MapTiles;
 use app::live::LiveHub;
 use app::state::AppState;
@@ -106,7 +106,16 @@ fn is_public(path: &str) -> bool {
 async fn require_sign_in(session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let reads = matches!(*request.method(), Method::GET | Method::HEAD);
-    if reads && !is_public(path) && admin_in(&session).await.is_none() {
+    let signed_in = if reads && !is_public(path) {
+        match admin_of(&session).await {
+            Ok(admin) => admin.is_some(),
+            // An outage is not a sign-out: say so instead of asking to sign in.
+            Err(_) => return database_unavailable_page(),
+        }
+    } else {
+        true
+    };
+    if !signed_in {
         let asked = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
         let encoded: String = form_urlencoded::byte_serialize(asked.as_bytes()).collect();
         return Redirect::to(&format!("/login?next={encoded}")).into_response();
@@ -117,6 +126,17 @@ async fn require_sign_in(session: Session, request: Request, next: Next) -> Resp
         return Redirect::to("/users").into_response();
     }
     next.run(request).await
+}
+
+/// A page for when the database (which holds the sessions) cannot be read.
+fn database_unavailable_page() -> Response {
+    let html =
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Unavailable · Audience</title></head>\
+        <body><main><h1>The console cannot reach its database</h1><p role=\"alert\">Nothing was changed. \
+        Please try again in a moment.</p></main></body></html>";
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, axum::response::Html(html)).into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    response
 }
 
 /// Refuses server-function calls from other sites (CSRF): a POST to /api/…

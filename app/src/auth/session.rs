@@ -32,15 +32,26 @@ pub async fn session() -> Result<Session, AppError> {
     }
 }
 
-pub async fn admin_in(session: &Session) -> Option<SessionAdmin> {
-    session.get::<SessionAdmin>(ADMIN_KEY).await.ok().flatten()
+/// The signed-in account of `session`, if any. `Err(Busy)` (503) when the
+/// session store (the database) cannot be read: an outage is not a sign-out.
+pub async fn admin_of(session: &Session) -> Result<Option<SessionAdmin>, AppError> {
+    session.get::<SessionAdmin>(ADMIN_KEY).await.map_err(|err| {
+        tracing::warn!(error = %err, "cannot read the session");
+        AppError::Busy
+    })
 }
 
-/// The signed-in account (any role), or 401.
+/// [`admin_of`], with an unreadable session as none.
+pub async fn admin_in(session: &Session) -> Option<SessionAdmin> {
+    admin_of(session).await.ok().flatten()
+}
+
+/// The signed-in account (any role), or 401 (503 if the session cannot be read).
 pub async fn signed_in() -> Result<SessionAdmin, AppError> {
-    match admin_in(&session().await?).await {
-        Some(admin) => Ok(admin),
-        None => fail(AppError::Unauthorized),
+    match admin_of(&session().await?).await {
+        Ok(Some(admin)) => Ok(admin),
+        Ok(None) => fail(AppError::Unauthorized),
+        Err(err) => fail(err),
     }
 }
 

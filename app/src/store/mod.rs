@@ -89,13 +89,41 @@ pub enum StoreError {
     /// write (see `tx.rs`). Nothing was written; the caller may try again.
     #[error("the database is busy ({0}); nothing was written, try again")]
     Busy(String),
+    /// The database cannot be reached (down, restarting, no free connection
+    /// within the pool's acquire timeout). Nothing was written.
+    #[error("the database is unavailable ({0}); nothing was written, try again")]
+    Unavailable(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
-        StoreError::Db(err)
+        if is_unreachable(&err) {
+            StoreError::Unavailable(err.to_string())
+        } else {
+            StoreError::Db(err)
+        }
+    }
+}
+
+impl StoreError {
+    /// True when the database gave no answer (down, restarting, or no free
+    /// connection within the pool's acquire timeout): the caller says 503.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Db(sqlx::Error::PoolTimedOut))
+    }
+}
+
+/// Errors that say the database is not there (rather than that the query
+/// was wrong): a lost or refused connection, PostgreSQL shutting down or
+/// starting (SQLSTATE classes 08 and 57P). The pool's acquire timeout is
+/// not one: it is what contention looks like too (see `tx.rs`).
+fn is_unreachable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 

@@ -64,6 +64,16 @@ impl From<StoreError> for ApiError {
                     ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database busy; nothing was stored, retry in 1 s")
                 }
             }
+            unavailable if unavailable.is_unavailable() => {
+                tracing::warn!(cause = %unavailable, "ingest: database unavailable");
+                ApiError {
+                    retry_after: Some(5),
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "database unavailable; nothing was stored, retry later",
+                    )
+                }
+            }
             other => {
                 tracing::error!(error = %other, "ingest store error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error; nothing was stored")
