@@ -34,7 +34,7 @@ use crate::config::Config;
 /// Largest request body anywhere (the ingest API has its own, smaller limit).
 const BODY_LIMIT: usize = 12 * 1024 * 1024;
 /// Largest server-function call: forms and short texts, never files.
-const SERVER_FN_BODY_LIMIT: usize = 1024 * 1024;
+pub const SERVER_FN_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Opens the database (running migrations) with an error that says which one failed.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {

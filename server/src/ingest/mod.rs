@@ -4,7 +4,7 @@
 
 mod devices;
 pub mod error;
-mod events;
+pub mod events;
 mod inbound_mail;
 mod messages;
 mod segments;
