@@ -126,3 +126,50 @@ store_test!(each_limit_takes_its_largest_value_and_refuses_one_more, |store: Sto
     let listed = found["matches"].as_array().map(Vec::len).unwrap_or(0);
     assert!((1..=app::segments::model::SEARCH_LIMIT).contains(&listed), "{listed} segments in one answer: {found}");
 });
+
+/// A message of exactly `bytes` (CRLF lines of at most 1,000 bytes).
+fn mail_of(bytes: usize) -> Vec<u8> {
+    let mut message = b"Subject: edge\r\n\r\n".to_vec();
+    while message.len() < bytes {
+        let remaining = bytes - message.len();
+        let mut length = remaining.min(1000);
+        if remaining - length == 1 {
+            length -= 1;
+        }
+        message.extend(std::iter::repeat_n(b'x', length - 2));
+        message.extend_from_slice(b"\r\n");
+    }
+    message
+}
+
+store_test!(smtp_takes_a_message_of_the_largest_size_and_refuses_one_byte_more, |store: Store| async move {
+    use app::messages::inbound::MAX_MESSAGE_BYTES;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (app, smtp) = TestApp::start_with_mail(store).await;
+    let (app_id, _) = app.new_app("A").await;
+    let user =
+        app.store.upsert_user(app_id, &"u1".parse().unwrap(), &app::store::UserInput::default(), 1).await.unwrap();
+    app.store.set_push_token(app_id, user.id, Some("feedface"), 1).await.unwrap();
+    let stream = tokio::net::TcpStream::connect(smtp).await.unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    assert!(lines.next_line().await.unwrap().unwrap().starts_with("220 "));
+    let mut say = async |command: &[u8]| {
+        write.write_all(command).await.unwrap();
+        write.write_all(b"\r\n").await.unwrap();
+        lines.next_line().await.unwrap().unwrap()
+    };
+    assert!(say(b"HELO client.test").await.starts_with("250"));
+    let declared = |n: usize| format!("MAIL FROM:<a@example.com> SIZE={n}");
+    assert!(say(declared(MAX_MESSAGE_BYTES + 1).as_bytes()).await.starts_with("552"), "declared one byte over");
+    for (bytes, expected) in [(MAX_MESSAGE_BYTES, "250"), (MAX_MESSAGE_BYTES + 1, "552")] {
+        assert!(say(declared(bytes.min(MAX_MESSAGE_BYTES)).as_bytes()).await.starts_with("250"), "MAIL FROM");
+        assert!(say(b"RCPT TO:<feedface@push.test>").await.starts_with("250"));
+        assert!(say(b"DATA").await.starts_with("354"));
+        let mut message = mail_of(bytes);
+        message.extend_from_slice(b".");
+        let reply = say(&message).await;
+        assert!(reply.starts_with(expected), "a message of {bytes} bytes: {reply}");
+    }
+    assert_eq!(app.store.list_messages(app_id, user.id, 10).await.unwrap().len(), 1, "only the one at the limit");
+});
