@@ -24,3 +24,14 @@ pub struct AppState {
     /// Where the maps' tiles come from (written into every page's head).
     pub map_tiles: crate::devices::model::MapTiles,
 }
+
+/// The server's state, for a server function. An error rather than a panic
+/// when there is none: a resource's task that outlives its page's render
+/// (the page already answered, its owner disposed) then ends quietly.
+#[cfg(feature = "ssr")]
+pub fn app_state() -> Result<AppState, crate::error::AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        tracing::debug!("a server function ran without the server's state (its render is over)");
+        crate::error::AppError::Internal
+    })
+}

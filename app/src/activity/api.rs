@@ -10,7 +10,7 @@ use crate::error::AppError;
 #[server(endpoint = "activity/recent")]
 pub async fn recent_activity(user_id: i64) -> Result<Vec<ActivityEvent>, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     signed_in().await?;
     let app = current_app(&state).await?;
     super::service::recent(&state.store, app.id, user_id).await.or_else(fail)
@@ -28,7 +28,7 @@ pub async fn search_activity(
     cursor: Option<String>,
 ) -> Result<EventsPage, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     signed_in().await?;
     let app = current_app(&state).await?;
     let params = super::model::SearchParams { from, to, event_type, text };
@@ -45,7 +45,7 @@ pub async fn activity_histogram(
     text: Option<String>,
 ) -> Result<Histogram, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     signed_in().await?;
     let app = current_app(&state).await?;
     let params = super::model::SearchParams { from, to, event_type, text };
@@ -56,7 +56,7 @@ pub async fn activity_histogram(
 #[server(endpoint = "activity/types")]
 pub async fn activity_types() -> Result<Vec<String>, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     signed_in().await?;
     let app = current_app(&state).await?;
     super::service::types(&state.store, app.id).await.or_else(fail)
@@ -66,7 +66,7 @@ pub async fn activity_types() -> Result<Vec<String>, AppError> {
 #[server(endpoint = "activity/timeline")]
 pub async fn activity_timeline(user_id: i64, cursor: Option<String>) -> Result<TimelinePage, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     signed_in().await?;
     let app = current_app(&state).await?;
     super::service::timeline(&state.store, app.id, user_id, cursor.as_deref()).await.or_else(fail)

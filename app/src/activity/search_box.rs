@@ -90,16 +90,10 @@ pub async fn load_activity(user_id: i64, s: SearchView) -> ActivityData {
     if s.timeline {
         return ActivityData::Timeline(activity_timeline(user_id, None).await);
     }
-    // All three start at once: on the server each reads the request's
-    // context when first polled, which a call made after an `.await` might
-    // find gone (the render over, its owner disposed).
-    let (page, histogram, types) = futures::join!(
-        search_activity(user_id, s.from.clone(), s.to.clone(), s.event_type.clone(), s.text.clone(), None),
-        activity_histogram(user_id, s.from, s.to, s.event_type, s.text),
-        activity_types(),
-    );
+    let page = search_activity(user_id, s.from.clone(), s.to.clone(), s.event_type.clone(), s.text.clone(), None).await;
     // A bad period is said once, by the results.
-    let (histogram, types) = (histogram.ok(), types.unwrap_or_default());
+    let histogram = activity_histogram(user_id, s.from, s.to, s.event_type, s.text).await.ok();
+    let types = activity_types().await.unwrap_or_default();
     ActivityData::Search { page, histogram, types }
 }
 

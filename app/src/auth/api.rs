@@ -7,11 +7,10 @@ use crate::model::Me;
 
 #[server(endpoint = "auth/login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::state::AppState;
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
 
-    let state = expect_context::<AppState>();
+    let state = crate::state::app_state()?;
     let session = super::session::session().await?;
     let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|info| info.0.ip());
     let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.unwrap_or_default();
@@ -24,7 +23,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     let session = super::session::session().await?;
     super::service::sign_out(&state, &session).await?;
     leptos_axum::redirect("/login");
@@ -34,7 +33,7 @@ pub async fn logout() -> Result<(), AppError> {
 /// The signed-in account, its role, and the apps it can switch between.
 #[server(endpoint = "auth/me")]
 pub async fn current_account() -> Result<Me, AppError> {
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     let admin = super::session::signed_in().await?;
     let apps = state.store.list_apps().await?;
     let app = super::session::chosen_app(&apps).await?.cloned();
@@ -44,7 +43,7 @@ pub async fn current_account() -> Result<Me, AppError> {
 /// Makes `app_id` the app the dashboard shows (a view choice: viewers may too).
 #[server(endpoint = "apps/switch")]
 pub async fn switch_app(app_id: i64) -> Result<(), AppError> {
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     super::session::signed_in().await?;
     super::session::choose_app(&state, app_id).await?;
     Ok(())

@@ -10,7 +10,7 @@ use crate::error::AppError;
 #[server(endpoint = "devices/get")]
 pub async fn get_device(device_id: i64) -> Result<DeviceDetail, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     signed_in().await?;
     let app = current_app(&state).await?;
     super::service::device_detail(&state.store, app.id, device_id).await.or_else(fail)

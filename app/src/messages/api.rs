@@ -9,7 +9,7 @@ use crate::error::AppError;
 #[server(endpoint = "messages/list")]
 pub async fn list_messages(user_id: i64, limit: i64) -> Result<MessagesPage, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     signed_in().await?;
     let app = current_app(&state).await?;
     super::service::list(&state.store, app.id, user_id, limit).await.or_else(fail)
@@ -19,7 +19,7 @@ pub async fn list_messages(user_id: i64, limit: i64) -> Result<MessagesPage, App
 #[server(endpoint = "messages/body")]
 pub async fn message_body(user_id: i64, message_id: i64) -> Result<String, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     signed_in().await?;
     let app = current_app(&state).await?;
     super::service::body(&state.store, app.id, user_id, message_id).await.or_else(fail)
@@ -30,7 +30,7 @@ pub async fn message_body(user_id: i64, message_id: i64) -> Result<String, AppEr
 #[server(endpoint = "messages/send")]
 pub async fn send_message(user_id: i64, title: String, body: String) -> Result<i64, AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     let admin = require_admin().await?;
     let app = current_app(&state).await?;
     let id = super::service::send(&state.store, app.id, user_id, &title, &body, "dashboard", &admin.email)

@@ -50,7 +50,7 @@ pub mod service {
 #[server(endpoint = "profile/access-log")]
 pub async fn get_access_log(user_id: i64) -> Result<Vec<AuditEntry>, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     signed_in().await?;
     let app = current_app(&state).await?;
     service::access_log(&state.store, app.id, user_id).await.or_else(fail)

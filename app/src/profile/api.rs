@@ -8,7 +8,7 @@ use crate::model::UserProfile;
 #[server(endpoint = "profile/get")]
 pub async fn get_profile(user_id: i64) -> Result<UserProfile, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     let admin = signed_in().await?;
     let app = current_app(&state).await?;
     let profile = super::service::profile(&state.store, app.id, user_id, &state.pushmail_domain).await.or_else(fail)?;
@@ -21,7 +21,7 @@ pub async fn get_profile(user_id: i64) -> Result<UserProfile, AppError> {
 #[server(endpoint = "profile/push-mail/generate")]
 pub async fn generate_push_mail(user_id: i64) -> Result<String, AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     let admin = require_admin().await?;
     let app = current_app(&state).await?;
     super::service::generate_push_mail(&state.store, app.id, user_id, &state.pushmail_domain, &admin)
@@ -33,7 +33,7 @@ pub async fn generate_push_mail(user_id: i64) -> Result<String, AppError> {
 #[server(endpoint = "profile/push-mail/revoke")]
 pub async fn revoke_push_mail(user_id: i64) -> Result<(), AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     let admin = require_admin().await?;
     let app = current_app(&state).await?;
     super::service::revoke_push_mail(&state.store, app.id, user_id, &admin).await.or_else(fail)
@@ -43,7 +43,7 @@ pub async fn revoke_push_mail(user_id: i64) -> Result<(), AppError> {
 #[server(endpoint = "profile/set-active")]
 pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     let admin = require_admin().await?;
     let app = current_app(&state).await?;
     super::lifecycle::set_active(&state.store, app.id, user_id, active, &admin).await.or_else(fail)
@@ -54,7 +54,7 @@ pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError>
 #[server(endpoint = "profile/delete")]
 pub async fn delete_user(user_id: i64, confirmation: String) -> Result<(), AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     let admin = require_admin().await?;
     let app = current_app(&state).await?;
     let (external_id, _) =

@@ -10,7 +10,7 @@ use crate::error::AppError;
 #[server(endpoint = "segments/of-user")]
 pub async fn user_segments(user_id: i64) -> Result<Vec<Segment>, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     signed_in().await?;
     let app = current_app(&state).await?;
     super::service::user_segments(&state.store, app.id, user_id).await.or_else(fail)
@@ -21,7 +21,7 @@ pub async fn user_segments(user_id: i64) -> Result<Vec<Segment>, AppError> {
 #[server(endpoint = "segments/search")]
 pub async fn search_segments(user_id: i64, text: String) -> Result<SegmentSearch, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     signed_in().await?;
     let app = current_app(&state).await?;
     super::service::search(&state.store, app.id, user_id, &text).await.or_else(fail)
@@ -32,7 +32,7 @@ pub async fn search_segments(user_id: i64, text: String) -> Result<SegmentSearch
 #[server(endpoint = "segments/create")]
 pub async fn create_segment(name: String) -> Result<Segment, AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     let admin = require_admin().await?;
     let app = current_app(&state).await?;
     super::service::create(&state.store, app.id, &name, &admin).await.or_else(fail)
@@ -43,7 +43,7 @@ pub async fn create_segment(name: String) -> Result<Segment, AppError> {
 #[server(endpoint = "segments/add")]
 pub async fn add_segments(user_id: i64, segment_ids: Vec<i64>) -> Result<Vec<Segment>, AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     let admin = require_admin().await?;
     let app = current_app(&state).await?;
     super::service::add(&state.store, app.id, user_id, &segment_ids, &admin).await.or_else(fail)
@@ -53,7 +53,7 @@ pub async fn add_segments(user_id: i64, segment_ids: Vec<i64>) -> Result<Vec<Seg
 #[server(endpoint = "segments/remove")]
 pub async fn remove_segment(user_id: i64, segment_id: i64) -> Result<(), AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
-    let state = expect_context::<crate::state::AppState>();
+    let state = crate::state::app_state()?;
     let admin = require_admin().await?;
     let app = current_app(&state).await?;
     super::service::remove(&state.store, app.id, user_id, segment_id, &admin).await.or_else(fail)
