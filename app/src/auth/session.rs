@@ -26,7 +26,9 @@ pub async fn session() -> Result<Session, AppError> {
     match leptos_axum::extract::<Session>().await {
         Ok(session) => Ok(session),
         Err(err) => {
-            tracing::error!(error = %err, "no session layer on this request");
+            // Seen when a page's resource task outlives its render (the
+            // request is over, its parts gone); nothing is done for it.
+            tracing::warn!(error = %err, "a server function ran without its request (its page already answered?)");
             fail(AppError::Internal)
         }
     }
