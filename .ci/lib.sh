@@ -89,7 +89,7 @@ tool_build_helpers() {
     fi
 }
 
-# The same two cargo builds `cargo leptos build --release --split` runs (its
+# The same two cargo builds `cargo leptos build --release` runs (its
 # compile-time env, its RUSTFLAGS for `always-erase-components` and its
 # separate target dir for the wasm included), so
 # that build later only runs wasm-bindgen and wasm-opt.
@@ -97,16 +97,16 @@ prebuild_project() {
     echo "building the project's crates alongside (about 12 minutes)" >&2
     (cd "$ROOT" && export LEPTOS_OUTPUT_NAME=audience RUSTFLAGS="--cfg erase_components" &&
         cargo build -q --release --package=server --bin=server --no-default-features &&
-        # `--split` links the wasm with relocations kept, for wasm-split.
-        RUSTFLAGS="-Clink-args=--emit-relocs --cfg erase_components" cargo build -q --package=frontend --lib --target-dir="$CARGO_TARGET_DIR/front" \
+        cargo build -q --package=frontend --lib --target-dir="$CARGO_TARGET_DIR/front" \
             --target=wasm32-unknown-unknown --no-default-features --profile=wasm-release)
 }
 
-# Builds the server and the size-optimised wasm bundle, split by route
-# (app/src/routes.rs: each page's code is a chunk loaded with the page).
+# Builds the server and the size-optimised wasm bundle, in one file: the
+# split by route (`#[lazy_route]`, `--split`) was taken out, see README
+# "What the browser downloads".
 build_release() {
-    step "cargo leptos build --release --split"
-    (cd "$ROOT" && cargo leptos build --release --split)
+    step "cargo leptos build --release"
+    (cd "$ROOT" && cargo leptos build --release)
 }
 
 ensure_chromium() {
