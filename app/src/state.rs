@@ -28,7 +28,6 @@ pub struct AppState {
 /// The server's state, for a server function. An error rather than a panic
 /// when there is none: a resource's task that outlives its page's render
 /// (the page already answered, its owner disposed) then ends quietly.
-#[cfg(feature = "ssr")]
 pub fn app_state() -> Result<AppState, crate::error::AppError> {
     leptos::prelude::use_context::<AppState>().ok_or_else(|| {
         tracing::debug!("a server function ran without the server's state (its render is over)");

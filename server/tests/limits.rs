@@ -1,7 +1,8 @@
 //! Every size limit at its edge: the largest accepted value passes, one
-//! more is refused with a 4xx JSON error (and writes nothing). Rates at
-//! their edges are in `shared_limits.rs` (sign-in per IP and per account,
-//! ingest per key) and `push_mail.rs` (SMTP).
+//! more is refused with a 4xx JSON error (and writes nothing); for SMTP,
+//! 10 MiB passes and one byte more gets 552. Rates at their edges are in
+//! `shared_limits.rs` (sign-in per IP) and `authorization.rs` (sign-in per
+//! account, ingest per key).
 
 mod common;
 
