@@ -101,12 +101,13 @@ prebuild_project() {
             --target=wasm32-unknown-unknown --no-default-features --profile=wasm-release)
 }
 
-# Builds the server and the size-optimised wasm bundle, in one file: the
-# split by route (`#[lazy_route]`, `--split`) was taken out, see README
-# "What the browser downloads".
+# Builds the server and the size-optimised wasm bundle, in one file (the
+# split by route, `#[lazy_route]` / `--split`, was taken out, see README
+# "What the browser downloads"), and writes a brotli and a gzip copy of
+# every static file beside it (`--precompress`), served as they are.
 build_release() {
-    step "cargo leptos build --release"
-    (cd "$ROOT" && cargo leptos build --release)
+    step "cargo leptos build --release --precompress"
+    (cd "$ROOT" && cargo leptos build --release --precompress)
 }
 
 ensure_chromium() {

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import { ADMIN_STATE, open } from "./helpers";
 
@@ -37,6 +38,11 @@ test("a first visit loads the bundle compressed, with hashed names cached for go
     expect(file.url).toMatch(/^\/pkg\/audience\.[A-Za-z0-9_-]{8,}\.(wasm|js|css)$/);
     expect(file.cache).toBe("public, max-age=31536000, immutable");
   }
+  // Compressed at build (`cargo leptos build --release --precompress`, the
+  // site serve-e2e.sh serves): the wasm goes out as the file built beside it.
+  const built = `../target/site${wasm!.url}.${wasm!.encoding === "br" ? "br" : "gz"}`;
+  expect(existsSync(built), built).toBe(true);
+  expect(wasm!.bytes).toBe(statSync(built).size);
   const page1 = users.find((r) => r.url === "/users");
   expect(page1?.encoding).toMatch(/^(br|gzip)$/);
   const total = (list: typeof users) => list.reduce((sum, r) => sum + Math.max(r.bytes, 0), 0);

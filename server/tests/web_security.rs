@@ -247,3 +247,38 @@ store_test!(pages_and_answers_are_compressed_but_live_streams_are_not, |store: S
     assert_eq!(stream.status(), StatusCode::OK);
     assert!(stream.headers().get("content-encoding").is_none(), "{:?}", stream.headers());
 });
+
+store_test!(bundle_files_compressed_at_build_are_sent_as_built, |store: Store| async move {
+    // `cargo leptos build --release --precompress` leaves `x.wasm.br` and
+    // `x.wasm.gz` beside `x.wasm`; those bytes go out as they are (compressed
+    // once, at the highest level), never compressed again per request.
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let raw = b"\0asm raw bundle ".repeat(4096);
+    std::fs::write(pkg.join("audience.abc123.wasm"), &raw).unwrap();
+    std::fs::write(pkg.join("audience.abc123.wasm.br"), b"brotli as built").unwrap();
+    std::fs::write(pkg.join("audience.abc123.wasm.gz"), b"gzip as built").unwrap();
+    std::fs::write(pkg.join("plain.js"), "let a = 1;\n".repeat(2048)).unwrap();
+    let root = site.path().to_str().unwrap().to_string();
+    let (app, _) = TestApp::start_configured(store, |config| config.site_root = root).await;
+    let client = reqwest::Client::new();
+    let fetch = |path: &'static str, accept: &'static str| {
+        let url = format!("{}{path}", app.base);
+        let client = client.clone();
+        async move {
+            let response = client.get(url).header("Accept-Encoding", accept).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path} with {accept}");
+            let encoding = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+            (encoding, response.bytes().await.unwrap().to_vec())
+        }
+    };
+    let wasm = "/pkg/audience.abc123.wasm";
+    assert_eq!(fetch(wasm, "br, gzip").await, (Some("br".into()), b"brotli as built".to_vec()));
+    assert_eq!(fetch(wasm, "gzip").await, (Some("gzip".into()), b"gzip as built".to_vec()));
+    assert_eq!(fetch(wasm, "identity").await, (None, raw));
+    // A file without a precompressed copy is still compressed, per request.
+    let (encoding, body) = fetch("/pkg/plain.js", "br").await;
+    assert_eq!(encoding.as_deref(), Some("br"));
+    assert!(body.len() < 2048, "compressed: {} B", body.len());
+});

@@ -22,6 +22,21 @@ impl Store {
     /// The events with these ids, in id order (the live fan-out reads the
     /// rows a commit notification names).
     pub async fn events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<ActivityEvent>> {
+        if let Backend::Postgres(pool) = &self.backend {
+            // One array parameter: the statement text is the same for every
+            // batch, so PostgreSQL soon plans it once (generic plan, a nested
+            // loop over the primary keys). Spelled as 500 placeholders it was
+            // planned anew each time (5 ms over the partitions) and, estimated
+            // at hundreds of rows, ran as a parallel query: two worker
+            // processes started per ingested batch, a fifth of the database's
+            // CPU under ingest.
+            let sql = concat!(
+                "SELECT ",
+                activity_columns!(),
+                " FROM events e LEFT JOIN devices d ON d.id = e.device_id WHERE e.id = ANY($1) ORDER BY e.id"
+            );
+            return Ok(sqlx::query_as(sql).bind(ids).fetch_all(pool).await?);
+        }
         let mut events = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_READ) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
