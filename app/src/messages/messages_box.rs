@@ -4,24 +4,61 @@
 
 use leptos::prelude::*;
 
-use super::model::{Delivery, DeliveryStatus, MAX_MESSAGES_SHOWN, MESSAGES_PAGE};
+use super::model::{Delivery, DeliveryStatus, MessagesPage, MAX_MESSAGES_SHOWN, MESSAGES_PAGE};
 use super::{list_messages, MessageBody};
+use crate::error::AppError;
 use crate::layout::ErrorMessage;
 use crate::live::use_live;
 use crate::model::MessageSummary;
 use crate::time::format_ms;
 
+/// The Private messages box's list and what it is keyed on. The profile page
+/// makes it before its first `Suspend`, not the box (see
+/// `activity::load_activity`): a profile grid rendered twice on the server
+/// made a second list with a new serialization id, and the browser, which
+/// renders the grid once, hydrated the page's HTML with the first one's
+/// data (a hydration panic: an inert page).
+#[derive(Clone, Copy)]
+pub struct MessagesState {
+    pub list: Resource<Result<MessagesPage, AppError>>,
+    /// How many are shown; "Load more" raises it a page at a time (the list
+    /// is read again whole, so every shown message's deliveries stay live).
+    pub shown: RwSignal<i64>,
+    /// The live channel's count of changes to the user's messages (0 on the
+    /// server and at hydration), copied in by the box: a new message or
+    /// delivery reloads the list.
+    pub changes: RwSignal<u64>,
+}
+
+impl MessagesState {
+    pub fn new(user_id: Memo<Option<i64>>) -> Self {
+        let shown = RwSignal::new(MESSAGES_PAGE);
+        let changes = RwSignal::new(0);
+        let list = Resource::new(
+            move || (user_id.get(), changes.get(), shown.get()),
+            |(user_id, _, limit)| async move {
+                match user_id {
+                    Some(user_id) => list_messages(user_id, limit).await,
+                    None => Ok(MessagesPage { messages: Vec::new(), more: false }),
+                }
+            },
+        );
+        MessagesState { list, shown, changes }
+    }
+}
+
 #[component]
-pub fn MessagesBox(user_id: i64) -> impl IntoView {
-    // Keyed on the live channel's count of changes (0 on the server and at
-    // hydration), so a new message or delivery reloads the list; and on how
-    // many are shown, which "Load more" raises a page at a time (the list
-    // is read again whole, so every shown message's deliveries stay live).
-    let live = use_live();
-    let changes = move || live.map(|feed| feed.messages.get()).unwrap_or(0);
-    let shown = RwSignal::new(MESSAGES_PAGE);
-    let messages =
-        Resource::new(move || (user_id, changes(), shown.get()), |(user_id, _, limit)| list_messages(user_id, limit));
+pub fn MessagesBox(user_id: i64, state: MessagesState) -> impl IntoView {
+    let MessagesState { list: messages, shown, changes } = state;
+    if let Some(feed) = use_live() {
+        // Effects run in the browser only, after hydration.
+        Effect::new(move |_| {
+            let count = feed.messages.get();
+            if count != changes.get_untracked() {
+                changes.set(count);
+            }
+        });
+    }
     view! {
         <section class="box messages-box" aria-labelledby="messages-box-title">
             <h2 id="messages-box-title">"Private messages"</h2>

@@ -11,5 +11,5 @@ mod send_modal;
 pub mod service;
 
 pub use api::*;
-pub use messages_box::MessagesBox;
+pub use messages_box::{MessagesBox, MessagesState};
 pub use send_modal::SendMessageModal;

@@ -56,9 +56,30 @@ pub async fn get_access_log(user_id: i64) -> Result<Vec<AuditEntry>, AppError> {
     service::access_log(&state.store, app.id, user_id).await.or_else(fail)
 }
 
+/// The Access log box's entries. Made by the profile page before its first
+/// `Suspend` (see [`crate::messages::MessagesState`] for why), and read
+/// after the profile: reading the profile writes this admin's view, which
+/// the log then shows.
+pub type AccessLogResource = Resource<Result<Vec<AuditEntry>, AppError>>;
+
+pub fn access_log_resource<T>(user_id: Memo<Option<i64>>, profile: Resource<T>) -> AccessLogResource
+where
+    T: Clone + Send + Sync + 'static,
+{
+    Resource::new(
+        move || user_id.get(),
+        move |user_id| async move {
+            profile.await;
+            match user_id {
+                Some(user_id) => get_access_log(user_id).await,
+                None => Ok(Vec::new()),
+            }
+        },
+    )
+}
+
 #[component]
-pub fn AccessLogBox(user_id: i64) -> impl IntoView {
-    let entries = Resource::new(move || user_id, get_access_log);
+pub fn AccessLogBox(entries: AccessLogResource) -> impl IntoView {
     view! {
         <section class="box access-log-box" aria-labelledby="access-log-title">
             <h2 id="access-log-title">"Access log"</h2>

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::access_log::AccessLogBox;
+use super::access_log::{access_log_resource, AccessLogBox, AccessLogResource};
 use super::avatar::Avatar;
 use super::get_profile;
 use super::lifecycle_ui::{DeactivatedBanner, LifecycleActions};
@@ -19,7 +19,7 @@ use crate::activity::{
 use crate::devices::{DevicesBox, MapBox};
 use crate::layout::{ErrorMessage, MeResource};
 use crate::live::provide_live;
-use crate::messages::MessagesBox;
+use crate::messages::{MessagesBox, MessagesState};
 use crate::model::UserProfile;
 use crate::segments::SegmentsBox;
 use crate::time::format_ms;
@@ -48,8 +48,8 @@ pub fn ProfilePage() -> impl IntoView {
     );
     let me = expect_context::<MeResource>();
     let push_mail = PushMailActions { generate, revoke };
-    // The activity boxes' resources, created here (not in the boxes): see
-    // `activity::load_activity`.
+    // Every box's resources are created here (not in the boxes): see
+    // `ProfileBoxes` and `activity::load_activity`.
     let query = use_query_map();
     let search = Memo::new(move |_| query.with(search_view));
     let recent: RecentResource = Resource::new(
@@ -70,7 +70,9 @@ pub fn ProfilePage() -> impl IntoView {
             }
         },
     );
-    let boxes = ActivityBoxes { search, recent, activity };
+    let messages = MessagesState::new(user_id);
+    let access_log = access_log_resource(user_id, profile);
+    let boxes = ProfileBoxes { search, recent, activity, messages, access_log };
 
     view! {
         <section class="page profile-page">
@@ -90,12 +92,16 @@ pub fn ProfilePage() -> impl IntoView {
     }
 }
 
-/// The activity boxes' state, made by the page.
+/// The boxes' resources and state, made by the page before its first
+/// `Suspend`: on the server the grid below may render twice, and resources
+/// made inside it would get new serialization ids the browser does not know.
 #[derive(Clone, Copy)]
-struct ActivityBoxes {
+struct ProfileBoxes {
     search: Memo<SearchView>,
     recent: RecentResource,
     activity: Resource<ActivityData>,
+    messages: MessagesState,
+    access_log: AccessLogResource,
 }
 
 #[component]
@@ -104,7 +110,7 @@ fn ProfileGrid(
     can_edit: bool,
     push_mail: PushMailActions,
     lifecycle: LifecycleActions,
-    boxes: ActivityBoxes,
+    boxes: ProfileBoxes,
 ) -> impl IntoView {
     let user = profile.user;
     // One live stream for the boxes below (activity and the map; messages next).
@@ -149,9 +155,9 @@ fn ProfileGrid(
             <DevicesBox devices=profile.devices.clone() />
             <MapBox devices=profile.devices />
             <LatestActivity recent=boxes.recent />
-            <MessagesBox user_id=user.id />
+            <MessagesBox user_id=user.id state=boxes.messages />
             <EventSearch user_id=user.id search=boxes.search data=boxes.activity />
-            <AccessLogBox user_id=user.id />
+            <AccessLogBox entries=boxes.access_log />
         </div>
     }
     .into_any()

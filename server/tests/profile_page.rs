@@ -1,0 +1,78 @@
+//! The profile page as the server renders it, under concurrent requests:
+//! every render hands the browser the same resources, each with its data.
+//!
+//! Under load the server now and then rendered the profile's grid of boxes
+//! twice. Resources made inside the grid then got new serialization ids
+//! (the page carried the messages list twice, and the first render's access
+//! log resolved with an error, its request gone), while the browser, which
+//! renders the grid once, hydrated the HTML with the first render's ids: a
+//! hydration panic and an inert page in the browser tests. The boxes'
+//! resources are now made by the page, before its first `Suspend`.
+
+mod common;
+
+use app::store::Store;
+use app::store_test;
+use common::TestApp;
+use futures::stream::{self, StreamExt};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// The ids of the resources a page resolved (`__RESOLVED_RESOURCES[n] = …`),
+/// in the order the page lists them, and whether any resolved to an error.
+fn resolved_resources(html: &str) -> (Vec<u32>, bool) {
+    let mut ids = Vec::new();
+    let mut failed = false;
+    for part in html.split("__RESOLVED_RESOURCES[").skip(1) {
+        let Some((id, rest)) = part.split_once(']') else { continue };
+        let Ok(id) = id.parse() else { continue };
+        ids.push(id);
+        failed |= rest.trim_start().starts_with("= \"{\\\"Err\\\"");
+    }
+    ids.sort_unstable();
+    (ids, failed)
+}
+
+store_test!(concurrent_profile_renders_serialize_the_same_resources, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (_, key) = app.new_app("Shop").await;
+    app.new_account("viewer@example.com", "viewer").await;
+    let browser = app.browser();
+    app.sign_in(&browser, "viewer@example.com").await;
+    let mut paths = Vec::new();
+    for n in 0..8 {
+        let (status, user) =
+            app.put(&format!("/api/v1/users/u{n}"), &key, json!({"userName": format!("User {n}")})).await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        paths.push(user["consoleUrl"].as_str().unwrap().to_string());
+    }
+    // 400 renders, 8 at a time (the browser tests' failure came under load).
+    let pages: Vec<(String, String)> = stream::iter((0..400).map(|i| paths[i % paths.len()].clone()))
+        .map(|path| {
+            let (browser, base) = (browser.clone(), app.base.clone());
+            async move {
+                let page = browser.get(format!("{base}{path}")).send().await.unwrap();
+                assert_eq!(page.status(), StatusCode::OK, "{path}");
+                (path, page.text().await.unwrap())
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let (expected, _) = resolved_resources(&pages[0].1);
+    assert!(expected.len() >= 6, "the account, the profile and the boxes: {expected:?}");
+    let mut odd = Vec::new();
+    for (path, html) in &pages {
+        let (ids, failed) = resolved_resources(html);
+        if ids != expected || failed {
+            odd.push(format!("{path}: {ids:?}{}", if failed { " (an error resolved)" } else { "" }));
+        }
+    }
+    assert!(
+        odd.is_empty(),
+        "{} of {} renders differ from {expected:?}: {:?}",
+        odd.len(),
+        pages.len(),
+        &odd[..odd.len().min(5)]
+    );
+});
