@@ -85,3 +85,26 @@ test("a viewer gets no Options menu (viewers neither change users nor export the
   await expect(page.getByRole("heading", { name: "Viewer Sees", level: 1 })).toBeVisible();
   await expect(page.getByRole("button", { name: "Options" })).toHaveCount(0);
 });
+
+test("Load more shows older messages, and a message arriving live keeps them shown", async ({ page, request }) => {
+  const id = `e2e-more-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  const user = await ingest(request, "PUT", `/users/${id}`, { userName: "Many Messages" });
+  for (let n = 1; n <= 22; n++) {
+    await ingest(request, "POST", `/users/${id}/messages`, { title: `Note ${n}`, body: `Body ${n}` });
+  }
+  await open(page, user.consoleUrl);
+  const box = page.getByRole("region", { name: "Private messages" });
+  const items = box.locator("li.message");
+  await expect(items).toHaveCount(20);
+  await expect(items.first()).toContainText("Note 22");
+  await box.getByRole("button", { name: "Load more" }).click();
+  await expect(items).toHaveCount(22);
+  await expect(items.last()).toContainText("Note 1");
+  await expect(box.getByRole("button", { name: "Load more" })).toHaveCount(0);
+
+  // A new message reloads the list live; the older ones stay shown.
+  await expect(page.getByRole("status").filter({ hasText: "Live" }).first()).toBeVisible();
+  await ingest(request, "POST", `/users/${id}/messages`, { title: "Note 23", body: "Body 23" });
+  await expect(items.first()).toContainText("Note 23");
+  await expect(items).toHaveCount(23);
+});

@@ -43,6 +43,15 @@ impl MessagesState {
                 }
             },
         );
+        // Another profile (the page stays when only its id changes) starts
+        // at the first page again. Effects run in the browser only.
+        Effect::new(move |previous: Option<Option<i64>>| {
+            let user = user_id.get();
+            if previous.is_some_and(|previous| previous != user) {
+                shown.set(MESSAGES_PAGE);
+            }
+            user
+        });
         MessagesState { list, shown, changes }
     }
 }
