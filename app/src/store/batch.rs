@@ -44,7 +44,13 @@ impl Marks {
 
     /// "($1, $2, …), ($n, …)" for `rows` rows of `columns` placeholders.
     pub(crate) fn values(self, rows: usize, columns: usize) -> String {
-        (0..rows).map(|r| format!("({})", self.list(r * columns + 1, columns))).collect::<Vec<_>>().join(", ")
+        self.values_after(0, rows, columns)
+    }
+
+    /// [`Marks::values`] for a statement whose first `before` placeholders
+    /// come ahead of the rows.
+    pub(crate) fn values_after(self, before: usize, rows: usize, columns: usize) -> String {
+        (0..rows).map(|r| format!("({})", self.list(before + r * columns + 1, columns))).collect::<Vec<_>>().join(", ")
     }
 
     /// "$first, $first+1, …" (`count` placeholders), e.g. for `IN (…)`. With
@@ -63,6 +69,7 @@ mod tests {
     fn placeholders() {
         assert_eq!(Marks::Numbered.values(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(Marks::Numbered.list(2, 3), "$2, $3, $4");
+        assert_eq!(Marks::Numbered.values_after(2, 2, 2), "($3, $4), ($5, $6)");
         assert_eq!(Marks::Anonymous.values(2, 2), "(?, ?), (?, ?)");
         assert_eq!(Marks::Anonymous.list(2, 3), "?, ?, ?");
     }

@@ -2,6 +2,7 @@
 //! (multi-row VALUES; only placeholders are generated, values are bound).
 
 use super::bulk_load::Cell;
+use super::event_hours::{Change, HourCounts};
 use super::user_list::index::SearchRows;
 use super::user_list::search::IndexKeys;
 use super::{with_tx, write_tx, Store, StoreResult, WriteTx};
@@ -105,6 +106,8 @@ impl WriteTx {
                 ]
             })
             .collect();
-        self.bulk_load("events", COLUMNS, &rows).await.map(|_| ())
+        self.bulk_load("events", COLUMNS, &rows).await?;
+        let hours: HourCounts = events.iter().filter_map(|e| e.user_id.map(|user| (user, e.occurred_at))).collect();
+        self.change_event_hours(app_id, &hours, Change::Stored).await
     }
 }

@@ -2,6 +2,7 @@
 //! check that nothing of it remains, read from the schema itself so that a
 //! table added later is covered without touching the check.
 
+use super::event_hours::{Change, HourCounts};
 use super::{with_pool, with_tx, Store, StoreResult, WriteTx};
 
 /// How much went with a deleted user (counts only: the audit entry that
@@ -24,6 +25,9 @@ const DELETE_MESSAGES: &str = "DELETE FROM messages WHERE user_id = $1";
 const DELETE_LOCATIONS: &str = "DELETE FROM locations WHERE device_id IN (SELECT id FROM devices WHERE user_id = $1)";
 const DELETE_EVENTS: &str =
     "DELETE FROM events WHERE user_id = $1 OR device_id IN (SELECT id FROM devices WHERE user_id = $1)";
+const OTHERS_EVENTS: &str = "SELECT user_id, occurred_at FROM events
+     WHERE device_id IN (SELECT id FROM devices WHERE user_id = $1) AND user_id <> $1";
+const DELETE_HOURS: &str = "DELETE FROM event_hours WHERE app_id = $1 AND user_id = $2";
 const DELETE_MEMBERSHIPS: &str = "DELETE FROM segment_members WHERE user_id = $1";
 const DELETE_SEARCH_KEYS: &str = "DELETE FROM user_search WHERE user_id = $1";
 const DELETE_DEVICES: &str = "DELETE FROM devices WHERE user_id = $1";
@@ -49,7 +53,18 @@ impl WriteTx {
         self.delete_where_user(DELETE_DELIVERIES, user_id).await?;
         let messages = self.delete_where_user(DELETE_MESSAGES, user_id).await?;
         let locations = self.delete_where_user(DELETE_LOCATIONS, user_id).await?;
+        // Events of the user's devices that name another user leave that
+        // user's hour counts; the user's own go with the user's rows.
+        let others: Vec<(i64, i64)> =
+            with_tx!(self, |conn| sqlx::query_as(OTHERS_EVENTS).bind(user_id).fetch_all(&mut *conn).await)?;
+        self.change_event_hours(app_id, &others.into_iter().collect::<HourCounts>(), Change::Deleted).await?;
         let events = self.delete_where_user(DELETE_EVENTS, user_id).await?;
+        with_tx!(self, |conn| sqlx::query(DELETE_HOURS)
+            .bind(app_id)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()))?;
         self.delete_where_user(DELETE_MEMBERSHIPS, user_id).await?;
         self.delete_where_user(DELETE_SEARCH_KEYS, user_id).await?;
         let devices = self.delete_where_user(DELETE_DEVICES, user_id).await?;

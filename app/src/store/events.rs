@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::batch::chunks;
+use super::event_hours::{Change, HourCounts};
 use super::tx::Locked;
 use super::{with_pool, with_tx, write_tx, Backend, Store, StoreError, StoreResult, WriteTx};
 use crate::ids::ExternalId;
@@ -214,6 +215,18 @@ impl WriteTx {
             }
             (false, _) => StoredIds::Range { after: before, up_to: self.newest_event_id().await? },
         };
+        // The per-hour counts of what was stored, last: their rows are the
+        // hot ones, locked only from here to the commit. PostgreSQL stored
+        // every row it was given; SQLite skipped duplicates itself, so its
+        // counts are read back from the ids it gave out.
+        let hours = match &outcome.stored {
+            StoredIds::None => HourCounts::default(),
+            StoredIds::List(_) => {
+                to_insert.iter().filter_map(|r| r.user_id.map(|user| (user, r.event.occurred_at))).collect()
+            }
+            StoredIds::Range { after, up_to } => self.hour_counts_of_ids(*after, *up_to).await?,
+        };
+        self.change_event_hours(app_id, &hours, Change::Stored).await?;
         let stored = started.elapsed();
         outcome.accepted = inserted;
         outcome.duplicates += rows.len() as u64 - inserted;

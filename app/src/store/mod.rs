@@ -14,6 +14,7 @@ mod deliveries;
 mod device_reads;
 mod devices;
 mod erasure;
+mod event_hours;
 mod event_search;
 mod events;
 mod export;
@@ -41,6 +42,7 @@ pub use bulk_seed::BulkDevice;
 pub use deliveries::{InboxMessage, Opened, MESSAGES_PREFIX};
 pub use devices::{DeviceInput, LocationInput};
 pub use erasure::{Erased, Leftover, ReferenceColumn};
+pub use event_hours::{hour_of, HourCounts, HOUR_MS};
 pub use event_search::{contains_pattern, EventPosition, FoundEvents, SCAN_BUDGET, TYPES_LIMIT};
 pub use events::{EventInput, EventsOutcome, LastSeen, StoredIds};
 pub use export::{

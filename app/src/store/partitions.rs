@@ -5,12 +5,13 @@
 //! ids for de-duplication live in `event_client_ids` on PostgreSQL, since a
 //! partitioned table's unique keys must include the partition key.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Datelike, TimeZone, Utc};
 
 use super::batch::chunks;
-use super::{with_pool, with_tx, Backend, Store, StoreResult, WriteTx};
+use super::event_hours::{Change, HourCounts, HOUR_MS};
+use super::{with_pool, with_tx, write_tx, Backend, Store, StoreResult, WriteTx};
 
 /// Months created ahead of the current one.
 const MONTHS_AHEAD: i32 = 2;
@@ -67,6 +68,36 @@ impl WriteTx {
     }
 }
 
+impl WriteTx {
+    /// Deletes the `limit` oldest-id events that happened before `cutoff`,
+    /// and their hour counts (SQLite's retention, a batch at a time so the
+    /// writer is never held long); the number deleted.
+    async fn delete_events_before(&mut self, cutoff: i64, limit: i64) -> StoreResult<u64> {
+        let batch = "SELECT id, app_id, user_id, occurred_at FROM events WHERE occurred_at < $1 ORDER BY id LIMIT $2";
+        let rows: Vec<(i64, i64, Option<i64>, i64)> =
+            with_tx!(self, |conn| sqlx::query_as(batch).bind(cutoff).bind(limit).fetch_all(&mut *conn).await)?;
+        let Some(last) = rows.last().map(|r| r.0) else { return Ok(0) };
+        let mut per_app: BTreeMap<i64, HourCounts> = BTreeMap::new();
+        for (_, app_id, user_id, at) in &rows {
+            if let Some(user_id) = user_id {
+                per_app.entry(*app_id).or_default().add(*user_id, *at);
+            }
+        }
+        for (app_id, hours) in &per_app {
+            self.change_event_hours(*app_id, hours, Change::Deleted).await?;
+        }
+        // Exactly the rows read above: the oldest ids before the cutoff.
+        let delete = "DELETE FROM events WHERE id <= $1 AND occurred_at < $2";
+        let n = with_tx!(self, |conn| sqlx::query(delete)
+            .bind(last)
+            .bind(cutoff)
+            .execute(&mut *conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n)
+    }
+}
+
 impl Store {
     /// Creates next months' partitions and applies the retention: events
     /// that happened before `now - retention_days` go (whole months on
@@ -118,22 +149,42 @@ impl Store {
                 if let Some(cutoff) = cutoff {
                     for (name, upper) in self.event_partitions().await? {
                         if upper <= cutoff {
-                            sqlx::query(&format!("DROP TABLE {name}")).execute(pool).await?;
+                            // The month's hour counts go with it (bounds on the hour).
+                            let (lower, _) = month_start(upper - 1, 0);
+                            let mut tx = pool.begin().await?;
+                            sqlx::query(&format!("DROP TABLE {name}")).execute(&mut *tx).await?;
+                            sqlx::query("DELETE FROM event_hours WHERE hour >= $1 AND hour < $2")
+                                .bind(lower)
+                                .bind(upper)
+                                .execute(&mut *tx)
+                                .await?;
+                            tx.commit().await?;
                             done.dropped.push(name);
                         }
                     }
-                    let sql = "DELETE FROM events_default WHERE occurred_at < $1";
-                    done.deleted = sqlx::query(sql).bind(cutoff).execute(pool).await?.rows_affected();
+                    // Events outside every month: their hour counts are taken
+                    // away in the same statement.
+                    let sql = "WITH gone AS (
+                                   DELETE FROM events_default WHERE occurred_at < $1
+                                   RETURNING app_id, user_id, occurred_at - occurred_at % $2 AS hour
+                               ), counted AS (
+                                   SELECT app_id, user_id, hour, COUNT(*) AS n FROM gone
+                                   WHERE user_id IS NOT NULL GROUP BY app_id, user_id, hour
+                               ), fixed AS (
+                                   UPDATE event_hours h SET n = h.n - c.n FROM counted c
+                                   WHERE h.app_id = c.app_id AND h.user_id = c.user_id AND h.hour = c.hour
+                               )
+                               SELECT COUNT(*) FROM gone";
+                    let deleted: i64 = sqlx::query_scalar(sql).bind(cutoff).bind(HOUR_MS).fetch_one(pool).await?;
+                    done.deleted = deleted as u64;
                     let sql = "DELETE FROM event_client_ids WHERE received_at < $1";
                     sqlx::query(sql).bind(cutoff).execute(pool).await?;
                 }
             }
             Backend::Sqlite(_) => {
-                if let (Some(cutoff), Backend::Sqlite(writer)) = (cutoff, &self.writer) {
-                    let sql = "DELETE FROM events WHERE id IN
-                                   (SELECT id FROM events WHERE occurred_at < $1 LIMIT $2)";
+                if let Some(cutoff) = cutoff {
                     loop {
-                        let n = sqlx::query(sql).bind(cutoff).bind(DELETE_BATCH).execute(writer).await?.rows_affected();
+                        let n = write_tx!(self, |tx| tx.delete_events_before(cutoff, DELETE_BATCH).await)?;
                         done.deleted += n;
                         if n < DELETE_BATCH as u64 {
                             break;
