@@ -120,6 +120,7 @@ async fn kill_mid_stream_and_retry(database_url: &str) {
     let store = Store::connect(database_url).await.expect("the database opens after the crash");
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
     let stored: HashMap<String, i64> = store.stored_client_ids(app_id).await.unwrap().into_iter().collect();
+    let miscounted = store.event_hours_mismatches(app_id).await.unwrap();
     store.close().await;
 
     let acknowledged = tally.acknowledged.lock().unwrap().clone();
@@ -148,6 +149,11 @@ async fn kill_mid_stream_and_retry(database_url: &str) {
     assert_eq!(acknowledged.len(), batches, "every batch acknowledged in the end");
     assert!(lost.is_empty(), "acknowledged events lost: {:?}…", &lost[..lost.len().min(5)]);
     assert_eq!(duplicates, 0, "an event stored twice");
+    assert!(
+        miscounted.is_empty(),
+        "hour counts not written with their events: {:?}",
+        &miscounted[..miscounted.len().min(5)]
+    );
     assert_eq!(stored_events as usize, events);
 }
 

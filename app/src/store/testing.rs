@@ -217,6 +217,7 @@ impl Store {
             "segments",
             "segment_members",
             "events",
+            "event_hours",
             "messages",
             "message_deliveries",
             "audit",
@@ -229,6 +230,27 @@ impl Store {
             counts.push((*table, count));
         }
         Ok(counts)
+    }
+
+    /// (user, hour, counted in `event_hours`, events stored) wherever the
+    /// two differ for `app_id`: empty when every count was written with its
+    /// events (a crash test's check).
+    pub async fn event_hours_mismatches(&self, app_id: i64) -> StoreResult<Vec<(i64, i64, i64, i64)>> {
+        use std::collections::BTreeMap;
+        let stored = "SELECT user_id, occurred_at FROM events WHERE app_id = $1 AND user_id IS NOT NULL";
+        let events: Vec<(i64, i64)> =
+            super::with_pool!(self, |pool| sqlx::query_as(stored).bind(app_id).fetch_all(pool).await?);
+        let mut want: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
+        for (user, at) in events {
+            want.entry((user, super::hour_of(at))).or_default().1 += 1;
+        }
+        let counted = "SELECT user_id, hour, n FROM event_hours WHERE app_id = $1";
+        let rows: Vec<(i64, i64, i64)> =
+            super::with_pool!(self, |pool| sqlx::query_as(counted).bind(app_id).fetch_all(pool).await?);
+        for (user, hour, n) in rows {
+            want.entry((user, hour)).or_default().0 += n;
+        }
+        Ok(want.into_iter().filter(|(_, (n, e))| n != e).map(|((u, h), (n, e))| (u, h, n, e)).collect())
     }
 
     /// SQLite's `PRAGMA integrity_check` ("ok" when the file is sound);
