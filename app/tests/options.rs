@@ -185,7 +185,7 @@ store_test!(the_access_log_lists_views_and_exports_newest_first, |store: Store| 
     let export = NewAudit::on_user(app, ana, "admin@example.com", EXPORTED).with_detail("JSON");
     store.record_audit(&export, i64::MAX / 2).await.unwrap();
 
-    let log = access_log(&store, app, ana).await.unwrap();
+    let log = access_log(&store, app, ana, &admin()).await.unwrap();
     let seen: Vec<(&str, &str)> = log.iter().map(|e| (e.actor.as_str(), e.action.as_str())).collect();
     assert_eq!(
         seen,
@@ -193,7 +193,16 @@ store_test!(the_access_log_lists_views_and_exports_newest_first, |store: Store| 
         "newest first, changes (push mail, segments) left out"
     );
     let other = new_app(&store, "B").await;
-    assert!(access_log(&store, other, ana).await.unwrap().is_empty(), "another app sees nothing");
+    assert!(access_log(&store, other, ana, &admin()).await.unwrap().is_empty(), "another app sees nothing");
+    // The box asked before (or with) the profile shows this view, written once.
+    let (bob, _) = full_user(&store, app, "bob").await;
+    let auditor = SessionAdmin { id: 3, email: "auditor@example.com".into(), role: Role::Viewer };
+    let (viewed, log) = tokio::join!(record_view(&store, app, bob, &auditor), access_log(&store, app, bob, &auditor));
+    viewed.unwrap();
+    let by_auditor = log.unwrap().iter().filter(|e| e.actor == auditor.email).count();
+    assert_eq!(by_auditor, 1, "the view is in the log the box got");
+    let again = access_log(&store, app, bob, &auditor).await.unwrap();
+    assert_eq!(again.iter().filter(|e| e.actor == auditor.email).count(), 1, "one entry for both requests");
     // The unified timeline keeps to changes: no views, no exports.
     let timeline = store.user_timeline(app, ana, None, 100).await.unwrap();
     let titles: Vec<&str> = timeline.iter().map(|e| e.title.as_str()).collect();

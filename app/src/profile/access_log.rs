@@ -28,7 +28,9 @@ pub mod service {
     use crate::time::now_ms;
 
     /// Writes a profile view to the audit table, unless the same admin's
-    /// last view of this user is more recent than [`VIEW_COALESCE_MS`].
+    /// last view of this user is more recent than [`VIEW_COALESCE_MS`]
+    /// (checked again under the user's row lock, so the profile and the
+    /// access log, asked at once, write one entry).
     pub async fn record_view(store: &Store, app_id: i64, user_id: i64, admin: &SessionAdmin) -> Result<(), AppError> {
         let now = now_ms();
         if let Some(last) = store.last_audit_at(user_id, &admin.email, VIEWED).await? {
@@ -37,11 +39,20 @@ pub mod service {
             }
         }
         let audit = NewAudit::on_user(app_id, user_id, &admin.email, VIEWED);
-        write_tx!(store, |tx| tx.record_audit(&audit, now).await)?;
+        write_tx!(store, |tx| tx.record_audit_unless_recent(&audit, now, VIEW_COALESCE_MS).await)?;
         Ok(())
     }
 
-    pub async fn access_log(store: &Store, app_id: i64, user_id: i64) -> Result<Vec<AuditEntry>, AppError> {
+    /// The log, this view included: the profile's server function writes
+    /// the view too, and whichever of the two comes first writes it, so the
+    /// box needs no order between them.
+    pub async fn access_log(
+        store: &Store,
+        app_id: i64,
+        user_id: i64,
+        admin: &SessionAdmin,
+    ) -> Result<Vec<AuditEntry>, AppError> {
+        record_view(store, app_id, user_id, admin).await?;
         Ok(store.audit_of_user(app_id, user_id, (VIEWED, EXPORTED), ACCESS_LOG_LIMIT).await?)
     }
 }
@@ -51,25 +62,22 @@ pub mod service {
 pub async fn get_access_log(user_id: i64) -> Result<Vec<AuditEntry>, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = crate::state::app_state()?;
-    signed_in().await?;
+    let admin = signed_in().await?;
     let app = current_app(&state).await?;
-    service::access_log(&state.store, app.id, user_id).await.or_else(fail)
+    service::access_log(&state.store, app.id, user_id, &admin).await.or_else(fail)
 }
 
 /// The Access log box's entries. Made by the profile page before its first
-/// `Suspend` (see [`crate::messages::MessagesState`] for why), and read
-/// after the profile: reading the profile writes this admin's view, which
-/// the log then shows.
+/// `Suspend` (see [`crate::messages::MessagesState`] for why). It does not
+/// wait for the profile: awaiting one resource inside another's fetcher was
+/// the prime suspect for a server render that never finished (one in a few
+/// thousand under concurrent load); `get_access_log` writes the view itself.
 pub type AccessLogResource = Resource<Result<Vec<AuditEntry>, AppError>>;
 
-pub fn access_log_resource<T>(user_id: Memo<Option<i64>>, profile: Resource<T>) -> AccessLogResource
-where
-    T: Clone + Send + Sync + 'static,
-{
+pub fn access_log_resource(user_id: Memo<Option<i64>>) -> AccessLogResource {
     Resource::new(
         move || user_id.get(),
         move |user_id| async move {
-            profile.await;
             match user_id {
                 Some(user_id) => get_access_log(user_id).await,
                 None => Ok(Vec::new()),

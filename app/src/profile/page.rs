@@ -71,7 +71,7 @@ pub fn ProfilePage() -> impl IntoView {
         },
     );
     let messages = MessagesState::new(user_id);
-    let access_log = access_log_resource(user_id, profile);
+    let access_log = access_log_resource(user_id);
     let boxes = ProfileBoxes { search, recent, activity, messages, access_log };
 
     view! {

@@ -1,5 +1,6 @@
 //! Console accounts and the audit trail.
 
+use super::tx::Locked;
 use super::{conflict_as, with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
 use crate::model::{AuditEntry, Role};
 
@@ -125,6 +126,42 @@ impl WriteTx {
         let sql = "UPDATE admins SET password_hash = $1 WHERE id = $2";
         with_tx!(self, |conn| sqlx::query(sql).bind(password_hash).bind(id).execute(&mut *conn).await.map(|_| ()))?;
         Ok(())
+    }
+
+    /// Records `entry` (about a user of its app) unless the same actor's
+    /// newest entry of that action on the user is younger than `within_ms`,
+    /// or the user is not in the app; whether it was recorded. The user's
+    /// row is locked first on PostgreSQL (SQLite's writer is alone anyway),
+    /// so two requests at once record one entry.
+    pub async fn record_audit_unless_recent(
+        &mut self,
+        entry: &NewAudit<'_>,
+        now: i64,
+        within_ms: i64,
+    ) -> StoreResult<bool> {
+        let (Some(app_id), Some(user_id)) = (entry.app_id, entry.user_id) else { return Ok(false) };
+        self.lock_in_id_order(Locked::Users, &[user_id]).await?;
+        let exists = "SELECT id FROM users WHERE app_id = $1 AND id = $2";
+        let found: Option<i64> = with_tx!(self, |conn| sqlx::query_scalar(exists)
+            .bind(app_id)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await)?;
+        if found.is_none() {
+            return Ok(false);
+        }
+        let newest = "SELECT MAX(created_at) FROM audit WHERE user_id = $1 AND actor = $2 AND action = $3";
+        let last: Option<i64> = with_tx!(self, |conn| sqlx::query_scalar(newest)
+            .bind(user_id)
+            .bind(entry.actor)
+            .bind(entry.action)
+            .fetch_one(&mut *conn)
+            .await)?;
+        if last.is_some_and(|at| now - at < within_ms) {
+            return Ok(false);
+        }
+        self.record_audit(entry, now).await?;
+        Ok(true)
     }
 
     pub async fn record_audit(&mut self, entry: &NewAudit<'_>, now: i64) -> StoreResult<()> {
