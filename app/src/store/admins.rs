@@ -141,13 +141,7 @@ impl WriteTx {
     ) -> StoreResult<bool> {
         let (Some(app_id), Some(user_id)) = (entry.app_id, entry.user_id) else { return Ok(false) };
         self.lock_in_id_order(Locked::Users, &[user_id]).await?;
-        let exists = "SELECT id FROM users WHERE app_id = $1 AND id = $2";
-        let found: Option<i64> = with_tx!(self, |conn| sqlx::query_scalar(exists)
-            .bind(app_id)
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await)?;
-        if found.is_none() {
+        if !self.has_user(app_id, user_id).await? {
             return Ok(false);
         }
         let newest = "SELECT MAX(created_at) FROM audit WHERE user_id = $1 AND actor = $2 AND action = $3";

@@ -41,13 +41,7 @@ impl WriteTx {
     /// address (a column of the user). `None` when the user is not in the
     /// app (nothing is touched).
     pub async fn delete_user(&mut self, app_id: i64, user_id: i64) -> StoreResult<Option<Erased>> {
-        let exists = "SELECT id FROM users WHERE app_id = $1 AND id = $2";
-        let found: Option<i64> = with_tx!(self, |conn| sqlx::query_scalar(exists)
-            .bind(app_id)
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await)?;
-        if found.is_none() {
+        if !self.has_user(app_id, user_id).await? {
             return Ok(None);
         }
         self.delete_where_user(DELETE_DELIVERIES, user_id).await?;

@@ -82,6 +82,15 @@ impl Store {
 }
 
 impl WriteTx {
+    /// Whether `user_id` is a user of `app_id`, read in this transaction
+    /// (after any row lock it took).
+    pub(crate) async fn has_user(&mut self, app_id: i64, user_id: i64) -> StoreResult<bool> {
+        let sql = "SELECT id FROM users WHERE app_id = $1 AND id = $2";
+        let found: Option<i64> =
+            with_tx!(self, |conn| sqlx::query_scalar(sql).bind(app_id).bind(user_id).fetch_optional(&mut *conn).await)?;
+        Ok(found.is_some())
+    }
+
     /// Creates or updates a user by its external id and re-indexes it for
     /// search. Registering again reactivates a deactivated user.
     pub async fn upsert_user(
