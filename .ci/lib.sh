@@ -89,7 +89,7 @@ tool_build_helpers() {
     fi
 }
 
-# The same two cargo builds `cargo leptos build --release` runs (its
+# The same two cargo builds `cargo leptos build --release --split` runs (its
 # compile-time env, its RUSTFLAGS for `always-erase-components` and its
 # separate target dir for the wasm included), so
 # that build later only runs wasm-bindgen and wasm-opt.
@@ -97,17 +97,18 @@ prebuild_project() {
     echo "building the project's crates alongside (about 12 minutes)" >&2
     (cd "$ROOT" && export LEPTOS_OUTPUT_NAME=audience RUSTFLAGS="--cfg erase_components" &&
         cargo build -q --release --package=server --bin=server --no-default-features &&
-        cargo build -q --package=frontend --lib --target-dir="$CARGO_TARGET_DIR/front" \
+        # `--split` links the wasm with relocations kept, for wasm-split.
+        RUSTFLAGS="-Clink-args=--emit-relocs --cfg erase_components" cargo build -q --package=frontend --lib --target-dir="$CARGO_TARGET_DIR/front" \
             --target=wasm32-unknown-unknown --no-default-features --profile=wasm-release)
 }
 
-# Builds the server and the size-optimised wasm bundle, in one file (the
-# split by route, `#[lazy_route]` / `--split`, was taken out, see README
-# "What the browser downloads"), and writes a brotli and a gzip copy of
-# every static file beside it (`--precompress`), served as they are.
+# Builds the server and the size-optimised wasm bundle split by route
+# (app/src/routes.rs: each page's code is a chunk loaded with the page),
+# and writes a brotli and a gzip copy of every static file beside it
+# (`--precompress`), served as they are.
 build_release() {
-    step "cargo leptos build --release --precompress"
-    (cd "$ROOT" && cargo leptos build --release --precompress)
+    step "cargo leptos build --release --split --precompress"
+    (cd "$ROOT" && cargo leptos build --release --split --precompress)
     # cargo-leptos' gzip encoder (libflate) leaves the wasm a sixth larger
     # than `gzip -9` (701,679 against 594,426 B): the gzip copies are
     # written again with gzip itself, for browsers without brotli.

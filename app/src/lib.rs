@@ -14,6 +14,7 @@ pub mod live;
 pub mod messages;
 pub mod model;
 pub mod profile;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod security;
 pub mod segments;
@@ -29,7 +30,7 @@ pub mod users;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 use layout::{ConsoleLayout, NotFound};
 
@@ -93,16 +94,16 @@ pub fn App() -> impl IntoView {
         <Router>
             <div class="app-root" data-hydrated=move || hydrated.get().then_some("true")>
             <Routes fallback=NotFound>
-                <Route path=path!("login") view=auth::LoginPage />
+                <Route path=path!("login") view={Lazy::<routes::LoginRoute>::new()} />
                 <ParentRoute path=path!("") view=ConsoleLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="/users" /> } />
                     // Async too: a bad cursor or an unknown segment answers
                     // with its status (422, 404), set before the first byte.
-                    <Route path=path!("users") view=users::UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("users") view={Lazy::<routes::UsersRoute>::new()} ssr=SsrMode::Async />
                     // Async: the whole page waits for its data, so an unknown
                     // user can answer with a real 404 status.
-                    <Route path=path!("users/:id") view=profile::ProfilePage ssr=SsrMode::Async />
-                    <Route path=path!("devices/:id") view=devices::DevicePage ssr=SsrMode::Async />
+                    <Route path=path!("users/:id") view={Lazy::<routes::ProfileRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("devices/:id") view={Lazy::<routes::DeviceRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
             </div>

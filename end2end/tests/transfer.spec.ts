@@ -28,27 +28,44 @@ test("a first visit loads the bundle compressed, with hashed names cached for go
   page,
 }, info) => {
   const users = await firstLoad(page, "/users");
-  const wasm = users.find((r) => r.url.startsWith("/pkg/") && r.url.endsWith(".wasm"));
-  const js = users.find((r) => r.url.startsWith("/pkg/") && r.url.endsWith(".js"));
+  const wasm = users.filter((r) => r.url.startsWith("/pkg/") && r.url.endsWith(".wasm"));
+  const main = wasm.find((r) => r.url.startsWith("/pkg/audience."));
+  const js = users.find((r) => r.url.startsWith("/pkg/audience.") && r.url.endsWith(".js"));
   const css = users.find((r) => r.url.startsWith("/pkg/") && r.url.endsWith(".css"));
-  expect(wasm, JSON.stringify(users)).toBeTruthy();
-  for (const file of [wasm!, js!, css!]) {
+  expect(main, JSON.stringify(users)).toBeTruthy();
+  for (const file of [...wasm, js!, css!]) {
     expect(file.encoding, file.url).toMatch(/^(br|gzip)$/);
-    // cargo-leptos `hash-files`: audience.<hash>.wasm, cached for a year.
-    expect(file.url).toMatch(/^\/pkg\/audience\.[A-Za-z0-9_-]{8,}\.(wasm|js|css)$/);
+    // cargo-leptos `hash-files`: audience.<hash>.wasm, chunk_7.<hash>.wasm…, cached for a year.
+    expect(file.url).toMatch(/^\/pkg\/[A-Za-z0-9_]+\.[A-Za-z0-9_-]{8,}\.(wasm|js|css)$/);
     expect(file.cache).toBe("public, max-age=31536000, immutable");
   }
   // Compressed at build (`cargo leptos build --release --precompress`, the
-  // site serve-e2e.sh serves): the wasm goes out as the file built beside it.
-  const built = `../target/site${wasm!.url}.${wasm!.encoding === "br" ? "br" : "gz"}`;
-  expect(existsSync(built), built).toBe(true);
-  expect(wasm!.bytes).toBe(statSync(built).size);
+  // site serve-e2e.sh serves): each wasm file goes out as the file built beside it.
+  for (const file of wasm) {
+    const built = `../target/site${file.url}.${file.encoding === "br" ? "br" : "gz"}`;
+    expect(existsSync(built), built).toBe(true);
+    expect(file.bytes).toBe(statSync(built).size);
+  }
+  // Split by route (`cargo leptos build --split`): the users page's own
+  // chunk loads, the profile's and the device page's do not.
+  expect(wasm.some((r) => r.url.includes("users_route")), JSON.stringify(wasm)).toBe(true);
+  expect(wasm.some((r) => r.url.includes("profile_route") || r.url.includes("device_route"))).toBe(false);
   const page1 = users.find((r) => r.url === "/users");
   expect(page1?.encoding).toMatch(/^(br|gzip)$/);
   const total = (list: typeof users) => list.reduce((sum, r) => sum + Math.max(r.bytes, 0), 0);
   // Figures for docs, not a timed assertion.
-  info.annotations.push({ type: "first load of /users", description: `${total(users)} B on the wire, wasm ${wasm!.bytes} B` });
-  console.log(`first load of /users: ${total(users)} B on the wire (wasm ${wasm!.bytes} B, ${wasm!.encoding})`);
+  const line = `first load of /users: ${total(users)} B on the wire, wasm ${total(wasm)} B (${main!.encoding}) in ${wasm.length} files`;
+  info.annotations.push({ type: "first load of /users", description: line });
+  console.log(line);
+
+  // Then a profile: its chunks (map, charts, dialogs) load with it.
+  const before = users.length;
+  await page.locator("td.user-name a").first().click();
+  await expect(page.getByRole("heading", { name: "User Profile" })).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  const profileWasm = users.slice(before).filter((r) => r.url.endsWith(".wasm"));
+  expect(profileWasm.some((r) => r.url.includes("profile_route")), JSON.stringify(profileWasm)).toBe(true);
+  console.log(`then a profile: ${total(profileWasm)} B more wasm in ${profileWasm.length} files`);
 
   // A second visit in the same browser: the hashed bundle comes from its cache.
   const again = await page.context().newPage();
@@ -56,6 +73,6 @@ test("a first visit loads the bundle compressed, with hashed names cached for go
   await again.locator("td.user-name a").first().click();
   await expect(again.getByRole("heading", { name: "User Profile" })).toBeVisible();
   await again.waitForLoadState("networkidle");
-  expect(second.some((r) => r.url.endsWith(".wasm") && r.bytes > 0)).toBe(false);
+  expect(second.some((r) => r.url.endsWith(".wasm") && r.bytes > 0), JSON.stringify(second)).toBe(false);
   console.log(`second visit, /users then a profile: ${total(second)} B on the wire (the bundle from the cache)`);
 });
