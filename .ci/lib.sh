@@ -34,6 +34,7 @@ ensure_build_tools() {
     if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
         rustup target add wasm32-unknown-unknown
     fi
+    choose_wasm_toolchain
     # The tools are build tools: built without LTO, with 16 codegen units and
     # opt-level 0 they compile in about half the time (LTO made cargo-leptos
     # alone take 19 minutes on 2 cores); their run time here is seconds.
@@ -89,17 +90,48 @@ tool_build_helpers() {
     fi
 }
 
-# The same two cargo builds `cargo leptos build --release --split` runs (its
-# compile-time env, its RUSTFLAGS for `always-erase-components` and its
-# separate target dir for the wasm included), so
-# that build later only runs wasm-bindgen and wasm-opt.
+# The wasm is built with the nightly compiler when this machine has it (its
+# `nightly` toolchain; the wasm32 std and its source are added here): std
+# rebuilt optimised for size, panics that abort without formatting a
+# message, no panic locations, `{:?}` formatting compiled out. The first
+# visit to Users then loads about 15 % less wasm (README "What the browser
+# downloads"). Without nightly (or with AUDIENCE_STABLE_WASM=1) the wasm is
+# built with the default toolchain, as before. The server always is.
+NIGHTLY_WASM_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
+NIGHTLY_WASM_CARGO_ARGS=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
+WASM_TOOLCHAIN=default
+
+choose_wasm_toolchain() {
+    WASM_TOOLCHAIN=default
+    [ "${AUDIENCE_STABLE_WASM:-}" != 1 ] || return 0
+    rustup toolchain list | grep -q '^nightly-' || return 0
+    if ! rustup target list --installed --toolchain nightly | grep -qx wasm32-unknown-unknown; then
+        rustup target add --toolchain nightly wasm32-unknown-unknown >&2 || return 0
+    fi
+    if ! rustup component list --installed --toolchain nightly | grep -q '^rust-src'; then
+        rustup component add --toolchain nightly rust-src >&2 || return 0
+    fi
+    WASM_TOOLCHAIN=nightly
+    echo "wasm: $(rustc +nightly --version) with std rebuilt for size" >&2
+}
+
+# The same two cargo builds `cargo leptos build` (build_release) runs (its
+# compile-time env, its RUSTFLAGS for `--split` and `always-erase-components`
+# in its order, and its separate target dir for the wasm included), so that
+# build later only runs wasm-split, wasm-bindgen and wasm-opt.
 prebuild_project() {
     echo "building the project's crates alongside (about 12 minutes)" >&2
+    local front=(cargo) front_args=()
+    local flags="-Clink-args=--emit-relocs --cfg erase_components"
+    if [ "$WASM_TOOLCHAIN" = nightly ]; then
+        front=(cargo +nightly)
+        flags="$NIGHTLY_WASM_RUSTFLAGS $flags"
+        front_args=("${NIGHTLY_WASM_CARGO_ARGS[@]}")
+    fi
     (cd "$ROOT" && export LEPTOS_OUTPUT_NAME=audience RUSTFLAGS="--cfg erase_components" &&
         cargo build -q --release --package=server --bin=server --no-default-features &&
-        # `--split` links the wasm with relocations kept, for wasm-split.
-        RUSTFLAGS="-Clink-args=--emit-relocs --cfg erase_components" cargo build -q --package=frontend --lib --target-dir="$CARGO_TARGET_DIR/front" \
-            --target=wasm32-unknown-unknown --no-default-features --profile=wasm-release)
+        RUSTFLAGS="$flags" "${front[@]}" build -q --package=frontend --lib --target-dir="$CARGO_TARGET_DIR/front" \
+            --target=wasm32-unknown-unknown --no-default-features --profile=wasm-release ${front_args[@]+"${front_args[@]}"})
 }
 
 # Builds the server and the size-optimised wasm bundle split by route
@@ -107,8 +139,23 @@ prebuild_project() {
 # and writes a brotli and a gzip copy of every static file beside it
 # (`--precompress`), served as they are.
 build_release() {
-    step "cargo leptos build --release --split --precompress"
-    (cd "$ROOT" && cargo leptos build --release --split --precompress)
+    step "cargo leptos build --release --split --precompress (wasm: $WASM_TOOLCHAIN toolchain)"
+    local args=(--release --split --precompress)
+    (
+        cd "$ROOT"
+        local default_toolchain
+        default_toolchain="$(rustup default | awk '{print $1}')"
+        if [ "$WASM_TOOLCHAIN" = nightly ]; then
+            # cargo-leptos runs one toolchain for both builds: nightly for
+            # the wasm, the default one named for the server's cargo.
+            export RUSTUP_TOOLCHAIN=nightly
+            export LEPTOS_BIN_CARGO_COMMAND="cargo +$default_toolchain"
+            export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$NIGHTLY_WASM_RUSTFLAGS"
+            local arg
+            for arg in "${NIGHTLY_WASM_CARGO_ARGS[@]}"; do args+=("--lib-cargo-args=$arg"); done
+        fi
+        cargo leptos build "${args[@]}"
+    )
     # cargo-leptos' gzip encoder (libflate) leaves the wasm a sixth larger
     # than `gzip -9` (701,679 against 594,426 B): the gzip copies are
     # written again with gzip itself, for browsers without brotli.

@@ -1,12 +1,17 @@
 //! Time at the edges: the store keeps epoch milliseconds, people read dates.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 /// Formats epoch milliseconds the same way on the server and in the browser
-/// (UTC, so server-rendered HTML and hydration agree).
+/// (UTC, so server-rendered HTML and hydration agree). Written out rather
+/// than with `format("%Y-…")`: the users list is the only date this page
+/// shows, and chrono's format-string parser would be in its wasm for it.
 pub fn format_ms(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .map(|t| {
+            let (y, mo, d, h, mi) = (t.year(), t.month(), t.day(), t.hour(), t.minute());
+            format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
+        })
         .unwrap_or_else(|| "—".to_string())
 }
 
