@@ -14,58 +14,39 @@
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
-/// Sign-in form.
-pub struct LoginRoute;
+/// One page as a lazy route: `$route` is the type `App`'s `<Route>` names,
+/// `$page` the page component, whose code goes into the route's chunk.
+macro_rules! lazy_page {
+    ($(#[$doc:meta])* $route:ident => $page:path) => {
+        $(#[$doc])*
+        pub struct $route;
 
-#[lazy_route]
-impl LazyRoute for LoginRoute {
-    fn data() -> Self {
-        Self
-    }
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
 
-    fn view(_this: Self) -> AnyView {
-        crate::auth::LoginPage().into_any()
-    }
+            fn view(_this: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    };
 }
 
-/// Audience › Users.
-pub struct UsersRoute;
-
-#[lazy_route]
-impl LazyRoute for UsersRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::users::UsersPage().into_any()
-    }
-}
-
-/// One user's profile.
-pub struct ProfileRoute;
-
-#[lazy_route]
-impl LazyRoute for ProfileRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::profile::ProfilePage().into_any()
-    }
-}
-
-/// One device's page.
-pub struct DeviceRoute;
-
-#[lazy_route]
-impl LazyRoute for DeviceRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::devices::DevicePage().into_any()
-    }
-}
+lazy_page!(
+    /// Sign-in form.
+    LoginRoute => crate::auth::LoginPage
+);
+lazy_page!(
+    /// Audience › Users.
+    UsersRoute => crate::users::UsersPage
+);
+lazy_page!(
+    /// One user's profile.
+    ProfileRoute => crate::profile::ProfilePage
+);
+lazy_page!(
+    /// One device's page.
+    DeviceRoute => crate::devices::DevicePage
+);
