@@ -4,7 +4,7 @@
 //! ([`AppError::status_code`]), applied in one place: when a server function
 //! encodes the error (`ser`), and when a page renders it ([`crate::layout::ErrorMessage`]).
 
-use leptos::server_fn::codec::JsonEncoding;
+use crate::codec::JsonText;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -134,7 +134,7 @@ pub fn fail<T>(error: AppError) -> Result<T, AppError> {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         // On the server these describe the incoming request (a client's
@@ -172,7 +172,7 @@ impl FromServerFnError for AppError {
         #[cfg(feature = "ssr")]
         set_status(self.status_code());
         use leptos::server_fn::Encodes;
-        <JsonEncoding as Encodes<AppError>>::encode(self).unwrap_or_else(|_| {
+        <JsonText as Encodes<AppError>>::encode(self).unwrap_or_else(|_| {
             leptos::server_fn::Bytes::from_static(br#"{"error":"Internal error","kind":"Internal"}"#)
         })
     }

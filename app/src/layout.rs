@@ -1,8 +1,8 @@
 //! The console's frame: sidebar (menu, account, app switcher), content
 //! area, and the 404 page.
 
-use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::{use_location, use_navigate};
@@ -57,9 +57,20 @@ fn Account(me: Me) -> impl IntoView {
         <div class="account">
             <p class="account-email" title=me.email.clone()>{me.email.clone()}</p>
             <p class="role-badge" data-role=me.role.as_str()>{role_label}</p>
-            <ActionForm action=logout>
+            // A plain form, not `ActionForm`: that one reads its fields back
+            // with serde_qs, and this frame is on every page, so the parser
+            // would be in the wasm every page loads; there are no fields to
+            // read. Without JavaScript it posts as it is.
+            <form
+                method="post"
+                action=Logout::url()
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    logout.dispatch(Logout {});
+                }
+            >
                 <button type="submit" class="link-button">"Sign out"</button>
-            </ActionForm>
+            </form>
         </div>
     }
 }
@@ -79,15 +90,29 @@ fn AppSwitcher(me: Me) -> impl IntoView {
     let current = me.app.as_ref().map(|a| a.id).unwrap_or_default();
     let switch = expect_context::<ServerAction<SwitchApp>>();
     let navigate = use_navigate();
+    let chosen = NodeRef::<leptos::html::Select>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = switch.value().get() {
             navigate("/users", Default::default());
         }
     });
     view! {
-        <ActionForm action=switch attr:class="app-switcher">
+        // A plain form (see `Account`): with JavaScript a choice switches at
+        // once; without it, the "Switch" button posts the form.
+        <form
+            class="app-switcher"
+            method="post"
+            action=SwitchApp::url()
+            on:submit=move |ev| {
+                ev.prevent_default();
+                if let Some(app_id) = chosen.get().and_then(|select| select.value().parse::<i64>().ok()) {
+                    switch.dispatch(SwitchApp { app_id });
+                }
+            }
+        >
             <label for="app-switcher">"App"</label>
             <select
+                node_ref=chosen
                 id="app-switcher"
                 name="app_id"
                 on:change:target=move |ev| {
@@ -105,7 +130,7 @@ fn AppSwitcher(me: Me) -> impl IntoView {
             <noscript>
                 <button type="submit" class="small">"Switch"</button>
             </noscript>
-        </ActionForm>
+        </form>
     }
     .into_any()
 }

@@ -6,6 +6,7 @@
 
 pub mod activity;
 pub mod auth;
+pub mod codec;
 pub mod devices;
 pub mod error;
 pub mod ids;

@@ -7,7 +7,7 @@ use super::model::{ActivityEvent, EventsPage, Histogram, TimelinePage};
 use crate::error::AppError;
 
 /// The user's events of the last hour, newest first.
-#[server(endpoint = "activity/recent")]
+#[server(endpoint = "activity/recent", output = crate::codec::Json)]
 pub async fn recent_activity(user_id: i64) -> Result<Vec<ActivityEvent>, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = crate::state::app_state()?;
@@ -18,7 +18,7 @@ pub async fn recent_activity(user_id: i64) -> Result<Vec<ActivityEvent>, AppErro
 
 /// One page of the event search: `from` / `to` (times or a preset, see
 /// [`super::model::SearchParams`]), `event_type`, `text`, and the previous page's `cursor`.
-#[server(endpoint = "activity/search")]
+#[server(endpoint = "activity/search", output = crate::codec::Json)]
 pub async fn search_activity(
     user_id: i64,
     from: Option<String>,
@@ -36,7 +36,7 @@ pub async fn search_activity(
 }
 
 /// Counts per minute, hour or day of the searched period.
-#[server(endpoint = "activity/histogram")]
+#[server(endpoint = "activity/histogram", output = crate::codec::Json)]
 pub async fn activity_histogram(
     user_id: i64,
     from: Option<String>,
@@ -53,7 +53,7 @@ pub async fn activity_histogram(
 }
 
 /// The event types seen in the session's app (the type filter's choices).
-#[server(endpoint = "activity/types")]
+#[server(endpoint = "activity/types", output = crate::codec::Json)]
 pub async fn activity_types() -> Result<Vec<String>, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = crate::state::app_state()?;
@@ -63,7 +63,7 @@ pub async fn activity_types() -> Result<Vec<String>, AppError> {
 }
 
 /// One page of the unified timeline (events, messages, audit), newest first.
-#[server(endpoint = "activity/timeline")]
+#[server(endpoint = "activity/timeline", output = crate::codec::Json)]
 pub async fn activity_timeline(user_id: i64, cursor: Option<String>) -> Result<TimelinePage, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = crate::state::app_state()?;

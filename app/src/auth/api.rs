@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::Me;
 
-#[server(endpoint = "auth/login")]
+#[server(endpoint = "auth/login", output = crate::codec::Json)]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
@@ -21,7 +21,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     Ok(())
 }
 
-#[server(endpoint = "auth/logout")]
+#[server(endpoint = "auth/logout", output = crate::codec::Json)]
 pub async fn logout() -> Result<(), AppError> {
     let state = crate::state::app_state()?;
     let session = super::session::session().await?;
@@ -31,7 +31,7 @@ pub async fn logout() -> Result<(), AppError> {
 }
 
 /// The signed-in account, its role, and the apps it can switch between.
-#[server(endpoint = "auth/me")]
+#[server(endpoint = "auth/me", output = crate::codec::Json)]
 pub async fn current_account() -> Result<Me, AppError> {
     let state = crate::state::app_state()?;
     let admin = super::session::signed_in().await?;
@@ -41,7 +41,7 @@ pub async fn current_account() -> Result<Me, AppError> {
 }
 
 /// Makes `app_id` the app the dashboard shows (a view choice: viewers may too).
-#[server(endpoint = "apps/switch")]
+#[server(endpoint = "apps/switch", output = crate::codec::Json)]
 pub async fn switch_app(app_id: i64) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
     super::session::signed_in().await?;

@@ -7,7 +7,7 @@ use super::model::DeviceDetail;
 use crate::error::AppError;
 
 /// Everything the device page shows. Any signed-in role may read it.
-#[server(endpoint = "devices/get")]
+#[server(endpoint = "devices/get", output = crate::codec::Json)]
 pub async fn get_device(device_id: i64) -> Result<DeviceDetail, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = crate::state::app_state()?;

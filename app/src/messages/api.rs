@@ -6,7 +6,7 @@ use super::model::MessagesPage;
 use crate::error::AppError;
 
 /// The newest `limit` of the user's private messages, newest first.
-#[server(endpoint = "messages/list")]
+#[server(endpoint = "messages/list", output = crate::codec::Json)]
 pub async fn list_messages(user_id: i64, limit: i64) -> Result<MessagesPage, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = crate::state::app_state()?;
@@ -16,7 +16,7 @@ pub async fn list_messages(user_id: i64, limit: i64) -> Result<MessagesPage, App
 }
 
 /// The whole body of one message (the list carries a preview).
-#[server(endpoint = "messages/body")]
+#[server(endpoint = "messages/body", output = crate::codec::Json)]
 pub async fn message_body(user_id: i64, message_id: i64) -> Result<String, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = crate::state::app_state()?;
@@ -27,7 +27,7 @@ pub async fn message_body(user_id: i64, message_id: i64) -> Result<String, AppEr
 
 /// Sends a private message from the console to the user's devices (source
 /// "dashboard", the admin as sender, audited). Admins only.
-#[server(endpoint = "messages/send")]
+#[server(endpoint = "messages/send", output = crate::codec::Json)]
 pub async fn send_message(user_id: i64, title: String, body: String) -> Result<i64, AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
     let state = crate::state::app_state()?;

@@ -58,7 +58,7 @@ pub mod service {
 }
 
 /// Who viewed or exported the user, newest first (any signed-in account).
-#[server(endpoint = "profile/access-log")]
+#[server(endpoint = "profile/access-log", output = crate::codec::Json)]
 pub async fn get_access_log(user_id: i64) -> Result<Vec<AuditEntry>, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = crate::state::app_state()?;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::UserProfile;
 
-#[server(endpoint = "profile/get")]
+#[server(endpoint = "profile/get", output = crate::codec::Json)]
 pub async fn get_profile(user_id: i64) -> Result<UserProfile, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = crate::state::app_state()?;
@@ -18,7 +18,7 @@ pub async fn get_profile(user_id: i64) -> Result<UserProfile, AppError> {
 }
 
 /// Generates (or regenerates) the user's Push Mail address. Admins only.
-#[server(endpoint = "profile/push-mail/generate")]
+#[server(endpoint = "profile/push-mail/generate", output = crate::codec::Json)]
 pub async fn generate_push_mail(user_id: i64) -> Result<String, AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
     let state = crate::state::app_state()?;
@@ -30,7 +30,7 @@ pub async fn generate_push_mail(user_id: i64) -> Result<String, AppError> {
 }
 
 /// Removes the user's Push Mail address; mail to it is refused from now on. Admins only.
-#[server(endpoint = "profile/push-mail/revoke")]
+#[server(endpoint = "profile/push-mail/revoke", output = crate::codec::Json)]
 pub async fn revoke_push_mail(user_id: i64) -> Result<(), AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
     let state = crate::state::app_state()?;
@@ -40,7 +40,7 @@ pub async fn revoke_push_mail(user_id: i64) -> Result<(), AppError> {
 }
 
 /// Deactivates (`active` false) or reactivates the user. Admins only.
-#[server(endpoint = "profile/set-active")]
+#[server(endpoint = "profile/set-active", output = crate::codec::Json)]
 pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
     let state = crate::state::app_state()?;
@@ -51,7 +51,7 @@ pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError>
 
 /// Deletes the user and everything about it, once `confirmation` is its
 /// userID; then the browser goes to the users list with a notice. Admins only.
-#[server(endpoint = "profile/delete")]
+#[server(endpoint = "profile/delete", output = crate::codec::Json)]
 pub async fn delete_user(user_id: i64, confirmation: String) -> Result<(), AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
     let state = crate::state::app_state()?;

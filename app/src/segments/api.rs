@@ -7,7 +7,7 @@ use super::model::{Segment, SegmentSearch};
 use crate::error::AppError;
 
 /// The segments the user belongs to, by name.
-#[server(endpoint = "segments/of-user")]
+#[server(endpoint = "segments/of-user", output = crate::codec::Json)]
 pub async fn user_segments(user_id: i64) -> Result<Vec<Segment>, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = crate::state::app_state()?;
@@ -18,7 +18,7 @@ pub async fn user_segments(user_id: i64) -> Result<Vec<Segment>, AppError> {
 
 /// The app's segments matching `text` (prefix matches first), each marked
 /// when the user already belongs to it.
-#[server(endpoint = "segments/search")]
+#[server(endpoint = "segments/search", output = crate::codec::Json)]
 pub async fn search_segments(user_id: i64, text: String) -> Result<SegmentSearch, AppError> {
     use crate::auth::session::{current_app, fail, signed_in};
     let state = crate::state::app_state()?;
@@ -29,7 +29,7 @@ pub async fn search_segments(user_id: i64, text: String) -> Result<SegmentSearch
 
 /// Creates a segment (or returns the one already named so, ignoring case).
 /// Admins only.
-#[server(endpoint = "segments/create")]
+#[server(endpoint = "segments/create", output = crate::codec::Json)]
 pub async fn create_segment(name: String) -> Result<Segment, AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
     let state = crate::state::app_state()?;
@@ -40,7 +40,7 @@ pub async fn create_segment(name: String) -> Result<Segment, AppError> {
 
 /// Adds the user to every segment of `segment_ids` in one transaction and
 /// returns all of the user's segments. Admins only.
-#[server(endpoint = "segments/add")]
+#[server(endpoint = "segments/add", output = crate::codec::Json)]
 pub async fn add_segments(user_id: i64, segment_ids: Vec<i64>) -> Result<Vec<Segment>, AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
     let state = crate::state::app_state()?;
@@ -50,7 +50,7 @@ pub async fn add_segments(user_id: i64, segment_ids: Vec<i64>) -> Result<Vec<Seg
 }
 
 /// Removes the user from one segment. Admins only.
-#[server(endpoint = "segments/remove")]
+#[server(endpoint = "segments/remove", output = crate::codec::Json)]
 pub async fn remove_segment(user_id: i64, segment_id: i64) -> Result<(), AppError> {
     use crate::auth::session::{current_app, fail, require_admin};
     let state = crate::state::app_state()?;

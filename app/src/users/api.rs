@@ -8,7 +8,7 @@ use crate::model::{UserSort, UsersPage};
 /// One page of the current app's users: `search` (prefix of any word of
 /// userID, userName or email), `sort`, `deactivated` (include them), and the
 /// `cursor` of the page before, among the members of `segment` (a name).
-#[server(endpoint = "users/list")]
+#[server(endpoint = "users/list", output = crate::codec::Json)]
 pub async fn list_users(
     search: Option<String>,
     sort: Option<UserSort>,
