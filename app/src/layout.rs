@@ -51,24 +51,18 @@ pub fn ConsoleLayout() -> impl IntoView {
 
 #[component]
 fn Account(me: Me) -> impl IntoView {
-    let logout = ServerAction::<Logout>::new();
     let role_label = if me.can_edit() { "Admin" } else { "Viewer · read-only" };
     view! {
         <div class="account">
             <p class="account-email" title=me.email.clone()>{me.email.clone()}</p>
             <p class="role-badge" data-role=me.role.as_str()>{role_label}</p>
-            // A plain form, not `ActionForm`: that one reads its fields back
-            // with serde_qs, and this frame is on every page, so the parser
-            // would be in the wasm every page loads; there are no fields to
-            // read. Without JavaScript it posts as it is.
-            <form
-                method="post"
-                action=Logout::url()
-                on:submit=move |ev| {
-                    ev.prevent_default();
-                    logout.dispatch(Logout {});
-                }
-            >
+            // A plain form the browser posts itself, with or without
+            // JavaScript: signing out loads the sign-in page afresh (the
+            // server answers with a redirect to it), which also drops
+            // whatever the page held. Not `ActionForm`: that one reads its
+            // fields back with serde_qs, and this frame is on every page,
+            // so the parser would be in the wasm every page loads.
+            <form method="post" action=Logout::url()>
                 <button type="submit" class="link-button">"Sign out"</button>
             </form>
         </div>
