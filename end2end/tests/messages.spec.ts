@@ -45,6 +45,7 @@ test.describe("as an admin", () => {
 
     // The menu by keyboard: Enter opens it on its first item, Esc closes it back onto the button.
     const options = page.getByRole("button", { name: "Options" });
+    await expect(options).toBeEnabled(); // focus(), unlike click(), does not wait
     await options.focus();
     await page.keyboard.press("Enter");
     const menu = page.getByRole("menu", { name: "Options" });

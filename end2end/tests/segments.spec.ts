@@ -82,6 +82,10 @@ test.describe("as an admin", () => {
     await open(page, (await freshUser(request, "keys")).path);
     const box = segmentsBox(page);
     const newSegment = box.getByRole("button", { name: "New Segment" });
+    // Enabled once the box's own first effect has run (its dialogs need the
+    // wasm), which can come a moment after the page's hydrated mark: focus(),
+    // unlike click(), does not wait for that.
+    await expect(newSegment).toBeEnabled();
     await newSegment.focus();
     await page.keyboard.press("Enter");
     const dialog = page.getByRole("dialog", { name: "Add segments" });
