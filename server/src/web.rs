@@ -2,7 +2,7 @@
 //! files, and the cross-cutting guards (sessions, sign-in, same-origin, limits).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use anyhow::Context;
 use app::auth::api_key;
@@ -19,7 +19,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -43,9 +43,23 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open database {}", redact_url(&config.database_url)))
 }
 
+/// The pages Leptos serves, listed once per process.
+///
+/// Listing them renders the app with resource loading switched off through
+/// a process-wide flag (leptos_server's `SuppressResourceLoad`): a resource
+/// that starts loading anywhere in the process meanwhile waits forever, and
+/// its page never answers. A server lists its pages before it serves, so
+/// one server alone is safe; several in one process (the tests, each with its
+/// own server) hung each other's pages now and then. Listed once, the flag
+/// is never raised while a page renders.
+pub fn page_routes() -> Vec<AxumRouteListing> {
+    static PAGES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+    PAGES.clone()
+}
+
 /// The whole app as a router, ready to serve.
 pub fn router(state: AppState, cookie_secure: bool, origin: String) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let options = state.leptos_options.clone();
     let hashed = options.hash_files;
     let sessions = SessionManagerLayer::new(state.store.session_store())

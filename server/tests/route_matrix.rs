@@ -168,8 +168,7 @@ store_test!(every_route_answers_each_kind_of_caller_as_listed, |store: Store| as
     let tabled: BTreeSet<(String, String)> = rows.iter().map(|r| (r.method.to_string(), r.route.to_string())).collect();
     assert_eq!(registered, tabled, "every registered route needs a row in this table");
     let pages = page_rows(user, device);
-    let leptos: BTreeSet<String> =
-        leptos_axum::generate_route_list(app::App).iter().map(|route| route.path().to_string()).collect();
+    let leptos: BTreeSet<String> = server::web::page_routes().iter().map(|route| route.path().to_string()).collect();
     let paged: BTreeSet<String> = pages.iter().map(|(route, _, _)| route.to_string()).collect();
     assert_eq!(leptos, paged, "every page Leptos routes needs a row in this table");
 

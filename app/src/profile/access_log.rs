@@ -69,9 +69,8 @@ pub async fn get_access_log(user_id: i64) -> Result<Vec<AuditEntry>, AppError> {
 
 /// The Access log box's entries. Made by the profile page before its first
 /// `Suspend` (see [`crate::messages::MessagesState`] for why). It does not
-/// wait for the profile: awaiting one resource inside another's fetcher was
-/// the prime suspect for a server render that never finished (one in a few
-/// thousand under concurrent load); `get_access_log` writes the view itself.
+/// wait for the profile: `get_access_log` writes the view itself, so the two
+/// load side by side.
 pub type AccessLogResource = Resource<Result<Vec<AuditEntry>, AppError>>;
 
 pub fn access_log_resource(user_id: Memo<Option<i64>>) -> AccessLogResource {
