@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::{use_location, use_navigate};
 
-use crate::auth::{current_account, Logout, SwitchApp};
+use crate::auth::{current_account, switch_app, Logout, SwitchApp};
 use crate::error::AppError;
 use crate::model::Me;
 
@@ -15,14 +15,50 @@ use crate::model::Me;
 /// controls from viewers; the server checks again).
 pub type MeResource = Resource<Result<Me, AppError>>;
 
+/// Which app the console shows, switched in the frame: pages key their data
+/// on [`AppSwitch::version`], so they reload in place (no full page reload).
+///
+/// Not a `ServerAction`: this frame is in the wasm every page loads, and an
+/// action brings its machinery (and the no-JavaScript error round trip's
+/// decoder) for one call that only needs a version and an error.
+#[derive(Clone, Copy)]
+pub struct AppSwitch {
+    version: RwSignal<u64>,
+    failed: RwSignal<Option<AppError>>,
+}
+
+impl AppSwitch {
+    fn new() -> Self {
+        AppSwitch { version: RwSignal::new(0), failed: RwSignal::new(None) }
+    }
+
+    /// Changes with every completed switch (tracked).
+    pub fn version(&self) -> u64 {
+        self.version.get()
+    }
+
+    /// Shows `app_id`'s data: every page reloads, and the console goes to
+    /// its users list (a user page of the old app would not exist in the new one).
+    fn switch_to(self, app_id: i64, then: impl Fn() + 'static) {
+        leptos::task::spawn_local(async move {
+            match switch_app(app_id).await {
+                Ok(()) => {
+                    self.failed.set(None);
+                    self.version.update(|v| *v += 1);
+                    then();
+                }
+                Err(error) => self.failed.set(Some(error)),
+            }
+        });
+    }
+}
+
 /// Sidebar + content for every signed-in page.
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
-    // Switching apps changes what every page shows: pages key their data on
-    // this action's version, so they reload in place (no full page reload).
-    let switch = ServerAction::<SwitchApp>::new();
+    let switch = AppSwitch::new();
     provide_context(switch);
-    let me: MeResource = Resource::new(move || switch.version().get(), |_| current_account());
+    let me: MeResource = Resource::new(move || switch.version(), |_| current_account());
     provide_context(me);
 
     view! {
@@ -82,14 +118,11 @@ fn AppSwitcher(me: Me) -> impl IntoView {
             .unwrap_or_else(|| ().into_any());
     }
     let current = me.app.as_ref().map(|a| a.id).unwrap_or_default();
-    let switch = expect_context::<ServerAction<SwitchApp>>();
+    let switch = expect_context::<AppSwitch>();
     let navigate = use_navigate();
+    let to_users = move || navigate("/users", Default::default());
+    let to_users_too = to_users.clone();
     let chosen = NodeRef::<leptos::html::Select>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = switch.value().get() {
-            navigate("/users", Default::default());
-        }
-    });
     view! {
         // A plain form (see `Account`): with JavaScript a choice switches at
         // once; without it, the "Switch" button posts the form.
@@ -100,7 +133,7 @@ fn AppSwitcher(me: Me) -> impl IntoView {
             on:submit=move |ev| {
                 ev.prevent_default();
                 if let Some(app_id) = chosen.get().and_then(|select| select.value().parse::<i64>().ok()) {
-                    switch.dispatch(SwitchApp { app_id });
+                    switch.switch_to(app_id, to_users.clone());
                 }
             }
         >
@@ -111,7 +144,7 @@ fn AppSwitcher(me: Me) -> impl IntoView {
                 name="app_id"
                 on:change:target=move |ev| {
                     if let Ok(app_id) = ev.target().value().parse::<i64>() {
-                        switch.dispatch(SwitchApp { app_id });
+                        switch.switch_to(app_id, to_users_too.clone());
                     }
                 }
             >
@@ -124,6 +157,7 @@ fn AppSwitcher(me: Me) -> impl IntoView {
             <noscript>
                 <button type="submit" class="small">"Switch"</button>
             </noscript>
+            {move || switch.failed.get().map(|error| view! { <ErrorMessage error /> })}
         </form>
     }
     .into_any()

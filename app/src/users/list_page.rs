@@ -77,9 +77,9 @@ pub fn UsersPage() -> impl IntoView {
         })
     });
     // Reloads when the view changes or another app is chosen.
-    let switched = use_context::<ServerAction<crate::auth::SwitchApp>>();
+    let switched = use_context::<crate::layout::AppSwitch>();
     let page = Resource::new(
-        move || (view_state.get(), switched.map(|s| s.version().get())),
+        move || (view_state.get(), switched.map(|s| s.version())),
         |(v, _)| list_users(Some(v.search), Some(v.sort), Some(v.deactivated), v.segment, v.after),
     );
     let navigate = use_navigate();
