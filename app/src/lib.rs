@@ -100,7 +100,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/users" /> } />
                     // Async too: a bad cursor or an unknown segment answers
                     // with its status (422, 404), set before the first byte.
-                    <Route path=path!("users") view={Lazy::<routes::UsersRoute>::new()} ssr=SsrMode::Async />
+                    // Not lazy: the console opens here (see `routes`).
+                    <Route path=path!("users") view=crate::users::UsersPage ssr=SsrMode::Async />
                     // Async: the whole page waits for its data, so an unknown
                     // user can answer with a real 404 status.
                     <Route path=path!("users/:id") view={Lazy::<routes::ProfileRoute>::new()} ssr=SsrMode::Async />

@@ -46,15 +46,20 @@ test("a first visit loads the bundle compressed, with hashed names cached for go
     expect(existsSync(built), built).toBe(true);
     expect(file.bytes).toBe(statSync(built).size);
   }
-  // Split by route (`cargo leptos build --split`): the users page's own
-  // chunk loads, the profile's and the device page's do not.
-  expect(wasm.some((r) => r.url.includes("users_route")), JSON.stringify(wasm)).toBe(true);
-  expect(wasm.some((r) => r.url.includes("profile_route") || r.url.includes("device_route"))).toBe(false);
+  // Split by route (`cargo leptos build --split`): Users is in the main
+  // module (the console opens there); no page's chunk loads with it, not
+  // the profile's, the device page's or the sign-in form's.
+  expect(wasm.some((r) => r.url.includes("_route_")), JSON.stringify(wasm)).toBe(false);
+  // The issue's budget: at most 250 KB of gzip for this first visit, counted
+  // on the gzip copies served to browsers without brotli (this one got
+  // brotli, smaller still). A size, not a timing.
+  const gzipped = wasm.reduce((sum, file) => sum + statSync(`../target/site${file.url}.gz`).size, 0);
+  expect(gzipped, JSON.stringify(wasm)).toBeLessThanOrEqual(250_000);
   const page1 = users.find((r) => r.url === "/users");
   expect(page1?.encoding).toMatch(/^(br|gzip)$/);
   const total = (list: typeof users) => list.reduce((sum, r) => sum + Math.max(r.bytes, 0), 0);
   // Figures for docs, not a timed assertion.
-  const line = `first load of /users: ${total(users)} B on the wire, wasm ${total(wasm)} B (${main!.encoding}) in ${wasm.length} files`;
+  const line = `first load of /users: ${total(users)} B on the wire, wasm ${total(wasm)} B (${main!.encoding}) in ${wasm.length} files, ${gzipped} B as gzip`;
   info.annotations.push({ type: "first load of /users", description: line });
   console.log(line);
 

@@ -2,20 +2,31 @@
 //! page, from the build's `pkg` directory. With `cargo leptos build
 //! --split` every lazy route is a chunk plus the shared chunks it needs
 //! (`__wasm_split_manifest.<hash>.json`); the main module loads on every
-//! page. Sizes raw and gzip -9 (what the budget counts; browsers
-//! get brotli, a little smaller).
+//! page, and carries Audience › Users (not a lazy route: the console opens
+//! there). Sizes raw, gzip -9 (what the budget counts), and as
+//! served to a browser without brotli (the `.gz` copy built beside each
+//! file, written with zopfli by `.ci/lib.sh`); browsers with brotli get
+//! less still.
 
 use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
 
-/// Raw and gzip sizes of one file.
-fn sizes(path: &Path) -> anyhow::Result<(usize, usize)> {
+/// Raw, gzip -9 and served-gzip sizes of one file (the last 0 without a
+/// `.gz` copy beside it).
+fn sizes(path: &Path) -> anyhow::Result<[usize; 3]> {
     let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gzip.write_all(&raw)?;
-    Ok((raw.len(), gzip.finish()?.len()))
+    let mut copy = path.as_os_str().to_owned();
+    copy.push(".gz");
+    let served = std::fs::metadata(copy).map(|m| m.len() as usize).unwrap_or(0);
+    Ok([raw.len(), gzip.finish()?.len(), served])
+}
+
+fn add(total: &mut [usize; 3], more: [usize; 3]) {
+    total.iter_mut().zip(more).for_each(|(t, m)| *t += m);
 }
 
 fn named<'a>(files: &'a [std::path::PathBuf], prefix: &str, ext: &str) -> Option<&'a std::path::PathBuf> {
@@ -33,31 +44,39 @@ pub fn report(pkg: &Path) -> anyhow::Result<(String, usize)> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     let main = named(&files, "audience.", ".wasm").context("no audience.*.wasm: no release build")?;
-    let (main_raw, main_gzip) = sizes(main)?;
-    let mut table = String::from("| loaded on | files | raw | gzip |\n|---|---|---|---|\n");
-    table.push_str(&format!("| every page (main module) | 1 | {main_raw} B | {main_gzip} B |\n"));
-    let Some(manifest) = named(&files, "__wasm_split_manifest", ".json") else {
+    let [main_raw, main_gzip, main_served] = sizes(main)?;
+    let mut table = String::from("| loaded on | files | raw | gzip -9 | served gzip |\n|---|---|---|---|---|\n");
+    table.push_str(&format!(
+        "| every page (main module, with Audience › Users) | 1 | {main_raw} B | {main_gzip} B | {main_served} B |\n"
+    ));
+    let mut users = [main_raw, main_gzip, main_served];
+    if let Some(manifest) = named(&files, "__wasm_split_manifest", ".json") {
+        let manifest: std::collections::BTreeMap<String, Vec<String>> =
+            serde_json::from_str(&std::fs::read_to_string(manifest)?).context("the split manifest")?;
+        for (entry, chunks) in &manifest {
+            let mut route_total = [0; 3];
+            for chunk in chunks {
+                add(&mut route_total, sizes(&pkg.join(format!("{chunk}.wasm")))?);
+            }
+            // "__profile_route_view_1315…" → "profile route".
+            let route = entry.trim_start_matches('_').split("_view").next().unwrap_or(entry).replace('_', " ");
+            let [raw, gzip, served] = route_total;
+            table.push_str(&format!(
+                "| + {route} (its chunks) | {} | {raw} B | {gzip} B | {served} B |\n",
+                chunks.len()
+            ));
+            // Were Users a lazy route again, its chunks would count too.
+            if route == "users route" {
+                add(&mut users, route_total);
+            }
+        }
+    } else {
         table.push_str("\nNot split: the whole bundle is the main module.\n");
-        return Ok((table, main_gzip));
-    };
-    let manifest: std::collections::BTreeMap<String, Vec<String>> =
-        serde_json::from_str(&std::fs::read_to_string(manifest)?).context("the split manifest")?;
-    let mut users_gzip = main_gzip;
-    for (entry, chunks) in &manifest {
-        let (mut raw, mut gzip) = (0, 0);
-        for chunk in chunks {
-            let (r, g) = sizes(&pkg.join(format!("{chunk}.wasm")))?;
-            raw += r;
-            gzip += g;
-        }
-        // "__users_route_view_1315…" → "users route".
-        let route = entry.trim_start_matches('_').split("_view").next().unwrap_or(entry).replace('_', " ");
-        table.push_str(&format!("| + {route} (its chunks) | {} | {raw} B | {gzip} B |\n", chunks.len()));
-        if route == "users route" {
-            users_gzip += gzip;
-        }
     }
-    table.push_str(&format!("| **first visit to Audience › Users** | | | **{users_gzip} B** |\n"));
+    let [_, users_gzip, users_served] = users;
+    table.push_str(&format!(
+        "| **first visit to Audience › Users** | | | **{users_gzip} B** | **{users_served} B** |\n"
+    ));
     Ok((table, users_gzip))
 }
 
