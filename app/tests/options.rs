@@ -259,3 +259,44 @@ store_test!(the_export_holds_every_section, |store: Store| async move {
     let unknown = start_export(&store, app, 999_999, ExportFormat::Json, &admin()).await;
     assert!(matches!(unknown, Err(AppError::NotFound(_))));
 });
+
+store_test!(a_delete_racing_the_ingest_leaves_no_event_behind, multi_thread, |store: Store| async move {
+    // PostgreSQL's events have no foreign keys (migration 0019): what keeps
+    // a batch from landing after the erasure deleted the user's events is
+    // the locking of the look-up and of the delete. Batches naming the user
+    // or its device race its deletion; after both, none of its rows remain.
+    let app = new_app(&store, "Race").await;
+    for round in 0..8 {
+        let id = format!("racer{round}");
+        let (user, devices) = full_user(&store, app, &id).await;
+        let mut writers = tokio::task::JoinSet::new();
+        for w in 0..4 {
+            let (store, id) = (store.clone(), id.clone());
+            writers.spawn(async move {
+                for b in 0..20 {
+                    let batch: Vec<EventInput> = (0..20)
+                        .map(|n| EventInput {
+                            client_id: Some(format!("{id}-w{w}-{b}-{n}").parse().unwrap()),
+                            event_type: "tap".into(),
+                            user_external_id: (n % 2 == 0).then(|| id.parse().unwrap()),
+                            device_external_id: Some(format!("{id}-d0").parse().unwrap()),
+                            session_id: None,
+                            occurred_at: 1_000 + n,
+                            data: None,
+                        })
+                        .collect();
+                    // After the delete, the batch names an unknown user or
+                    // device and is refused whole.
+                    if store.insert_events(app, &batch, 2_000).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5 * round)).await;
+        delete(&store, app, user, &id, &admin()).await.unwrap();
+        while writers.join_next().await.is_some() {}
+        let left = store.rows_referencing(user, &devices).await.unwrap();
+        assert!(left.is_empty(), "round {round}: rows left after a delete racing the ingest: {left:?}");
+    }
+});

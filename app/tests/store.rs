@@ -131,3 +131,48 @@ store_test!(events_are_idempotent_and_all_or_nothing, |store: Store| async move 
     assert!(matches!(err, StoreError::UnknownReference { ref field, .. } if field == "[1].userID"), "{err:?}");
     assert_eq!(store.count_events(app).await.unwrap(), 3, "rejected batch wrote nothing");
 });
+
+store_test!(concurrent_event_batches_keep_their_own_answers, multi_thread, |store: Store| async move {
+    let app = new_app(&store, "Busy").await;
+    store.upsert_user(app, &"u1".parse().unwrap(), &user("Ana", None), 1).await.unwrap();
+    // Hold the writer so that every batch below is waiting when it frees:
+    // on SQLite they are then written together (`event_groups.rs`).
+    let held = store.begin_write().await.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for k in 0..12i64 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut batch: Vec<EventInput> =
+                (0..50).map(|n| event(Some(&format!("b{k}-{n}")), Some("u1"), None, 1_000 + k * 100 + n)).collect();
+            // Ten ids every batch repeats: stored once, by whichever batch is first.
+            batch.extend((0..10).map(|n| event(Some(&format!("shared-{n}")), Some("u1"), None, 10)));
+            if k == 5 {
+                batch.push(event(Some("b5-ghost"), Some("ghost"), None, 9_999));
+            }
+            (k, store.insert_events(app, &batch, 50_000).await)
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(held);
+    let (mut accepted, mut duplicates) = (0, 0);
+    while let Some(joined) = tasks.join_next().await {
+        let (k, outcome) = joined.unwrap();
+        if k == 5 {
+            let err = outcome.unwrap_err();
+            assert!(matches!(err, StoreError::UnknownReference { ref field, .. } if field == "[60].userID"), "{err:?}");
+            continue;
+        }
+        let outcome = outcome.unwrap();
+        accepted += outcome.accepted;
+        duplicates += outcome.duplicates;
+    }
+    assert_eq!((accepted, duplicates), (11 * 50 + 10, 11 * 10 - 10));
+    assert_eq!(store.count_events(app).await.unwrap(), 11 * 50 + 10, "the rejected batch wrote nothing");
+    let seen = store.user_by_external_id(app, "u1").await.unwrap().unwrap();
+    assert_eq!(seen.last_seen_at, Some(1_000 + 11 * 100 + 49), "the newest accepted event, not the rejected one");
+    if store.backend_name() == "sqlite" {
+        let (groups, batches) = store.event_groups_committed();
+        assert_eq!(batches, 12, "every batch went through a group");
+        assert!(groups < batches, "the waiting batches shared a transaction: {groups} groups");
+    }
+});

@@ -44,6 +44,7 @@ impl WriteTx {
         if !self.has_user(app_id, user_id).await? {
             return Ok(None);
         }
+        self.lock_for_erasure(user_id).await?;
         self.delete_where_user(DELETE_DELIVERIES, user_id).await?;
         let messages = self.delete_where_user(DELETE_MESSAGES, user_id).await?;
         let locations = self.delete_where_user(DELETE_LOCATIONS, user_id).await?;
@@ -66,6 +67,24 @@ impl WriteTx {
         let user = "DELETE FROM users WHERE app_id = $1 AND id = $2";
         with_tx!(self, |conn| sqlx::query(user).bind(app_id).bind(user_id).execute(&mut *conn).await.map(|_| ()))?;
         Ok(Some(Erased { devices, locations, events, messages }))
+    }
+
+    /// PostgreSQL: locks the user and its devices against the ingest, whose
+    /// events reference them without foreign keys (migration 0019). A batch
+    /// that looked them up first (`FOR KEY SHARE`) commits before this
+    /// returns, and its events are then deleted below; one that comes after
+    /// waits and finds them gone. SQLite has one writer: nothing interleaves.
+    async fn lock_for_erasure(&mut self, user_id: i64) -> StoreResult<()> {
+        if !self.is_postgres() {
+            return Ok(());
+        }
+        for sql in [
+            "SELECT id FROM users WHERE id = $1 FOR UPDATE",
+            "SELECT id FROM devices WHERE user_id = $1 ORDER BY id FOR UPDATE",
+        ] {
+            with_tx!(self, |conn| sqlx::query(sql).bind(user_id).fetch_all(&mut *conn).await.map(|_| ()))?;
+        }
+        Ok(())
     }
 
     /// Runs one statement of [`WriteTx::delete_user`]; rows affected.

@@ -14,6 +14,7 @@ mod deliveries;
 mod device_reads;
 mod devices;
 mod erasure;
+mod event_groups;
 mod event_hours;
 mod event_search;
 mod events;
@@ -176,6 +177,8 @@ pub struct Store {
     pub(crate) writer: Backend,
     /// The Postgres schema this store lives in, when not the default (tests).
     pub(crate) pg_schema: Option<String>,
+    /// Event batches waiting for SQLite's writer (see `event_groups.rs`).
+    pub(crate) event_groups: std::sync::Arc<event_groups::EventGroups>,
 }
 
 /// Runs `$body` with `$pool` bound to the store's pool. The body is compiled
@@ -254,7 +257,12 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Store { backend: Backend::Sqlite(pool), writer: Backend::Sqlite(writer), pg_schema: None })
+        Ok(Store {
+            backend: Backend::Sqlite(pool),
+            writer: Backend::Sqlite(writer),
+            pg_schema: None,
+            event_groups: Default::default(),
+        })
     }
 
     pub(crate) async fn connect_postgres(options: PgConnectOptions) -> StoreResult<Store> {
@@ -268,7 +276,12 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Store { backend: Backend::Postgres(pool.clone()), writer: Backend::Postgres(pool), pg_schema: None })
+        Ok(Store {
+            backend: Backend::Postgres(pool.clone()),
+            writer: Backend::Postgres(pool),
+            pg_schema: None,
+            event_groups: Default::default(),
+        })
     }
 
     pub(crate) async fn migrate(&self) -> StoreResult<()> {

@@ -1,0 +1,179 @@
+//! Group commit of event batches on SQLite.
+//!
+//! SQLite has one writer, and what a batch costs it is mostly the pages the
+//! batch changes: the events' indexes are keyed by user, device and type, so
+//! 500 events over a few hundred users dirty about 2,000 index pages, and the
+//! commit writes each of them to the WAL. Batches that arrive while another
+//! one is being written share pages (the same users, the same index leaves),
+//! so concurrent requests' batches are written in ONE transaction: the
+//! request that finds the writer free (the leader) takes every batch that is
+//! waiting, up to [`MAX_GROUP_EVENTS`], and answers each of them.
+//!
+//! Each batch keeps its all-or-nothing answer: it runs inside a savepoint of
+//! its own, and one that fails (an unknown userID, say) is rolled back to
+//! that savepoint while the others go on. A batch is acknowledged only after
+//! the group's commit. With one client at a time a group is one batch, the
+//! same transaction as without grouping. PostgreSQL, whose writers run
+//! side by side, does not group.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use tokio::sync::oneshot;
+
+use super::events::{EventInput, EventsOutcome};
+use super::tx::{with_tx, Retry};
+use super::{Store, StoreError, StoreResult};
+
+/// Most events one group transaction writes (16 batches of 500): bounds how
+/// long the first batch of a group waits for its answer.
+pub(crate) const MAX_GROUP_EVENTS: usize = 8_000;
+
+/// Batches waiting for the writer, and who writes them.
+#[derive(Default)]
+pub(crate) struct EventGroups {
+    waiting: Mutex<Vec<Waiting>>,
+    /// Held by the request whose turn it is to write what is waiting.
+    leader: tokio::sync::Mutex<()>,
+    /// Groups committed, and the batches they held (logs and tests).
+    groups: AtomicU64,
+    batches: AtomicU64,
+}
+
+/// One request's batch and where its answer goes.
+struct Waiting {
+    app_id: i64,
+    events: Vec<EventInput>,
+    now: i64,
+    answer: oneshot::Sender<StoreResult<EventsOutcome>>,
+}
+
+impl EventGroups {
+    /// The waiting batches the next group writes, oldest first: at least
+    /// one, then as many as fit in [`MAX_GROUP_EVENTS`].
+    fn take_group(&self) -> Vec<Waiting> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut events = 0;
+        let count = waiting
+            .iter()
+            .take_while(|batch| {
+                events += batch.events.len();
+                events <= MAX_GROUP_EVENTS
+            })
+            .count()
+            .max(1)
+            .min(waiting.len());
+        waiting.drain(..count).collect()
+    }
+}
+
+impl Store {
+    /// (groups committed, batches in them) since this store was opened:
+    /// how much SQLite's event writes were grouped (zero on PostgreSQL).
+    pub fn event_groups_committed(&self) -> (u64, u64) {
+        let groups = &self.event_groups;
+        (groups.groups.load(Ordering::Relaxed), groups.batches.load(Ordering::Relaxed))
+    }
+
+    /// [`Store::insert_events`] on SQLite: queues the batch, and writes it
+    /// (with whatever else is waiting) when this request's turn comes, unless
+    /// an earlier group already wrote it.
+    pub(crate) async fn insert_events_grouped(
+        &self,
+        app_id: i64,
+        events: &[EventInput],
+        now: i64,
+    ) -> StoreResult<EventsOutcome> {
+        let (answer, mut answered) = oneshot::channel();
+        let batch = Waiting { app_id, events: events.to_vec(), now, answer };
+        self.event_groups.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(batch);
+        {
+            let _turn = self.event_groups.leader.lock().await;
+            loop {
+                match answered.try_recv() {
+                    Ok(outcome) => return outcome,
+                    Err(oneshot::error::TryRecvError::Closed) => break,
+                    Err(oneshot::error::TryRecvError::Empty) => {}
+                }
+                // More may wait than one group holds: this turn lasts until
+                // this request's own batch is written.
+                let group = self.event_groups.take_group();
+                if group.is_empty() {
+                    // Taken by a group whose requester went away; its task
+                    // still answers.
+                    break;
+                }
+                // Written in a task of its own: if this request is dropped
+                // (its client went away), the others in the group still get
+                // their answers.
+                let store = self.clone();
+                if tokio::spawn(async move { store.write_group(group).await }).await.is_err() {
+                    tracing::error!("the task writing a group of event batches panicked");
+                }
+            }
+        }
+        answered.await.unwrap_or_else(|_| Err(StoreError::Unavailable("the event writer stopped".into())))
+    }
+
+    /// Writes `group` in one transaction (retried whole on contention) and
+    /// answers each batch.
+    async fn write_group(&self, group: Vec<Waiting>) {
+        let mut retry = Retry::new();
+        let failure = loop {
+            match self.try_write_group(&group).await {
+                Ok(outcomes) => {
+                    self.event_groups.groups.fetch_add(1, Ordering::Relaxed);
+                    self.event_groups.batches.fetch_add(group.len() as u64, Ordering::Relaxed);
+                    tracing::debug!(batches = group.len(), "a group of event batches committed");
+                    for (batch, outcome) in group.into_iter().zip(outcomes) {
+                        // A requester that went away no longer needs its answer.
+                        let _ = batch.answer.send(outcome);
+                    }
+                    return;
+                }
+                Err(err) => {
+                    if let Err(err) = retry.again(err).await {
+                        break err;
+                    }
+                }
+            }
+        };
+        // Nothing of the group was committed: each batch hears why.
+        tracing::error!(error = %failure, batches = group.len(), "a group of event batches was not written");
+        for batch in group {
+            let err = match &failure {
+                StoreError::Busy(why) => StoreError::Busy(why.clone()),
+                other => StoreError::Unavailable(other.to_string()),
+            };
+            let _ = batch.answer.send(Err(err));
+        }
+    }
+
+    /// One attempt: every batch in a savepoint, then one commit. A batch's
+    /// own failure is its answer; the error returned is the group's.
+    async fn try_write_group(&self, group: &[Waiting]) -> StoreResult<Vec<StoreResult<EventsOutcome>>> {
+        let mut tx = self.begin_write().await?;
+        let mut outcomes = Vec::with_capacity(group.len());
+        for batch in group {
+            savepoint(&mut tx, "SAVEPOINT batch").await?;
+            let outcome = async {
+                let (outcome, last_seen) = tx.insert_events(batch.app_id, &batch.events, batch.now).await?;
+                tx.touch_last_seen(&last_seen).await?;
+                Ok(outcome)
+            }
+            .await;
+            if outcome.is_err() {
+                savepoint(&mut tx, "ROLLBACK TO batch").await?;
+            }
+            savepoint(&mut tx, "RELEASE batch").await?;
+            outcomes.push(outcome);
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+}
+
+async fn savepoint(tx: &mut super::WriteTx, statement: &'static str) -> StoreResult<()> {
+    with_tx!(tx, |conn| sqlx::query(statement).execute(&mut *conn).await.map(|_| ()))?;
+    Ok(())
+}
