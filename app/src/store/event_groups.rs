@@ -13,17 +13,25 @@
 //! its own, and one that fails (an unknown userID, say) is rolled back to
 //! that savepoint while the others go on. A batch is acknowledged only after
 //! the group's commit. With one client at a time a group is one batch, the
-//! same transaction as without grouping. PostgreSQL, whose writers run
-//! side by side, does not group.
+//! same transaction as without grouping.
+//!
+//! PostgreSQL groups too, for another reason: what concurrent batches share
+//! there are hot rows (a user's hour count, its last-seen time), which
+//! separate transactions update one after another, each waiting for the
+//! last one's row locks (with 4 clients, most of a batch's time). A group
+//! writes each of those rows once. Several server instances still write side
+//! by side; their transactions lock rows in key order and are retried on a
+//! deadlock (`tx.rs`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
-use super::events::{EventInput, EventsOutcome};
+use super::events::{Derived, EventInput, EventsOutcome};
 use super::tx::{with_tx, Retry};
-use super::{Store, StoreError, StoreResult};
+use super::{Backend, Store, StoreError, StoreResult};
+use crate::write_tx;
 
 /// Most events one group transaction writes (16 batches of 500): bounds how
 /// long the first batch of a group waits for its answer.
@@ -69,7 +77,7 @@ impl EventGroups {
 
 impl Store {
     /// (groups committed, batches in them) since this store was opened:
-    /// how much SQLite's event writes were grouped (zero on PostgreSQL).
+    /// how much concurrent event batches were written together.
     pub fn event_groups_committed(&self) -> (u64, u64) {
         let groups = &self.event_groups;
         (groups.groups.load(Ordering::Relaxed), groups.batches.load(Ordering::Relaxed))
@@ -116,60 +124,87 @@ impl Store {
     }
 
     /// Writes `group` in one transaction (retried whole on contention) and
-    /// answers each batch.
+    /// answers each batch. On PostgreSQL the last-seen times follow in a
+    /// second transaction (see [`Store::insert_events`]); the answers wait
+    /// for it.
     async fn write_group(&self, group: Vec<Waiting>) {
         let mut retry = Retry::new();
-        let failure = loop {
+        let written = loop {
             match self.try_write_group(&group).await {
-                Ok(outcomes) => {
-                    self.event_groups.groups.fetch_add(1, Ordering::Relaxed);
-                    self.event_groups.batches.fetch_add(group.len() as u64, Ordering::Relaxed);
-                    tracing::debug!(batches = group.len(), "a group of event batches committed");
-                    for (batch, outcome) in group.into_iter().zip(outcomes) {
-                        // A requester that went away no longer needs its answer.
-                        let _ = batch.answer.send(outcome);
-                    }
-                    return;
-                }
+                Ok(written) => break Ok(written),
                 Err(err) => {
                     if let Err(err) = retry.again(err).await {
-                        break err;
+                        break Err(err);
                     }
                 }
             }
         };
-        // Nothing of the group was committed: each batch hears why.
-        tracing::error!(error = %failure, batches = group.len(), "a group of event batches was not written");
-        for batch in group {
-            let err = match &failure {
-                StoreError::Busy(why) => StoreError::Busy(why.clone()),
-                other => StoreError::Unavailable(other.to_string()),
-            };
-            let _ = batch.answer.send(Err(err));
+        let answers = match written {
+            Ok((outcomes, derived)) if matches!(self.writer, Backend::Postgres(_)) => {
+                write_tx!(self, |tx| tx.touch_last_seen(&derived).await).map(|()| outcomes)
+            }
+            other => other.map(|(outcomes, _)| outcomes),
+        };
+        match answers {
+            Ok(outcomes) => {
+                self.event_groups.groups.fetch_add(1, Ordering::Relaxed);
+                self.event_groups.batches.fetch_add(group.len() as u64, Ordering::Relaxed);
+                tracing::debug!(batches = group.len(), "a group of event batches committed");
+                for (batch, outcome) in group.into_iter().zip(outcomes) {
+                    // A requester that went away no longer needs its answer.
+                    let _ = batch.answer.send(outcome);
+                }
+            }
+            Err(failure) => {
+                tracing::error!(error = %failure, batches = group.len(), "a group of event batches failed");
+                for batch in group {
+                    let err = match &failure {
+                        StoreError::Busy(why) => StoreError::Busy(why.clone()),
+                        other => StoreError::Unavailable(other.to_string()),
+                    };
+                    let _ = batch.answer.send(Err(err));
+                }
+            }
         }
     }
 
-    /// One attempt: every batch in a savepoint, then one commit. A batch's
-    /// own failure is its answer; the error returned is the group's.
-    async fn try_write_group(&self, group: &[Waiting]) -> StoreResult<Vec<StoreResult<EventsOutcome>>> {
+    /// One attempt: the batches' rows (each in a savepoint when there are
+    /// several), then the group's hour counts (and on SQLite its last-seen
+    /// times), one commit. A batch's own failure is its answer; the error
+    /// returned is the group's, and contention anywhere retries the group.
+    async fn try_write_group(&self, group: &[Waiting]) -> StoreResult<(Vec<StoreResult<EventsOutcome>>, Derived)> {
         let mut tx = self.begin_write().await?;
+        let isolate = group.len() > 1;
         let mut outcomes = Vec::with_capacity(group.len());
+        let mut derived = Derived::default();
         for batch in group {
-            savepoint(&mut tx, "SAVEPOINT batch").await?;
-            let outcome = async {
-                let (outcome, last_seen) = tx.insert_events(batch.app_id, &batch.events, batch.now).await?;
-                tx.touch_last_seen(&last_seen).await?;
-                Ok(outcome)
+            if isolate {
+                savepoint(&mut tx, "SAVEPOINT batch").await?;
             }
-            .await;
-            if outcome.is_err() {
-                savepoint(&mut tx, "ROLLBACK TO batch").await?;
+            match tx.insert_events(batch.app_id, &batch.events, batch.now).await {
+                Ok((outcome, changes)) => {
+                    derived.merge(changes);
+                    outcomes.push(Ok(outcome));
+                }
+                Err(err) if err.is_contention() => return Err(err),
+                // Alone in its group: nothing else to keep, the rollback of
+                // the whole transaction is the batch's.
+                Err(err) if !isolate => return Ok((vec![Err(err)], Derived::default())),
+                Err(err) => {
+                    savepoint(&mut tx, "ROLLBACK TO batch").await?;
+                    outcomes.push(Err(err));
+                }
             }
-            savepoint(&mut tx, "RELEASE batch").await?;
-            outcomes.push(outcome);
+            if isolate {
+                savepoint(&mut tx, "RELEASE batch").await?;
+            }
+        }
+        tx.count_event_hours(&derived).await?;
+        if !tx.is_postgres() {
+            tx.touch_last_seen(&derived).await?;
         }
         tx.commit().await?;
-        Ok(outcomes)
+        Ok((outcomes, derived))
     }
 }
 

@@ -29,6 +29,13 @@ impl HourCounts {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Adds `other`'s counts to these.
+    pub(crate) fn merge(&mut self, other: HourCounts) {
+        for (key, n) in other.0 {
+            *self.0.entry(key).or_default() += n;
+        }
+    }
 }
 
 impl FromIterator<(i64, i64)> for HourCounts {

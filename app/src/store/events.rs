@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::batch::chunks;
 use super::event_hours::{Change, HourCounts};
 use super::tx::Locked;
-use super::{with_pool, with_tx, write_tx, Backend, Store, StoreError, StoreResult, WriteTx};
+use super::{with_pool, with_tx, Store, StoreError, StoreResult, WriteTx};
 use crate::ids::ExternalId;
 
 /// One event as the ingest API accepts it (already validated).
@@ -56,12 +56,29 @@ struct Resolved<'e> {
     device_id: Option<i64>,
 }
 
-/// The newest event time per user and per device of a stored batch, each
-/// sorted by row id: what [`WriteTx::touch_last_seen`] moves forward.
+/// What stored batches change besides their rows, merged over a group
+/// (`event_groups.rs`): events per app, user and hour, and the newest event
+/// per user and per device (what [`WriteTx::touch_last_seen`] moves
+/// forward). Each is written once per group, in key order.
 #[derive(Debug, Default)]
-pub struct LastSeen {
-    users: Vec<(i64, i64)>,
-    devices: Vec<(i64, i64)>,
+pub struct Derived {
+    hours: BTreeMap<i64, HourCounts>,
+    users: BTreeMap<i64, i64>,
+    devices: BTreeMap<i64, i64>,
+}
+
+impl Derived {
+    /// Adds another batch's changes: counts add up, times keep the newest.
+    pub(crate) fn merge(&mut self, other: Derived) {
+        for (app_id, counts) in other.hours {
+            self.hours.entry(app_id).or_default().merge(counts);
+        }
+        for (mine, theirs) in [(&mut self.users, other.users), (&mut self.devices, other.devices)] {
+            for (id, at) in theirs {
+                mine.entry(id).and_modify(|t| *t = (*t).max(at)).or_insert(at);
+            }
+        }
+    }
 }
 
 impl Store {
@@ -71,25 +88,21 @@ impl Store {
     /// with `UnknownReference` naming the event's index. Users' last-seen and
     /// devices' last-active times move forward to the newest event.
     ///
+    /// Batches that arrive while others are being written are written with
+    /// them, each all-or-nothing on its own (`event_groups.rs`).
+    ///
     /// On PostgreSQL two transactions: the events, then last-seen. Last-seen
-    /// rows are the hot ones (every batch of a busy app names the same users); holding
-    /// their row locks only for one short statement instead of for the whole
-    /// batch keeps concurrent batches from queueing behind each other (on
-    /// PostgreSQL with 16 clients a batch waited up to 13 s for those locks).
-    /// Last-seen is derived and only moves forward: if the process dies
-    /// between the two, the events are stored (and acknowledged only after
-    /// both) and a resent batch, counted as duplicates, moves it again.
-    /// SQLite has one writer at a time, so there is no lock queue to avoid:
-    /// one transaction does both (a second one cost a fifth of its
-    /// single-event rate), and batches that arrive together share it
-    /// (`event_groups.rs`).
+    /// rows are the hot ones (every batch of a busy app names the same
+    /// users); holding their row locks only for one short statement instead
+    /// of for the whole batch keeps batches (of other server instances) from
+    /// queueing behind each other. Last-seen is derived and only moves
+    /// forward: if the process dies between the two, the events are stored
+    /// (and acknowledged only after both) and a resent batch, counted as
+    /// duplicates, moves it again. SQLite has one writer at a time, so there
+    /// is no lock queue to avoid: one transaction does both (a second one
+    /// cost a fifth of its single-event rate).
     pub async fn insert_events(&self, app_id: i64, events: &[EventInput], now: i64) -> StoreResult<EventsOutcome> {
-        if matches!(self.writer, Backend::Sqlite(_)) {
-            return self.insert_events_grouped(app_id, events, now).await;
-        }
-        let (outcome, last_seen) = write_tx!(self, |tx| tx.insert_events(app_id, events, now).await)?;
-        write_tx!(self, |tx| tx.touch_last_seen(&last_seen).await)?;
-        Ok(outcome)
+        self.insert_events_grouped(app_id, events, now).await
     }
 
     /// Number of stored events of an app (tests and the demo report).
@@ -108,15 +121,16 @@ fn distinct<'e>(events: &'e [EventInput], field: impl Fn(&'e EventInput) -> Opti
 }
 
 impl WriteTx {
-    /// Stores the events of [`Store::insert_events`] and tells which users'
-    /// and devices' last-seen times they move; call
-    /// [`WriteTx::touch_last_seen`] (in this or a following transaction).
+    /// Stores the events of [`Store::insert_events`] and tells what else
+    /// they change; call [`WriteTx::count_event_hours`] in the same
+    /// transaction and [`WriteTx::touch_last_seen`] (in this or a following
+    /// one).
     pub async fn insert_events(
         &mut self,
         app_id: i64,
         events: &[EventInput],
         now: i64,
-    ) -> StoreResult<(EventsOutcome, LastSeen)> {
+    ) -> StoreResult<(EventsOutcome, Derived)> {
         let started = std::time::Instant::now();
         let users = self.user_ids(app_id, &distinct(events, |e| e.user_external_id.as_ref())).await?;
         let devices = self.device_ids(app_id, &distinct(events, |e| e.device_external_id.as_ref())).await?;
@@ -212,10 +226,10 @@ impl WriteTx {
             }
             (false, _) => StoredIds::Range { after: before, up_to: self.newest_event_id().await? },
         };
-        // The per-hour counts of what was stored, last: their rows are the
-        // hot ones, locked only from here to the commit. PostgreSQL stored
-        // every row it was given; SQLite skipped duplicates itself, so its
-        // counts are read back from the ids it gave out.
+        // The per-hour counts of what was stored (written by the caller,
+        // with the rest of the group's). PostgreSQL stored every row it was
+        // given; SQLite skipped duplicates itself, so its counts are read
+        // back from the ids it gave out.
         let hours = match &outcome.stored {
             StoredIds::None => HourCounts::default(),
             StoredIds::List(_) => {
@@ -223,7 +237,6 @@ impl WriteTx {
             }
             StoredIds::Range { after, up_to } => self.hour_counts_of_ids(*after, *up_to).await?,
         };
-        self.change_event_hours(app_id, &hours, Change::Stored).await?;
         let stored = started.elapsed();
         outcome.accepted = inserted;
         outcome.duplicates += rows.len() as u64 - inserted;
@@ -242,24 +255,34 @@ impl WriteTx {
                 newest_device.entry(id).and_modify(|t| *t = (*t).max(at)).or_insert(at);
             }
         }
-        let last_seen =
-            LastSeen { users: newest_user.into_iter().collect(), devices: newest_device.into_iter().collect() };
         tracing::debug!(
             events = events.len(),
-            users = last_seen.users.len(),
-            devices = last_seen.devices.len(),
+            users = newest_user.len(),
+            devices = newest_device.len(),
             ?looked_up,
             ?stored,
             "event batch written (times since the batch began)"
         );
-        Ok((outcome, last_seen))
+        let derived = Derived { hours: BTreeMap::from([(app_id, hours)]), users: newest_user, devices: newest_device };
+        Ok((outcome, derived))
+    }
+
+    /// Adds stored events to their per-hour counts. Those rows are the hot
+    /// ones: written last, in key order, and locked only until the commit.
+    pub async fn count_event_hours(&mut self, derived: &Derived) -> StoreResult<()> {
+        for (app_id, counts) in &derived.hours {
+            self.change_event_hours(*app_id, counts, Change::Stored).await?;
+        }
+        Ok(())
     }
 
     /// Moves users' last-seen and devices' last-active times forward (never
     /// back), locking the rows in id order.
-    pub async fn touch_last_seen(&mut self, last_seen: &LastSeen) -> StoreResult<()> {
-        self.touch(Locked::Users, &last_seen.users).await?;
-        self.touch(Locked::Devices, &last_seen.devices).await
+    pub async fn touch_last_seen(&mut self, derived: &Derived) -> StoreResult<()> {
+        let users: Vec<(i64, i64)> = derived.users.iter().map(|(id, at)| (*id, *at)).collect();
+        let devices: Vec<(i64, i64)> = derived.devices.iter().map(|(id, at)| (*id, *at)).collect();
+        self.touch(Locked::Users, &users).await?;
+        self.touch(Locked::Devices, &devices).await
     }
 
     /// On PostgreSQL the lock a foreign key's check takes, for the rows a
