@@ -111,7 +111,7 @@ store_test!(events_are_idempotent_and_all_or_nothing, |store: Store| async move 
 
     let batch = [
         event(Some("e1"), Some("u1"), None, 100),
-        event(Some("e2"), None, Some("d1"), 200),
+        event(Some("e2"), None, Some("d1"), 60_200),
         event(Some("e1"), Some("u1"), None, 100), // repeats e1 within the batch
         event(None, None, None, 300),
     ];
@@ -124,7 +124,7 @@ store_test!(events_are_idempotent_and_all_or_nothing, |store: Store| async move 
     assert_eq!(elsewhere.accepted, 1);
 
     let seen = store.user_by_external_id(app, "u1").await.unwrap().unwrap();
-    assert_eq!(seen.last_seen_at, Some(200), "the device's event counts for its user");
+    assert_eq!(seen.last_seen_at, Some(60_000), "the device's event counts for its user (to the minute)");
 
     let bad = [event(Some("e9"), Some("u1"), None, 400), event(None, Some("ghost"), None, 400)];
     let err = store.insert_events(app, &bad, 1_000).await.unwrap_err();
@@ -144,11 +144,11 @@ store_test!(concurrent_event_batches_keep_their_own_answers, multi_thread, |stor
         let store = store.clone();
         tasks.spawn(async move {
             let mut batch: Vec<EventInput> =
-                (0..50).map(|n| event(Some(&format!("b{k}-{n}")), Some("u1"), None, 1_000 + k * 100 + n)).collect();
+                (0..50).map(|n| event(Some(&format!("b{k}-{n}")), Some("u1"), None, k * 60_000 + n)).collect();
             // Ten ids every batch repeats: stored once, by whichever batch is first.
             batch.extend((0..10).map(|n| event(Some(&format!("shared-{n}")), Some("u1"), None, 10)));
             if k == 5 {
-                batch.push(event(Some("b5-ghost"), Some("ghost"), None, 9_999));
+                batch.push(event(Some("b5-ghost"), Some("ghost"), None, 99 * 60_000));
             }
             (k, store.insert_events(app, &batch, 50_000).await)
         });
@@ -170,8 +170,36 @@ store_test!(concurrent_event_batches_keep_their_own_answers, multi_thread, |stor
     assert_eq!((accepted, duplicates), (11 * 50 + 10, 11 * 10 - 10));
     assert_eq!(store.count_events(app).await.unwrap(), 11 * 50 + 10, "the rejected batch wrote nothing");
     let seen = store.user_by_external_id(app, "u1").await.unwrap().unwrap();
-    assert_eq!(seen.last_seen_at, Some(1_000 + 11 * 100 + 49), "the newest accepted event, not the rejected one");
+    assert_eq!(seen.last_seen_at, Some(11 * 60_000), "the newest accepted event's minute, not the rejected one's");
     let (groups, batches) = store.event_groups_committed();
     assert_eq!(batches, 12, "every batch went through a group");
     assert!(groups < batches, "the waiting batches shared a transaction: {groups} groups");
+});
+
+store_test!(last_seen_moves_forward_by_the_minute, |store: Store| async move {
+    let app = new_app(&store, "Clock").await;
+    store.upsert_user(app, &"u1".parse().unwrap(), &user("Ana", None), 1).await.unwrap();
+    let device =
+        DeviceInput { user_external_id: Some("u1".parse().unwrap()), platform: "Web".into(), ..Default::default() };
+    store.upsert_device(app, &"d1".parse().unwrap(), &device, 1).await.unwrap();
+    let times = |store: Store| async move {
+        let user = store.user_by_external_id(app, "u1").await.unwrap().unwrap();
+        let devices = store.devices_of_user(app, user.id).await.unwrap();
+        (user.last_seen_at, devices[0].last_active_at)
+    };
+    let mut n = 0;
+    let mut send = |at: i64| {
+        n += 1;
+        let batch = [event(Some(&format!("e{n}")), Some("u1"), Some("d1"), at)];
+        let store = store.clone();
+        async move { store.insert_events(app, &batch, 10_000_000).await.unwrap() }
+    };
+    send(61_500).await;
+    assert_eq!(times(store.clone()).await, (Some(60_000), 60_000), "the minute of the event");
+    send(119_999).await;
+    assert_eq!(times(store.clone()).await, (Some(60_000), 60_000), "a later event in the same minute writes nothing");
+    send(120_001).await;
+    assert_eq!(times(store.clone()).await, (Some(120_000), 120_000), "the next minute moves it");
+    send(30_000).await;
+    assert_eq!(times(store.clone()).await, (Some(120_000), 120_000), "an older event never moves it back");
 });

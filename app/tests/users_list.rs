@@ -7,12 +7,15 @@ use app::users::service::users_page;
 
 /// (userID, userName, email, created, last seen)
 type Person = (&'static str, &'static str, Option<&'static str>, i64, Option<i64>);
+/// Last-seen times are kept to the minute (`SEEN_PRECISION_MS`).
+const MINUTE: i64 = app::store::SEEN_PRECISION_MS;
+
 const PEOPLE: &[Person] = &[
-    ("u0", "Ana Silva", Some("ana.silva@example.com"), 100, Some(900)),
+    ("u0", "Ana Silva", Some("ana.silva@example.com"), 100, Some(900 * MINUTE)),
     ("u1", "Bruno Costa", Some("bruno@shop.test"), 200, None),
-    ("u2", "Zoë Anders", None, 200, Some(950)),
-    ("u3", "carla santos", Some("carla@example.com"), 300, Some(500)),
-    ("u4", "Álvaro Silva", Some("alvaro@example.com"), 400, Some(700)),
+    ("u2", "Zoë Anders", None, 200, Some(950 * MINUTE)),
+    ("u3", "carla santos", Some("carla@example.com"), 300, Some(500 * MINUTE)),
+    ("u4", "Álvaro Silva", Some("alvaro@example.com"), 400, Some(700 * MINUTE)),
 ];
 
 async fn seed(store: &Store) -> i64 {

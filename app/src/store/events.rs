@@ -112,6 +112,15 @@ impl Store {
     }
 }
 
+/// Users' last-seen and devices' last-active times are kept to the minute,
+/// which is what the console shows of them (the API's `lastSeen` too).
+/// A busy user's row is then written once a minute, not with every batch
+/// that names it: on PostgreSQL each write of a user is a new row version
+/// with an entry in each of its six indexes (its last-seen is indexed for
+/// the users list), and with 4 clients those writes took as long as the
+/// events themselves.
+pub const SEEN_PRECISION_MS: i64 = 60_000;
+
 /// The distinct values of `field` over `events`, sorted.
 fn distinct<'e>(events: &'e [EventInput], field: impl Fn(&'e EventInput) -> Option<&'e ExternalId>) -> Vec<&'e str> {
     let mut names: Vec<&str> = events.iter().filter_map(|e| field(e).map(ExternalId::as_str)).collect();
@@ -344,30 +353,40 @@ impl WriteTx {
     }
 
     /// Moves users' last-seen (or devices' last-active) time forward to the
-    /// given times; `newest` is sorted by id, and rows are locked in that order.
+    /// minute of the given times (see [`SEEN_PRECISION_MS`]); `newest` is
+    /// sorted by id. On PostgreSQL the rows that move are locked first, in
+    /// id order, so that transactions touching overlapping users queue
+    /// instead of deadlocking (`UPDATE … FROM` alone locks in its plan's
+    /// order); the rest are not locked at all.
     async fn touch(&mut self, table: Locked, newest: &[(i64, i64)]) -> StoreResult<()> {
-        let ids: Vec<i64> = newest.iter().map(|(id, _)| *id).collect();
-        self.lock_in_id_order(table, &ids).await?;
+        let (name, column) = match table {
+            Locked::Users => ("users", "last_seen_at"),
+            Locked::Devices => ("devices", "last_active_at"),
+        };
+        let minutes: Vec<(i64, i64)> =
+            newest.iter().map(|&(id, at)| (id, at - at.rem_euclid(SEEN_PRECISION_MS))).collect();
+        let behind = format!("({name}.{column} IS NULL OR {name}.{column} < v.column2)");
         let marks = self.marks();
-        for chunk in chunks(newest) {
+        for chunk in chunks(&minutes) {
             let rows = marks.values(chunk.len(), 2);
-            let sql = match table {
-                Locked::Users => format!(
-                    "UPDATE users SET last_seen_at = v.column2 FROM (VALUES {rows}) AS v
-                     WHERE users.id = v.column1 AND (users.last_seen_at IS NULL OR users.last_seen_at < v.column2)"
-                ),
-                Locked::Devices => format!(
-                    "UPDATE devices SET last_active_at = v.column2 FROM (VALUES {rows}) AS v
-                     WHERE devices.id = v.column1 AND devices.last_active_at < v.column2"
-                ),
-            };
-            with_tx!(self, |conn| {
-                let mut query = sqlx::query(&sql);
-                for (id, at) in chunk {
-                    query = query.bind(*id).bind(*at);
-                }
-                query.execute(&mut *conn).await.map(|_| ())
-            })?;
+            let lock = format!(
+                "SELECT {name}.id FROM {name} JOIN (VALUES {rows}) AS v ON {name}.id = v.column1
+                 WHERE {behind} ORDER BY {name}.id FOR NO KEY UPDATE OF {name}"
+            );
+            let update = format!(
+                "UPDATE {name} SET {column} = v.column2 FROM (VALUES {rows}) AS v
+                 WHERE {name}.id = v.column1 AND {behind}"
+            );
+            let statements = if self.is_postgres() { vec![lock, update] } else { vec![update] };
+            for sql in &statements {
+                with_tx!(self, |conn| {
+                    let mut query = sqlx::query(sql);
+                    for (id, at) in chunk {
+                        query = query.bind(*id).bind(*at);
+                    }
+                    query.execute(&mut *conn).await.map(|_| ())
+                })?;
+            }
         }
         Ok(())
     }

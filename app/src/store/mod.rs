@@ -45,7 +45,7 @@ pub use devices::{DeviceInput, LocationInput};
 pub use erasure::{Erased, Leftover, ReferenceColumn};
 pub use event_hours::{hour_of, HourCounts, HOUR_MS};
 pub use event_search::{contains_pattern, EventPosition, FoundEvents, SCAN_BUDGET, TYPES_LIMIT};
-pub use events::{Derived, EventInput, EventsOutcome, StoredIds};
+pub use events::{Derived, EventInput, EventsOutcome, StoredIds, SEEN_PRECISION_MS};
 pub use export::{
     ExportedAudit, ExportedDelivery, ExportedDevice, ExportedEvent, ExportedLocation, ExportedMembership,
     ExportedMessage, Rows,
