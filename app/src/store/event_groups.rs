@@ -37,12 +37,14 @@ use crate::write_tx;
 /// long the first batch of a group waits for its answer.
 pub(crate) const MAX_GROUP_EVENTS: usize = 8_000;
 
-/// Batches waiting for the writer, and who writes them.
-#[derive(Default)]
+/// Batches waiting for a writer, and who writes them.
 pub(crate) struct EventGroups {
     waiting: Mutex<Vec<Waiting>>,
-    /// Held by the request whose turn it is to write what is waiting.
-    leader: tokio::sync::Mutex<()>,
+    /// A permit is held by each request whose turn it is to write what is
+    /// waiting (a group's leader): one on SQLite (one writer), two on
+    /// PostgreSQL, so that one group's rows are written while the other
+    /// group commits and moves last-seen, and both cores work.
+    writers: tokio::sync::Semaphore,
     /// Groups committed, and the batches they held (logs and tests).
     groups: AtomicU64,
     batches: AtomicU64,
@@ -57,6 +59,15 @@ struct Waiting {
 }
 
 impl EventGroups {
+    pub(crate) fn new(writers: usize) -> EventGroups {
+        EventGroups {
+            waiting: Mutex::default(),
+            writers: tokio::sync::Semaphore::new(writers),
+            groups: AtomicU64::default(),
+            batches: AtomicU64::default(),
+        }
+    }
+
     /// The waiting batches the next group writes, oldest first: at least
     /// one, then as many as fit in [`MAX_GROUP_EVENTS`].
     fn take_group(&self) -> Vec<Waiting> {
@@ -96,7 +107,9 @@ impl Store {
         let batch = Waiting { app_id, events: events.to_vec(), now, answer };
         self.event_groups.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(batch);
         {
-            let _turn = self.event_groups.leader.lock().await;
+            let Ok(_turn) = self.event_groups.writers.acquire().await else {
+                return Err(StoreError::Unavailable("the event writer stopped".into()));
+            };
             loop {
                 match answered.try_recv() {
                     Ok(outcome) => return outcome,
@@ -107,8 +120,8 @@ impl Store {
                 // this request's own batch is written.
                 let group = self.event_groups.take_group();
                 if group.is_empty() {
-                    // Taken by a group whose requester went away; its task
-                    // still answers.
+                    // This batch is in a group another writer is writing
+                    // (or whose requester went away; its task still answers).
                     break;
                 }
                 // Written in a task of its own: if this request is dropped

@@ -261,7 +261,7 @@ impl Store {
             backend: Backend::Sqlite(pool),
             writer: Backend::Sqlite(writer),
             pg_schema: None,
-            event_groups: Default::default(),
+            event_groups: std::sync::Arc::new(event_groups::EventGroups::new(1)),
         })
     }
 
@@ -280,7 +280,7 @@ impl Store {
             backend: Backend::Postgres(pool.clone()),
             writer: Backend::Postgres(pool),
             pg_schema: None,
-            event_groups: Default::default(),
+            event_groups: std::sync::Arc::new(event_groups::EventGroups::new(2)),
         })
     }
 
