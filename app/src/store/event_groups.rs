@@ -23,7 +23,7 @@
 //! by side; their transactions lock rows in key order and are retried on a
 //! deadlock (`tx.rs`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use tokio::sync::oneshot;
@@ -37,6 +37,9 @@ use crate::write_tx;
 /// long the first batch of a group waits for its answer.
 pub(crate) const MAX_GROUP_EVENTS: usize = 8_000;
 
+/// The longest a group's leader waits for the rest of a wave of batches.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(4);
+
 /// Batches waiting for a writer, and who writes them.
 pub(crate) struct EventGroups {
     waiting: Mutex<Vec<Waiting>>,
@@ -48,6 +51,8 @@ pub(crate) struct EventGroups {
     /// Groups committed, and the batches they held (logs and tests).
     groups: AtomicU64,
     batches: AtomicU64,
+    /// Batches in the last group written (see [`EventGroups::gather`]).
+    last_group: AtomicUsize,
 }
 
 /// One request's batch and where its answer goes.
@@ -65,7 +70,26 @@ impl EventGroups {
             writers: tokio::sync::Semaphore::new(writers),
             groups: AtomicU64::default(),
             batches: AtomicU64::default(),
+            last_group: AtomicUsize::default(),
         }
+    }
+
+    /// Batches come in waves: the clients a commit answered send their next
+    /// batches together, and the first to arrive would otherwise be written
+    /// alone, the rest in the next group (with 4 clients, groups of 1 and 3
+    /// in turn). When fewer batches wait than the last group held, the
+    /// leader gives the others up to [`GATHER`] to arrive (a commit delay,
+    /// like PostgreSQL's `commit_delay`); a lone client never waits.
+    async fn gather(&self) {
+        let expected = self.last_group.load(Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        while self.waiting_count() < expected && started.elapsed() < GATHER {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
+    fn waiting_count(&self) -> usize {
+        self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
     }
 
     /// The waiting batches the next group writes, oldest first: at least
@@ -94,7 +118,7 @@ impl Store {
         (groups.groups.load(Ordering::Relaxed), groups.batches.load(Ordering::Relaxed))
     }
 
-    /// [`Store::insert_events`] on SQLite: queues the batch, and writes it
+    /// [`Store::insert_events`]: queues the batch, and writes it
     /// (with whatever else is waiting) when this request's turn comes, unless
     /// an earlier group already wrote it.
     pub(crate) async fn insert_events_grouped(
@@ -116,6 +140,7 @@ impl Store {
                     Err(oneshot::error::TryRecvError::Closed) => break,
                     Err(oneshot::error::TryRecvError::Empty) => {}
                 }
+                self.event_groups.gather().await;
                 // More may wait than one group holds: this turn lasts until
                 // this request's own batch is written.
                 let group = self.event_groups.take_group();
@@ -162,6 +187,7 @@ impl Store {
             Ok(outcomes) => {
                 self.event_groups.groups.fetch_add(1, Ordering::Relaxed);
                 self.event_groups.batches.fetch_add(group.len() as u64, Ordering::Relaxed);
+                self.event_groups.last_group.store(group.len(), Ordering::Relaxed);
                 tracing::debug!(batches = group.len(), "a group of event batches committed");
                 for (batch, outcome) in group.into_iter().zip(outcomes) {
                     // A requester that went away no longer needs its answer.
