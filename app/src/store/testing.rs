@@ -127,19 +127,32 @@ impl TestDatabase {
         Some(TestDatabase { url: format!("{base}/{name}"), name, admin_url })
     }
 
-    /// Drops the database, closing what still uses it.
+    /// Drops the database, closing what still uses it. `FORCE` ends the
+    /// test's own connections, but not an autovacuum worker that happens to
+    /// be in the new database (a non-superuser may not end it: SQLSTATE
+    /// 42501); such a worker leaves within moments, so the drop is tried
+    /// again for up to 10 s.
     pub async fn finish(self) {
-        Self::admin_run(&self.admin_url, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).await;
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let mut attempts = 0;
+        while let Err(err) = Self::try_admin_run(&self.admin_url, &drop).await {
+            attempts += 1;
+            assert!(attempts < 100, "{drop}: {err}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     async fn admin_run(admin_url: &str, sql: &str) {
+        Self::try_admin_run(admin_url, sql).await.expect(sql);
+    }
+
+    async fn try_admin_run(admin_url: &str, sql: &str) -> Result<(), sqlx::Error> {
         let admin = Store::connect_postgres(PgConnectOptions::from_str(admin_url).expect("TEST_DATABASE_URL"))
             .await
             .expect("connect to TEST_DATABASE_URL");
-        super::with_pool!(admin, |pool| {
-            sqlx::query(sql).execute(pool).await.expect(sql);
-        });
+        let done = super::with_pool!(admin, |pool| sqlx::query(sql).execute(pool).await.map(|_| ()));
         admin.close().await;
+        done
     }
 }
 
