@@ -1,4 +1,4 @@
-//! Group commit of event batches on SQLite.
+//! Group commit of event batches (both backends; why differs, see below).
 //!
 //! SQLite has one writer, and what a batch costs it is mostly the pages the
 //! batch changes: the events' indexes are keyed by user, device and type, so
@@ -24,7 +24,7 @@
 //! deadlock (`tx.rs`).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 
@@ -35,7 +35,7 @@ use crate::write_tx;
 
 /// Most events one group transaction writes (16 batches of 500): bounds how
 /// long the first batch of a group waits for its answer.
-pub(crate) const MAX_GROUP_EVENTS: usize = 8_000;
+const MAX_GROUP_EVENTS: usize = 8_000;
 
 /// The longest a group's leader waits for the rest of a wave of batches.
 const GATHER: std::time::Duration = std::time::Duration::from_millis(4);
@@ -89,13 +89,19 @@ impl EventGroups {
     }
 
     fn waiting_count(&self) -> usize {
-        self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+        self.waiting().len()
+    }
+
+    /// The queue (a panic while it was held leaves it consistent: each
+    /// change is one push or one drain).
+    fn waiting(&self) -> MutexGuard<'_, Vec<Waiting>> {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The waiting batches the next group writes, oldest first: at least
     /// one, then as many as fit in [`MAX_GROUP_EVENTS`].
     fn take_group(&self) -> Vec<Waiting> {
-        let mut waiting = self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut waiting = self.waiting();
         let mut events = 0;
         let count = waiting
             .iter()
@@ -129,7 +135,7 @@ impl Store {
     ) -> StoreResult<EventsOutcome> {
         let (answer, mut answered) = oneshot::channel();
         let batch = Waiting { app_id, events: events.to_vec(), now, answer };
-        self.event_groups.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(batch);
+        self.event_groups.waiting().push(batch);
         {
             let Ok(_turn) = self.event_groups.writers.acquire().await else {
                 return Err(StoreError::Unavailable("the event writer stopped".into()));
