@@ -19,7 +19,7 @@ use std::time::Duration;
 use crate::route_table::RouteTable;
 use app::activity::model::ActivityEvent;
 use app::auth::session::{admin_of, app_chosen_in};
-use app::live::{LiveUpdate, ACTIVITY, MESSAGES, MOVED};
+use app::live::{LiveUpdate, Subscription, ACTIVITY, MESSAGES, MOVED};
 use app::state::AppState;
 use app::store::Store;
 use axum::extract::{Path, Query, State};
@@ -89,7 +89,7 @@ async fn user_stream(
     let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
     let after = last_event_id.or(resume.after).unwrap_or(i64::MAX);
     // Subscribe before replaying: nothing committed in between is missed.
-    let live = state.live.subscribe();
+    let live = state.live.subscribe(user_id);
     let (queue, events) = mpsc::channel(CLIENT_QUEUE);
     tokio::spawn(forward(state.store.clone(), app.id, user_id, after, live, queue));
     Sse::new(stream_of(events)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response()
@@ -132,7 +132,7 @@ async fn forward(
     app_id: i64,
     user_id: i64,
     after: i64,
-    mut live: broadcast::Receiver<LiveUpdate>,
+    mut live: Subscription,
     queue: mpsc::Sender<Event>,
 ) {
     let mut sent = Sent { ids: HashSet::new(), order: VecDeque::new(), highest: 0 };
@@ -162,7 +162,7 @@ async fn forward(
     }
     loop {
         let received = tokio::select! {
-            received = live.recv() => received,
+            received = live.updates.recv() => received,
             // The client went away while nothing happened to this user.
             () = queue.closed() => return,
         };

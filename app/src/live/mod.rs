@@ -7,7 +7,7 @@ mod hub;
 mod subscriber;
 
 #[cfg(feature = "ssr")]
-pub use hub::{LiveHub, LiveUpdate};
+pub use hub::{LiveHub, LiveUpdate, Subscription};
 pub use subscriber::{provide_live, use_live, LiveFeed, LiveLog, LiveState};
 
 /// The stream of one user's profile (`GET`, session cookie; `?after=ID`

@@ -1,6 +1,7 @@
 //! Reading events back as the profile shows them: by id (the live fan-out),
 //! and a user's events after an id (a reconnecting stream's replay).
 
+use super::batch::Marks;
 use super::events::StoredIds;
 use super::tx::TxInner;
 use super::{with_pool, with_tx, Backend, Store, StoreResult, WriteTx};
@@ -18,10 +19,16 @@ pub(crate) use activity_columns;
 /// Ids read per statement (one placeholder each).
 const IDS_PER_READ: usize = 500;
 
+/// SQLite: ` AND e.user_id IN (?, …)` for `users`, after the statement's
+/// other (anonymous) placeholders.
+fn users_filter(users: Option<&[i64]>) -> String {
+    users.map_or_else(String::new, |users| format!(" AND e.user_id IN ({})", Marks::Anonymous.list(1, users.len())))
+}
+
 impl Store {
     /// The events with these ids, in id order (the live fan-out reads the
-    /// rows a commit notification names).
-    pub async fn events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<ActivityEvent>> {
+    /// rows a commit notification names); with `users`, only theirs.
+    pub async fn events_by_ids(&self, ids: &[i64], users: Option<&[i64]>) -> StoreResult<Vec<ActivityEvent>> {
         if let Backend::Postgres(pool) = &self.backend {
             // One array parameter: the statement text is the same for every
             // batch, so PostgreSQL soon plans it once (generic plan, a nested
@@ -30,27 +37,30 @@ impl Store {
             // at hundreds of rows, ran as a parallel query: two worker
             // processes started per ingested batch, a fifth of the database's
             // CPU under ingest.
-            let sql = concat!(
-                "SELECT ",
-                activity_columns!(),
-                " FROM events e LEFT JOIN devices d ON d.id = e.device_id WHERE e.id = ANY($1) ORDER BY e.id"
-            );
-            return Ok(sqlx::query_as(sql).bind(ids).fetch_all(pool).await?);
-        }
-        let mut events = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(IDS_PER_READ) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 concat!(
                     "SELECT ",
                     activity_columns!(),
-                    " FROM events e LEFT JOIN devices d ON d.id = e.device_id WHERE e.id IN ({}) ORDER BY e.id"
+                    " FROM events e LEFT JOIN devices d ON d.id = e.device_id WHERE e.id = ANY($1){} ORDER BY e.id"
                 ),
-                marks.join(", ")
+                if users.is_some() { " AND e.user_id = ANY($2)" } else { "" }
+            );
+            return Ok(sqlx::query_as(&sql).bind(ids).bind(users).fetch_all(pool).await?);
+        }
+        let mut events = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_READ) {
+            let sql = format!(
+                concat!(
+                    "SELECT ",
+                    activity_columns!(),
+                    " FROM events e LEFT JOIN devices d ON d.id = e.device_id WHERE e.id IN ({}){} ORDER BY e.id"
+                ),
+                Marks::Anonymous.list(1, chunk.len()),
+                users_filter(users)
             );
             let rows: Vec<ActivityEvent> = with_pool!(self, |pool| {
                 let mut q = sqlx::query_as(&sql);
-                for id in chunk {
+                for id in chunk.iter().chain(users.unwrap_or_default()) {
                     q = q.bind(*id);
                 }
                 q.fetch_all(pool).await
@@ -97,18 +107,29 @@ impl Store {
         with_pool!(self, |pool| Ok(sqlx::query_scalar(NEWEST_EVENT).fetch_one(pool).await?))
     }
 
-    /// The stored events `ids` names (see [`StoredIds`]), in id order.
-    pub async fn stored_events(&self, ids: &StoredIds) -> StoreResult<Vec<ActivityEvent>> {
+    /// The stored events `ids` names (see [`StoredIds`]), in id order;
+    /// with `users`, only theirs.
+    pub async fn stored_events(&self, ids: &StoredIds, users: Option<&[i64]>) -> StoreResult<Vec<ActivityEvent>> {
         match ids {
             StoredIds::None => Ok(Vec::new()),
-            StoredIds::List(ids) => self.events_by_ids(ids).await,
+            StoredIds::List(ids) => self.events_by_ids(ids, users).await,
             StoredIds::Range { after, up_to } => {
-                let sql = concat!(
-                    "SELECT ",
-                    activity_columns!(),
-                    " FROM events e LEFT JOIN devices d ON d.id = e.device_id WHERE e.id > $1 AND e.id <= $2 ORDER BY e.id"
+                // Only SQLite hands out ranges; its marks are anonymous.
+                let sql = format!(
+                    concat!(
+                        "SELECT ",
+                        activity_columns!(),
+                        " FROM events e LEFT JOIN devices d ON d.id = e.device_id WHERE e.id > ? AND e.id <= ?{} ORDER BY e.id"
+                    ),
+                    users_filter(users)
                 );
-                with_pool!(self, |pool| Ok(sqlx::query_as(sql).bind(after).bind(up_to).fetch_all(pool).await?))
+                with_pool!(self, |pool| {
+                    let mut q = sqlx::query_as(&sql).bind(after).bind(up_to);
+                    for user in users.unwrap_or_default() {
+                        q = q.bind(*user);
+                    }
+                    Ok(q.fetch_all(pool).await?)
+                })
             }
         }
     }

@@ -49,6 +49,17 @@ pub enum StoredIds {
     List(Vec<i64>),
 }
 
+impl StoredIds {
+    /// The highest id given out, if any.
+    pub fn newest(&self) -> Option<i64> {
+        match self {
+            StoredIds::None => None,
+            StoredIds::Range { after, up_to } => (up_to > after).then_some(*up_to),
+            StoredIds::List(ids) => ids.iter().copied().max(),
+        }
+    }
+}
+
 /// An event with its references resolved to row ids.
 struct Resolved<'e> {
     event: &'e EventInput,

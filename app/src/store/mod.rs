@@ -251,7 +251,8 @@ impl Store {
         let options = options
             .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
             .pragma("wal_autocheckpoint", WAL_CHECKPOINT_PAGES.to_string())
-            .pragma("journal_size_limit", WAL_KEEP_BYTES.to_string());
+            .pragma("journal_size_limit", WAL_KEEP_BYTES.to_string())
+            .pragma("temp_store", "memory");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))

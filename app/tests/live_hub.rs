@@ -1,0 +1,77 @@
+//! The live channel's fan-out (`LiveHub`), on SQLite and PostgreSQL: a
+//! stream receives its user's committed events, and the fan-out reads back
+//! only the events of users a stream is open for (none when nobody
+//! watches). The SSE route over it is tested against the real server in
+//! `server/tests/live.rs`.
+
+use std::time::Duration;
+
+use app::live::{LiveHub, LiveUpdate, Subscription};
+use app::store::{EventInput, Store, UserInput};
+use app::store_test;
+use app::time::now_ms;
+
+async fn new_user(store: &Store, app_id: i64, external_id: &str) -> i64 {
+    let input = UserInput { user_name: Some(external_id), email: None };
+    store.upsert_user(app_id, &external_id.parse().unwrap(), &input, 1).await.expect("create user").id
+}
+
+/// Stores one event of each `(user, n)` and tells the hub, as the ingest
+/// route does.
+async fn ingest(store: &Store, hub: &LiveHub, app_id: i64, events: &[(&str, i64)]) {
+    let batch: Vec<EventInput> = events
+        .iter()
+        .map(|(user, n)| EventInput {
+            client_id: Some(format!("{user}-{n}").parse().unwrap()),
+            event_type: "open".into(),
+            user_external_id: Some(user.parse().unwrap()),
+            occurred_at: *n,
+            ..Default::default()
+        })
+        .collect();
+    let outcome = store.insert_events(app_id, &batch, now_ms()).await.expect("insert events");
+    hub.committed(&outcome.stored);
+}
+
+/// The users of the next batch of events the subscription receives.
+async fn next_batch(subscription: &mut Subscription) -> Vec<Option<i64>> {
+    let wait = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match subscription.updates.recv().await.expect("the live channel") {
+                LiveUpdate::Activity(batch) => return batch.iter().map(|e| e.user_id).collect::<Vec<_>>(),
+                _ => continue,
+            }
+        }
+    });
+    wait.await.expect("a batch of events within 10 s")
+}
+
+store_test!(streams_get_their_users_events_and_unwatched_users_are_not_read, |store: Store| async move {
+    let app = store.create_app("live", "hash-live", 1_000).await.expect("create app").id;
+    let (a, b, c) =
+        (new_user(&store, app, "a").await, new_user(&store, app, "b").await, new_user(&store, app, "c").await);
+    let hub = LiveHub::start(store.clone()).await.expect("live hub");
+
+    let mut watching_a = hub.subscribe(a);
+    ingest(&store, &hub, app, &[("a", 1), ("b", 1), ("a", 2)]).await;
+    assert_eq!(next_batch(&mut watching_a).await, [Some(a), Some(a)], "only the watched user's events are read");
+
+    let watching_b = hub.subscribe(b);
+    let second_on_a = hub.subscribe(a);
+    assert_eq!(hub.watched_users(), 2);
+    ingest(&store, &hub, app, &[("b", 2), ("c", 1)]).await;
+    assert_eq!(next_batch(&mut watching_a).await, [Some(b)], "one broadcast carries every watched user's events");
+
+    drop(watching_b);
+    drop(second_on_a);
+    assert_eq!(hub.watched_users(), 1, "a is still watched by its first stream");
+    drop(watching_a);
+    assert_eq!(hub.watched_users(), 0);
+
+    // Nobody watches a's events now: they are not read or broadcast. The
+    // next batch a new stream of c receives is c's, not a's.
+    ingest(&store, &hub, app, &[("a", 3)]).await;
+    let mut watching_c = hub.subscribe(c);
+    ingest(&store, &hub, app, &[("c", 2), ("a", 4)]).await;
+    assert_eq!(next_batch(&mut watching_c).await, [Some(c)]);
+});
