@@ -61,10 +61,10 @@ impl StoredIds {
 }
 
 /// An event with its references resolved to row ids.
-struct Resolved<'e> {
-    event: &'e EventInput,
-    user_id: Option<i64>,
-    device_id: Option<i64>,
+pub(crate) struct Resolved<'e> {
+    pub event: &'e EventInput,
+    pub user_id: Option<i64>,
+    pub device_id: Option<i64>,
 }
 
 /// What stored batches change besides their rows, merged over a group
@@ -199,45 +199,15 @@ impl WriteTx {
             rows.iter().collect()
         };
 
-        let marks = self.marks();
-        let mut inserted = 0;
         // SQLite: the ids given out lie after the newest id before the batch.
-        let returning = self.is_postgres();
+        let returning = partitioned;
         let before = if returning { 0 } else { self.newest_event_id().await? };
-        let mut ids = Vec::new();
-        for chunk in chunks(&to_insert) {
-            let sql = format!(
-                "INSERT INTO events (app_id, client_id, event_type, user_id, device_id, session_id,
-                     occurred_at, data, received_at)
-                 VALUES {}{}{}",
-                marks.values(chunk.len(), 9),
-                if partitioned { "" } else { " ON CONFLICT (app_id, client_id) DO NOTHING" },
-                if returning { " RETURNING id" } else { "" }
-            );
-            inserted += with_tx!(self, |conn| {
-                let mut query = sqlx::query(&sql);
-                for row in chunk {
-                    let event = row.event;
-                    query = query
-                        .bind(app_id)
-                        .bind(event.client_id.as_ref().map(ExternalId::as_str))
-                        .bind(&event.event_type)
-                        .bind(row.user_id)
-                        .bind(row.device_id)
-                        .bind(&event.session_id)
-                        .bind(event.occurred_at)
-                        .bind(&event.data)
-                        .bind(now);
-                }
-                if returning {
-                    let rows = query.fetch_all(&mut *conn).await?;
-                    ids.extend(rows.iter().map(|row| sqlx::Row::get::<i64, _>(row, 0)));
-                    Ok::<u64, sqlx::Error>(rows.len() as u64)
-                } else {
-                    query.execute(&mut *conn).await.map(|done| done.rows_affected())
-                }
-            })?;
-        }
+        let (inserted, ids) = if partitioned {
+            let ids = self.insert_event_arrays(app_id, &to_insert, now).await?;
+            (ids.len() as u64, ids)
+        } else {
+            (self.insert_event_values(app_id, &to_insert, now).await?, Vec::new())
+        };
         outcome.stored = match (returning, inserted) {
             (_, 0) => StoredIds::None,
             (true, _) => {

@@ -16,6 +16,7 @@ mod devices;
 mod erasure;
 mod event_groups;
 mod event_hours;
+mod event_rows;
 mod event_search;
 mod events;
 mod export;

@@ -5,11 +5,10 @@
 //! ids for de-duplication live in `event_client_ids` on PostgreSQL, since a
 //! partitioned table's unique keys must include the partition key.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, TimeZone, Utc};
 
-use super::batch::chunks;
 use super::event_hours::{Change, HourCounts, HOUR_MS};
 use super::{with_pool, with_tx, write_tx, Backend, Store, StoreResult, WriteTx};
 
@@ -36,36 +35,6 @@ fn month_start(at_ms: i64, offset: i32) -> (i64, String) {
     let (year, month0) = (months.div_euclid(12), months.rem_euclid(12) as u32);
     let start = Utc.with_ymd_and_hms(year, month0 + 1, 1, 0, 0, 0).single().unwrap_or_default();
     (start.timestamp_millis(), format!("events_p{year:04}{:02}", month0 + 1))
-}
-
-impl WriteTx {
-    /// Claims `client_ids` (sorted, distinct) for the app; returns the ones
-    /// that were new. Same transaction as the events they guard.
-    pub(crate) async fn claim_client_ids(
-        &mut self,
-        app_id: i64,
-        client_ids: &[&str],
-        now: i64,
-    ) -> StoreResult<HashSet<String>> {
-        let marks = self.marks();
-        let mut claimed = HashSet::with_capacity(client_ids.len());
-        for chunk in chunks(client_ids) {
-            let sql = format!(
-                "INSERT INTO event_client_ids (app_id, client_id, received_at) VALUES {}
-                 ON CONFLICT (app_id, client_id) DO NOTHING RETURNING client_id",
-                marks.values(chunk.len(), 3)
-            );
-            let new: Vec<String> = with_tx!(self, |conn| {
-                let mut query = sqlx::query_scalar(&sql);
-                for id in chunk {
-                    query = query.bind(app_id).bind(*id).bind(now);
-                }
-                query.fetch_all(&mut *conn).await
-            })?;
-            claimed.extend(new);
-        }
-        Ok(claimed)
-    }
 }
 
 impl WriteTx {
