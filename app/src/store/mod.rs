@@ -307,6 +307,31 @@ impl Store {
         Ok(())
     }
 
+    /// The database settings the speed depends on, in one line (benchmark
+    /// reports): PostgreSQL's server settings as configured, SQLite's
+    /// pragmas as this store sets them.
+    pub async fn tuning(&self) -> StoreResult<String> {
+        match &self.backend {
+            Backend::Postgres(pool) => {
+                let sql = "SELECT string_agg(name || ' = ' || current_setting(name), ', ' ORDER BY n)
+                           FROM unnest($1::text[]) WITH ORDINALITY AS s (name, n)";
+                let names = [
+                    "server_version",
+                    "shared_buffers",
+                    "max_wal_size",
+                    "checkpoint_timeout",
+                    "wal_compression",
+                    "synchronous_commit",
+                ];
+                Ok(sqlx::query_scalar(sql).bind(names).fetch_one(pool).await?)
+            }
+            Backend::Sqlite(_) => Ok(format!(
+                "journal_mode = wal, synchronous = normal, mmap_size = {MMAP_BYTES}, writer cache_size = -{WRITER_CACHE_KIB}, \
+                 wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}, writer temp_store = memory"
+            )),
+        }
+    }
+
     /// "sqlite" or "postgres", for logs and test names.
     pub fn backend_name(&self) -> &'static str {
         match self.backend {

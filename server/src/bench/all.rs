@@ -204,7 +204,7 @@ pub async fn all(sqlite: &str, postgres: &str, scale: f64, out: &str) -> anyhow:
     let databases = [("SQLite", sqlite), ("PostgreSQL", postgres)];
     let mut sections = String::new();
     let mut summary = String::from("| case | SQLite | PostgreSQL |\n|---|---|---|\n");
-    let header = format!(
+    let mut header = format!(
         "Machine: {}. Date: {}. Commit: {}. Release build of this binary; `server bench all --scale {scale}`: {users} users, {} events in all ({events} of the heaviest user), {segments} segments.\n",
         machine(),
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
@@ -219,6 +219,7 @@ pub async fn all(sqlite: &str, postgres: &str, scale: f64, out: &str) -> anyhow:
         run(&["bench".into(), "seed".into(), "--scale".into(), scale.to_string()], url)?;
         let store = app::store::Store::connect(url).await.with_context(|| format!("cannot open {url}"))?;
         store.settle().await?;
+        let _ = writeln!(header, "\n{name} settings: {}.", store.tuning().await?);
         store.close().await;
     }
     let mut last_output = [String::new(), String::new()];
