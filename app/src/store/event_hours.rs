@@ -134,6 +134,43 @@ pub(crate) fn pieces(from: i64, to: i64, bucket: i64) -> Pieces {
     out
 }
 
+/// An hour split between two neighbouring bars (a bar edge inside it):
+/// only the shorter side is counted from the events (`counted`, an index
+/// into the ranges to count), the other side is the hour's count in
+/// `event_hours` less that. A 30-day histogram of day bars not starting on
+/// the hour otherwise counts 30 whole hours of events, which for a user
+/// with 1M events was most of its time.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Split {
+    pub hour: i64,
+    pub counted: usize,
+    pub other_bar: usize,
+}
+
+/// The ranges of `partial` to count from the events, and the split hours
+/// whose other side is derived.
+pub(crate) fn split_hours(partial: &[(usize, i64, i64)]) -> (Vec<(usize, i64, i64)>, Vec<Split>) {
+    let (mut count, mut splits) = (Vec::with_capacity(partial.len()), Vec::new());
+    let mut i = 0;
+    while i < partial.len() {
+        let (k, lo, hi) = partial[i];
+        let hour = hour_of(lo);
+        match partial.get(i + 1) {
+            Some(&(k2, lo2, hi2)) if lo == hour && hi == lo2 && hi2 == hour + HOUR_MS && k2 == k + 1 => {
+                let (shorter, other_bar) = if hi - lo <= hi2 - lo2 { ((k, lo, hi), k2) } else { ((k2, lo2, hi2), k) };
+                splits.push(Split { hour, counted: count.len(), other_bar });
+                count.push(shorter);
+                i += 2;
+            }
+            _ => {
+                count.push((k, lo, hi));
+                i += 1;
+            }
+        }
+    }
+    (count, splits)
+}
+
 impl Store {
     /// Counts of the user's events per bar of `bucket` from `from` to `to`,
     /// from whole hours where a bar has them. `None` when no bar does (bars
@@ -152,6 +189,8 @@ impl Store {
             return Ok(None);
         };
         let mut counts = vec![0; pieces.whole.len()];
+        let (count, splits) = split_hours(&pieces.partial);
+        let (first, end) = splits.iter().fold((first, end), |(a, e), s| (a.min(s.hour), e.max(s.hour + HOUR_MS)));
         let sql = "SELECT hour, n FROM event_hours WHERE app_id = $1 AND user_id = $2 AND hour >= $3 AND hour < $4";
         let hours: Vec<(i64, i64)> = with_pool!(self, |pool| sqlx::query_as(sql)
             .bind(app_id)
@@ -160,14 +199,17 @@ impl Store {
             .bind(end)
             .fetch_all(pool)
             .await)?;
+        let mut per_hour = std::collections::HashMap::with_capacity(hours.len());
         for (hour, n) in hours {
+            per_hour.insert(hour, n);
             let bar = usize::try_from((hour - from).div_euclid(bucket)).ok();
             match bar.and_then(|k| pieces.whole.get(k).copied().flatten().map(|w| (k, w))) {
                 Some((k, (a, e))) if a <= hour && hour < e => counts[k] += n,
-                _ => {} // an hour split between two bars: counted from the events below
+                _ => {} // an hour split between two bars: see below
             }
         }
-        for chunk in chunks(&pieces.partial) {
+        let indexed: Vec<(usize, &(usize, i64, i64))> = count.iter().enumerate().collect();
+        for chunk in chunks(&indexed) {
             // Each range's count by the index on (app, user, occurred_at);
             // unprepared, so each is planned for its values (see event_search).
             let sql = format!(
@@ -178,14 +220,18 @@ impl Store {
             );
             let rows: Vec<(i64, i64)> = with_pool!(self, |pool| {
                 let mut query = sqlx::query_as(&sql).persistent(false).bind(app_id).bind(user_id);
-                for (k, lo, hi) in chunk {
-                    query = query.bind(*k as i64).bind(*lo).bind(*hi);
+                for (i, (_, lo, hi)) in chunk {
+                    query = query.bind(*i as i64).bind(*lo).bind(*hi);
                 }
                 query.fetch_all(pool).await
             })?;
-            for (k, n) in rows {
-                if let Some(count) = usize::try_from(k).ok().and_then(|k| counts.get_mut(k)) {
-                    *count += n;
+            for (i, n) in rows {
+                let Some(&(k, lo, _)) = usize::try_from(i).ok().and_then(|i| count.get(i)) else { continue };
+                counts[k] += n;
+                // The other side of a split hour: the hour's count less this.
+                if let Some(split) = splits.iter().find(|s| s.counted == i as usize) {
+                    let total = per_hour.get(&hour_of(lo)).copied().unwrap_or(0);
+                    counts[split.other_bar] += (total - n).max(0);
                 }
             }
         }
@@ -227,6 +273,17 @@ mod tests {
             }
             assert_eq!(at, from + span);
         }
+        // Unaligned day bars: each edge inside an hour is one split, counted
+        // on its shorter side.
+        let from = HOUR_MS * 10 + 15 * 60_000;
+        let p = pieces(from, from + 3 * DAY, DAY);
+        let (count, splits) = split_hours(&p.partial);
+        assert_eq!(splits.len(), 2, "two inner edges");
+        for s in &splits {
+            let (_, lo, hi) = count[s.counted];
+            assert_eq!((hour_of(lo), hi - lo), (s.hour, 15 * 60_000), "the 15 minutes, not the 45");
+        }
+        assert_eq!(count.len(), p.partial.len() - 2);
         // Unaligned hourly bars have no whole hour; aligned ones have only whole hours.
         assert!(pieces(HOUR_MS + 1, 3 * DAY, HOUR_MS).whole.iter().all(Option::is_none));
         assert!(pieces(HOUR_MS, 3 * DAY, HOUR_MS).partial.is_empty());
