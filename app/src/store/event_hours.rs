@@ -126,7 +126,15 @@ pub(crate) fn pieces(from: i64, to: i64, bucket: i64) -> Pieces {
             }
         } else {
             out.whole.push(None);
-            out.partial.push((k, lo, hi));
+            // A bar across an hour's edge (hourly bars not on the hour): one
+            // piece per hour, so that the hour split between two bars can be
+            // counted on one side only (`split_hours`).
+            if lo < end && end < hi {
+                out.partial.push((k, lo, end));
+                out.partial.push((k, end, hi));
+            } else {
+                out.partial.push((k, lo, hi));
+            }
         }
         k += 1;
         lo = hi;
@@ -173,9 +181,9 @@ pub(crate) fn split_hours(partial: &[(usize, i64, i64)]) -> (Vec<(usize, i64, i6
 
 impl Store {
     /// Counts of the user's events per bar of `bucket` from `from` to `to`,
-    /// from whole hours where a bar has them. `None` when no bar does (bars
-    /// of an hour or less, not on the hour): counting the events then is
-    /// all there is to do.
+    /// from whole hours where a bar has them and from split hours (see
+    /// [`Split`]). `None` when there are neither (bars within one hour):
+    /// counting the events then is all there is to do.
     pub(crate) async fn histogram_by_hours(
         &self,
         app_id: i64,
@@ -184,13 +192,12 @@ impl Store {
         bucket: i64,
     ) -> StoreResult<Option<Vec<i64>>> {
         let pieces = pieces(from, to, bucket);
-        let whole: Vec<(i64, i64)> = pieces.whole.iter().flatten().copied().collect();
-        let (Some(first), Some(end)) = (whole.first().map(|w| w.0), whole.last().map(|w| w.1)) else {
+        let (count, splits) = split_hours(&pieces.partial);
+        let hours = pieces.whole.iter().flatten().copied().chain(splits.iter().map(|s| (s.hour, s.hour + HOUR_MS)));
+        let Some((first, end)) = hours.reduce(|(a, e), (a2, e2)| (a.min(a2), e.max(e2))) else {
             return Ok(None);
         };
         let mut counts = vec![0; pieces.whole.len()];
-        let (count, splits) = split_hours(&pieces.partial);
-        let (first, end) = splits.iter().fold((first, end), |(a, e), s| (a.min(s.hour), e.max(s.hour + HOUR_MS)));
         let sql = "SELECT hour, n FROM event_hours WHERE app_id = $1 AND user_id = $2 AND hour >= $3 AND hour < $4";
         let hours: Vec<(i64, i64)> = with_pool!(self, |pool| sqlx::query_as(sql)
             .bind(app_id)
@@ -254,9 +261,12 @@ mod tests {
 
     #[test]
     fn bars_split_into_whole_hours_and_edges_that_cover_them_exactly() {
-        for (from, span, bucket) in
-            [(HOUR_MS * 10 + 1_234, 30 * DAY, DAY), (HOUR_MS * 7, 3 * DAY, HOUR_MS), (999, 2 * HOUR_MS, 60_000)]
-        {
+        for (from, span, bucket) in [
+            (HOUR_MS * 10 + 1_234, 30 * DAY, DAY),
+            (HOUR_MS * 7, 3 * DAY, HOUR_MS),
+            (HOUR_MS * 7 + 777, DAY, HOUR_MS),
+            (999, 2 * HOUR_MS, 60_000),
+        ] {
             let p = pieces(from, from + span, bucket);
             assert_eq!(p.whole.len() as i64, (span + bucket - 1) / bucket);
             // Every millisecond of the period in exactly one piece of its own bar.
@@ -284,8 +294,13 @@ mod tests {
             assert_eq!((hour_of(lo), hi - lo), (s.hour, 15 * 60_000), "the 15 minutes, not the 45");
         }
         assert_eq!(count.len(), p.partial.len() - 2);
-        // Unaligned hourly bars have no whole hour; aligned ones have only whole hours.
-        assert!(pieces(HOUR_MS + 1, 3 * DAY, HOUR_MS).whole.iter().all(Option::is_none));
+        // Unaligned hourly bars have no whole hour, but every inner hour is
+        // split between two bars; aligned ones have only whole hours.
+        let p = pieces(HOUR_MS + 20 * 60_000, HOUR_MS + 20 * 60_000 + DAY, HOUR_MS);
+        assert!(p.whole.iter().all(Option::is_none));
+        let (count, splits) = split_hours(&p.partial);
+        assert_eq!(splits.len(), 23);
+        assert!(splits.iter().all(|s| count[s.counted].2 - count[s.counted].1 == 20 * 60_000));
         assert!(pieces(HOUR_MS, 3 * DAY, HOUR_MS).partial.is_empty());
     }
 }
