@@ -162,6 +162,11 @@ fn cases(users: usize, events: usize, segments: usize, scale: f64) -> Vec<Case> 
 
 /// Runs one bench subcommand of this binary against `database_url`.
 fn run(args: &[String], database_url: &str) -> anyhow::Result<(String, f64)> {
+    // What the last case wrote goes to disk first: the OS's writeback of
+    // one database's gigabytes (SQLite's ingest) otherwise lands in the
+    // next case's timing (PostgreSQL's commits wait on their fsync behind
+    // it). Best effort: a machine without `sync` runs the case anyway.
+    let _ = Command::new("sync").status();
     let started = Instant::now();
     let output = Command::new(std::env::current_exe()?)
         .args(args)
