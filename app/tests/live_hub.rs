@@ -75,3 +75,29 @@ store_test!(streams_get_their_users_events_and_unwatched_users_are_not_read, |st
     ingest(&store, &hub, app, &[("c", 2), ("a", 4)]).await;
     assert_eq!(next_batch(&mut watching_c).await, [Some(c)]);
 });
+
+store_test!(events_read_back_by_id_with_and_without_a_user_filter, |store: Store| async move {
+    let app = store.create_app("by-id", "hash-by-id", 1_000).await.expect("create app").id;
+    let (a, b) = (new_user(&store, app, "a").await, new_user(&store, app, "b").await);
+    let batch: Vec<EventInput> = [("a", 1), ("b", 2), ("a", 3)]
+        .iter()
+        .map(|(user, n)| EventInput {
+            client_id: Some(format!("{user}-{n}").parse().unwrap()),
+            event_type: "open".into(),
+            user_external_id: Some(user.parse().unwrap()),
+            occurred_at: *n,
+            ..Default::default()
+        })
+        .collect();
+    let stored = store.insert_events(app, &batch, now_ms()).await.expect("insert events").stored;
+    let users_of =
+        |events: Vec<app::activity::model::ActivityEvent>| events.iter().map(|e| e.user_id).collect::<Vec<_>>();
+    // SQLite hands out a range of ids, PostgreSQL a list: both, each way.
+    // (A batch is stored in client-id order: a-1, a-3, b-2.)
+    assert_eq!(users_of(store.stored_events(&stored, None).await.unwrap()), [Some(a), Some(a), Some(b)]);
+    assert_eq!(users_of(store.stored_events(&stored, Some(&[b])).await.unwrap()), [Some(b)]);
+    let ids: Vec<i64> = store.stored_events(&stored, None).await.unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(users_of(store.events_by_ids(&ids, None).await.unwrap()), [Some(a), Some(a), Some(b)]);
+    assert_eq!(users_of(store.events_by_ids(&ids, Some(&[a])).await.unwrap()), [Some(a), Some(a)]);
+    assert!(store.events_by_ids(&ids, Some(&[])).await.unwrap().is_empty());
+});

@@ -45,7 +45,12 @@ impl Store {
                 ),
                 if users.is_some() { " AND e.user_id = ANY($2)" } else { "" }
             );
-            return Ok(sqlx::query_as(&sql).bind(ids).bind(users).fetch_all(pool).await?);
+            let query = sqlx::query_as(&sql).bind(ids);
+            let query = match users {
+                Some(users) => query.bind(users),
+                None => query,
+            };
+            return Ok(query.fetch_all(pool).await?);
         }
         let mut events = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_READ) {
