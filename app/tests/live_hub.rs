@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use app::live::{LiveHub, LiveUpdate, Subscription};
-use app::store::{EventInput, Store, UserInput};
+use app::store::{EventInput, Store, StoredIds, UserInput};
 use app::store_test;
 use app::time::now_ms;
 
@@ -16,9 +16,9 @@ async fn new_user(store: &Store, app_id: i64, external_id: &str) -> i64 {
     store.upsert_user(app_id, &external_id.parse().unwrap(), &input, 1).await.expect("create user").id
 }
 
-/// Stores one event of each `(user, n)` and tells the hub, as the ingest
-/// route does.
-async fn ingest(store: &Store, hub: &LiveHub, app_id: i64, events: &[(&str, i64)]) {
+/// Stores one event of each `(user, n)` (client id `<user>-<n>`, at `n`);
+/// what was stored.
+async fn store_events(store: &Store, app_id: i64, events: &[(&str, i64)]) -> StoredIds {
     let batch: Vec<EventInput> = events
         .iter()
         .map(|(user, n)| EventInput {
@@ -29,8 +29,12 @@ async fn ingest(store: &Store, hub: &LiveHub, app_id: i64, events: &[(&str, i64)
             ..Default::default()
         })
         .collect();
-    let outcome = store.insert_events(app_id, &batch, now_ms()).await.expect("insert events");
-    hub.committed(&outcome.stored);
+    store.insert_events(app_id, &batch, now_ms()).await.expect("insert events").stored
+}
+
+/// [`store_events`], then tells the hub, as the ingest route does.
+async fn ingest(store: &Store, hub: &LiveHub, app_id: i64, events: &[(&str, i64)]) {
+    hub.committed(&store_events(store, app_id, events).await);
 }
 
 /// The users of the next batch of events the subscription receives.
@@ -79,17 +83,7 @@ store_test!(streams_get_their_users_events_and_unwatched_users_are_not_read, |st
 store_test!(events_read_back_by_id_with_and_without_a_user_filter, |store: Store| async move {
     let app = store.create_app("by-id", "hash-by-id", 1_000).await.expect("create app").id;
     let (a, b) = (new_user(&store, app, "a").await, new_user(&store, app, "b").await);
-    let batch: Vec<EventInput> = [("a", 1), ("b", 2), ("a", 3)]
-        .iter()
-        .map(|(user, n)| EventInput {
-            client_id: Some(format!("{user}-{n}").parse().unwrap()),
-            event_type: "open".into(),
-            user_external_id: Some(user.parse().unwrap()),
-            occurred_at: *n,
-            ..Default::default()
-        })
-        .collect();
-    let stored = store.insert_events(app, &batch, now_ms()).await.expect("insert events").stored;
+    let stored = store_events(&store, app, &[("a", 1), ("b", 2), ("a", 3)]).await;
     let users_of =
         |events: Vec<app::activity::model::ActivityEvent>| events.iter().map(|e| e.user_id).collect::<Vec<_>>();
     // SQLite hands out a range of ids, PostgreSQL a list: both, each way.
