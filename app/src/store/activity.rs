@@ -77,7 +77,10 @@ impl Store {
     }
 
     /// Up to `limit` of one user's events with ids after `after_id`, in id
-    /// order: what a stream that last saw `after_id` missed.
+    /// order: what a stream that last saw `after_id` missed. Read from
+    /// `events_by_user_occurred` (the user's entries, ids compared in the
+    /// index): a reconnect is rare, an index per stored event is not
+    /// (migration 0020).
     pub async fn user_events_after(
         &self,
         app_id: i64,

@@ -64,7 +64,8 @@ impl Store {
 
     /// How many events one user has.
     pub async fn count_user_events(&self, user_id: i64) -> StoreResult<i64> {
-        let sql = "SELECT COUNT(*) FROM events WHERE user_id = $1";
+        let sql =
+            "SELECT COUNT(*) FROM events WHERE app_id = (SELECT app_id FROM users WHERE id = $1) AND user_id = $1";
         with_pool!(self, |pool| Ok(sqlx::query_scalar(sql).bind(user_id).fetch_one(pool).await?))
     }
 

@@ -23,8 +23,11 @@ const DELETE_DELIVERIES: &str = "DELETE FROM message_deliveries
         OR device_id IN (SELECT id FROM devices WHERE user_id = $1)";
 const DELETE_MESSAGES: &str = "DELETE FROM messages WHERE user_id = $1";
 const DELETE_LOCATIONS: &str = "DELETE FROM locations WHERE device_id IN (SELECT id FROM devices WHERE user_id = $1)";
-const DELETE_EVENTS: &str =
-    "DELETE FROM events WHERE user_id = $1 OR device_id IN (SELECT id FROM devices WHERE user_id = $1)";
+/// The user's app is named so that PostgreSQL reads the user's events from
+/// `events_by_user_occurred` (keyed by app, then user).
+const DELETE_EVENTS: &str = "DELETE FROM events
+     WHERE (app_id = (SELECT app_id FROM users WHERE id = $1) AND user_id = $1)
+        OR device_id IN (SELECT id FROM devices WHERE user_id = $1)";
 const OTHERS_EVENTS: &str = "SELECT user_id, occurred_at FROM events
      WHERE device_id IN (SELECT id FROM devices WHERE user_id = $1) AND user_id <> $1";
 const DELETE_HOURS: &str = "DELETE FROM event_hours WHERE app_id = $1 AND user_id = $2";

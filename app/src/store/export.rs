@@ -122,10 +122,12 @@ impl Store {
         rows_of_user!(self, sql, user_id)
     }
 
-    /// The user's events in id order (`events_by_user_id`).
+    /// The user's events, oldest first (`events_by_user_occurred`, which
+    /// PostgreSQL keys by app then user: hence the user's app).
     pub fn export_events(&self, user_id: i64) -> Rows<'_, ExportedEvent> {
         let sql = "SELECT id, client_id, event_type, device_id, session_id, occurred_at, received_at, data
-                   FROM events WHERE user_id = $1 ORDER BY user_id, id";
+                   FROM events WHERE app_id = (SELECT app_id FROM users WHERE id = $1) AND user_id = $1
+                   ORDER BY occurred_at, id";
         rows_of_user!(self, sql, user_id)
     }
 
