@@ -16,6 +16,15 @@ macro_rules! activity_columns {
 }
 pub(crate) use activity_columns;
 
+/// Up to `$4` of user `$1`'s events of app `$3` with ids after `$2`, in id
+/// order ([`Store::user_events_after`]).
+pub(crate) const USER_EVENTS_AFTER: &str = concat!(
+    "SELECT ",
+    activity_columns!(),
+    " FROM events e LEFT JOIN devices d ON d.id = e.device_id
+     WHERE e.user_id = $1 AND e.id > $2 AND e.app_id = $3 ORDER BY e.id LIMIT $4"
+);
+
 /// Ids read per statement (one placeholder each).
 const IDS_PER_READ: usize = 500;
 
@@ -88,13 +97,7 @@ impl Store {
         after_id: i64,
         limit: i64,
     ) -> StoreResult<Vec<ActivityEvent>> {
-        let sql = concat!(
-            "SELECT ",
-            activity_columns!(),
-            " FROM events e LEFT JOIN devices d ON d.id = e.device_id
-             WHERE e.user_id = $1 AND e.id > $2 AND e.app_id = $3 ORDER BY e.id LIMIT $4"
-        );
-        with_pool!(self, |pool| Ok(sqlx::query_as(sql)
+        with_pool!(self, |pool| Ok(sqlx::query_as(USER_EVENTS_AFTER)
             .bind(user_id)
             .bind(after_id)
             .bind(app_id)

@@ -92,6 +92,13 @@ pub struct ExportedAudit {
 pub type Rows<'a, T> = BoxStream<'a, StoreResult<T>>;
 
 /// One query as a stream of `T`, bound to the user's id.
+/// A user's events, oldest first, from `events_by_user_occurred`, which
+/// PostgreSQL keys by app then user: hence the user's app (`$1` the user).
+pub(crate) const EXPORT_EVENTS: &str =
+    "SELECT id, client_id, event_type, device_id, session_id, occurred_at, received_at, data
+     FROM events WHERE app_id = (SELECT app_id FROM users WHERE id = $1) AND user_id = $1
+     ORDER BY occurred_at, id";
+
 macro_rules! rows_of_user {
     ($store:expr, $sql:expr, $user_id:expr) => {
         with_pool!($store, |pool| sqlx::query_as($sql).bind($user_id).fetch(pool).map_err(StoreError::from).boxed())
@@ -122,13 +129,9 @@ impl Store {
         rows_of_user!(self, sql, user_id)
     }
 
-    /// The user's events, oldest first (`events_by_user_occurred`, which
-    /// PostgreSQL keys by app then user: hence the user's app).
+    /// The user's events, oldest first.
     pub fn export_events(&self, user_id: i64) -> Rows<'_, ExportedEvent> {
-        let sql = "SELECT id, client_id, event_type, device_id, session_id, occurred_at, received_at, data
-                   FROM events WHERE app_id = (SELECT app_id FROM users WHERE id = $1) AND user_id = $1
-                   ORDER BY occurred_at, id";
-        rows_of_user!(self, sql, user_id)
+        rows_of_user!(self, EXPORT_EVENTS, user_id)
     }
 
     /// Events of the user's devices that name no user (sent before the

@@ -266,6 +266,49 @@ impl Store {
         Ok(want.into_iter().filter(|(_, (n, e))| n != e).map(|((u, h), (n, e))| (u, h, n, e)).collect())
     }
 
+    /// How the database plans the statements that find one user's rows by
+    /// the user alone: the export of its events, the live replay after
+    /// `Last-Event-ID`, and every statement of an erasure. (name, plan)
+    /// each: SQLite's `EXPLAIN QUERY PLAN` details, PostgreSQL's `EXPLAIN`
+    /// with sequential scans priced out, so that on a test's few rows one
+    /// shows only where no index can serve.
+    pub async fn per_user_plans(&self, app_id: i64, user_id: i64) -> StoreResult<Vec<(&'static str, String)>> {
+        let mut statements: Vec<(&'static str, &str, Vec<i64>)> = vec![
+            ("export of events", super::export::EXPORT_EVENTS, vec![user_id]),
+            ("live replay", super::activity::USER_EVENTS_AFTER, vec![user_id, 0, app_id, 100]),
+        ];
+        statements.extend(super::erasure::BY_USER.iter().map(|&(name, sql)| (name, sql, vec![user_id])));
+        let mut plans = Vec::with_capacity(statements.len());
+        for (name, sql, binds) in statements {
+            let explain = match &self.backend {
+                super::Backend::Sqlite(_) => format!("EXPLAIN QUERY PLAN {sql}"),
+                super::Backend::Postgres(_) => format!("EXPLAIN {sql}"),
+            };
+            let lines: Vec<String> = match &self.backend {
+                super::Backend::Sqlite(pool) => {
+                    let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
+                    for value in &binds {
+                        query = query.bind(*value);
+                    }
+                    query.fetch_all(pool).await?.into_iter().map(|(_, _, _, detail)| detail).collect()
+                }
+                super::Backend::Postgres(pool) => {
+                    let mut tx = pool.begin().await?;
+                    sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
+                    let mut query = sqlx::query_scalar::<_, String>(&explain);
+                    for value in &binds {
+                        query = query.bind(*value);
+                    }
+                    let lines = query.fetch_all(&mut *tx).await?;
+                    tx.rollback().await?;
+                    lines
+                }
+            };
+            plans.push((name, lines.join("\n")));
+        }
+        Ok(plans)
+    }
+
     /// SQLite's `PRAGMA integrity_check` ("ok" when the file is sound);
     /// PostgreSQL answers "ok" when it answers at all.
     pub async fn integrity_check(&self) -> StoreResult<String> {
