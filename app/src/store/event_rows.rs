@@ -109,7 +109,7 @@ impl WriteTx {
 
     /// The transaction's PostgreSQL connection (these writes are
     /// PostgreSQL's only).
-    fn postgres(&mut self) -> StoreResult<&mut sqlx::Transaction<'static, sqlx::Postgres>> {
+    pub(super) fn postgres(&mut self) -> StoreResult<&mut sqlx::Transaction<'static, sqlx::Postgres>> {
         match &mut self.inner {
             TxInner::Postgres(tx) => Ok(tx),
             TxInner::Sqlite(_) => Err(StoreError::Db(sqlx::Error::Protocol("array writes are PostgreSQL's".into()))),

@@ -275,60 +275,55 @@ impl WriteTx {
         self.touch(Locked::Devices, &devices).await
     }
 
-    /// On PostgreSQL the lock a foreign key's check takes, for the rows a
-    /// batch refers to: events have no foreign keys there (migration 0019),
-    /// and this keeps an erasure from deleting a user or device between the
-    /// look-up and the commit (erasure locks them `FOR UPDATE` first).
-    fn key_share(&self) -> &'static str {
-        if self.is_postgres() {
-            " FOR KEY SHARE"
-        } else {
-            ""
-        }
-    }
-
     /// Row ids of an app's users by userID; unknown ones are absent.
     async fn user_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, i64>> {
-        let (marks, mut found) = (self.marks(), HashMap::with_capacity(names.len()));
-        let key_share = self.key_share();
+        let rows: Vec<(String, i64)> = self.by_external_ids("external_id, id FROM users", app_id, names).await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// (row id, its user's row id) of an app's devices by deviceID.
+    async fn device_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, (i64, Option<i64>)>> {
+        let rows: Vec<(String, i64, Option<i64>)> =
+            self.by_external_ids("external_id, id, user_id FROM devices", app_id, names).await?;
+        Ok(rows.into_iter().map(|(name, id, user)| (name, (id, user))).collect())
+    }
+
+    /// `SELECT {from} WHERE app_id = … AND external_id` among `names`:
+    /// PostgreSQL binds the names as one array (one statement, where `IN`
+    /// lists of up to 256 placeholders took three per table for a batch of
+    /// 500 events, 4–11 ms of its look-ups), SQLite `IN` lists by chunks.
+    ///
+    /// PostgreSQL also takes the lock a foreign key's check would, `FOR KEY
+    /// SHARE`: events have no foreign keys there (migration 0019), and this
+    /// keeps an erasure from deleting a user or device between the look-up
+    /// and the commit (erasure locks them `FOR UPDATE` first).
+    async fn by_external_ids<T>(&mut self, from: &str, app_id: i64, names: &[&str]) -> StoreResult<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        if self.is_postgres() {
+            let sql = format!("SELECT {from} WHERE app_id = $1 AND external_id = ANY($2) FOR KEY SHARE");
+            let query = sqlx::query_as(&sql).bind(app_id).bind(names);
+            return Ok(query.fetch_all(&mut **self.postgres()?).await?);
+        }
+        let (marks, mut found) = (self.marks(), Vec::with_capacity(names.len()));
         for chunk in chunks(names) {
             let sql = format!(
-                "SELECT external_id, id FROM users WHERE app_id = {} AND external_id IN ({}){}",
+                "SELECT {from} WHERE app_id = {} AND external_id IN ({})",
                 marks.list(1, 1),
-                marks.list(2, chunk.len()),
-                key_share
+                marks.list(2, chunk.len())
             );
-            let rows = with_tx!(self, |conn| {
-                let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind(app_id);
+            let rows: Vec<T> = with_tx!(self, |conn| {
+                let mut query = sqlx::query_as(&sql).bind(app_id);
                 for name in chunk {
                     query = query.bind(*name);
                 }
                 query.fetch_all(&mut *conn).await
             })?;
             found.extend(rows);
-        }
-        Ok(found)
-    }
-
-    /// (row id, its user's row id) of an app's devices by deviceID.
-    async fn device_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, (i64, Option<i64>)>> {
-        let (marks, mut found) = (self.marks(), HashMap::with_capacity(names.len()));
-        let key_share = self.key_share();
-        for chunk in chunks(names) {
-            let sql = format!(
-                "SELECT external_id, id, user_id FROM devices WHERE app_id = {} AND external_id IN ({}){}",
-                marks.list(1, 1),
-                marks.list(2, chunk.len()),
-                key_share
-            );
-            let rows = with_tx!(self, |conn| {
-                let mut query = sqlx::query_as::<_, (String, i64, Option<i64>)>(&sql).bind(app_id);
-                for name in chunk {
-                    query = query.bind(*name);
-                }
-                query.fetch_all(&mut *conn).await
-            })?;
-            found.extend(rows.into_iter().map(|(name, id, user)| (name, (id, user))));
         }
         Ok(found)
     }
