@@ -46,6 +46,7 @@ const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHER
 
 /// Every statement above that takes the user's id alone, by name: what
 /// the plan test (`Store::per_user_plans`) explains.
+#[cfg(any(test, feature = "test-support"))]
 pub(crate) const BY_USER: [(&str, &str); 10] = [
     ("deliveries of the user's messages", DELETE_MESSAGE_DELIVERIES),
     ("deliveries to the user's devices", DELETE_DEVICE_DELIVERIES),
