@@ -95,3 +95,55 @@ store_test!(events_read_back_by_id_with_and_without_a_user_filter, |store: Store
     assert_eq!(users_of(store.events_by_ids(&ids, Some(&[a])).await.unwrap()), [Some(a), Some(a)]);
     assert!(store.events_by_ids(&ids, Some(&[])).await.unwrap().is_empty());
 });
+
+/// The ids a batch stored (a range on SQLite, a list on PostgreSQL).
+fn ids_of(stored: &StoredIds) -> Vec<i64> {
+    match stored {
+        StoredIds::None => Vec::new(),
+        StoredIds::Range { after, up_to } => (after + 1..=*up_to).collect(),
+        StoredIds::List(ids) => ids.clone(),
+    }
+}
+
+store_test!(a_replay_reads_short_and_long_gaps_alike, |store: Store| async move {
+    // The replay after Last-Event-ID reads a gap of up to 5,000 ids (every
+    // user's) by id, a longer one from the user's entries: 6,000 events of
+    // another user between a's make both ways run, and paging cross over.
+    let app = store.create_app("replay", "hash-replay", 1_000).await.expect("create app").id;
+    let a = new_user(&store, app, "a").await;
+    new_user(&store, app, "b").await;
+    let mut expected = Vec::new();
+    for round in 0..6 {
+        let others: Vec<(&str, i64)> = (0..1_000).map(|n| ("b", round * 1_000 + n)).collect();
+        store_events(&store, app, &others).await;
+        let own: Vec<(&str, i64)> = (0..5).map(|n| ("a", round * 10 + n)).collect();
+        expected.extend(ids_of(&store_events(&store, app, &own).await));
+    }
+    expected.sort();
+    let replay = |after: i64, limit: i64| {
+        let store = store.clone();
+        async move {
+            let events = store.user_events_after(app, a, after, limit).await.expect("replay");
+            assert!(events.iter().all(|e| e.user_id == Some(a) && e.app_id == app));
+            events.iter().map(|e| e.id).collect::<Vec<i64>>()
+        }
+    };
+    let after = |id: i64| expected.iter().copied().filter(|&e| e > id).collect::<Vec<_>>();
+
+    assert_eq!(replay(0, 1_000).await, expected, "a long gap (6,030 ids)");
+    let recent = expected[expected.len() - 8];
+    assert_eq!(replay(recent, 1_000).await, after(recent), "a short gap (~1,000 ids)");
+    assert_eq!(replay(*expected.last().unwrap(), 1_000).await, Vec::<i64>::new(), "nothing missed");
+    // Two at a time from the start, as the stream pages: long gaps first,
+    // short ones at the end.
+    let (mut cursor, mut paged): (i64, Vec<i64>) = (0, Vec::new());
+    loop {
+        let page = replay(cursor, 2).await;
+        paged.extend(&page);
+        match page.last() {
+            Some(&last) if page.len() == 2 => cursor = last,
+            _ => break,
+        }
+    }
+    assert_eq!(paged, expected);
+});

@@ -28,8 +28,8 @@ const DELETE_DEVICE_DELIVERIES: &str =
     "DELETE FROM message_deliveries WHERE device_id IN (SELECT id FROM devices WHERE user_id = $1)";
 const DELETE_MESSAGES: &str = "DELETE FROM messages WHERE user_id = $1";
 const DELETE_LOCATIONS: &str = "DELETE FROM locations WHERE device_id IN (SELECT id FROM devices WHERE user_id = $1)";
-/// The user's events: its app is named so that PostgreSQL reads them from
-/// `events_by_user_occurred` (keyed by app, then user).
+/// The user's events: its app is named because PostgreSQL's
+/// `events_by_user_occurred` is keyed by app, then user.
 const DELETE_USER_EVENTS: &str =
     "DELETE FROM events WHERE app_id = (SELECT app_id FROM users WHERE id = $1) AND user_id = $1";
 /// Then the other events of its devices (`events_by_device`).
@@ -47,7 +47,7 @@ const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHER
 /// Every statement above that takes the user's id alone, by name: what
 /// the plan test (`Store::per_user_plans`) explains.
 #[cfg(any(test, feature = "test-support"))]
-pub(crate) const BY_USER: [(&str, &str); 10] = [
+pub(crate) const BY_USER: [(&str, &str); 11] = [
     ("deliveries of the user's messages", DELETE_MESSAGE_DELIVERIES),
     ("deliveries to the user's devices", DELETE_DEVICE_DELIVERIES),
     ("messages", DELETE_MESSAGES),
@@ -58,6 +58,7 @@ pub(crate) const BY_USER: [(&str, &str); 10] = [
     ("memberships", DELETE_MEMBERSHIPS),
     ("search keys", DELETE_SEARCH_KEYS),
     ("devices", DELETE_DEVICES),
+    ("audit entries", ANONYMISE_AUDIT),
 ];
 
 impl WriteTx {

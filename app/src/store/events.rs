@@ -304,6 +304,9 @@ impl WriteTx {
             + Send
             + Unpin,
     {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
         if self.is_postgres() {
             let sql = format!("SELECT {from} WHERE app_id = $1 AND external_id = ANY($2) FOR KEY SHARE");
             let query = sqlx::query_as(&sql).bind(app_id).bind(names);

@@ -91,7 +91,6 @@ pub struct ExportedAudit {
 /// Rows of one section, as they come from the database.
 pub type Rows<'a, T> = BoxStream<'a, StoreResult<T>>;
 
-/// One query as a stream of `T`, bound to the user's id.
 /// A user's events, oldest first, from `events_by_user_occurred`, which
 /// PostgreSQL keys by app then user: hence the user's app (`$1` the user).
 pub(crate) const EXPORT_EVENTS: &str =
@@ -99,6 +98,7 @@ pub(crate) const EXPORT_EVENTS: &str =
      FROM events WHERE app_id = (SELECT app_id FROM users WHERE id = $1) AND user_id = $1
      ORDER BY occurred_at, id";
 
+/// One query as a stream of `T`, bound to the user's id.
 macro_rules! rows_of_user {
     ($store:expr, $sql:expr, $user_id:expr) => {
         with_pool!($store, |pool| sqlx::query_as($sql).bind($user_id).fetch(pool).map_err(StoreError::from).boxed())

@@ -268,45 +268,65 @@ impl Store {
 
     /// How the database plans the statements that find one user's rows by
     /// the user alone: the export of its events, the live replay after
-    /// `Last-Event-ID`, and every statement of an erasure. (name, plan)
-    /// each: SQLite's `EXPLAIN QUERY PLAN` details, PostgreSQL's `EXPLAIN`
-    /// with sequential scans priced out, so that on a test's few rows one
-    /// shows only where no index can serve.
+    /// `Last-Event-ID` (both ways), and every statement of an erasure.
+    /// (name, plan) each, as [`Store::plan_of`] gives it.
     pub async fn per_user_plans(&self, app_id: i64, user_id: i64) -> StoreResult<Vec<(&'static str, String)>> {
+        use super::activity::{USER_EVENTS_AFTER, USER_EVENTS_IN_RANGE};
         let mut statements: Vec<(&'static str, &str, Vec<i64>)> = vec![
             ("export of events", super::export::EXPORT_EVENTS, vec![user_id]),
-            ("live replay", super::activity::USER_EVENTS_AFTER, vec![user_id, 0, app_id, 100]),
+            ("live replay, long gap", USER_EVENTS_AFTER, vec![user_id, 0, app_id, 100]),
+            ("live replay, short gap", USER_EVENTS_IN_RANGE, vec![user_id, 0, app_id, 100, 100]),
         ];
         statements.extend(super::erasure::BY_USER.iter().map(|&(name, sql)| (name, sql, vec![user_id])));
         let mut plans = Vec::with_capacity(statements.len());
         for (name, sql, binds) in statements {
-            let explain = match &self.backend {
-                super::Backend::Sqlite(_) => format!("EXPLAIN QUERY PLAN {sql}"),
-                super::Backend::Postgres(_) => format!("EXPLAIN {sql}"),
-            };
-            let lines: Vec<String> = match &self.backend {
-                super::Backend::Sqlite(pool) => {
-                    let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
-                    for value in &binds {
-                        query = query.bind(*value);
-                    }
-                    query.fetch_all(pool).await?.into_iter().map(|(_, _, _, detail)| detail).collect()
-                }
-                super::Backend::Postgres(pool) => {
-                    let mut tx = pool.begin().await?;
-                    sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
-                    let mut query = sqlx::query_scalar::<_, String>(&explain);
-                    for value in &binds {
-                        query = query.bind(*value);
-                    }
-                    let lines = query.fetch_all(&mut *tx).await?;
-                    tx.rollback().await?;
-                    lines
-                }
-            };
-            plans.push((name, lines.join("\n")));
+            plans.push((name, self.plan_of(sql, &binds).await?));
         }
         Ok(plans)
+    }
+
+    /// How the database would run `sql` with `binds`, one line per step:
+    /// SQLite's `EXPLAIN QUERY PLAN` details, PostgreSQL's `EXPLAIN` with
+    /// sequential scans priced out, so that on a test's few rows one shows
+    /// only where no index can serve.
+    pub async fn plan_of(&self, sql: &str, binds: &[i64]) -> StoreResult<String> {
+        let lines: Vec<String> = match &self.backend {
+            super::Backend::Sqlite(pool) => {
+                let explain = format!("EXPLAIN QUERY PLAN {sql}");
+                let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
+                for value in binds {
+                    query = query.bind(*value);
+                }
+                query.fetch_all(pool).await?.into_iter().map(|(_, _, _, detail)| detail).collect()
+            }
+            super::Backend::Postgres(pool) => {
+                let explain = format!("EXPLAIN {sql}");
+                let mut tx = pool.begin().await?;
+                sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
+                let mut query = sqlx::query_scalar::<_, String>(&explain);
+                for value in binds {
+                    query = query.bind(*value);
+                }
+                let lines = query.fetch_all(&mut *tx).await?;
+                tx.rollback().await?;
+                lines
+            }
+        };
+        Ok(lines.join("\n"))
+    }
+
+    /// PostgreSQL: the first key column of each index of the test's schema,
+    /// by index name (a plan's index scan searches the index only when its
+    /// condition starts there; otherwise it reads the whole index). SQLite:
+    /// none needed (its plans say `SCAN` for such a read).
+    pub async fn index_leading_columns(&self) -> StoreResult<std::collections::HashMap<String, String>> {
+        let super::Backend::Postgres(pool) = &self.backend else { return Ok(Default::default()) };
+        let sql = "SELECT c.relname::text, a.attname::text FROM pg_index i
+                   JOIN pg_class c ON c.oid = i.indexrelid
+                   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                   WHERE c.relnamespace = current_schema()::regnamespace";
+        let rows: Vec<(String, String)> = sqlx::query_as(sql).fetch_all(pool).await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// SQLite's `PRAGMA integrity_check` ("ok" when the file is sound);
