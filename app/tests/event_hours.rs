@@ -103,6 +103,15 @@ store_test!(hour_counts_follow_ingest_resends_and_bulk_loads, |store: Store| asy
     assert_eq!(outcome.accepted, 0);
     assert_exact(&store, app, heavy, now, "after a resend").await;
 
+    // Half resent, half new: only the new ones count (SQLite skips the
+    // others itself; its counts then come from what it stored).
+    let mut mixed: Vec<EventInput> = resend.iter().take(50).cloned().collect();
+    let fresh = times(13, 50, now - 30 * DAY, 30 * DAY);
+    mixed.extend(fresh.iter().enumerate().map(|(i, &t)| event(Some(format!("m-{i}")), Some("heavy"), None, t)));
+    let outcome = store.insert_events(app, &mixed, now).await.unwrap();
+    assert_eq!((outcome.accepted, outcome.duplicates), (50, 50));
+    assert_exact(&store, app, heavy, now, "after a half-resent batch").await;
+
     // A bulk load (the bench's seeding) counts too; the other user is untouched.
     let bulk: Vec<BulkEvent> = times(11, 300, now - 30 * DAY, 30 * DAY)
         .into_iter()
@@ -119,7 +128,7 @@ store_test!(hour_counts_follow_ingest_resends_and_bulk_loads, |store: Store| asy
     assert_exact(&store, app, heavy, now, "after a bulk load").await;
     assert_exact(&store, app, light, now, "the other user").await;
     let query = EventQuery { period: Period { from: now - 30 * DAY, to: now + 1 }, event_type: None, text: None };
-    assert_eq!(store.user_event_histogram(app, heavy, &query, DAY).await.unwrap().total(), 900);
+    assert_eq!(store.user_event_histogram(app, heavy, &query, DAY).await.unwrap().total(), 950);
 });
 
 store_test!(hour_counts_follow_deletions_and_retention, |store: Store| async move {

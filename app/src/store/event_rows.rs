@@ -81,9 +81,9 @@ impl WriteTx {
         let mut inserted = 0;
         for chunk in chunks(rows) {
             let sql = format!(
-                "INSERT INTO events (app_id, client_id, event_type, user_id, device_id, session_id,
+                "INSERT OR IGNORE INTO events (app_id, client_id, event_type, user_id, device_id, session_id,
                      occurred_at, data, received_at)
-                 VALUES {} ON CONFLICT (app_id, client_id) DO NOTHING",
+                 VALUES {}",
                 marks.values(chunk.len(), 9),
             );
             inserted += with_tx!(self, |conn| {

@@ -10,6 +10,8 @@ mod batch;
 mod bulk;
 mod bulk_load;
 mod bulk_seed;
+mod checkpoints;
+mod deferred_keys;
 mod deliveries;
 mod device_reads;
 mod devices;
@@ -180,6 +182,8 @@ pub struct Store {
     pub(crate) pg_schema: Option<String>,
     /// Event batches waiting for SQLite's writer (see `event_groups.rs`).
     pub(crate) event_groups: std::sync::Arc<event_groups::EventGroups>,
+    /// SQLite's checkpoints off the writer (see `checkpoints.rs`).
+    _checkpoints: Option<std::sync::Arc<checkpoints::BackgroundCheckpoints>>,
 }
 
 /// Runs `$body` with `$pool` bound to the store's pool. The body is compiled
@@ -248,6 +252,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.clone())
             .await?;
+        let checkpoints = checkpoints::BackgroundCheckpoints::start(&options).await?;
         // Writers wait here, in order, for the one writer connection.
         let options = options
             .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
@@ -264,6 +269,7 @@ impl Store {
             writer: Backend::Sqlite(writer),
             pg_schema: None,
             event_groups: std::sync::Arc::new(event_groups::EventGroups::new(1)),
+            _checkpoints: Some(std::sync::Arc::new(checkpoints)),
         })
     }
 
@@ -288,6 +294,7 @@ impl Store {
             writer: Backend::Postgres(pool),
             pg_schema: None,
             event_groups: std::sync::Arc::new(event_groups::EventGroups::new(2)),
+            _checkpoints: None,
         })
     }
 
@@ -297,6 +304,7 @@ impl Store {
             Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         self.migrate_sessions().await?;
+        self.defer_event_foreign_keys().await?;
         self.backfill_user_index().await
     }
 

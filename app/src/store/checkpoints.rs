@@ -1,0 +1,61 @@
+//! SQLite: copying the WAL back into the database file off the writer.
+//!
+//! In WAL mode each commit appends the pages it changed to the WAL, and a
+//! checkpoint copies them into the database file (and syncs it). SQLite runs
+//! that checkpoint in the connection whose commit crossed the threshold: here
+//! the one writer, so ingest stopped for it — 55–137 ms once every
+//! ~20,000 pages, a fifth to a third of the writer's time under `server bench
+//! ingest`. A task of its own, on a connection of its own, checkpoints
+//! (PASSIVE: it never blocks the writer or a reader) every
+//! [`CHECKPOINT_EVERY`], on SQLite's connection thread, i.e. on the other
+//! core. The writer keeps its own automatic checkpoint: a WAL can only start
+//! over from its beginning after a checkpoint that caught up with every
+//! commit, which one running beside a busy writer rarely does; the writer's
+//! then finds most pages already copied.
+
+use std::time::Duration;
+
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
+/// How often the background checkpoint runs.
+pub(crate) const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// The background checkpoint task; it stops when this is dropped (with the
+/// last clone of its store).
+pub(crate) struct BackgroundCheckpoints(tokio::task::JoinHandle<()>);
+
+impl Drop for BackgroundCheckpoints {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl BackgroundCheckpoints {
+    /// Starts checkpointing the database of `options` (its own connection,
+    /// opened now so that a failure shows at start).
+    pub(crate) async fn start(options: &SqliteConnectOptions) -> Result<BackgroundCheckpoints, sqlx::Error> {
+        let mut conn = options.connect().await?;
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let done: Result<(i64, i64, i64), _> =
+                    sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&mut conn).await;
+                match done {
+                    Ok((_busy, wal_pages, copied)) => {
+                        tracing::trace!(wal_pages, copied, "background checkpoint");
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "background checkpoint failed; the writer's own checkpoints go on");
+                        if conn.ping().await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        Ok(BackgroundCheckpoints(task))
+    }
+}
