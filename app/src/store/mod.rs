@@ -340,7 +340,9 @@ impl Store {
             }
             Backend::Sqlite(_) => Ok(format!(
                 "journal_mode = wal, synchronous = normal, mmap_size = {MMAP_BYTES}, writer cache_size = -{WRITER_CACHE_KIB}, \
-                 wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}, writer temp_store = memory"
+                 wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}, writer temp_store = memory, \
+                 wal_checkpoint(PASSIVE) every {} ms on a connection of its own",
+                checkpoints::CHECKPOINT_EVERY.as_millis()
             )),
         }
     }
