@@ -16,19 +16,19 @@ macro_rules! activity_columns {
 }
 pub(crate) use activity_columns;
 
-/// Up to `$4` of user `$1`'s events of app `$3` with ids after `$2`, in id
-/// order ([`Store::user_events_after`]), from the user's entries of
+/// Up to `$5` of user `$1`'s events of app `$3` with ids in `($2, $4]`, in
+/// id order ([`Store::user_events_after`]), from the user's entries of
 /// `events_by_user_occurred` (all of them: the ids are compared in the
 /// index; 63 ms for a user with 1M events on PostgreSQL).
 pub(crate) const USER_EVENTS_AFTER: &str = concat!(
     "SELECT ",
     activity_columns!(),
     " FROM events e LEFT JOIN devices d ON d.id = e.device_id
-     WHERE e.user_id = $1 AND e.id > $2 AND e.app_id = $3 ORDER BY e.id LIMIT $4"
+     WHERE e.user_id = $1 AND e.id > $2 AND e.app_id = $3 AND e.id <= $4 ORDER BY e.id LIMIT $5"
 );
 
-/// The same from the ids `($2, $4]` of every user, by the primary key (the
-/// unary `+` keeps SQLite off the per-user indexes), `$5` at most: for a
+/// The same (same parameters) from the ids `($2, $4]` of every user, by the
+/// primary key (the unary `+` keeps SQLite off the per-user indexes): for a
 /// short gap this reads fewer rows whatever the user's history.
 pub(crate) const USER_EVENTS_IN_RANGE: &str = concat!(
     "SELECT ",
@@ -117,20 +117,13 @@ impl Store {
         limit: i64,
     ) -> StoreResult<Vec<ActivityEvent>> {
         let newest = self.last_event_id().await?;
-        if newest.saturating_sub(after_id) <= REPLAY_RANGE_IDS {
-            return with_pool!(self, |pool| Ok(sqlx::query_as(USER_EVENTS_IN_RANGE)
-                .bind(user_id)
-                .bind(after_id)
-                .bind(app_id)
-                .bind(newest)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?));
-        }
-        with_pool!(self, |pool| Ok(sqlx::query_as(USER_EVENTS_AFTER)
+        let sql =
+            if newest.saturating_sub(after_id) <= REPLAY_RANGE_IDS { USER_EVENTS_IN_RANGE } else { USER_EVENTS_AFTER };
+        with_pool!(self, |pool| Ok(sqlx::query_as(sql)
             .bind(user_id)
             .bind(after_id)
             .bind(app_id)
+            .bind(newest)
             .bind(limit)
             .fetch_all(pool)
             .await?))

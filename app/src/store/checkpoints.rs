@@ -59,3 +59,50 @@ impl BackgroundCheckpoints {
         Ok(BackgroundCheckpoints(task))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHECKPOINT_EVERY;
+    use crate::store::{BulkUser, Store};
+
+    /// The database file's size: pages reach it only through a checkpoint.
+    fn file_size(path: &std::path::Path) -> u64 {
+        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn the_wal_is_copied_back_without_the_writer() {
+        let path = std::env::temp_dir().join(format!("audience_checkpoints_{}.db", std::process::id()));
+        let store = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        // Whatever the migrations left in the WAL is copied back first.
+        tokio::time::sleep(3 * CHECKPOINT_EVERY).await;
+        let before = file_size(&path);
+
+        // A few hundred pages: far under the writer's own threshold
+        // (`wal_autocheckpoint`, 20,000 pages), so only another connection's
+        // checkpoint brings them into the database file.
+        let app = store.create_app("Checkpoints", "hash", 1).await.unwrap();
+        let users: Vec<BulkUser> = (0..3_000)
+            .map(|i| BulkUser {
+                external_id: format!("user-{i}"),
+                user_name: Some(format!("User number {i}")),
+                email: Some(format!("user{i}@example.com")),
+                created_at: 1,
+                last_seen_at: None,
+            })
+            .collect();
+        store.bulk_insert_users(app.id, &users).await.unwrap();
+
+        let mut waited = 0;
+        while file_size(&path) <= before && waited < 50 {
+            tokio::time::sleep(CHECKPOINT_EVERY / 2).await;
+            waited += 1;
+        }
+        let after = file_size(&path);
+        store.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        assert!(after > before, "the database file stayed at {before} bytes: no checkpoint copied the WAL back");
+    }
+}

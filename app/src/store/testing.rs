@@ -274,7 +274,7 @@ impl Store {
         use super::activity::{USER_EVENTS_AFTER, USER_EVENTS_IN_RANGE};
         let mut statements: Vec<(&'static str, &str, Vec<i64>)> = vec![
             ("export of events", super::export::EXPORT_EVENTS, vec![user_id]),
-            ("live replay, long gap", USER_EVENTS_AFTER, vec![user_id, 0, app_id, 100]),
+            ("live replay, long gap", USER_EVENTS_AFTER, vec![user_id, 0, app_id, 100, 100]),
             ("live replay, short gap", USER_EVENTS_IN_RANGE, vec![user_id, 0, app_id, 100, 100]),
         ];
         statements.extend(super::erasure::BY_USER.iter().map(|&(name, sql)| (name, sql, vec![user_id])));
