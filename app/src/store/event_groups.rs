@@ -220,12 +220,12 @@ impl Store {
     ///
     /// What fails one batch alone is a reference its app does not know,
     /// found by [`WriteTx::resolve_events`] before the batch writes anything.
-    /// On PostgreSQL a batch's writes can still fail on their own (a value
-    /// the database refuses, say), so each runs in a savepoint there when
-    /// the group has several. SQLite's writes after that check can only
-    /// fail with the database (disk full, I/O), which fails the group; no
-    /// savepoints there, because one costs SQLite a copy of every page the
-    /// batch changes (about 2,000 of them, a millisecond to copy and free).
+    /// On PostgreSQL a statement that fails aborts the whole transaction,
+    /// so there each batch of a group runs in a savepoint (as before). On
+    /// SQLite a batch's writes after its look-ups can only fail with the
+    /// database (disk full, I/O), which fails the group: no savepoints
+    /// there, because one costs SQLite a copy of every page the batch
+    /// changes (about 2,000 of them, a millisecond to copy and free).
     async fn try_write_group(&self, group: &[Waiting]) -> StoreResult<(Vec<StoreResult<EventsOutcome>>, Derived)> {
         let started = std::time::Instant::now();
         let mut tx = self.begin_write().await?;
@@ -234,32 +234,30 @@ impl Store {
         let mut outcomes = Vec::with_capacity(group.len());
         let mut derived = Derived::default();
         for batch in group {
-            let resolved = match tx.resolve_events(batch.app_id, &batch.events, batch.now).await {
-                Ok(resolved) => resolved,
-                Err(err) if err.is_contention() => return Err(err),
-                // Nothing of this batch was written.
-                Err(err) => {
-                    outcomes.push(Err(err));
-                    continue;
-                }
-            };
             if isolate {
                 savepoint(&mut tx, "SAVEPOINT batch").await?;
             }
-            match tx.store_events(resolved).await {
+            // The error, and whether the batch may have written rows.
+            let written = match tx.resolve_events(batch.app_id, &batch.events, batch.now).await {
+                Ok(resolved) => tx.store_events(resolved).await.map_err(|err| (err, true)),
+                Err(err) => Err((err, false)),
+            };
+            match written {
                 Ok((outcome, changes)) => {
                     derived.merge(changes);
                     outcomes.push(Ok(outcome));
                 }
-                Err(err) if err.is_contention() => return Err(err),
+                Err((err, _)) if err.is_contention() => return Err(err),
                 // Alone in its group: nothing else to keep, the rollback of
                 // the whole transaction is the batch's.
-                Err(err) if alone => return Ok((vec![Err(err)], Derived::default())),
-                Err(err) if isolate => {
+                Err((err, _)) if alone => return Ok((vec![Err(err)], Derived::default())),
+                Err((err, _)) if isolate => {
                     savepoint(&mut tx, "ROLLBACK TO batch").await?;
                     outcomes.push(Err(err));
                 }
-                Err(err) => return Err(err),
+                // SQLite: refused by its look-ups, so nothing of it was written.
+                Err((err, false)) => outcomes.push(Err(err)),
+                Err((err, true)) => return Err(err),
             }
             if isolate {
                 savepoint(&mut tx, "RELEASE batch").await?;
