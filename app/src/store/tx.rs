@@ -32,7 +32,7 @@ use super::batch::{chunks, Marks};
 use super::{Backend, Store, StoreError, StoreResult};
 
 /// An open write transaction on either backend. Store write methods are
-/// defined on it (`tx.record_audit(..)`, `tx.insert_events(..)`, ...) so that
+/// defined on it (`tx.record_audit(..)`, `tx.store_events(..)`, ...) so that
 /// a change and its audit row commit together; dropping it rolls back.
 pub struct WriteTx {
     pub(crate) inner: TxInner,
