@@ -63,7 +63,7 @@ impl BackgroundCheckpoints {
 #[cfg(test)]
 mod tests {
     use super::CHECKPOINT_EVERY;
-    use crate::store::{BulkUser, Store};
+    use crate::store::{testing, BulkUser};
 
     /// The database file's size: pages reach it only through a checkpoint.
     fn file_size(path: &std::path::Path) -> u64 {
@@ -72,8 +72,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_wal_is_copied_back_without_the_writer() {
-        let path = std::env::temp_dir().join(format!("audience_checkpoints_{}.db", std::process::id()));
-        let store = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        let store = testing::sqlite().await;
+        let path = store.database_file().expect("a SQLite file").to_path_buf();
         // Whatever the migrations left in the WAL is copied back first.
         tokio::time::sleep(3 * CHECKPOINT_EVERY).await;
         let before = file_size(&path);
@@ -99,10 +99,6 @@ mod tests {
             waited += 1;
         }
         let after = file_size(&path);
-        store.close().await;
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
         assert!(after > before, "the database file stayed at {before} bytes: no checkpoint copied the WAL back");
     }
 }

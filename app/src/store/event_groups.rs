@@ -209,7 +209,6 @@ impl Store {
                 self.event_groups.groups.fetch_add(1, Ordering::Relaxed);
                 self.event_groups.batches.fetch_add(group.len() as u64, Ordering::Relaxed);
                 self.event_groups.last_group.store(group.len(), Ordering::Relaxed);
-                tracing::debug!(batches = group.len(), "a group of event batches committed");
                 for (batch, outcome) in group.into_iter().zip(outcomes) {
                     // A requester that went away no longer needs its answer.
                     let _ = batch.answer.send(outcome);
@@ -284,7 +283,7 @@ impl Store {
         }
         let written = started.elapsed();
         tx.commit().await?;
-        tracing::debug!(batches = group.len(), ?written, committed = ?started.elapsed(), "a group's transaction");
+        tracing::debug!(batches = group.len(), ?written, committed = ?started.elapsed(), "a group of event batches committed");
         Ok((outcomes, derived))
     }
 }

@@ -23,6 +23,11 @@ pub struct TestStore {
 }
 
 impl TestStore {
+    /// The SQLite database file (`None` on PostgreSQL).
+    pub fn database_file(&self) -> Option<&std::path::Path> {
+        self.files.first().map(PathBuf::as_path)
+    }
+
     /// Ends the test's store: drops its PostgreSQL schema (a test that
     /// panics keeps its schema, for a look afterwards; the test command
     /// starts from a fresh database anyway). The pool is not closed first:
