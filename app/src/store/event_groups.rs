@@ -283,9 +283,6 @@ impl Store {
         }
         let written = started.elapsed();
         tx.commit().await?;
-        if let Some(checkpoints) = &self.checkpoints {
-            checkpoints.after_commit();
-        }
         tracing::debug!(batches = group.len(), ?written, committed = ?started.elapsed(), "a group of event batches committed");
         Ok((outcomes, derived))
     }

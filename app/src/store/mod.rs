@@ -155,12 +155,11 @@ const MMAP_BYTES: u64 = 1 << 30;
 const WRITER_CACHE_KIB: u64 = 64 * 1024;
 /// Pages in the WAL (400 MB) before the writer copies them back into the
 /// database itself (SQLite's default is 1,000, 4 MB). The background
-/// checkpoint (`checkpoints.rs`) copies each group of event batches right
-/// after its commit, but the WAL starts over from its beginning only when a
-/// transaction begins with everything copied, which a writer that never
-/// pauses does not do; then this bounds the WAL, at one stop of the writer
-/// (~120 ms) per 100,000 pages instead of per 20,000 as before (about one
-/// stop per 16 groups of 16 batches under `server bench ingest`).
+/// checkpoint (`checkpoints.rs`) copies them off the writer, but a WAL starts
+/// over from its beginning only when a transaction begins with every page
+/// copied, which a writer that never pauses does not do; then this bounds
+/// the WAL, at one stop of the writer per 100,000 pages (about 16 groups of
+/// 16 batches of 500 events), where 20,000 stopped it every fourth group.
 const WAL_CHECKPOINT_PAGES: u64 = 100_000;
 /// Past a checkpoint, a WAL file larger than this is truncated to it.
 const WAL_KEEP_BYTES: u64 = 128 * 1024 * 1024;
@@ -188,7 +187,7 @@ pub struct Store {
     /// Event batches waiting for SQLite's writer (see `event_groups.rs`).
     pub(crate) event_groups: std::sync::Arc<event_groups::EventGroups>,
     /// SQLite's checkpoints off the writer (see `checkpoints.rs`).
-    pub(crate) checkpoints: Option<std::sync::Arc<checkpoints::BackgroundCheckpoints>>,
+    _checkpoints: Option<std::sync::Arc<checkpoints::BackgroundCheckpoints>>,
 }
 
 /// Runs `$body` with `$pool` bound to the store's pool. The body is compiled
@@ -274,7 +273,7 @@ impl Store {
             writer: Backend::Sqlite(writer),
             pg_schema: None,
             event_groups: std::sync::Arc::new(event_groups::EventGroups::new(1)),
-            checkpoints: Some(std::sync::Arc::new(checkpoints)),
+            _checkpoints: Some(std::sync::Arc::new(checkpoints)),
         })
     }
 
@@ -299,7 +298,7 @@ impl Store {
             writer: Backend::Postgres(pool),
             pg_schema: None,
             event_groups: std::sync::Arc::new(event_groups::EventGroups::new(2)),
-            checkpoints: None,
+            _checkpoints: None,
         })
     }
 
