@@ -7,11 +7,11 @@ use std::sync::{Arc, LazyLock};
 use anyhow::Context;
 use app::auth::api_key;
 use app::auth::limits::RateLimits;
-use app::auth::session::admin_of;
+use app::auth::session::{admin_of, RequestApps};
 use app::devices::model::MapTiles;
 use app::live::LiveHub;
 use app::state::AppState;
-use app::store::{redact_url, Store};
+use app::store::{redact_url, PgPoolSize, Store};
 use app::{shell, App};
 use axum::extract::Request;
 use axum::extract::State;
@@ -19,6 +19,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
+use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
@@ -38,7 +39,8 @@ pub const SERVER_FN_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Opens the database (running migrations) with an error that says which one failed.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::connect(&config.database_url)
+    let size = PgPoolSize { warm: config.database_warm_connections, max: config.database_max_connections };
+    Store::connect_with(&config.database_url, size)
         .await
         .with_context(|| format!("cannot open database {}", redact_url(&config.database_url)))
 }
@@ -71,7 +73,12 @@ pub fn router(state: AppState, cookie_secure: bool, origin: String) -> Router {
     Router::new()
         .nest("/api/v1", crate::ingest::routes().into_router())
         .nest("/api", crate::live::routes().merge(crate::export::routes()).into_router())
-        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            || provide_context(RequestApps::default()),
+            move || shell(options.clone()),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(require_sign_in))
         .layer(middleware::from_fn_with_state(Arc::<str>::from(origin), same_origin_server_fns))

@@ -76,9 +76,24 @@ pub async fn end(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(|_| AppError::Internal)
 }
 
+/// The apps as one request reads them: each box of a profile page asks
+/// which app the session looks at, and one read of the list answers them
+/// all (it was nine identical queries per page). Provided fresh to every
+/// request Leptos handles (`server/src/web.rs`), so it never outlives one.
+#[derive(Clone, Default)]
+pub struct RequestApps(std::sync::Arc<tokio::sync::OnceCell<Vec<AppInfo>>>);
+
+/// The apps, read once per request where [`RequestApps`] is provided.
+async fn apps_of_request(store: &crate::store::Store) -> Result<Vec<AppInfo>, AppError> {
+    match leptos::prelude::use_context::<RequestApps>() {
+        Some(memo) => Ok(memo.0.get_or_try_init(|| store.list_apps()).await?.clone()),
+        None => Ok(store.list_apps().await?),
+    }
+}
+
 /// The app the signed-in account is looking at: the one it switched to, else the oldest.
 pub async fn current_app(state: &AppState) -> Result<AppInfo, AppError> {
-    let apps = state.store.list_apps().await?;
+    let apps = apps_of_request(&state.store).await?;
     match chosen_app(&apps).await? {
         Some(app) => Ok(app.clone()),
         None => fail(AppError::NotFound("No app yet: create one with `server app create --name NAME`.".into())),
@@ -104,4 +119,30 @@ pub async fn choose_app(state: &AppState, app_id: i64) -> Result<AppInfo, AppErr
     };
     session().await?.insert(APP_KEY, app.id).await.map_err(|_| AppError::Internal)?;
     Ok(app)
+}
+
+#[cfg(test)]
+mod tests {
+    use leptos::prelude::{provide_context, Owner};
+
+    use super::*;
+    use crate::store::testing;
+
+    /// A request that is in progress keeps the list it read; the next request reads again.
+    #[tokio::test]
+    async fn one_request_reads_the_apps_once() {
+        let store = testing::sqlite().await;
+        store.create_app("First", "hash-1", 1).await.unwrap();
+        let request = Owner::new();
+        request.set();
+        provide_context(RequestApps::default());
+        let first = apps_of_request(&store).await.unwrap();
+        store.create_app("Second", "hash-2", 2).await.unwrap();
+        assert_eq!(apps_of_request(&store).await.unwrap(), first, "the same request reads the list once");
+        let next = Owner::new();
+        next.set();
+        provide_context(RequestApps::default());
+        let names: Vec<String> = apps_of_request(&store).await.unwrap().into_iter().map(|a| a.name).collect();
+        assert_eq!(names, ["First", "Second"], "a new request reads the list again");
+    }
 }

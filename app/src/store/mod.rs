@@ -24,6 +24,7 @@ mod events;
 mod export;
 mod messages;
 mod partitions;
+mod pg_pool;
 mod rate_limits;
 mod segments;
 mod sessions;
@@ -55,6 +56,7 @@ pub use export::{
 };
 pub use messages::{NewMessage, StoredMessage};
 pub use partitions::EventMaintenance;
+pub use pg_pool::PgPoolSize;
 pub use rate_limits::SharedQuota;
 pub use segments::name_key;
 pub use sessions::SessionBackend;
@@ -67,7 +69,7 @@ pub use users::UserInput;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 #[derive(Debug, thiserror::Error)]
@@ -215,13 +217,20 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Store {
-    /// Connects to `url` (sqlite:… or postgres:…) and brings the schema up to date.
+    /// Connects to `url` (sqlite:… or postgres:…) and brings the schema up to
+    /// date; PostgreSQL connections are opened as needed.
     pub async fn connect(url: &str) -> StoreResult<Store> {
+        Self::connect_with(url, PgPoolSize::ON_DEMAND).await
+    }
+
+    /// [`Store::connect`] with PostgreSQL's pool of `size` (see `pg_pool.rs`;
+    /// SQLite's pools do not change).
+    pub async fn connect_with(url: &str, size: PgPoolSize) -> StoreResult<Store> {
         let store = if url.starts_with("sqlite:") {
             Self::connect_sqlite(url).await?
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
-            Self::connect_postgres(options).await?
+            Self::connect_postgres(options, size).await?
         } else {
             return Err(StoreError::BadUrl(url.to_string()));
         };
@@ -277,7 +286,7 @@ impl Store {
         })
     }
 
-    pub(crate) async fn connect_postgres(options: PgConnectOptions) -> StoreResult<Store> {
+    pub(crate) async fn connect_postgres(options: PgConnectOptions, size: PgPoolSize) -> StoreResult<Store> {
         // One direct attempt first: its error says why ("connection refused",
         // "password authentication failed"), where the pool would only time out.
         use sqlx::Connection;
@@ -288,11 +297,7 @@ impl Store {
         let options =
             options.statement_cache_capacity(STATEMENT_CACHE).options([("max_parallel_workers_per_gather", "0")]);
         sqlx::PgConnection::connect_with(&options).await?.close().await?;
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
+        let pool = pg_pool::open(options, size).await?;
         Ok(Store {
             backend: Backend::Postgres(pool.clone()),
             writer: Backend::Postgres(pool),
