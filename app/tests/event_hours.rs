@@ -170,3 +170,29 @@ store_test!(hour_counts_follow_deletions_and_retention, |store: Store| async mov
     }
     assert_exact(&store, app, kept, now, "recent events after the retention").await;
 });
+
+store_test!(an_apps_events_go_with_their_counts_and_claims, |store: Store| async move {
+    let now = now_ms();
+    let (gone, kept) = (
+        store.create_app("Gone", "hash-g", 1).await.unwrap().id,
+        store.create_app("Kept", "hash-k", 1).await.unwrap().id,
+    );
+    let (g, k) = (new_user(&store, gone, "g").await, new_user(&store, kept, "k").await);
+    // More than one of the deletion's chunks (20,000), with client ids.
+    let at = times(5, 45_000, now - 30 * DAY, 30 * DAY);
+    for (app, user) in [(gone, "g"), (kept, "k")] {
+        let batch: Vec<EventInput> =
+            at.iter().enumerate().map(|(i, &t)| event(Some(format!("c-{i}")), Some(user), None, t)).collect();
+        for part in batch.chunks(5_000) {
+            store.insert_events(app, part, now).await.unwrap();
+        }
+    }
+    assert_eq!(store.delete_app_events(gone).await.unwrap(), 45_000);
+    assert_eq!(store.count_events(gone).await.unwrap(), 0);
+    assert_exact(&store, gone, g, now, "the deleted app's counts").await;
+    assert_eq!(store.count_events(kept).await.unwrap(), 45_000, "the other app keeps its events");
+    assert_exact(&store, kept, k, now, "the other app's counts").await;
+    // Its client ids are free again: the same batch is stored anew, not refused as duplicates.
+    let again = store.insert_events(gone, &[event(Some("c-0".into()), Some("g"), None, now - DAY)], now).await.unwrap();
+    assert_eq!((again.accepted, again.duplicates), (1, 0));
+});

@@ -5,6 +5,7 @@
 
 mod activity;
 mod admins;
+mod app_events;
 mod apps;
 mod batch;
 mod bulk;
