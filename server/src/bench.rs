@@ -88,6 +88,11 @@ fn bench_user(i: usize) -> String {
     format!("bench-{i:07}")
 }
 
+/// Untimed runs of each case before the timed ones, in every bench: the
+/// first runs open files and fill caches, and PostgreSQL plans a statement
+/// anew for its first runs on each pool connection.
+pub(crate) const WARM_UP: usize = 5;
+
 /// Median, p95 and p99 (the nearest rank: with 20 runs p99 is the maximum).
 pub(crate) fn summary(mut times: Vec<Duration>) -> String {
     times.sort();
@@ -123,17 +128,19 @@ pub async fn users_list(config: &Config, users: usize, runs: usize) -> anyhow::R
         ("one userID, last activity", search("bench-0123456", UserSort::LastActivity)),
     ];
     println!(
-        "users list on {} with {users} users, {runs} runs each (page of {PAGE_SIZE}, with total count):",
+        "users list on {} with {users} users, {runs} runs each after {WARM_UP} warm-up (page of {PAGE_SIZE}, with total count):",
         store.backend_name()
     );
     for (label, filter) in cases {
         let mut times = Vec::with_capacity(runs);
         let mut matching = String::new();
         let mut partial = false;
-        for _ in 0..runs {
+        for run in 0..WARM_UP + runs {
             let started = Instant::now();
             let page = users_page(&store, app_id, &filter, None, PAGE_SIZE).await?;
-            times.push(started.elapsed());
+            if run >= WARM_UP {
+                times.push(started.elapsed());
+            }
             matching = format!("{} shown, {}", page.users.len(), page.count_label().unwrap_or("not counted".into()));
             partial = page.partial;
         }

@@ -23,7 +23,7 @@ const DAY_MS: i64 = 86_400_000;
 const SPAN_MS: i64 = 30 * DAY_MS;
 /// Events per transaction while seeding.
 const SEEDS_PER_CALL: usize = 50_000;
-const WARM_UP: usize = 5;
+use super::WARM_UP;
 pub(crate) const TYPES: &[&str] = &[
     "re.notifica.event.application.Open",
     "re.notifica.event.application.Close",

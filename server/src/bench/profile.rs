@@ -17,7 +17,7 @@ use super::summary;
 use crate::config::Config;
 use crate::web::open_store;
 
-const WARM_UP: usize = 5;
+use super::WARM_UP;
 
 pub async fn profile(config: &Config, events: usize, runs: usize) -> anyhow::Result<()> {
     let store = open_store(config).await?;

@@ -16,9 +16,7 @@ use crate::config::Config;
 use crate::web::open_store;
 
 use super::BENCH_APP;
-/// Untimed runs of each search first: PostgreSQL plans a statement anew for
-/// its first runs on each pool connection (the other benches warm up too).
-const WARM_UP: usize = 5;
+use super::WARM_UP;
 const WORDS: &[&str] = &[
     "VIP",
     "Beta",
