@@ -2,7 +2,7 @@
 //! the person at the console: raw database errors are logged on the server
 //! and never serialised to the browser. Each variant carries its HTTP status
 //! ([`AppError::status_code`]), applied in one place: when a server function
-//! encodes the error (`ser`), and when a page renders it ([`crate::layout::ErrorMessage`]).
+//! encodes the error (`ser`), and when a page renders it (`layout::ErrorMessage`).
 
 use crate::codec::JsonText;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};

@@ -11,6 +11,8 @@ pub mod devices;
 pub mod error;
 pub mod ids;
 pub mod layout;
+#[cfg(feature = "ssr")]
+pub mod limits;
 pub mod live;
 pub mod messages;
 pub mod model;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::auth::limits::RateLimits;
+use crate::limits::RateLimits;
 use crate::store::Store;
 
 /// Handed to `leptos_routes`, which provides it as context to every server
@@ -22,7 +22,7 @@ pub struct AppState {
     /// Committed changes, fanned out to the open profiles' live streams.
     pub live: crate::live::LiveHub,
     /// Where the maps' tiles come from (written into every page's head).
-    pub map_tiles: crate::devices::model::MapTiles,
+    pub map_tiles: crate::model::devices::MapTiles,
 }
 
 /// The server's state, for a server function. An error rather than a panic

@@ -7,7 +7,7 @@ use std::time::Duration;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use app::auth::limits::RateLimits;
+use app::limits::RateLimits;
 use app::messages::inbound::{self, InboundError, MAX_MESSAGE_BYTES};
 use app::store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};

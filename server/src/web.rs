@@ -6,9 +6,9 @@ use std::sync::{Arc, LazyLock};
 
 use anyhow::Context;
 use app::auth::api_key;
-use app::auth::limits::RateLimits;
 use app::auth::session::{admin_of, RequestApps};
 use app::devices::model::MapTiles;
+use app::limits::RateLimits;
 use app::live::LiveHub;
 use app::state::AppState;
 use app::store::{redact_url, PgPoolSize, Store};

@@ -9,10 +9,8 @@ use crate::error::AppError;
 /// The user's events of the last hour, newest first.
 #[server(endpoint = "activity/recent", output = crate::codec::Json)]
 pub async fn recent_activity(user_id: i64) -> Result<Vec<ActivityEvent>, AppError> {
-    use crate::auth::session::{current_app, fail, signed_in};
-    let state = crate::state::app_state()?;
-    signed_in().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, .. } = Caller::viewer().await?;
     super::service::recent(&state.store, app.id, user_id).await.or_else(fail)
 }
 
@@ -27,10 +25,8 @@ pub async fn search_activity(
     text: Option<String>,
     cursor: Option<String>,
 ) -> Result<EventsPage, AppError> {
-    use crate::auth::session::{current_app, fail, signed_in};
-    let state = crate::state::app_state()?;
-    signed_in().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, .. } = Caller::viewer().await?;
     let params = super::model::SearchParams { from, to, event_type, text };
     super::service::search(&state.store, app.id, user_id, &params, cursor.as_deref()).await.or_else(fail)
 }
@@ -44,10 +40,8 @@ pub async fn activity_histogram(
     event_type: Option<String>,
     text: Option<String>,
 ) -> Result<Histogram, AppError> {
-    use crate::auth::session::{current_app, fail, signed_in};
-    let state = crate::state::app_state()?;
-    signed_in().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, .. } = Caller::viewer().await?;
     let params = super::model::SearchParams { from, to, event_type, text };
     super::service::histogram(&state.store, app.id, user_id, &params).await.or_else(fail)
 }
@@ -55,19 +49,15 @@ pub async fn activity_histogram(
 /// The event types seen in the session's app (the type filter's choices).
 #[server(endpoint = "activity/types", output = crate::codec::Json)]
 pub async fn activity_types() -> Result<Vec<String>, AppError> {
-    use crate::auth::session::{current_app, fail, signed_in};
-    let state = crate::state::app_state()?;
-    signed_in().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, .. } = Caller::viewer().await?;
     super::service::types(&state.store, app.id).await.or_else(fail)
 }
 
 /// One page of the unified timeline (events, messages, audit), newest first.
 #[server(endpoint = "activity/timeline", output = crate::codec::Json)]
 pub async fn activity_timeline(user_id: i64, cursor: Option<String>) -> Result<TimelinePage, AppError> {
-    use crate::auth::session::{current_app, fail, signed_in};
-    let state = crate::state::app_state()?;
-    signed_in().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, .. } = Caller::viewer().await?;
     super::service::timeline(&state.store, app.id, user_id, cursor.as_deref()).await.or_else(fail)
 }

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::model::Histogram;
-use super::search_box::SearchView;
+use super::model::SearchView;
 
 const BAR_WIDTH: usize = 10;
 const HEIGHT: i64 = 80;

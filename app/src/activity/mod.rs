@@ -5,7 +5,7 @@ mod api;
 pub mod event_row;
 mod histogram;
 mod latest_box;
-pub mod model;
+pub use crate::model::activity as model;
 pub mod search_box;
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -13,4 +13,5 @@ mod timeline;
 
 pub use api::*;
 pub use latest_box::{LatestActivity, RecentResource};
-pub use search_box::{load_activity, search_view, ActivityData, EventSearch, SearchView};
+pub use model::SearchView;
+pub use search_box::{load_activity, ActivityData, EventSearch};

@@ -3,10 +3,8 @@
 mod api;
 #[cfg(feature = "ssr")]
 pub mod api_key;
-#[cfg(feature = "ssr")]
-pub mod limits;
 mod login_page;
-pub mod model;
+pub use crate::model::auth as model;
 #[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]

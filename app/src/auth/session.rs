@@ -66,6 +66,35 @@ pub async fn require_admin() -> Result<SessionAdmin, AppError> {
     Ok(admin)
 }
 
+/// Who calls a server function, and for which app: the preamble of every
+/// server function that reads or changes an app's data.
+pub struct Caller {
+    pub state: AppState,
+    /// The signed-in account.
+    pub account: SessionAdmin,
+    /// The app the account is looking at (its data is all the call sees).
+    pub app: AppInfo,
+}
+
+impl Caller {
+    /// Any signed-in account (viewers read), or 401.
+    pub async fn viewer() -> Result<Caller, AppError> {
+        let state = crate::state::app_state()?;
+        Self::of(state, signed_in().await?).await
+    }
+
+    /// An account that may change things, or 401 / 403.
+    pub async fn admin() -> Result<Caller, AppError> {
+        let state = crate::state::app_state()?;
+        Self::of(state, require_admin().await?).await
+    }
+
+    async fn of(state: AppState, account: SessionAdmin) -> Result<Caller, AppError> {
+        let app = current_app(&state).await?;
+        Ok(Caller { state, account, app })
+    }
+}
+
 /// Starts a fresh session for `admin` (a new id, against session fixation).
 pub async fn start(session: &Session, admin: &SessionAdmin) -> Result<(), AppError> {
     session.cycle_id().await.map_err(|_| AppError::Internal)?;

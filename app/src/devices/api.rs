@@ -9,9 +9,7 @@ use crate::error::AppError;
 /// Everything the device page shows. Any signed-in role may read it.
 #[server(endpoint = "devices/get", output = crate::codec::Json)]
 pub async fn get_device(device_id: i64) -> Result<DeviceDetail, AppError> {
-    use crate::auth::session::{current_app, fail, signed_in};
-    let state = crate::state::app_state()?;
-    signed_in().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, .. } = Caller::viewer().await?;
     super::service::device_detail(&state.store, app.id, device_id).await.or_else(fail)
 }

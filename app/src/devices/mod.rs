@@ -7,7 +7,7 @@ mod devices_box;
 #[cfg(feature = "hydrate")]
 mod leaflet;
 mod map;
-pub mod model;
+pub use crate::model::devices as model;
 #[cfg(feature = "ssr")]
 pub mod service;
 

@@ -18,8 +18,8 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::activity::model::ActivityEvent;
-use crate::devices::model::DeviceMoved;
+use crate::model::activity::ActivityEvent;
+use crate::model::devices::DeviceMoved;
 use crate::store::{Store, StoreResult, StoredIds, MESSAGES_PREFIX, MOVED_PREFIX};
 
 /// Batches the broadcast holds for a slow stream before it lags (and is

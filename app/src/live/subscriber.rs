@@ -10,8 +10,8 @@ use std::collections::VecDeque;
 
 use leptos::prelude::*;
 
-use crate::activity::model::ActivityEvent;
-use crate::devices::model::DeviceMoved;
+use crate::model::activity::ActivityEvent;
+use crate::model::devices::DeviceMoved;
 
 /// The connection, in the words the page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,9 +150,9 @@ mod browser {
     use web_sys::{EventSource, MessageEvent};
 
     use super::{LiveFeed, LiveState};
-    use crate::activity::model::ActivityEvent;
-    use crate::devices::model::DeviceMoved;
     use crate::live::{user_stream_path, ACTIVITY, MESSAGES, MOVED};
+    use crate::model::activity::ActivityEvent;
+    use crate::model::devices::DeviceMoved;
 
     /// How long to wait before reopening a stream the browser gave up on.
     const REOPEN_AFTER: Duration = Duration::from_secs(3);

@@ -8,20 +8,16 @@ use crate::error::AppError;
 /// The newest `limit` of the user's private messages, newest first.
 #[server(endpoint = "messages/list", output = crate::codec::Json)]
 pub async fn list_messages(user_id: i64, limit: i64) -> Result<MessagesPage, AppError> {
-    use crate::auth::session::{current_app, fail, signed_in};
-    let state = crate::state::app_state()?;
-    signed_in().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, .. } = Caller::viewer().await?;
     super::service::list(&state.store, app.id, user_id, limit).await.or_else(fail)
 }
 
 /// The whole body of one message (the list carries a preview).
 #[server(endpoint = "messages/body", output = crate::codec::Json)]
 pub async fn message_body(user_id: i64, message_id: i64) -> Result<String, AppError> {
-    use crate::auth::session::{current_app, fail, signed_in};
-    let state = crate::state::app_state()?;
-    signed_in().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, .. } = Caller::viewer().await?;
     super::service::body(&state.store, app.id, user_id, message_id).await.or_else(fail)
 }
 
@@ -29,10 +25,8 @@ pub async fn message_body(user_id: i64, message_id: i64) -> Result<String, AppEr
 /// "dashboard", the admin as sender, audited). Admins only.
 #[server(endpoint = "messages/send", output = crate::codec::Json)]
 pub async fn send_message(user_id: i64, title: String, body: String) -> Result<i64, AppError> {
-    use crate::auth::session::{current_app, fail, require_admin};
-    let state = crate::state::app_state()?;
-    let admin = require_admin().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, account: admin } = Caller::admin().await?;
     let id = super::service::send(&state.store, app.id, user_id, &title, &body, "dashboard", &admin.email)
         .await
         .or_else(fail)?;

@@ -5,7 +5,7 @@ mod api;
 #[cfg(feature = "ssr")]
 pub mod inbound;
 mod messages_box;
-pub mod model;
+pub use crate::model::messages as model;
 mod send_modal;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -60,10 +60,8 @@ pub mod service {
 /// Who viewed or exported the user, newest first (any signed-in account).
 #[server(endpoint = "profile/access-log", output = crate::codec::Json)]
 pub async fn get_access_log(user_id: i64) -> Result<Vec<AuditEntry>, AppError> {
-    use crate::auth::session::{current_app, fail, signed_in};
-    let state = crate::state::app_state()?;
-    let admin = signed_in().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, account: admin } = Caller::viewer().await?;
     service::access_log(&state.store, app.id, user_id, &admin).await.or_else(fail)
 }
 

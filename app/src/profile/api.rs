@@ -7,10 +7,8 @@ use crate::model::UserProfile;
 
 #[server(endpoint = "profile/get", output = crate::codec::Json)]
 pub async fn get_profile(user_id: i64) -> Result<UserProfile, AppError> {
-    use crate::auth::session::{current_app, fail, signed_in};
-    let state = crate::state::app_state()?;
-    let admin = signed_in().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, account: admin } = Caller::viewer().await?;
     let profile = super::service::profile(&state.store, app.id, user_id, &state.pushmail_domain).await.or_else(fail)?;
     // Every view goes to the access log (coalesced per admin).
     super::access_log::service::record_view(&state.store, app.id, user_id, &admin).await.or_else(fail)?;
@@ -20,10 +18,8 @@ pub async fn get_profile(user_id: i64) -> Result<UserProfile, AppError> {
 /// Generates (or regenerates) the user's Push Mail address. Admins only.
 #[server(endpoint = "profile/push-mail/generate", output = crate::codec::Json)]
 pub async fn generate_push_mail(user_id: i64) -> Result<String, AppError> {
-    use crate::auth::session::{current_app, fail, require_admin};
-    let state = crate::state::app_state()?;
-    let admin = require_admin().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, account: admin } = Caller::admin().await?;
     super::service::generate_push_mail(&state.store, app.id, user_id, &state.pushmail_domain, &admin)
         .await
         .or_else(fail)
@@ -32,20 +28,16 @@ pub async fn generate_push_mail(user_id: i64) -> Result<String, AppError> {
 /// Removes the user's Push Mail address; mail to it is refused from now on. Admins only.
 #[server(endpoint = "profile/push-mail/revoke", output = crate::codec::Json)]
 pub async fn revoke_push_mail(user_id: i64) -> Result<(), AppError> {
-    use crate::auth::session::{current_app, fail, require_admin};
-    let state = crate::state::app_state()?;
-    let admin = require_admin().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, account: admin } = Caller::admin().await?;
     super::service::revoke_push_mail(&state.store, app.id, user_id, &admin).await.or_else(fail)
 }
 
 /// Deactivates (`active` false) or reactivates the user. Admins only.
 #[server(endpoint = "profile/set-active", output = crate::codec::Json)]
 pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError> {
-    use crate::auth::session::{current_app, fail, require_admin};
-    let state = crate::state::app_state()?;
-    let admin = require_admin().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, account: admin } = Caller::admin().await?;
     super::lifecycle::set_active(&state.store, app.id, user_id, active, &admin).await.or_else(fail)
 }
 
@@ -53,10 +45,8 @@ pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError>
 /// userID; then the browser goes to the users list with a notice. Admins only.
 #[server(endpoint = "profile/delete", output = crate::codec::Json)]
 pub async fn delete_user(user_id: i64, confirmation: String) -> Result<(), AppError> {
-    use crate::auth::session::{current_app, fail, require_admin};
-    let state = crate::state::app_state()?;
-    let admin = require_admin().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, account: admin } = Caller::admin().await?;
     let (external_id, _) =
         super::lifecycle::delete(&state.store, app.id, user_id, &confirmation, &admin).await.or_else(fail)?;
     let notice: String = form_urlencoded::Serializer::new(String::new()).append_pair("deleted", &external_id).finish();

@@ -9,7 +9,7 @@ pub mod export;
 #[cfg(feature = "ssr")]
 pub mod lifecycle;
 mod lifecycle_ui;
-pub mod model;
+pub use crate::model::profile as model;
 mod options_menu;
 mod page;
 mod push_mail;

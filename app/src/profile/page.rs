@@ -14,7 +14,7 @@ use super::push_mail::{PushMail, PushMailActions};
 use super::{DeleteUser, GeneratePushMail, RevokePushMail, SetUserActive};
 use crate::activity::model::TimelinePage;
 use crate::activity::{
-    load_activity, recent_activity, search_view, ActivityData, EventSearch, LatestActivity, RecentResource, SearchView,
+    load_activity, recent_activity, ActivityData, EventSearch, LatestActivity, RecentResource, SearchView,
 };
 use crate::devices::{DevicesBox, MapBox};
 use crate::layout::{ErrorMessage, MeResource};
@@ -51,7 +51,7 @@ pub fn ProfilePage() -> impl IntoView {
     // Every box's resources are created here (not in the boxes): see
     // `ProfileBoxes` and `activity::load_activity`.
     let query = use_query_map();
-    let search = Memo::new(move |_| query.with(search_view));
+    let search = Memo::new(move |_| query.with(|query| SearchView::from_query(|name| query.get(name))));
     let recent: RecentResource = Resource::new(
         move || user_id.get(),
         |id| async move {

@@ -9,10 +9,8 @@ use crate::error::AppError;
 /// The segments the user belongs to, by name.
 #[server(endpoint = "segments/of-user", output = crate::codec::Json)]
 pub async fn user_segments(user_id: i64) -> Result<Vec<Segment>, AppError> {
-    use crate::auth::session::{current_app, fail, signed_in};
-    let state = crate::state::app_state()?;
-    signed_in().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, .. } = Caller::viewer().await?;
     super::service::user_segments(&state.store, app.id, user_id).await.or_else(fail)
 }
 
@@ -20,10 +18,8 @@ pub async fn user_segments(user_id: i64) -> Result<Vec<Segment>, AppError> {
 /// when the user already belongs to it.
 #[server(endpoint = "segments/search", output = crate::codec::Json)]
 pub async fn search_segments(user_id: i64, text: String) -> Result<SegmentSearch, AppError> {
-    use crate::auth::session::{current_app, fail, signed_in};
-    let state = crate::state::app_state()?;
-    signed_in().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, .. } = Caller::viewer().await?;
     super::service::search(&state.store, app.id, user_id, &text).await.or_else(fail)
 }
 
@@ -31,10 +27,8 @@ pub async fn search_segments(user_id: i64, text: String) -> Result<SegmentSearch
 /// Admins only.
 #[server(endpoint = "segments/create", output = crate::codec::Json)]
 pub async fn create_segment(name: String) -> Result<Segment, AppError> {
-    use crate::auth::session::{current_app, fail, require_admin};
-    let state = crate::state::app_state()?;
-    let admin = require_admin().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, account: admin } = Caller::admin().await?;
     super::service::create(&state.store, app.id, &name, &admin).await.or_else(fail)
 }
 
@@ -42,19 +36,15 @@ pub async fn create_segment(name: String) -> Result<Segment, AppError> {
 /// returns all of the user's segments. Admins only.
 #[server(endpoint = "segments/add", output = crate::codec::Json)]
 pub async fn add_segments(user_id: i64, segment_ids: Vec<i64>) -> Result<Vec<Segment>, AppError> {
-    use crate::auth::session::{current_app, fail, require_admin};
-    let state = crate::state::app_state()?;
-    let admin = require_admin().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, account: admin } = Caller::admin().await?;
     super::service::add(&state.store, app.id, user_id, &segment_ids, &admin).await.or_else(fail)
 }
 
 /// Removes the user from one segment. Admins only.
 #[server(endpoint = "segments/remove", output = crate::codec::Json)]
 pub async fn remove_segment(user_id: i64, segment_id: i64) -> Result<(), AppError> {
-    use crate::auth::session::{current_app, fail, require_admin};
-    let state = crate::state::app_state()?;
-    let admin = require_admin().await?;
-    let app = current_app(&state).await?;
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, account: admin } = Caller::admin().await?;
     super::service::remove(&state.store, app.id, user_id, segment_id, &admin).await.or_else(fail)
 }

@@ -2,7 +2,7 @@
 //! removal with confirmation.
 
 mod api;
-pub mod model;
+pub use crate::model::segments as model;
 mod new_segment;
 mod segments_box;
 #[cfg(feature = "ssr")]

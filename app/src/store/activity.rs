@@ -5,7 +5,7 @@ use super::batch::Marks;
 use super::events::StoredIds;
 use super::tx::TxInner;
 use super::{with_pool, with_tx, Backend, Store, StoreResult, WriteTx};
-use crate::activity::model::ActivityEvent;
+use crate::model::activity::ActivityEvent;
 
 /// The columns of an [`ActivityEvent`], over `events e LEFT JOIN devices d`.
 macro_rules! activity_columns {

@@ -4,7 +4,7 @@
 
 use super::tx::TxInner;
 use super::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
-use crate::messages::model::{Delivery, DeliveryStatus};
+use crate::model::messages::{Delivery, DeliveryStatus};
 
 /// A notification's payload that announces a change to a user's messages
 /// (`messages:<app id>:<user id>`), on the live channel's NOTIFY channel.

@@ -4,9 +4,9 @@
 
 use super::activity::activity_columns;
 use super::{with_pool, Store, StoreResult};
-use crate::activity::model::ActivityEvent;
-use crate::devices::model::{Device, DeviceMoved, Fix};
 use crate::ids::LocationStatus;
+use crate::model::activity::ActivityEvent;
+use crate::model::devices::{Device, DeviceMoved, Fix};
 
 /// The columns of [`DeviceRow`], over `devices d JOIN users u`.
 macro_rules! device_columns {

@@ -4,7 +4,7 @@
 //! `events_by_user_type_occurred` (migration 0013) from the newest end.
 
 use super::{with_pool, Store, StoreResult};
-use crate::activity::model::{ActivityEvent, EventQuery, Histogram};
+use crate::model::activity::{ActivityEvent, EventQuery, Histogram};
 use crate::store::activity::activity_columns;
 
 /// Rows of the user's events in the period one text-filtered page may read.

@@ -3,7 +3,7 @@
 
 use super::batch::chunks;
 use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx};
-use crate::segments::model::{Segment, SegmentMatch};
+use crate::model::segments::{Segment, SegmentMatch};
 
 /// How many names (the first, in name order) the search's "contains" part
 /// looks through: a bound on its cost, about 3 ms on PostgreSQL here (see

@@ -4,7 +4,7 @@
 //! Rust.
 
 use super::{with_pool, Store, StoreResult};
-use crate::activity::model::{type_label, TimelineEntry, TimelineKind};
+use crate::model::activity::{type_label, TimelineEntry, TimelineKind};
 
 /// A timeline position: `(at, kind rank, id)`; pages go strictly below it.
 pub type TimelinePosition = (i64, i64, i64);

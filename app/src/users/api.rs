@@ -22,8 +22,7 @@ pub async fn list_users(
         include_deactivated: deactivated.unwrap_or(false),
         segment,
     };
-    let state = crate::state::app_state()?;
-    crate::auth::session::signed_in().await?;
-    let app = crate::auth::session::current_app(&state).await?;
+    use crate::auth::session::Caller;
+    let Caller { state, app, .. } = Caller::viewer().await?;
     super::service::users_page(&state.store, app.id, &filter, cursor.as_deref(), super::service::PAGE_SIZE).await
 }

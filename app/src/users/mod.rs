@@ -2,7 +2,7 @@
 
 mod api;
 mod list_page;
-pub mod model;
+pub use crate::model::users as model;
 #[cfg(feature = "ssr")]
 pub mod service;
 

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::activity::model::ActivityEvent;
 use crate::ids::LocationStatus;
+use crate::model::activity::ActivityEvent;
 use crate::model::UserSummary;
 
 /// One position of a device.

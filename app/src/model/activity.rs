@@ -167,6 +167,64 @@ impl Histogram {
     }
 }
 
+/// The search as the URL holds it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchView {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub event_type: Option<String>,
+    pub text: Option<String>,
+    pub timeline: bool,
+}
+
+pub const PRESETS: [(&str, &str); 4] = [("1h", "Last hour"), ("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days")];
+
+impl SearchView {
+    /// `path` (the profile) with this view as its query.
+    pub fn href(&self, path: &str) -> String {
+        let mut params: Vec<(&str, &str)> = Vec::new();
+        let fields = [("from", &self.from), ("to", &self.to), ("type", &self.event_type), ("q", &self.text)];
+        for (name, value) in fields {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                params.push((name, value));
+            }
+        }
+        if self.timeline {
+            params.push(("view", "timeline"));
+        }
+        if params.is_empty() {
+            return format!("{path}#activity-search");
+        }
+        // Spaces as %20: the router decodes percent-escapes but not `+`.
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish().replace('+', "%20");
+        format!("{path}?{query}#activity-search")
+    }
+
+    /// A datetime-local input's value (to the second) for a URL time, when
+    /// it is one: a narrowed period keeps its exact ends when searched again.
+    pub fn input_value(value: &Option<String>) -> String {
+        let value = value.as_deref().unwrap_or_default();
+        match value.get(..19).or(value.get(..16)) {
+            Some(start) if value.as_bytes().get(10) == Some(&b'T') && start.is_ascii() => start.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// The search a URL's query describes (`?from=&to=&type=&q=&view=timeline`),
+    /// read through `get` (a parameter's value by name).
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> SearchView {
+        // A form sent without JavaScript writes spaces as `+`.
+        let get = |name: &str| get(name).map(|v| v.replace('+', " ")).filter(|v| !v.trim().is_empty());
+        SearchView {
+            from: get("from"),
+            to: get("to"),
+            event_type: get("type"),
+            text: get("q"),
+            timeline: get("view").is_some_and(|v| v == "timeline"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::type_label;

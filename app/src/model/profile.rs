@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::devices::model::Device;
+use crate::model::devices::Device;
+use crate::model::segments::Segment;
 use crate::model::UserSummary;
-use crate::segments::model::Segment;
 
 /// The User Profile box, and the boxes whose first state comes with it
 /// (the page renders them on the server in one pass).
