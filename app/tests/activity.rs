@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use app::activity::model::{ActivityEvent, EventQuery, Period, SearchParams, TimelineKind};
 use app::activity::service;
 use app::error::AppError;
+use app::model::devices::DeviceAttributes;
 use app::store::{DeviceInput, EventInput, NewAudit, NewMessage, Store, UserInput};
 use app::store_test;
 use app::time::now_ms;
@@ -25,8 +26,11 @@ async fn new_user(store: &Store, app_id: i64, external_id: &str) -> i64 {
     let id = store.upsert_user(app_id, &external_id.parse().unwrap(), &input, 1).await.expect("create user").id;
     let device = DeviceInput {
         user_external_id: Some(external_id.parse().unwrap()),
-        platform: "iOS".into(),
-        device_string: Some("iPhone15,2".into()),
+        attributes: DeviceAttributes {
+            platform: "iOS".into(),
+            device_string: Some("iPhone15,2".into()),
+            ..Default::default()
+        },
         ..Default::default()
     };
     store.upsert_device(app_id, &format!("{external_id}-d").parse().unwrap(), &device, 1).await.expect("device");

@@ -6,6 +6,7 @@ use app::devices::model::Fix;
 use app::devices::service::device_detail;
 use app::error::AppError;
 use app::ids::LocationStatus;
+use app::model::devices::DeviceAttributes;
 use app::store::{DeviceInput, EventInput, LocationInput, Store, UserInput};
 use app::store_test;
 
@@ -21,12 +22,15 @@ async fn new_user(store: &Store, app: i64, id: &str) -> i64 {
 async fn new_device(store: &Store, app: i64, user: &str, id: &str, status: LocationStatus, active_at: i64) -> i64 {
     let input = DeviceInput {
         user_external_id: Some(user.parse().unwrap()),
-        platform: "iOS".into(),
-        device_string: Some(format!("Phone {id}")),
-        os_version: Some("17.2".into()),
-        allowed_ui: Some(true),
         location_status: Some(status),
-        bluetooth_enabled: Some(false),
+        attributes: DeviceAttributes {
+            platform: "iOS".into(),
+            device_string: Some(format!("Phone {id}")),
+            os_version: Some("17.2".into()),
+            allowed_ui: Some(true),
+            bluetooth_enabled: Some(false),
+            ..Default::default()
+        },
         ..Default::default()
     };
     store.upsert_device(app, &id.parse().unwrap(), &input, active_at).await.unwrap()
@@ -50,8 +54,8 @@ store_test!(a_users_devices_newest_first_with_their_last_fix, |store: Store| asy
     let located = &devices[1];
     assert_eq!(located.external_id, "d-old");
     assert_eq!(located.location_status, LocationStatus::Always);
-    assert_eq!(located.os_version.as_deref(), Some("17.2"));
-    assert_eq!(located.bluetooth_enabled, Some(false));
+    assert_eq!(located.attributes.os_version.as_deref(), Some("17.2"));
+    assert_eq!(located.attributes.bluetooth_enabled, Some(false));
     assert_eq!(located.last_fix, Some(Fix { latitude: 52.2, longitude: 4.9, accuracy: Some(7.0), at: 7 }));
     assert_eq!(devices[0].last_fix, None);
     assert_eq!(devices.iter().filter(|d| d.map_fix().is_some()).count(), 1);

@@ -6,6 +6,7 @@
 //! brute-force count of the stored events, on SQLite and on PostgreSQL.
 
 use app::activity::model::{EventQuery, Period};
+use app::model::devices::DeviceAttributes;
 use app::store::{BulkEvent, DeviceInput, EventInput, Store, UserInput, HOUR_MS};
 use app::store_test;
 use app::time::now_ms;
@@ -15,8 +16,11 @@ const DAY: i64 = 24 * HOUR_MS;
 async fn new_user(store: &Store, app_id: i64, name: &str) -> i64 {
     let input = UserInput { user_name: Some(name), email: None };
     let id = store.upsert_user(app_id, &name.parse().unwrap(), &input, 1).await.unwrap().id;
-    let device =
-        DeviceInput { user_external_id: Some(name.parse().unwrap()), platform: "Android".into(), ..Default::default() };
+    let device = DeviceInput {
+        user_external_id: Some(name.parse().unwrap()),
+        attributes: DeviceAttributes { platform: "Android".into(), ..Default::default() },
+        ..Default::default()
+    };
     store.upsert_device(app_id, &format!("{name}-d").parse().unwrap(), &device, 1).await.unwrap();
     id
 }

@@ -5,6 +5,7 @@
 use app::error::AppError;
 use app::messages::model::DeliveryStatus;
 use app::messages::service::{check_message, send};
+use app::model::devices::DeviceAttributes;
 use app::store::{DeviceInput, Opened, Store, UserInput};
 use app::store_test;
 
@@ -19,8 +20,11 @@ async fn user_with_devices(store: &Store, app: i64, user: &str, devices: &[&str]
     for device in devices {
         let input = DeviceInput {
             user_external_id: Some(user.parse().unwrap()),
-            platform: "Android".into(),
-            device_string: Some(device.to_string()),
+            attributes: DeviceAttributes {
+                platform: "Android".into(),
+                device_string: Some(device.to_string()),
+                ..Default::default()
+            },
             ..Default::default()
         };
         ids.push(store.upsert_device(app, &device.parse().unwrap(), &input, 1).await.unwrap());

@@ -7,6 +7,7 @@ use app::auth::session::SessionAdmin;
 use app::error::AppError;
 use app::ids::LocationStatus;
 use app::messages::service::send;
+use app::model::devices::DeviceAttributes;
 use app::model::Role;
 use app::profile::access_log::service::{access_log, record_view};
 use app::profile::access_log::{EXPORTED, VIEWED};
@@ -37,8 +38,8 @@ async fn full_user(store: &Store, app: i64, id: &str) -> (i64, Vec<i64>) {
     for n in 0..2 {
         let input = DeviceInput {
             user_external_id: Some(id.parse().unwrap()),
-            platform: "iOS".into(),
             location_status: Some(LocationStatus::Always),
+            attributes: DeviceAttributes { platform: "iOS".into(), ..Default::default() },
             ..Default::default()
         };
         let device = store.upsert_device(app, &format!("{id}-d{n}").parse().unwrap(), &input, 10).await.unwrap();

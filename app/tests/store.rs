@@ -1,5 +1,6 @@
 //! Store tests: each runs on SQLite and on PostgreSQL (`store_test!`).
 
+use app::model::devices::DeviceAttributes;
 use app::store::{DeviceInput, EventInput, LocationInput, Store, StoreError, UserInput};
 use app::store_test;
 
@@ -65,8 +66,11 @@ store_test!(users_are_scoped_by_app, |store: Store| async move {
 store_test!(devices_link_to_users_and_keep_last_location, |store: Store| async move {
     let app = new_app(&store, "A").await;
     store.upsert_user(app, &"u1".parse().unwrap(), &user("Ana", None), 1).await.unwrap();
-    let mut input =
-        DeviceInput { user_external_id: Some("nobody".parse().unwrap()), platform: "iOS".into(), ..Default::default() };
+    let mut input = DeviceInput {
+        user_external_id: Some("nobody".parse().unwrap()),
+        attributes: DeviceAttributes { platform: "iOS".into(), ..Default::default() },
+        ..Default::default()
+    };
     let err = store.upsert_device(app, &"d1".parse().unwrap(), &input, 2).await.unwrap_err();
     assert!(matches!(err, StoreError::UnknownReference { ref field, .. } if field == "userID"), "{err:?}");
     assert_eq!(store.device_id_by_external_id(app, "d1").await.unwrap(), None, "nothing half-written");
@@ -77,7 +81,10 @@ store_test!(devices_link_to_users_and_keep_last_location, |store: Store| async m
         .upsert_device(
             app,
             &"d1".parse().unwrap(),
-            &DeviceInput { platform: "Android".into(), ..Default::default() },
+            &DeviceInput {
+                attributes: DeviceAttributes { platform: "Android".into(), ..Default::default() },
+                ..Default::default()
+            },
             4,
         )
         .await
@@ -105,8 +112,11 @@ store_test!(events_are_idempotent_and_all_or_nothing, |store: Store| async move 
     let app = new_app(&store, "A").await;
     let other = new_app(&store, "B").await;
     store.upsert_user(app, &"u1".parse().unwrap(), &user("Ana", None), 1).await.unwrap();
-    let device =
-        DeviceInput { user_external_id: Some("u1".parse().unwrap()), platform: "Web".into(), ..Default::default() };
+    let device = DeviceInput {
+        user_external_id: Some("u1".parse().unwrap()),
+        attributes: DeviceAttributes { platform: "Web".into(), ..Default::default() },
+        ..Default::default()
+    };
     store.upsert_device(app, &"d1".parse().unwrap(), &device, 1).await.unwrap();
 
     let batch = [
@@ -179,8 +189,11 @@ store_test!(concurrent_event_batches_keep_their_own_answers, multi_thread, |stor
 store_test!(last_seen_moves_forward_by_the_minute, |store: Store| async move {
     let app = new_app(&store, "Clock").await;
     store.upsert_user(app, &"u1".parse().unwrap(), &user("Ana", None), 1).await.unwrap();
-    let device =
-        DeviceInput { user_external_id: Some("u1".parse().unwrap()), platform: "Web".into(), ..Default::default() };
+    let device = DeviceInput {
+        user_external_id: Some("u1".parse().unwrap()),
+        attributes: DeviceAttributes { platform: "Web".into(), ..Default::default() },
+        ..Default::default()
+    };
     store.upsert_device(app, &"d1".parse().unwrap(), &device, 1).await.unwrap();
     let times = |store: Store| async move {
         let user = store.user_by_external_id(app, "u1").await.unwrap().unwrap();

@@ -126,7 +126,7 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
     let message = app.store.insert_message(app_a, user, &message).await.unwrap();
     let device_input = app::store::DeviceInput {
         user_external_id: Some("u1".parse().unwrap()),
-        platform: "iOS".into(),
+        attributes: app::model::devices::DeviceAttributes { platform: "iOS".into(), ..Default::default() },
         ..Default::default()
     };
     let device = app.store.upsert_device(app_a, &"d1".parse().unwrap(), &device_input, 1).await.unwrap();

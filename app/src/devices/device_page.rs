@@ -73,7 +73,7 @@ fn DeviceView(detail: DeviceDetail) -> impl IntoView {
     let located = device.last_fix.map(|fix| MapDevice {
         id: device.id,
         name: StoredValue::new(name.clone()),
-        platform: StoredValue::new(device.platform.clone()),
+        platform: StoredValue::new(device.attributes.platform.clone()),
         fix: RwSignal::new(fix),
     });
     follow_moves(located.into_iter().collect(), Some(trail));
@@ -106,20 +106,20 @@ fn DeviceView(detail: DeviceDetail) -> impl IntoView {
         <div class="profile-grid">
             <section class="box device-facts" aria-labelledby="device-facts-title">
                 <h2 id="device-facts-title">"Device"</h2>
-                <DeviceBadges allowed_ui=device.allowed_ui location=device.location_status bluetooth=device.bluetooth_enabled />
+                <DeviceBadges allowed_ui=device.attributes.allowed_ui location=device.location_status bluetooth=device.attributes.bluetooth_enabled />
                 <dl class="facts">
                     <dt>"deviceID"</dt><dd class="mono">{device.external_id.clone()}</dd>
-                    <dt>"Platform"</dt><dd>{device.platform.clone()}</dd>
-                    <dt>"Model"</dt><dd>{text(&device.device_string)}</dd>
-                    <dt>"OS version"</dt><dd>{text(&device.os_version)}</dd>
-                    <dt>"App version"</dt><dd>{text(&device.app_version)}</dd>
-                    <dt>"SDK version"</dt><dd>{text(&device.sdk_version)}</dd>
-                    <dt>"Transport"</dt><dd>{text(&device.transport)}</dd>
-                    <dt>"Language"</dt><dd>{text(&device.language)}</dd>
-                    <dt>"Time zone"</dt><dd>{text(&device.timezone)}</dd>
-                    <dt>"Notifications allowed"</dt><dd>{yes_no(device.allowed_ui)}</dd>
+                    <dt>"Platform"</dt><dd>{device.attributes.platform.clone()}</dd>
+                    <dt>"Model"</dt><dd>{text(&device.attributes.device_string)}</dd>
+                    <dt>"OS version"</dt><dd>{text(&device.attributes.os_version)}</dd>
+                    <dt>"App version"</dt><dd>{text(&device.attributes.app_version)}</dd>
+                    <dt>"SDK version"</dt><dd>{text(&device.attributes.sdk_version)}</dd>
+                    <dt>"Transport"</dt><dd>{text(&device.attributes.transport)}</dd>
+                    <dt>"Language"</dt><dd>{text(&device.attributes.language)}</dd>
+                    <dt>"Time zone"</dt><dd>{text(&device.attributes.timezone)}</dd>
+                    <dt>"Notifications allowed"</dt><dd>{yes_no(device.attributes.allowed_ui)}</dd>
                     <dt>"Location permission"</dt><dd>{device.location_status.label()}</dd>
-                    <dt>"Bluetooth"</dt><dd>{yes_no(device.bluetooth_enabled)}</dd>
+                    <dt>"Bluetooth"</dt><dd>{yes_no(device.attributes.bluetooth_enabled)}</dd>
                     <dt>"Last active"</dt><dd>{format_ms(device.last_active_at)}</dd>
                 </dl>
             </section>

@@ -33,25 +33,29 @@ pub fn DevicesBox(devices: Vec<Device>) -> impl IntoView {
 
 /// "iOS 17.2 · app 3.1.0 · SDK 3.0.1" and the like, skipping what is unknown.
 fn versions(device: &Device) -> String {
-    let mut parts = vec![match &device.os_version {
-        Some(os) => format!("{} {os}", device.platform),
-        None => device.platform.clone(),
+    let mut parts = vec![match &device.attributes.os_version {
+        Some(os) => format!("{} {os}", device.attributes.platform),
+        None => device.attributes.platform.clone(),
     }];
-    if let Some(app) = &device.app_version {
+    if let Some(app) = &device.attributes.app_version {
         parts.push(format!("app {app}"));
     }
-    if let Some(sdk) = &device.sdk_version {
+    if let Some(sdk) = &device.attributes.sdk_version {
         parts.push(format!("SDK {sdk}"));
     }
     parts.join(" · ")
 }
 
 fn locale(device: &Device) -> String {
-    [device.transport.as_deref(), device.language.as_deref(), device.timezone.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ")
+    [
+        device.attributes.transport.as_deref(),
+        device.attributes.language.as_deref(),
+        device.attributes.timezone.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ")
 }
 
 /// The permission badges, each with its words (never colour alone).
@@ -88,7 +92,7 @@ fn DeviceRow(device: Device, clock: Clock) -> impl IntoView {
                 <span class="device-versions">{versions(&device)}</span>
             </a>
             {(!locale.is_empty()).then(|| view! { <span class="device-locale">{locale}</span> })}
-            <DeviceBadges allowed_ui=device.allowed_ui location=device.location_status bluetooth=device.bluetooth_enabled />
+            <DeviceBadges allowed_ui=device.attributes.allowed_ui location=device.location_status bluetooth=device.attributes.bluetooth_enabled />
             <span class="device-active">
                 "Last active "
                 <time datetime=datetime title=move || format_exact(at, clock.local.get())>
@@ -107,7 +111,7 @@ pub fn map_devices(devices: &[Device]) -> Vec<MapDevice> {
             device.map_fix().map(|fix| MapDevice {
                 id: device.id,
                 name: StoredValue::new(device.name()),
-                platform: StoredValue::new(device.platform.clone()),
+                platform: StoredValue::new(device.attributes.platform.clone()),
                 fix: RwSignal::new(fix),
             })
         })

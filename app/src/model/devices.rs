@@ -17,12 +17,11 @@ pub struct Fix {
     pub at: i64,
 }
 
-/// A device as the console lists it, with its last known position.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Device {
-    pub id: i64,
-    /// The app's deviceID.
-    pub external_id: String,
+/// What a device says about itself when the app registers it: one list of
+/// fields carried by the ingest API, the store, the export and the pages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct DeviceAttributes {
     pub platform: String,
     pub os_version: Option<String>,
     pub app_version: Option<String>,
@@ -34,8 +33,18 @@ pub struct Device {
     pub transport: Option<String>,
     /// Whether the user allowed notifications to show.
     pub allowed_ui: Option<bool>,
-    pub location_status: LocationStatus,
     pub bluetooth_enabled: Option<bool>,
+}
+
+/// A device as the console lists it, with its last known position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Device {
+    pub id: i64,
+    /// The app's deviceID.
+    pub external_id: String,
+    #[serde(flatten)]
+    pub attributes: DeviceAttributes,
+    pub location_status: LocationStatus,
     pub last_active_at: i64,
     pub last_fix: Option<Fix>,
 }
@@ -43,9 +52,10 @@ pub struct Device {
 impl Device {
     /// How the console names a device: its model, else its platform.
     pub fn name(&self) -> String {
-        match self.device_string.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(model) => format!("{model} ({})", self.platform),
-            None => self.platform.clone(),
+        let attributes = &self.attributes;
+        match attributes.device_string.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(model) => format!("{model} ({})", attributes.platform),
+            None => attributes.platform.clone(),
         }
     }
 
@@ -125,17 +135,12 @@ mod tests {
         Device {
             id: 1,
             external_id: "d".into(),
-            platform: "iOS".into(),
-            os_version: None,
-            app_version: None,
-            sdk_version: None,
-            device_string: Some("iPhone15,2".into()),
-            language: None,
-            timezone: None,
-            transport: None,
-            allowed_ui: None,
+            attributes: DeviceAttributes {
+                platform: "iOS".into(),
+                device_string: Some("iPhone15,2".into()),
+                ..Default::default()
+            },
             location_status: status,
-            bluetooth_enabled: None,
             last_active_at: 0,
             last_fix: fix.then_some(Fix { latitude: 1.0, longitude: 2.0, accuracy: None, at: 0 }),
         }

@@ -6,7 +6,7 @@ use super::activity::activity_columns;
 use super::{with_pool, Store, StoreResult};
 use crate::ids::LocationStatus;
 use crate::model::activity::ActivityEvent;
-use crate::model::devices::{Device, DeviceMoved, Fix};
+use crate::model::devices::{Device, DeviceAttributes, DeviceMoved, Fix};
 
 /// The columns of [`DeviceRow`], over `devices d JOIN users u`.
 macro_rules! device_columns {
@@ -22,18 +22,10 @@ struct DeviceRow {
     id: i64,
     user_id: i64,
     external_id: String,
-    platform: String,
-    os_version: Option<String>,
-    app_version: Option<String>,
-    sdk_version: Option<String>,
-    device_string: Option<String>,
-    language: Option<String>,
-    timezone: Option<String>,
-    transport: Option<String>,
-    allowed_ui: Option<bool>,
+    #[sqlx(flatten)]
+    attributes: DeviceAttributes,
     #[sqlx(try_from = "String")]
     location_status: LocationStatus,
-    bluetooth_enabled: Option<bool>,
     last_active_at: i64,
     last_latitude: Option<f64>,
     last_longitude: Option<f64>,
@@ -52,17 +44,8 @@ impl From<DeviceRow> for Device {
         Device {
             id: row.id,
             external_id: row.external_id,
-            platform: row.platform,
-            os_version: row.os_version,
-            app_version: row.app_version,
-            sdk_version: row.sdk_version,
-            device_string: row.device_string,
-            language: row.language,
-            timezone: row.timezone,
-            transport: row.transport,
-            allowed_ui: row.allowed_ui,
+            attributes: row.attributes,
             location_status: row.location_status,
-            bluetooth_enabled: row.bluetooth_enabled,
             last_active_at: row.last_active_at,
             last_fix,
         }

@@ -3,24 +3,16 @@
 use super::batch::chunks;
 use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx};
 use crate::ids::{ExternalId, LocationStatus};
+use crate::model::devices::DeviceAttributes;
 
 /// A device registration as the ingest API accepts it (already validated).
 #[derive(Debug, Clone, Default)]
 pub struct DeviceInput {
     /// External userID to link the device to; `None` leaves the link as it is.
     pub user_external_id: Option<ExternalId>,
-    pub platform: String,
-    pub os_version: Option<String>,
-    pub app_version: Option<String>,
-    pub sdk_version: Option<String>,
-    pub device_string: Option<String>,
-    pub language: Option<String>,
-    pub timezone: Option<String>,
-    pub transport: Option<String>,
-    pub allowed_ui: Option<bool>,
+    pub attributes: DeviceAttributes,
     /// `None` keeps the stored status (a new device starts with `none`).
     pub location_status: Option<LocationStatus>,
-    pub bluetooth_enabled: Option<bool>,
 }
 
 /// One position report (already validated).
@@ -111,6 +103,7 @@ impl WriteTx {
                  last_active_at = excluded.last_active_at,
                  updated_at = excluded.updated_at
              RETURNING id";
+        let attributes = &input.attributes;
         with_tx!(self, |conn| {
             let user_id: Option<i64> = match &input.user_external_id {
                 None => None,
@@ -130,17 +123,17 @@ impl WriteTx {
                 .bind(app_id)
                 .bind(external_id.as_str())
                 .bind(user_id)
-                .bind(&input.platform)
-                .bind(&input.os_version)
-                .bind(&input.app_version)
-                .bind(&input.sdk_version)
-                .bind(&input.device_string)
-                .bind(&input.language)
-                .bind(&input.timezone)
-                .bind(&input.transport)
-                .bind(input.allowed_ui)
+                .bind(&attributes.platform)
+                .bind(&attributes.os_version)
+                .bind(&attributes.app_version)
+                .bind(&attributes.sdk_version)
+                .bind(&attributes.device_string)
+                .bind(&attributes.language)
+                .bind(&attributes.timezone)
+                .bind(&attributes.transport)
+                .bind(attributes.allowed_ui)
                 .bind(input.location_status.map(LocationStatus::as_str))
-                .bind(input.bluetooth_enabled)
+                .bind(attributes.bluetooth_enabled)
                 .bind(now)
                 .fetch_one(&mut *conn)
                 .await?;

@@ -8,22 +8,16 @@ use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde::Serialize;
 
 use super::{with_pool, Store, StoreError, StoreResult};
+use crate::model::devices::DeviceAttributes;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ExportedDevice {
     pub id: i64,
     pub device_id: String,
-    pub platform: String,
-    pub os_version: Option<String>,
-    pub app_version: Option<String>,
-    pub sdk_version: Option<String>,
-    pub device_string: Option<String>,
-    pub language: Option<String>,
-    pub timezone: Option<String>,
-    pub transport: Option<String>,
-    pub allowed_ui: Option<bool>,
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub attributes: DeviceAttributes,
     pub location_status: String,
-    pub bluetooth_enabled: Option<bool>,
     pub last_active_at: i64,
     pub created_at: i64,
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use app::activity::model::SearchParams;
 use app::activity::service;
+use app::model::devices::DeviceAttributes;
 use app::store::{BulkEvent, DeviceInput, Store, UserInput};
 use app::time::now_ms;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -69,8 +70,11 @@ pub(crate) async fn seed(store: &Store, events: usize) -> anyhow::Result<(i64, i
     let user_id = store.upsert_user(app_id, &USER.parse()?, &user, now).await?.id;
     let device = DeviceInput {
         user_external_id: Some(USER.parse()?),
-        platform: "iOS".into(),
-        device_string: Some("iPhone15,2".into()),
+        attributes: DeviceAttributes {
+            platform: "iOS".into(),
+            device_string: Some("iPhone15,2".into()),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let device_id = store.upsert_device(app_id, &format!("{USER}-phone").parse()?, &device, now).await?;

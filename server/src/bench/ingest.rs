@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use app::auth::api_key;
+use app::model::devices::DeviceAttributes;
 use app::store::{write_tx, BulkUser, DeviceInput, Store};
 use app::time::now_ms;
 use serde_json::{json, Value};
@@ -87,7 +88,7 @@ async fn seed(store: &Store, users: usize) -> anyhow::Result<(i64, String)> {
         for i in 0..users {
             let device = DeviceInput {
                 user_external_id: Some(format!("u-{i}").parse().expect("a valid userID")),
-                platform: "iOS".into(),
+                attributes: DeviceAttributes { platform: "iOS".into(), ..Default::default() },
                 ..Default::default()
             };
             tx.upsert_device(app.id, &format!("d-{i}").parse().expect("a valid deviceID"), &device, now).await?;

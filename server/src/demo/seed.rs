@@ -5,6 +5,7 @@
 use anyhow::Context;
 use app::auth::{api_key, password};
 use app::ids::LocationStatus;
+use app::model::devices::DeviceAttributes;
 use app::store::{DeviceInput, EventInput, LocationInput, NewMessage, Store, UserInput};
 use app::time::now_ms;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -229,17 +230,19 @@ async fn seed_device(
         *pick(rng, &[LocationStatus::Always, LocationStatus::Use, LocationStatus::Use, LocationStatus::None]);
     let input = DeviceInput {
         user_external_id: Some(user_external_id(user).parse()?),
-        platform: platform.to_string(),
-        os_version: Some(pick(rng, versions).to_string()),
-        app_version: Some(format!("3.{}.{}", rng.random_range(0..5), rng.random_range(0..10))),
-        sdk_version: Some("4.2.0".into()),
-        device_string: Some(pick(rng, models).to_string()),
-        language: Some(language.into()),
-        timezone: Some(timezone.into()),
-        transport: Some(transport.into()),
-        allowed_ui: Some(rng.random_bool(0.8)),
         location_status: Some(location_status),
-        bluetooth_enabled: Some(rng.random_bool(0.5)),
+        attributes: DeviceAttributes {
+            platform: platform.to_string(),
+            os_version: Some(pick(rng, versions).to_string()),
+            app_version: Some(format!("3.{}.{}", rng.random_range(0..5), rng.random_range(0..10))),
+            sdk_version: Some("4.2.0".into()),
+            device_string: Some(pick(rng, models).to_string()),
+            language: Some(language.into()),
+            timezone: Some(timezone.into()),
+            transport: Some(transport.into()),
+            allowed_ui: Some(rng.random_bool(0.8)),
+            bluetooth_enabled: Some(rng.random_bool(0.5)),
+        },
     };
     let id = store.upsert_device(app_id, &device_external_id(user, device).parse()?, &input, now).await?;
     if location_status.allows_updates() {

@@ -1,6 +1,7 @@
 //! `PUT /api/v1/devices/{deviceID}` and `POST /api/v1/devices/{deviceID}/locations`
 
 use app::ids::LocationStatus;
+use app::model::devices::DeviceAttributes;
 use app::state::AppState;
 use app::store::{DeviceInput, LocationInput};
 use app::time::now_ms;
@@ -14,6 +15,9 @@ use serde_json::{json, Value};
 use super::error::{from_value, ApiError, ApiJson};
 use super::{validate, ApiApp};
 
+/// The request body: the API's own names for [`DeviceAttributes`]' fields
+/// (camelCase, `allowedUI`). Written out rather than flattened, because
+/// serde cannot refuse unknown fields of a struct with a flattened part.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeviceBody {
@@ -58,17 +62,19 @@ pub async fn put_device(
     }
     let input = DeviceInput {
         user_external_id: user_id.clone(),
-        platform: body.platform,
-        os_version: body.os_version,
-        app_version: body.app_version,
-        sdk_version: body.sdk_version,
-        device_string: body.device_string,
-        language: body.language,
-        timezone: body.timezone,
-        transport: body.transport,
-        allowed_ui: body.allowed_ui,
         location_status: body.location_services_auth_status,
-        bluetooth_enabled: body.bluetooth_enabled,
+        attributes: DeviceAttributes {
+            platform: body.platform,
+            os_version: body.os_version,
+            app_version: body.app_version,
+            sdk_version: body.sdk_version,
+            device_string: body.device_string,
+            language: body.language,
+            timezone: body.timezone,
+            transport: body.transport,
+            allowed_ui: body.allowed_ui,
+            bluetooth_enabled: body.bluetooth_enabled,
+        },
     };
     state.store.upsert_device(app.0.id, &device_id, &input, now_ms()).await?;
     Ok(Json(json!({ "deviceID": device_id, "userID": user_id })))
