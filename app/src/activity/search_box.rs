@@ -16,6 +16,7 @@ use super::model::{ActivityEvent, EventsPage, Histogram, SearchView, TimelinePag
 use super::timeline::TimelineList;
 use super::{activity_histogram, activity_timeline, activity_types, search_activity};
 use crate::error::AppError;
+use crate::ui::LoadMore;
 
 /// What the Activity box shows for a [`SearchView`], loaded in one go.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,7 +195,6 @@ fn Results(user_id: i64, first: EventsPage, search: SearchView) -> impl IntoView
     let events = RwSignal::new(first.events);
     let cursor = RwSignal::new(first.next_cursor);
     let partial = RwSignal::new(first.partial);
-    let interactive = crate::ui::hydrated();
     let more = Action::new(move |cursor: &String| {
         let (s, cursor) = (search.clone(), cursor.clone());
         async move { search_activity(user_id, s.from, s.to, s.event_type, s.text, Some(cursor)).await }
@@ -226,17 +226,7 @@ fn Results(user_id: i64, first: EventsPage, search: SearchView) -> impl IntoView
         {move || partial.get().then(|| view! {
             <p class="partial" role="status">"Searched part of the period for this text; “Load more” searches further back."</p>
         })}
-        {move || more.value().get().and_then(Result::err).map(|error| view! { <p class="error" role="alert">{error.to_string()}</p> })}
-        {move || cursor.get().map(|next| view! {
-            <button
-                type="button"
-                class="load-more"
-                disabled=move || !interactive.get() || more.pending().get()
-                on:click=move |_| { more.dispatch(next.clone()); }
-            >
-                {move || if more.pending().get() { "Loading…" } else { "Load more" }}
-            </button>
-        })}
+        <LoadMore cursor more />
     }
 }
 

@@ -8,6 +8,7 @@ use super::activity_timeline;
 use super::event_row::Clock;
 use super::model::{TimelineEntry, TimelineKind};
 use crate::time::{format_exact, relative};
+use crate::ui::LoadMore;
 
 fn kind_label(kind: TimelineKind) -> &'static str {
     match kind {
@@ -55,16 +56,6 @@ pub fn TimelineList(user_id: i64, entries: Vec<TimelineEntry>, next: Option<Stri
                 </For>
             </ol>
         </Show>
-        {move || more.value().get().and_then(Result::err).map(|error| view! { <p class="error" role="alert">{error.to_string()}</p> })}
-        {move || cursor.get().map(|next| view! {
-            <button
-                type="button"
-                class="load-more"
-                disabled=move || !interactive.get() || more.pending().get()
-                on:click=move |_| { more.dispatch(next.clone()); }
-            >
-                {move || if more.pending().get() { "Loading…" } else { "Load more" }}
-            </button>
-        })}
+        <LoadMore cursor more />
     }
 }

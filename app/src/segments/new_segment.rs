@@ -10,11 +10,7 @@ use super::model::{Segment, SegmentMatch, SegmentSearch};
 use super::{create_segment, search_segments, AddSegments};
 use crate::error::AppError;
 use crate::layout::ErrorMessage;
-use crate::ui::ModalHeader;
-
-/// Quiet time after a keystroke before the search goes out.
-#[cfg(feature = "hydrate")]
-const DEBOUNCE_MS: u32 = 150;
+use crate::ui::{debounced, ModalHeader, TYPING_PAUSE};
 
 #[component]
 pub fn NewSegmentModal(user_id: i64, open: RwSignal<bool>, add: ServerAction<AddSegments>) -> impl IntoView {
@@ -66,7 +62,7 @@ pub fn NewSegmentModal(user_id: i64, open: RwSignal<bool>, add: ServerAction<Add
             }
         });
     };
-    let debounced = debouncer(run_search);
+    let debounced = debounced(TYPING_PAUSE, run_search);
     // The first answer (every segment, by name) as soon as the modal opens.
     Effect::new(move |_| run_search(String::new()));
 
@@ -304,22 +300,4 @@ fn SelectedChips(selected: RwSignal<Vec<Segment>>) -> impl IntoView {
             }}
         </ul>
     }
-}
-
-/// Calls `search` with the latest text once typing pauses for
-/// [`DEBOUNCE_MS`] (a gloo-timers timeout, replaced on every keystroke).
-#[cfg(feature = "hydrate")]
-fn debouncer(search: impl Fn(String) + Copy + 'static) -> impl Fn(String) + Copy + 'static {
-    let pending = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
-    move |text: String| {
-        // Dropping the previous timeout cancels it.
-        let timeout = gloo_timers::callback::Timeout::new(DEBOUNCE_MS, move || search(text));
-        pending.set_value(Some(timeout));
-    }
-}
-
-/// On the server nothing is typed; the modal renders closed.
-#[cfg(not(feature = "hydrate"))]
-fn debouncer(search: impl Fn(String) + Copy + 'static) -> impl Fn(String) + Copy + 'static {
-    move |text: String| search(text)
 }

@@ -1,7 +1,12 @@
-//! Components shared by features: the modal dialog.
+//! Components shared by features: the modal dialog, "Load more", and the
+//! pause after typing before a search runs.
 
+mod debounce;
+mod load_more;
 mod modal;
 
+pub use debounce::{debounced, TYPING_PAUSE};
+pub use load_more::LoadMore;
 pub use modal::{Modal, ModalHeader};
 
 use leptos::prelude::*;

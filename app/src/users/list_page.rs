@@ -2,9 +2,6 @@
 //! filter, keyset pages. The URL holds the whole view
 //! (`?segment=&q=&sort=&deactivated=1&after=`), so it can be shared and
 //! survives a reload.
-
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -15,6 +12,7 @@ use super::list_users;
 use crate::layout::ErrorMessage;
 use crate::model::{UserSort, UserSummary, UsersPage as Page};
 use crate::time::format_ms;
+use crate::ui::{debounced, TYPING_PAUSE};
 
 /// The view the URL describes.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -60,8 +58,6 @@ impl ListView {
     }
 }
 
-const SEARCH_DEBOUNCE: Duration = Duration::from_millis(250);
-
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let query = use_query_map();
@@ -90,21 +86,13 @@ pub fn UsersPage() -> impl IntoView {
 
     // Typing updates the box at once and the URL (and results) after a pause.
     let typed = RwSignal::new(view_state.get_untracked().search);
-    let pending_timer = StoredValue::new(None::<TimeoutHandle>);
+    let search_after_pause = debounced(TYPING_PAUSE, move |text: String| {
+        let next = ListView { search: text.trim().to_string(), after: None, ..view_state.get_untracked() };
+        go.with_value(|go| go(next, true));
+    });
     let on_search = move |text: String| {
         typed.set(text.clone());
-        if let Some(handle) = pending_timer.get_value() {
-            handle.clear();
-        }
-        let handle = set_timeout_with_handle(
-            move || {
-                let next = ListView { search: text.trim().to_string(), after: None, ..view_state.get_untracked() };
-                go.with_value(|go| go(next, true));
-            },
-            SEARCH_DEBOUNCE,
-        )
-        .ok();
-        pending_timer.set_value(handle);
+        search_after_pause(text);
     };
     let (pending, set_pending) = signal(false);
 
