@@ -25,6 +25,8 @@ pub mod segments;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "test-support")]
+pub mod test_fixtures;
 pub mod text;
 pub mod time;
 pub mod ui;

@@ -8,34 +8,13 @@ use std::collections::HashSet;
 use app::activity::model::{ActivityEvent, EventQuery, Period, SearchParams, TimelineKind};
 use app::activity::service;
 use app::error::AppError;
-use app::model::devices::DeviceAttributes;
-use app::store::{DeviceInput, EventInput, NewAudit, NewMessage, Store, UserInput};
+use app::store::{EventInput, NewAudit, NewMessage, Store};
 use app::store_test;
+use app::test_fixtures::{new_app, new_user_with_device};
 use app::time::now_ms;
 
 const HOUR: i64 = 3_600_000;
 const T0: i64 = 1_700_000_000_000;
-
-async fn new_app(store: &Store, name: &str) -> i64 {
-    store.create_app(name, &format!("hash-{name}"), 1_000).await.expect("create app").id
-}
-
-/// A user `external_id` with one device `<external_id>-d`.
-async fn new_user(store: &Store, app_id: i64, external_id: &str) -> i64 {
-    let input = UserInput { user_name: Some(external_id), email: None };
-    let id = store.upsert_user(app_id, &external_id.parse().unwrap(), &input, 1).await.expect("create user").id;
-    let device = DeviceInput {
-        user_external_id: Some(external_id.parse().unwrap()),
-        attributes: DeviceAttributes {
-            platform: "iOS".into(),
-            device_string: Some("iPhone15,2".into()),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    store.upsert_device(app_id, &format!("{external_id}-d").parse().unwrap(), &device, 1).await.expect("device");
-    id
-}
 
 /// Stores `(type, occurred_at, data)` events of user `external_id`.
 async fn add(store: &Store, app_id: i64, external_id: &str, events: &[(&str, i64, &str)]) {
@@ -107,7 +86,7 @@ fn invalid_field(err: AppError) -> String {
 
 store_test!(period_is_from_inclusive_to_exclusive, |store: Store| async move {
     let app = new_app(&store, "A").await;
-    let user = new_user(&store, app, "u1").await;
+    let user = new_user_with_device(&store, app, "u1").await;
     let (from, to) = (T0, T0 + HOUR);
     add(&store, app, "u1", &[("x", from - 1, "{}"), ("x", from, "{}"), ("x", to - 1, "{}"), ("x", to, "{}")]).await;
     let q = query(from, to, None, None);
@@ -121,7 +100,7 @@ store_test!(period_is_from_inclusive_to_exclusive, |store: Store| async move {
 
 store_test!(last_hour_is_newest_first_and_shows_deactivated_users, |store: Store| async move {
     let app = new_app(&store, "A").await;
-    let user = new_user(&store, app, "u1").await;
+    let user = new_user_with_device(&store, app, "u1").await;
     let now = now_ms();
     add(&store, app, "u1", &[("old", now - 2 * HOUR, "{}"), ("a", now - HOUR / 2, "{}"), ("b", now - 1_000, "{}")])
         .await;
@@ -133,7 +112,7 @@ store_test!(last_hour_is_newest_first_and_shows_deactivated_users, |store: Store
 
 store_test!(type_and_text_filters_match_exactly_and_literally, |store: Store| async move {
     let app = new_app(&store, "A").await;
-    let user = new_user(&store, app, "u1").await;
+    let user = new_user_with_device(&store, app, "u1").await;
     let data = [
         r#"{"deal":"50% OFF"}"#,
         r#"{"deal":"500 off"}"#,
@@ -180,7 +159,7 @@ store_test!(type_and_text_filters_match_exactly_and_literally, |store: Store| as
 
 store_test!(paging_has_no_duplicates_or_gaps_while_events_arrive, |store: Store| async move {
     let app = new_app(&store, "A").await;
-    let user = new_user(&store, app, "u1").await;
+    let user = new_user_with_device(&store, app, "u1").await;
     let (from, to) = (T0, T0 + 10 * HOUR);
     // 150 events, many sharing a millisecond (ties break by id).
     let initial: Vec<(&str, i64, &str)> =
@@ -215,7 +194,7 @@ store_test!(paging_has_no_duplicates_or_gaps_while_events_arrive, |store: Store|
 
 store_test!(partial_text_pages_are_never_wrong, |store: Store| async move {
     let app = new_app(&store, "A").await;
-    let user = new_user(&store, app, "u1").await;
+    let user = new_user_with_device(&store, app, "u1").await;
     let rows: Vec<(&str, i64, &str)> = (0..120)
         .map(|i| {
             let data = if i % 11 == 0 { r#"{"needle":"FOUND"}"# } else { r#"{"hay":1}"# };
@@ -239,8 +218,8 @@ store_test!(partial_text_pages_are_never_wrong, |store: Store| async move {
 
 store_test!(histogram_buckets_sum_to_the_search_and_show_zeros, |store: Store| async move {
     let app = new_app(&store, "A").await;
-    let user = new_user(&store, app, "u1").await;
-    let other = new_user(&store, app, "u2").await;
+    let user = new_user_with_device(&store, app, "u1").await;
+    let other = new_user_with_device(&store, app, "u2").await;
     let rows: Vec<(&str, i64, &str)> = (0..40)
         .map(|i| (if i % 4 == 0 { "b" } else { "a" }, T0 + (i % 20) * 180_000 + 2 * HOUR * (i / 20), "{}"))
         .collect();
@@ -272,7 +251,7 @@ store_test!(histogram_buckets_sum_to_the_search_and_show_zeros, |store: Store| a
 
 store_test!(invalid_searches_get_clear_errors, |store: Store| async move {
     let app = new_app(&store, "A").await;
-    let user = new_user(&store, app, "u1").await;
+    let user = new_user_with_device(&store, app, "u1").await;
     let params =
         |from: &str, to: &str| SearchParams { from: Some(from.into()), to: Some(to.into()), ..Default::default() };
     let cases = [
@@ -303,7 +282,7 @@ store_test!(invalid_searches_get_clear_errors, |store: Store| async move {
 store_test!(another_apps_user_is_not_found, |store: Store| async move {
     let app = new_app(&store, "A").await;
     let other_app = new_app(&store, "B").await;
-    let user = new_user(&store, other_app, "u1").await;
+    let user = new_user_with_device(&store, other_app, "u1").await;
     add(&store, other_app, "u1", &[("x", now_ms(), "{}")]).await;
     let not_found = |result: Result<(), AppError>| assert!(matches!(result, Err(AppError::NotFound(_))), "{result:?}");
     not_found(service::recent(&store, app, user).await.map(|_| ()));
@@ -316,8 +295,8 @@ store_test!(another_apps_user_is_not_found, |store: Store| async move {
 
 store_test!(timeline_merges_events_messages_and_audit_newest_first, |store: Store| async move {
     let app = new_app(&store, "A").await;
-    let user = new_user(&store, app, "u1").await;
-    let other = new_user(&store, app, "u2").await;
+    let user = new_user_with_device(&store, app, "u1").await;
+    let other = new_user_with_device(&store, app, "u2").await;
     let mut want: Vec<(i64, TimelineKind, i64)> = Vec::new();
     for i in 0..9 {
         // Every third millisecond is shared by all three kinds.

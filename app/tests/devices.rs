@@ -7,17 +7,9 @@ use app::devices::service::device_detail;
 use app::error::AppError;
 use app::ids::LocationStatus;
 use app::model::devices::DeviceAttributes;
-use app::store::{DeviceInput, EventInput, LocationInput, Store, UserInput};
+use app::store::{DeviceInput, EventInput, LocationInput, Store};
 use app::store_test;
-
-async fn new_app(store: &Store, name: &str) -> i64 {
-    store.create_app(name, &format!("hash-{name}"), 1_000).await.expect("create app").id
-}
-
-async fn new_user(store: &Store, app: i64, id: &str) -> i64 {
-    let input = UserInput { user_name: Some(id), email: None };
-    store.upsert_user(app, &id.parse().unwrap(), &input, 1).await.unwrap().id
-}
+use app::test_fixtures::{new_app, new_user};
 
 async fn new_device(store: &Store, app: i64, user: &str, id: &str, status: LocationStatus, active_at: i64) -> i64 {
     let input = DeviceInput {

@@ -6,24 +6,12 @@
 //! brute-force count of the stored events, on SQLite and on PostgreSQL.
 
 use app::activity::model::{EventQuery, Period};
-use app::model::devices::DeviceAttributes;
-use app::store::{BulkEvent, DeviceInput, EventInput, Store, UserInput, HOUR_MS};
+use app::store::{BulkEvent, EventInput, Store, HOUR_MS};
 use app::store_test;
+use app::test_fixtures::new_user_with_device;
 use app::time::now_ms;
 
 const DAY: i64 = 24 * HOUR_MS;
-
-async fn new_user(store: &Store, app_id: i64, name: &str) -> i64 {
-    let input = UserInput { user_name: Some(name), email: None };
-    let id = store.upsert_user(app_id, &name.parse().unwrap(), &input, 1).await.unwrap().id;
-    let device = DeviceInput {
-        user_external_id: Some(name.parse().unwrap()),
-        attributes: DeviceAttributes { platform: "Android".into(), ..Default::default() },
-        ..Default::default()
-    };
-    store.upsert_device(app_id, &format!("{name}-d").parse().unwrap(), &device, 1).await.unwrap();
-    id
-}
 
 /// A deterministic spread of times over `[from, from + span)`.
 fn times(seed: u64, n: usize, from: i64, span: i64) -> Vec<i64> {
@@ -80,8 +68,8 @@ async fn assert_exact(store: &Store, app: i64, user: i64, now: i64, what: &str) 
 store_test!(hour_counts_follow_ingest_resends_and_bulk_loads, |store: Store| async move {
     let now = now_ms();
     let app = store.create_app("Hours", "hash", 1).await.unwrap().id;
-    let heavy = new_user(&store, app, "heavy").await;
-    let light = new_user(&store, app, "light").await;
+    let heavy = new_user_with_device(&store, app, "heavy").await;
+    let light = new_user_with_device(&store, app, "light").await;
     assert_exact(&store, app, heavy, now, "no events").await;
 
     // 600 events over 30 days: with client ids, without, and through the device only.
@@ -138,8 +126,8 @@ store_test!(hour_counts_follow_ingest_resends_and_bulk_loads, |store: Store| asy
 store_test!(hour_counts_follow_deletions_and_retention, |store: Store| async move {
     let now = now_ms();
     let app = store.create_app("Hours", "hash", 1).await.unwrap().id;
-    let kept = new_user(&store, app, "kept").await;
-    let gone = new_user(&store, app, "gone").await;
+    let kept = new_user_with_device(&store, app, "kept").await;
+    let gone = new_user_with_device(&store, app, "gone").await;
     // "kept" has events of its own and some on the device of "gone".
     let own: Vec<EventInput> =
         times(3, 200, now - 30 * DAY, 30 * DAY).into_iter().map(|t| event(None, Some("kept"), None, t)).collect();
@@ -181,7 +169,7 @@ store_test!(an_apps_events_go_with_their_counts_and_claims, |store: Store| async
         store.create_app("Gone", "hash-g", 1).await.unwrap().id,
         store.create_app("Kept", "hash-k", 1).await.unwrap().id,
     );
-    let (g, k) = (new_user(&store, gone, "g").await, new_user(&store, kept, "k").await);
+    let (g, k) = (new_user_with_device(&store, gone, "g").await, new_user_with_device(&store, kept, "k").await);
     // More than one of the deletion's chunks (20,000), with client ids.
     let at = times(5, 45_000, now - 30 * DAY, 30 * DAY);
     for (app, user) in [(gone, "g"), (kept, "k")] {

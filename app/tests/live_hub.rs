@@ -7,14 +7,10 @@
 use std::time::Duration;
 
 use app::live::{LiveHub, LiveUpdate, Subscription};
-use app::store::{EventInput, Store, StoredIds, UserInput};
+use app::store::{EventInput, Store, StoredIds};
 use app::store_test;
+use app::test_fixtures::new_user;
 use app::time::now_ms;
-
-async fn new_user(store: &Store, app_id: i64, external_id: &str) -> i64 {
-    let input = UserInput { user_name: Some(external_id), email: None };
-    store.upsert_user(app_id, &external_id.parse().unwrap(), &input, 1).await.expect("create user").id
-}
 
 /// Stores one event of each `(user, n)` (client id `<user>-<n>`, at `n`);
 /// what was stored.

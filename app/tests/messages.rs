@@ -8,10 +8,7 @@ use app::messages::service::{check_message, send};
 use app::model::devices::DeviceAttributes;
 use app::store::{DeviceInput, Opened, Store, UserInput};
 use app::store_test;
-
-async fn new_app(store: &Store, name: &str) -> i64 {
-    store.create_app(name, &format!("hash-{name}"), 1_000).await.expect("create app").id
-}
+use app::test_fixtures::new_app;
 
 async fn user_with_devices(store: &Store, app: i64, user: &str, devices: &[&str]) -> (i64, Vec<i64>) {
     let input = UserInput { user_name: Some(user), email: None };

@@ -17,16 +17,9 @@ use app::profile::service::generate_push_mail;
 use app::segments::service::{add_as, create_as};
 use app::store::{DeviceInput, EventInput, LocationInput, NewAudit, Store, UserInput};
 use app::store_test;
+use app::test_fixtures::{admin, new_app};
 use app::users::model::{UserFilter, UserSort};
 use app::users::service::users_page;
-
-fn admin() -> SessionAdmin {
-    SessionAdmin { id: 1, email: "admin@example.com".into(), role: Role::Admin }
-}
-
-async fn new_app(store: &Store, name: &str) -> i64 {
-    store.create_app(name, &format!("hash-{name}"), 1_000).await.expect("create app").id
-}
 
 /// A user with everything a user can have: two located devices with trails,
 /// events (one from a device only), a message with deliveries, a segment,

@@ -1,26 +1,13 @@
 //! Segments: the store and the service the server functions and the ingest
 //! API call, each test on SQLite and on PostgreSQL (`store_test!`).
 
-use app::auth::session::SessionAdmin;
 use app::error::AppError;
-use app::model::{AuditEntry, Role};
+use app::model::AuditEntry;
 use app::segments::model::Segment;
 use app::segments::service;
-use app::store::{Store, UserInput};
+use app::store::Store;
 use app::store_test;
-
-async fn new_app(store: &Store, name: &str) -> i64 {
-    store.create_app(name, &format!("hash-{name}"), 1_000).await.expect("create app").id
-}
-
-async fn new_user(store: &Store, app_id: i64, external_id: &str) -> i64 {
-    let input = UserInput { user_name: Some(external_id), email: None };
-    store.upsert_user(app_id, &external_id.parse().unwrap(), &input, 1).await.expect("create user").id
-}
-
-fn admin() -> SessionAdmin {
-    SessionAdmin { id: 1, email: "admin@example.com".into(), role: Role::Admin }
-}
+use app::test_fixtures::{admin, new_app, new_user};
 
 async fn segment(store: &Store, app_id: i64, name: &str) -> Segment {
     service::create(store, app_id, name, &admin()).await.expect("create segment")

@@ -3,10 +3,7 @@
 use app::model::devices::DeviceAttributes;
 use app::store::{DeviceInput, EventInput, LocationInput, Store, StoreError, UserInput};
 use app::store_test;
-
-async fn new_app(store: &Store, name: &str) -> i64 {
-    store.create_app(name, &format!("hash-{name}"), 1_000).await.expect("create app").id
-}
+use app::test_fixtures::new_app;
 
 fn user<'a>(name: &'a str, email: Option<&'a str>) -> UserInput<'a> {
     UserInput { user_name: Some(name), email }
