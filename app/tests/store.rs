@@ -213,3 +213,68 @@ store_test!(last_seen_moves_forward_by_the_minute, |store: Store| async move {
     send(30_000).await;
     assert_eq!(times(store.clone()).await, (Some(120_000), 120_000), "an older event never moves it back");
 });
+
+/// A SQLite database made by a version whose events still had foreign keys
+/// upgrades by opening it: the migrations rebuild the table without them,
+/// keep every event, and never give out an id used before.
+#[tokio::test]
+async fn sqlite_events_lose_their_foreign_keys_by_migration() {
+    use sqlx::{Connection, Row, SqliteConnection};
+
+    let dir = std::env::temp_dir().join(format!("audience_upgrade_{}", std::process::id()));
+    let old_migrations = dir.join("migrations");
+    std::fs::create_dir_all(&old_migrations).unwrap();
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for entry in std::fs::read_dir(&all).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.as_str() < "0021" {
+            std::fs::copy(&path, old_migrations.join(name)).unwrap();
+        }
+    }
+    let file = dir.join("old.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let mut old = SqliteConnection::connect(&url).await.unwrap();
+    sqlx::migrate::Migrator::new(old_migrations.as_path()).await.unwrap().run(&mut old).await.unwrap();
+    async fn keys(conn: &mut SqliteConnection) -> sqlx::Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_list('events')").fetch_one(conn).await
+    }
+    assert_eq!(keys(&mut old).await.unwrap(), 3, "the old schema has the three keys");
+    sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut old).await.unwrap();
+    for id in 1..=3 {
+        sqlx::query(
+            "INSERT INTO events (id, app_id, client_id, event_type, user_id, occurred_at, received_at)
+             VALUES ($1, 7, $2, 'custom.old', 9, $1, $1)",
+        )
+        .bind(id)
+        .bind(format!("c{id}"))
+        .execute(&mut old)
+        .await
+        .unwrap();
+    }
+    sqlx::query("DELETE FROM events WHERE id = 3").execute(&mut old).await.unwrap();
+    old.close().await.unwrap();
+
+    let store = Store::connect(&url).await.expect("the new version opens the old database");
+    store.close().await;
+    let mut conn = SqliteConnection::connect(&url).await.unwrap();
+    assert_eq!(keys(&mut conn).await.unwrap(), 0, "no foreign keys left on events");
+    let rows = sqlx::query("SELECT id, client_id FROM events ORDER BY id").fetch_all(&mut conn).await.unwrap();
+    let kept: Vec<(i64, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(kept, [(1, "c1".to_string()), (2, "c2".to_string())]);
+    let indexes: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(indexes, 4, "the events' four indexes are rebuilt");
+    sqlx::query("INSERT INTO events (app_id, event_type, occurred_at, received_at) VALUES (7, 'custom.new', 4, 4)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let newest: i64 = sqlx::query_scalar("SELECT MAX(id) FROM events").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(newest, 4, "id 3 was given out before the upgrade and is not given out again");
+    conn.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -24,8 +24,27 @@ use app::time::now_ms;
 use app::users::service::{users_page, PAGE_SIZE};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::Config;
+use crate::config::{BenchCommand, Config};
 use crate::web::open_store;
+
+/// Runs one `server bench` command.
+pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::UsersList { users, runs } => users_list(config, users, runs).await,
+        BenchCommand::Segments { segments, runs } => self::segments::segments(config, segments, runs).await,
+        BenchCommand::Activity { events, runs } => self::activity::activity(config, events, runs).await,
+        BenchCommand::Live { events } => self::live::live(config, events).await,
+        BenchCommand::Export { events } => self::export::export(config, events).await,
+        BenchCommand::Profile { events, runs } => self::profile::profile(config, events, runs).await,
+        BenchCommand::Wasm => self::wasm::wasm(&config.site_root),
+        BenchCommand::Seed { scale } => {
+            let store = crate::web::open_store(config).await?;
+            self::dataset::seed(&store, self::dataset::Scale::of(scale)).await.map(|_| ())
+        }
+        BenchCommand::All { sqlite, postgres, scale, out } => self::all::all(&sqlite, &postgres, scale, &out).await,
+        BenchCommand::Ingest { users, events, singles } => self::ingest::ingest(config, users, events, singles).await,
+    }
+}
 
 /// The one app every bench case seeds and reads (`bench seed` fills it whole).
 pub(crate) const BENCH_APP: &str = "Bench";

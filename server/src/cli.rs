@@ -9,7 +9,7 @@ use app::store::{write_tx, NewAudit};
 use app::time::now_ms;
 use clap::Parser;
 
-use crate::config::{AdminCommand, AppCommand, BenchCommand, Cli, Command, Config};
+use crate::config::{AdminCommand, AppCommand, Cli, Command, Config};
 use crate::web::{open_store, Server};
 
 pub fn main() -> ExitCode {
@@ -45,30 +45,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::App(AppCommand::Create { name }) => create_app(&config, &name).await,
         Command::App(AppCommand::RotateKey { name }) => rotate_key(&config, &name).await,
         Command::Admin(AdminCommand::Create { email, role }) => create_admin(&config, &email, &role).await,
-        Command::Bench(BenchCommand::UsersList { users, runs }) => crate::bench::users_list(&config, users, runs).await,
-        Command::Bench(BenchCommand::Segments { segments, runs }) => {
-            crate::bench::segments::segments(&config, segments, runs).await
-        }
-        Command::Bench(BenchCommand::Activity { events, runs }) => {
-            crate::bench::activity::activity(&config, events, runs).await
-        }
-        Command::Bench(BenchCommand::Live { events }) => crate::bench::live::live(&config, events).await,
-        Command::Bench(BenchCommand::Export { events }) => crate::bench::export::export(&config, events).await,
-        Command::Bench(BenchCommand::Profile { events, runs }) => {
-            crate::bench::profile::profile(&config, events, runs).await
-        }
-        Command::Bench(BenchCommand::Wasm) => crate::bench::wasm::wasm(&config.site_root),
-        Command::Bench(BenchCommand::Seed { scale }) => {
-            let store = crate::web::open_store(&config).await?;
-            crate::bench::dataset::seed(&store, crate::bench::dataset::Scale::of(scale)).await.map(|_| ())
-        }
-        Command::Bench(BenchCommand::All { sqlite, postgres, scale, out }) => {
-            crate::bench::all::all(&sqlite, &postgres, scale, &out).await
-        }
-        Command::Bench(BenchCommand::Ingest { users, events, singles }) => {
-            crate::bench::ingest::ingest(&config, users, events, singles).await
-        }
+        #[cfg(feature = "bench")]
+        Command::Bench(command) => crate::bench::run(&config, command).await,
         Command::DemoData { users } => crate::demo::seed::run(&config, users).await,
+        #[cfg(feature = "bench")]
         Command::Simulate { api_key, url, interval_ms, batches } => {
             crate::demo::simulate::run(&url, &api_key, interval_ms, batches).await
         }

@@ -156,9 +156,11 @@ pub enum Command {
         users: usize,
     },
     /// Measure server times at scale (users list, segment search, ingest).
+    #[cfg(feature = "bench")]
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Post a steady stream of demo events through the ingest API.
+    #[cfg(feature = "bench")]
     Simulate {
         /// API key of the demo app (printed by `demo-data`).
         #[arg(long, env = "SIMULATE_API_KEY")]
@@ -200,6 +202,7 @@ pub enum AdminCommand {
     },
 }
 
+#[cfg(feature = "bench")]
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// The wasm a browser loads per page (main module and route chunks),

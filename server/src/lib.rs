@@ -3,6 +3,7 @@
 //! ingest API), configuration, and the operator CLI.
 
 pub mod assets;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod cli;
 pub mod config;

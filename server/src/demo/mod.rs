@@ -2,6 +2,7 @@
 //! live data flowing through the real ingest API.
 
 pub mod seed;
+#[cfg(feature = "bench")]
 pub mod simulate;
 
 /// External ids of demo users and their first device; the simulator relies on them.

@@ -28,9 +28,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 
-use super::events::{Derived, EventInput, EventsOutcome};
 use super::tx::{with_tx, Retry};
-use super::{Backend, Store, StoreError, StoreResult};
+use crate::store::events::{Derived, EventInput, EventsOutcome};
+use crate::store::{Backend, Store, StoreError, StoreResult};
 use crate::write_tx;
 
 /// Most events one group transaction writes (16 batches of 500): bounds how
@@ -288,7 +288,7 @@ impl Store {
     }
 }
 
-async fn savepoint(tx: &mut super::WriteTx, statement: &'static str) -> StoreResult<()> {
+async fn savepoint(tx: &mut crate::store::WriteTx, statement: &'static str) -> StoreResult<()> {
     with_tx!(tx, |conn| sqlx::query(statement).execute(&mut *conn).await.map(|_| ()))?;
     Ok(())
 }

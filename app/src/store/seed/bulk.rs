@@ -2,10 +2,10 @@
 //! (multi-row VALUES; only placeholders are generated, values are bound).
 
 use super::bulk_load::Cell;
-use super::event_hours::{Change, HourCounts};
-use super::user_list::index::SearchRows;
-use super::user_list::search::IndexKeys;
-use super::{with_tx, write_tx, Store, StoreResult, WriteTx};
+use crate::store::event_hours::{Change, HourCounts};
+use crate::store::user_list::index::SearchRows;
+use crate::store::user_list::search::IndexKeys;
+use crate::store::{with_tx, write_tx, Store, StoreResult, WriteTx};
 
 /// A user to bulk-insert.
 #[derive(Debug, Clone)]

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use super::batch::{chunks, Marks};
-use super::{Backend, Store, StoreError, StoreResult};
+use crate::store::{Backend, Store, StoreError, StoreResult};
 
 /// An open write transaction on either backend. Store write methods are
 /// defined on it (`tx.record_audit(..)`, `tx.store_events(..)`, ...) so that
@@ -45,7 +45,7 @@ pub(crate) enum TxInner {
 
 /// Runs `$body` with `$conn` bound to the transaction's connection
 /// (`&mut SqliteConnection` or `&mut PgConnection`; use `&mut *$conn` as the
-/// executor). Like [`with_pool!`](super::with_pool), the body is compiled once
+/// executor). Like [`with_pool!`](crate::store::with_pool), the body is compiled once
 /// per backend, so each statement is written once for both.
 macro_rules! with_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {

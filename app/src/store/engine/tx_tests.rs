@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::tx::MAX_ATTEMPTS;
-use super::{NewAudit, Store, StoreError, UserInput};
+use crate::store::{NewAudit, Store, StoreError, UserInput};
 use crate::{store_test, write_tx};
 
 /// What a pool reports after waiting its whole acquire timeout: contention.

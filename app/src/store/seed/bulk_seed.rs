@@ -4,7 +4,7 @@
 //! [`WriteTx::bulk_load`] (`COPY` on PostgreSQL).
 
 use super::bulk_load::Cell;
-use super::{with_pool, write_tx, Store, StoreResult};
+use crate::store::{with_pool, write_tx, Store, StoreResult};
 
 /// A device to bulk-insert for an existing user.
 #[derive(Debug, Clone)]
@@ -172,13 +172,14 @@ impl Store {
                        FROM messages m JOIN devices d ON d.user_id = m.user_id
                        WHERE m.app_id = $1 AND m.id > $2";
         write_tx!(self, |tx| {
-            let last: Option<i64> =
-                super::tx::with_tx!(tx, |conn| sqlx::query_scalar("SELECT MAX(id) FROM messages WHERE app_id = $1")
-                    .bind(app_id)
-                    .fetch_one(&mut *conn)
-                    .await)?;
+            let last: Option<i64> = crate::store::tx::with_tx!(tx, |conn| sqlx::query_scalar(
+                "SELECT MAX(id) FROM messages WHERE app_id = $1"
+            )
+            .bind(app_id)
+            .fetch_one(&mut *conn)
+            .await)?;
             tx.bulk_load("messages", COLUMNS, &rows).await?;
-            super::tx::with_tx!(tx, |conn| sqlx::query(deliver)
+            crate::store::tx::with_tx!(tx, |conn| sqlx::query(deliver)
                 .bind(app_id)
                 .bind(last.unwrap_or(0))
                 .execute(&mut *conn)

@@ -3,7 +3,7 @@
 //! behind, and a bench database said to hold 10M events held twice that
 //! after a day of runs. Users and devices stay (a few thousand rows).
 
-use super::{with_tx, Store, StoreResult, WriteTx};
+use crate::store::{with_tx, Store, StoreResult, WriteTx};
 use crate::write_tx;
 
 /// Events deleted per write transaction: the SQLite writer is never held

@@ -6,8 +6,8 @@
 
 use std::fmt::Write as _;
 
-use super::tx::TxInner;
-use super::{StoreResult, WriteTx};
+use crate::store::tx::TxInner;
+use crate::store::{StoreResult, WriteTx};
 
 /// One value of a bulk-loaded row.
 #[derive(Debug, Clone, PartialEq)]

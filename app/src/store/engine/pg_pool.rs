@@ -20,7 +20,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Executor, PgConnection};
 
-use super::StoreResult;
+use crate::store::StoreResult;
 
 /// How many connections a PostgreSQL pool opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

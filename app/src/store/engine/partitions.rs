@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, TimeZone, Utc};
 
-use super::event_hours::{Change, HourCounts, HOUR_MS};
-use super::{with_pool, with_tx, write_tx, Backend, Store, StoreResult, WriteTx};
+use crate::store::event_hours::{Change, HourCounts, HOUR_MS};
+use crate::store::{with_pool, with_tx, write_tx, Backend, Store, StoreResult, WriteTx};
 
 /// Months created ahead of the current one.
 const MONTHS_AHEAD: i32 = 2;
