@@ -90,29 +90,38 @@ tool_build_helpers() {
     fi
 }
 
-# The wasm is built with the nightly compiler when this machine has it (its
-# `nightly` toolchain; the wasm32 std and its source are added here): std
-# rebuilt optimised for size, panics that abort without formatting a
-# message, no panic locations, `{:?}` formatting compiled out. The first
-# visit to Users then loads about 15 % less wasm (README "What the browser
-# downloads"). Without nightly (or with AUDIENCE_STABLE_WASM=1) the wasm is
-# built with the default toolchain, as before. The server always is.
+# The wasm is built with one pinned nightly compiler, the same on every
+# machine (installed here when missing): std rebuilt optimised for size,
+# panics that abort without formatting a message, no panic locations,
+# `{:?}` formatting compiled out. The first visit to Users then loads about
+# 15 % less wasm (docs/BENCHMARKS.md). AUDIENCE_STABLE_WASM=1 builds the wasm
+# with the stable toolchain instead (larger; the size budget test in
+# end2end/tests/transfer.spec.ts then fails). The server always builds with
+# the stable toolchain.
+WASM_NIGHTLY=nightly-2026-05-20
 NIGHTLY_WASM_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
 NIGHTLY_WASM_CARGO_ARGS=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
-WASM_TOOLCHAIN=default
+WASM_TOOLCHAIN=stable
 
 choose_wasm_toolchain() {
-    WASM_TOOLCHAIN=default
-    [ "${AUDIENCE_STABLE_WASM:-}" != 1 ] || return 0
-    rustup toolchain list | grep -q '^nightly-' || return 0
-    if ! rustup target list --installed --toolchain nightly | grep -qx wasm32-unknown-unknown; then
-        rustup target add --toolchain nightly wasm32-unknown-unknown >&2 || return 0
+    WASM_TOOLCHAIN=stable
+    if [ "${AUDIENCE_STABLE_WASM:-}" = 1 ]; then
+        echo "wasm: stable toolchain (AUDIENCE_STABLE_WASM=1)" >&2
+        return 0
     fi
-    if ! rustup component list --installed --toolchain nightly | grep -q '^rust-src'; then
-        rustup component add --toolchain nightly rust-src >&2 || return 0
+    if ! rustup toolchain list | grep -q "^$WASM_NIGHTLY-"; then
+        echo "installing the wasm's pinned toolchain $WASM_NIGHTLY (about a minute, once)" >&2
+        rustup toolchain install "$WASM_NIGHTLY" --profile minimal >&2 ||
+            die "cannot install $WASM_NIGHTLY; AUDIENCE_STABLE_WASM=1 builds the wasm with the stable toolchain"
     fi
-    WASM_TOOLCHAIN=nightly
-    echo "wasm: $(rustc +nightly --version) with std rebuilt for size" >&2
+    if ! rustup target list --installed --toolchain "$WASM_NIGHTLY" | grep -qx wasm32-unknown-unknown; then
+        rustup target add --toolchain "$WASM_NIGHTLY" wasm32-unknown-unknown >&2
+    fi
+    if ! rustup component list --installed --toolchain "$WASM_NIGHTLY" | grep -q '^rust-src'; then
+        rustup component add --toolchain "$WASM_NIGHTLY" rust-src >&2
+    fi
+    WASM_TOOLCHAIN="$WASM_NIGHTLY"
+    echo "wasm: $(rustc "+$WASM_NIGHTLY" --version) with std rebuilt for size" >&2
 }
 
 # The same two cargo builds `cargo leptos build` (build_release) runs (its
@@ -123,8 +132,8 @@ prebuild_project() {
     echo "building the project's crates alongside (about 12 minutes)" >&2
     local front=(cargo) front_args=()
     local flags="-Clink-args=--emit-relocs --cfg erase_components"
-    if [ "$WASM_TOOLCHAIN" = nightly ]; then
-        front=(cargo +nightly)
+    if [ "$WASM_TOOLCHAIN" != stable ]; then
+        front=(cargo "+$WASM_TOOLCHAIN")
         flags="$NIGHTLY_WASM_RUSTFLAGS $flags"
         front_args=("${NIGHTLY_WASM_CARGO_ARGS[@]}")
     fi
@@ -140,15 +149,15 @@ prebuild_project() {
 # (`--precompress`), served as they are.
 build_release() {
     step "cargo leptos build --release --split --precompress (wasm: $WASM_TOOLCHAIN toolchain)"
-    local args=(--release --split --precompress)
+    local args=(--release --split --precompress "$@")
     (
         cd "$ROOT"
         local default_toolchain
         default_toolchain="$(rustup default | awk '{print $1}')"
-        if [ "$WASM_TOOLCHAIN" = nightly ]; then
-            # cargo-leptos runs one toolchain for both builds: nightly for
-            # the wasm, the default one named for the server's cargo.
-            export RUSTUP_TOOLCHAIN=nightly
+        if [ "$WASM_TOOLCHAIN" != stable ]; then
+            # cargo-leptos runs one toolchain for both builds: the pinned
+            # nightly for the wasm, the default one named for the server's cargo.
+            export RUSTUP_TOOLCHAIN="$WASM_TOOLCHAIN"
             export LEPTOS_BIN_CARGO_COMMAND="cargo +$default_toolchain"
             export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$NIGHTLY_WASM_RUSTFLAGS"
             local arg
@@ -156,11 +165,10 @@ build_release() {
         fi
         cargo leptos build "${args[@]}"
     )
-    # cargo-leptos' gzip encoder (libflate) leaves the wasm a sixth larger
-    # than `gzip -9` (701,679 against 594,426 B): the gzip copies, for
-    # browsers without brotli, are written again with zopfli (gzip's format,
-    # 5 % smaller than `gzip -9`: 274,053 → 260,198 B for a first visit to
-    # Users; about 20 s), or with gzip itself where zopfli cannot be had.
+    # cargo-leptos' gzip encoder (libflate) leaves the wasm about a sixth
+    # larger than `gzip -9`: the gzip copies, for browsers without brotli,
+    # are written again with zopfli (gzip's format, about 5 % smaller than
+    # `gzip -9`; about 20 s), or with gzip itself where zopfli cannot be had.
     ensure_zopfli
     find "$ROOT/target/site" -type f -name '*.gz' | while read -r copy; do
         if command -v zopfli >/dev/null 2>&1; then

@@ -50,7 +50,7 @@ test("a first visit loads the bundle compressed, with hashed names cached for go
   // module (the console opens there); no page's chunk loads with it, not
   // the profile's, the device page's or the sign-in form's.
   expect(wasm.some((r) => r.url.includes("_route_")), JSON.stringify(wasm)).toBe(false);
-  // The issue's budget: at most 250 KB of gzip for this first visit, counted
+  // The size budget: at most 250 KB of gzip for this first visit, counted
   // on the gzip copies served to browsers without brotli (this one got
   // brotli, smaller still). A size, not a timing.
   const gzipped = wasm.reduce((sum, file) => sum + statSync(`../target/site${file.url}.gz`).size, 0);

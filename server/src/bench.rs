@@ -41,7 +41,9 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             let store = crate::web::open_store(config).await?;
             self::dataset::seed(&store, self::dataset::Scale::of(scale)).await.map(|_| ())
         }
-        BenchCommand::All { sqlite, postgres, scale, out } => self::all::all(&sqlite, &postgres, scale, &out).await,
+        BenchCommand::All { sqlite, postgres, scale, repeat, out } => {
+            self::all::all(&sqlite, &postgres, scale, repeat, &out).await
+        }
         BenchCommand::Ingest { users, events, singles } => self::ingest::ingest(config, users, events, singles).await,
     }
 }

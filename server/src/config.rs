@@ -236,8 +236,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         runs: usize,
     },
-    /// Every case on SQLite and PostgreSQL in one run, written to
-    /// docs/BENCHMARKS.md with each target met or missed.
+    /// Every case on SQLite and PostgreSQL, the suite run `--repeat` times,
+    /// written to docs/BENCHMARKS.md with each target's median figure met
+    /// or missed.
     All {
         #[arg(long, default_value = "sqlite://data/bench-all.db")]
         sqlite: String,
@@ -246,6 +247,9 @@ pub enum BenchCommand {
         /// The dataset's size (`bench seed --scale`); 1 is the full one.
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
+        /// How many times the whole suite runs; each figure is the median.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
         #[arg(long, default_value = "docs/BENCHMARKS.md")]
         out: String,
     },

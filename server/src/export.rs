@@ -1,6 +1,6 @@
 //! `GET /api/users/{id}/export` (everything about the user, JSON) and
 //! `GET /api/users/{id}/events.csv`: the profile's Options > Export.
-//! Admins only (viewers do not export; see README). The file streams as the
+//! Admins only (viewers do not export; see docs/SECURITY.md). The file streams as the
 //! database is read (`app::profile::export`); each export is audited first.
 
 use crate::route_table::RouteTable;

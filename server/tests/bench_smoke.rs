@@ -2,7 +2,7 @@
 //! seeds every table on both databases with the shape it promises, and
 //! `server bench all` runs every case against the real binary and writes
 //! the table. Figures are not judged here (a debug build on a busy CI
-//! machine); the full run is `server bench all` (README, Benchmarks).
+//! machine); the full run is `server bench all` (docs/BENCHMARKS.md).
 
 use app::store::testing::TestDatabase;
 use app::store::Store;
@@ -52,7 +52,7 @@ async fn bench_all_runs_every_case_on_both_databases_and_writes_the_table() {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
     command
         .current_dir(root)
-        .args(["bench", "all", "--scale", "0.0001", "--postgres", &database.url, "--out"])
+        .args(["bench", "all", "--scale", "0.0001", "--repeat", "2", "--postgres", &database.url, "--out"])
         .arg(&out)
         .arg("--sqlite")
         .arg(format!("sqlite://{}/bench.db", dir.path().display()))
@@ -76,7 +76,9 @@ async fn bench_all_runs_every_case_on_both_databases_and_writes_the_table() {
         // Both databases judged, from figures in the output (not "no timed line").
         assert_eq!(row.matches("**met**").count() + row.matches("**missed**").count(), 2, "{row}");
         assert!(!row.contains("no timed line") && !row.contains("no 4 × 500") && !row.contains("no export"), "{row}");
+        // Each figure is the median of the suite's two runs.
+        assert_eq!(row.matches("median of 2 runs").count(), 2, "{row}");
     }
-    assert!(table.contains("### SQLite") && table.contains("### PostgreSQL"));
+    assert!(table.contains("### SQLite (run ") && table.contains("### PostgreSQL (run "));
     database.finish().await;
 }

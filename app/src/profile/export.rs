@@ -73,7 +73,7 @@ pub fn file_name(external_id: &str, format: ExportFormat, now_ms: i64) -> String
 }
 
 /// Checks the user and writes the audit entry of the export; the caller
-/// then streams it with [`write_export`]. Admins only (see README: viewers
+/// then streams it with [`write_export`]. Admins only (see docs/SECURITY.md: viewers
 /// do not export).
 pub async fn start_export(
     store: &Store,

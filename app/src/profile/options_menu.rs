@@ -3,7 +3,7 @@
 //! focus to the button, Tab or a click elsewhere closes it). Items open
 //! their dialogs, download an export (plain links, which also work without
 //! the wasm) or act at once. Only admins get the menu: every item changes
-//! the user or copies its data out (viewers do not export; see README).
+//! the user or copies its data out (viewers do not export; see docs/SECURITY.md).
 
 use leptos::html;
 use leptos::prelude::*;

@@ -8,11 +8,10 @@ use crate::model::activity::{ActivityEvent, EventQuery, Histogram};
 use crate::store::activity::activity_columns;
 
 /// Rows of the user's events in the period one text-filtered page may read.
-/// Chosen so a page stays under the 20 ms goal for a box's server function:
-/// at 20,000 the rare-text search of the bench's heaviest user (1M events)
-/// took 29 ms median on SQLite and 40 ms on PostgreSQL, most of it in
-/// `lower(data)`; a quarter of that reads a quarter of the rows. "Load more"
-/// goes on from where the budget ran out.
+/// Chosen so a page stays under the 20 ms goal for a box's server function
+/// even for a user with a million events (most of the time goes to
+/// `lower(data)`, so the cost is linear in this budget; `server bench
+/// activity` measures it). "Load more" goes on from where the budget ran out.
 pub const SCAN_BUDGET: i64 = 5_000;
 
 /// At most this many event types are listed.
@@ -186,9 +185,9 @@ impl Store {
         // so PostgreSQL plans each with its values). Prepared and run a sixth time,
         // PostgreSQL switched to a generic plan: without the values it guessed one
         // row per monthly partition, so the budget's `OFFSET` read all of the
-        // heaviest user's 1M index entries and sorted them for the newest 5,000
-        // (345 ms, once 2.6 s) where the plan for the values walks the newest
-        // partition's index backwards (1–8 ms). Planning each time costs a few ms
+        // heaviest user's index entries and sorted them for the newest budget's
+        // worth (hundreds of ms) where the plan for the values walks the newest
+        // partition's index backwards (milliseconds). Planning each time costs a few ms
         // over the partitions, so the other reads, whose generic plans are right,
         // stay prepared. SQLite plans by index and re-prepares in microseconds.
         with_pool!(self, |pool| {

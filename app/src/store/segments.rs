@@ -6,8 +6,8 @@ use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteT
 use crate::model::segments::{Segment, SegmentMatch};
 
 /// How many names (the first, in name order) the search's "contains" part
-/// looks through: a bound on its cost, about 3 ms on PostgreSQL here (see
-/// the README's benchmarks); a full scan of 100,000 names took 35–170 ms.
+/// looks through: a bound on its cost (a few ms; `server bench segments`),
+/// where a full scan of an app's names grows with the app.
 pub const CONTAINS_WINDOW: i64 = 10_000;
 
 /// The key a segment name is unique by and searched on: trimmed, lower case.
@@ -75,8 +75,8 @@ impl Store {
     pub async fn segments_of_user(&self, app_id: i64, user_id: i64) -> StoreResult<Vec<Segment>> {
         // CROSS JOIN: SQLite then reads the user's memberships first (its
         // index on user_id) and never walks the app's segments, which it
-        // chose without statistics: 400 ms at 100,000 segments instead of
-        // under 1 ms. PostgreSQL plans CROSS JOIN … WHERE like a join.
+        // chose without statistics, hundreds of times slower with many
+        // segments. PostgreSQL plans CROSS JOIN … WHERE like a join.
         let sql = "SELECT s.id, s.name FROM segment_members m CROSS JOIN segments s
                    WHERE s.id = m.segment_id AND m.user_id = $1 AND s.app_id = $2 ORDER BY s.name_key, s.id";
         with_pool!(self, |pool| Ok(sqlx::query_as(sql).bind(user_id).bind(app_id).fetch_all(pool).await?))

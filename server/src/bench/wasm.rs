@@ -3,7 +3,7 @@
 //! --split` every lazy route is a chunk plus the shared chunks it needs
 //! (`__wasm_split_manifest.<hash>.json`); the main module loads on every
 //! page, and carries Audience › Users (not a lazy route: the console opens
-//! there). Sizes raw, gzip -9 (what the budget counts), and as
+//! there). Sizes raw, gzip -9 (what the size budget in docs/BENCHMARKS.md counts), and as
 //! served to a browser without brotli (the `.gz` copy built beside each
 //! file, written with zopfli by `.ci/lib.sh`); browsers with brotli get
 //! less still.

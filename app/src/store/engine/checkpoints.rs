@@ -3,9 +3,8 @@
 //! In WAL mode each commit appends the pages it changed to the WAL, and a
 //! checkpoint copies them into the database file (and syncs it). SQLite runs
 //! that checkpoint in the connection whose commit crossed the threshold: here
-//! the one writer, so ingest stopped for it — 55–137 ms once every
-//! ~20,000 pages, a fifth to a third of the writer's time under `server bench
-//! ingest`. A task of its own, on a connection of its own, checkpoints
+//! the one writer, so ingest would stop for tens of milliseconds at every
+//! threshold, a large share of the writer's time under sustained ingest. A task of its own, on a connection of its own, checkpoints
 //! (PASSIVE: it never blocks the writer or a reader) every
 //! [`CHECKPOINT_EVERY`], on SQLite's connection thread, i.e. on the other
 //! core. The writer keeps its own automatic checkpoint: a WAL can only start
@@ -16,15 +15,10 @@
 //! Why once a second: the pages a burst of ingest changes are mostly the
 //! same from one commit to the next (the index leaves of the same users),
 //! and a checkpoint copies each page once however many commits changed it.
-//! Every 200 ms (session 17), or after every commit, it copied the same
-//! pages over and over, a quarter of a core that the writer and the HTTP
-//! requests share on a small machine. `server bench ingest`, 16 clients ×
-//! 500, 300,000 events into the 10M-event bench database, runs alternated:
-//! 39,101 / 41,442 events/s every 200 ms with the writer's threshold at
-//! 20,000 pages (session 17); 41,523 / 43,462 every 200 ms and 44,456 /
-//! 40,511 after every commit, at 100,000 pages; 47,704 / 45,403 / 43,353 /
-//! 43,638 once a second (its thread's CPU 0.9 s → 0.16 s), 47,251 / 46,084
-//! every 2 s. A million events in a row: 42,415 events/s.
+//! Running it more often (or after every commit) copies the same pages over
+//! and over, CPU that the writer and the HTTP requests share on a small
+//! machine; much less often, and the writer's own threshold is reached
+//! first. `server bench ingest` is how to weigh a change here.
 
 use std::time::Duration;
 

@@ -40,13 +40,11 @@ const MAX_GROUP_EVENTS: usize = 8_000;
 /// A group's leader waits for the rest of a wave of batches while they
 /// keep arriving: until none came for this long ...
 const GATHER_QUIET: std::time::Duration = std::time::Duration::from_millis(4);
-/// ... and at most this long in all. A wave of 16 batches of 500 takes
-/// longer than 4 ms to reach the writer here (each request's JSON is read
-/// and checked on the other core): with a flat 4 ms the leader took part of
-/// it and the rest made a second, smaller group (groups of 8 and 8 in turn).
-/// Larger groups share more index pages per commit: `bench ingest`, 16
-/// clients, three runs each on copies of one database: 36,718–45,248
-/// events/s with 4 ms flat, 43,230–50,379 this way.
+/// ... and at most this long in all. A wave of many concurrent batches
+/// takes longer than the quiet time to reach the writer on a small machine
+/// (each request's JSON is read and checked on another core): with a flat
+/// wait the leader takes part of the wave and the rest makes a second,
+/// smaller group. Larger groups share more index pages per commit.
 const GATHER_MOST: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Batches waiting for a writer, and who writes them.
