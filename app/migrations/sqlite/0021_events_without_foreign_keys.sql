@@ -1,4 +1,3 @@
--- no-transaction
 -- The events carry no foreign keys, as on PostgreSQL (its 0019). SQLite
 -- checks a key by looking the parent row up: three B-tree descents per
 -- stored event on the one writer, for rows the ingest has just looked up
@@ -8,12 +7,10 @@
 -- itself (apps are never deleted).
 --
 -- SQLite cannot drop a constraint, so the table is rebuilt as its
--- documentation describes (lang_altertable.html#otheralter): keys off for
--- the copy (a pragma that only works outside a transaction, hence
--- `no-transaction` above and the explicit BEGIN / COMMIT), the id sequence
--- kept so no event id is ever given out twice.
-PRAGMA foreign_keys = OFF;
-BEGIN IMMEDIATE;
+-- documentation describes (lang_altertable.html#otheralter), in the
+-- migration's one transaction, with the id sequence kept so no event id is
+-- ever given out twice. No table refers to events, so dropping the old one
+-- deletes no rows one by one.
 CREATE TABLE events_rebuilt (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     app_id      INTEGER NOT NULL,
@@ -37,5 +34,3 @@ CREATE INDEX events_by_user_occurred ON events (user_id, app_id, occurred_at, id
 CREATE INDEX events_by_user_type_occurred ON events (app_id, user_id, event_type, occurred_at, id);
 CREATE INDEX events_by_app_type ON events (app_id, event_type);
 CREATE INDEX events_by_device ON events (device_id, occurred_at, id);
-COMMIT;
-PRAGMA foreign_keys = ON;
