@@ -42,7 +42,6 @@ pub struct Device {
     pub id: i64,
     /// The app's deviceID.
     pub external_id: String,
-    #[serde(flatten)]
     pub attributes: DeviceAttributes,
     pub location_status: LocationStatus,
     pub last_active_at: i64,
