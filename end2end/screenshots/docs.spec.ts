@@ -32,7 +32,8 @@ test("the documentation's screenshots", async ({ page }) => {
   await page.keyboard.type("a");
   await expect(modal.getByRole("option").first()).toBeVisible();
   await modal.screenshot({ path: shot("segments-modal") });
-  await page.keyboard.press("Escape");
+  await modal.getByRole("button", { name: "Close" }).click();
+  await expect(modal).toBeHidden();
 
   const activity = page.getByRole("region", { name: "Activity", exact: true });
   await activity.getByRole("link", { name: "7 days" }).click();
@@ -47,7 +48,8 @@ test("the documentation's screenshots", async ({ page }) => {
   const send = page.getByRole("dialog");
   await expect(send).toBeVisible();
   await send.screenshot({ path: shot("send-message") });
-  await page.keyboard.press("Escape");
+  await send.getByRole("button", { name: "Close" }).click();
+  await expect(send).toBeHidden();
 
   const device = page.getByRole("region", { name: "Devices" }).getByRole("link").first();
   await device.click();
