@@ -23,7 +23,6 @@ async fn new_device(store: &Store, app: i64, user: &str, id: &str, status: Locat
             bluetooth_enabled: Some(false),
             ..Default::default()
         },
-        ..Default::default()
     };
     store.upsert_device(app, &id.parse().unwrap(), &input, active_at).await.unwrap()
 }

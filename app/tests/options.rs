@@ -33,7 +33,6 @@ async fn full_user(store: &Store, app: i64, id: &str) -> (i64, Vec<i64>) {
             user_external_id: Some(id.parse().unwrap()),
             location_status: Some(LocationStatus::Always),
             attributes: DeviceAttributes { platform: "iOS".into(), ..Default::default() },
-            ..Default::default()
         };
         let device = store.upsert_device(app, &format!("{id}-d{n}").parse().unwrap(), &input, 10).await.unwrap();
         let fixes: Vec<_> = (0..3)
