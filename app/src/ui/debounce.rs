@@ -12,7 +12,9 @@ pub const TYPING_PAUSE: Duration = Duration::from_millis(200);
 /// have paused for `pause`; each call cancels the one still waiting. On the
 /// server (nothing is typed there) the timer never fires.
 pub fn debounced<T: 'static>(pause: Duration, run: impl Fn(T) + Copy + 'static) -> impl Fn(T) + Copy + 'static {
-    let waiting = StoredValue::new_local(None::<TimeoutHandle>);
+    // Not `new_local`: the page also renders on the server, where a local
+    // value made during the render may be dropped on another thread.
+    let waiting = StoredValue::new(None::<TimeoutHandle>);
     move |value: T| {
         if let Some(handle) = waiting.get_value() {
             handle.clear();
