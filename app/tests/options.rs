@@ -111,6 +111,19 @@ store_test!(delete_leaves_no_row_pointing_at_the_user_or_its_devices, |store: St
     assert!(matches!(delete(&store, app, ana, "ana", &admin()).await, Err(AppError::NotFound(_))));
 });
 
+store_test!(a_user_whose_id_has_spaces_at_its_ends_can_be_deleted, |store: Store| async move {
+    let app = new_app(&store, "A").await;
+    let spaced = "  spaced id ";
+    let input = UserInput { user_name: Some("Spaced"), email: None };
+    let user = store.upsert_user(app, &spaced.parse().unwrap(), &input, 1).await.unwrap().id;
+    let wrong = delete(&store, app, user, "spaced", &admin()).await;
+    assert!(matches!(wrong, Err(AppError::Invalid { .. })), "{wrong:?}");
+    // What the form sends: the userID as typed, trimmed.
+    let (external_id, _) = delete(&store, app, user, "spaced id", &admin()).await.unwrap();
+    assert_eq!(external_id, spaced);
+    assert!(store.user_by_id(app, user).await.unwrap().is_none());
+});
+
 store_test!(the_orphan_check_reads_every_table_of_the_schema, |store: Store| async move {
     let columns = store.reference_columns().await.unwrap();
     let named: Vec<String> = columns.iter().map(|c| format!("{}.{}", c.table, c.column)).collect();
@@ -186,7 +199,12 @@ store_test!(the_access_log_lists_views_and_exports_newest_first, |store: Store| 
         "newest first, changes (push mail, segments) left out"
     );
     let other = new_app(&store, "B").await;
-    assert!(access_log(&store, other, ana, &admin()).await.unwrap().is_empty(), "another app sees nothing");
+    let before = store.row_counts().await.unwrap();
+    let refused = access_log(&store, other, ana, &admin()).await;
+    assert!(matches!(refused, Err(AppError::NotFound(_))), "another app's user is a 404: {refused:?}");
+    let unknown = access_log(&store, app, i64::MAX, &admin()).await;
+    assert!(matches!(unknown, Err(AppError::NotFound(_))), "an unknown user is a 404: {unknown:?}");
+    assert_eq!(store.row_counts().await.unwrap(), before, "nothing written for either");
     // The box asked before (or with) the profile shows this view, written once.
     let (bob, _) = full_user(&store, app, "bob").await;
     let auditor = SessionAdmin { id: 3, email: "auditor@example.com".into(), role: Role::Viewer };

@@ -94,3 +94,16 @@ pub async fn send(
         Ok(id)
     })?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_message;
+
+    #[test]
+    fn a_title_is_stored_as_one_line_and_the_body_keeps_its_breaks() {
+        let (title, body) = check_message("Order\r\nshipped", "Line one\nLine two").unwrap();
+        assert_eq!(title, "Order shipped", "docs/API.md: stored as one line, whitespace folded");
+        assert_eq!(body, "Line one\nLine two");
+        assert!(check_message("\n\t", "x").is_err(), "a title of only breaks is empty");
+    }
+}

@@ -52,6 +52,11 @@ pub mod service {
         user_id: i64,
         admin: &SessionAdmin,
     ) -> Result<Vec<AuditEntry>, AppError> {
+        // An unknown user, or another app's, is a 404 as its profile is,
+        // and nothing is written for it.
+        if store.user_by_id(app_id, user_id).await?.is_none() {
+            return Err(AppError::NotFound("There is no user at this address.".into()));
+        }
         record_view(store, app_id, user_id, admin).await?;
         Ok(store.audit_of_user(app_id, user_id, (VIEWED, EXPORTED), ACCESS_LOG_LIMIT).await?)
     }

@@ -315,13 +315,17 @@ async fn write_events_csv(store: &Store, user_id: i64, out: &mut ChunkSink) -> R
     out.write(&csv.into_inner().map_err(|e| ExportError::Encode(e.to_string()))?).await
 }
 
-/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or
-/// carriage return first) gets a leading apostrophe (OWASP's advice on CSV
-/// injection); the app's data stays readable.
+/// A cell a spreadsheet would run as a formula gets a leading apostrophe
+/// (OWASP's advice on CSV injection); the app's data stays readable. A
+/// formula is `=`, `+`, `-` or `@` first, after any leading whitespace
+/// (spreadsheets skip it), or a tab or carriage return first.
 fn no_formula(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
+    let starts_formula = matches!(cell.chars().next(), Some('\t' | '\r'))
+        || matches!(cell.trim_start().chars().next(), Some('=' | '+' | '-' | '@'));
+    if starts_formula {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
     }
 }
 
@@ -341,5 +345,10 @@ mod tests {
         assert_eq!(no_formula("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(no_formula("-1"), "'-1");
         assert_eq!(no_formula("purchase"), "purchase");
+        assert_eq!(no_formula(" =1+1"), "' =1+1", "after leading whitespace too");
+        assert_eq!(no_formula("\u{a0}\n@SUM(A1)"), "'\u{a0}\n@SUM(A1)");
+        assert_eq!(no_formula("\tx"), "'\tx");
+        assert_eq!(no_formula("\rx"), "'\rx");
+        assert_eq!(no_formula(" a = b"), " a = b", "an = later in the cell is text");
     }
 }

@@ -54,7 +54,9 @@ pub async fn delete(
     admin: &SessionAdmin,
 ) -> Result<(String, Erased), AppError> {
     let user = store.user_by_id(app_id, user_id).await?.ok_or_else(not_found)?;
-    if confirmation.trim() != user.external_id {
+    // Both sides trimmed: the form trims what is typed, and a userID may
+    // carry spaces at its ends (the ingest keeps ids as sent).
+    if confirmation.trim() != user.external_id.trim() {
         return Err(AppError::Invalid {
             field: Some("confirmation".into()),
             message: "Type the userID exactly as shown to delete this user.".into(),
