@@ -61,3 +61,35 @@ store_test!(a_budgeted_search_says_it_shows_the_first_matches, |store: Store| as
     let html = get("/users?q=aaa&sort=name".into()).await;
     assert!(!html.contains(PARTIAL) && html.contains("at least 1,000 users"));
 });
+
+store_test!(the_deleted_notice_comes_from_the_session_once_never_from_the_url, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (app_id, _) = app.new_app("Shop").await;
+    let input = app::store::UserInput { user_name: Some("Ana"), email: None };
+    let user = app.store.upsert_user(app_id, &"ana-42".parse().unwrap(), &input, 1).await.unwrap().id;
+    app.new_account("admin@example.com", "admin").await;
+    let browser = app.browser();
+    app.sign_in(&browser, "admin@example.com").await;
+    let page = |path: &'static str| {
+        let (browser, base) = (browser.clone(), app.base.clone());
+        async move {
+            let page = browser.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(page.status(), StatusCode::OK, "{path}");
+            page.text().await.unwrap()
+        }
+    };
+    const NOTICE: &str = "Deleted user ";
+
+    // A link cannot make the console announce anything.
+    let html = page("/users?deleted=ALL%20USERS%20-%20call%20support").await;
+    assert!(!html.contains(NOTICE) && !html.contains("call support"), "no notice from the URL");
+
+    let user_id = user.to_string();
+    let (status, body) =
+        app.server_fn(&browser, "/api/profile/delete", &[("user_id", &user_id), ("confirmation", "ana-42")]).await;
+    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    let html = page("/users").await;
+    assert!(html.contains(NOTICE) && html.contains("ana-42"), "the deleting session is told once");
+    let html = page("/users").await;
+    assert!(!html.contains(NOTICE), "and only once");
+});

@@ -11,6 +11,7 @@ use crate::state::AppState;
 
 const ADMIN_KEY: &str = "admin";
 const APP_KEY: &str = "app_id";
+const DELETED_KEY: &str = "deleted_user";
 
 /// The account stored in a signed-in session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +94,21 @@ impl Caller {
         let app = current_app(&state).await?;
         Ok(Caller { state, account, app })
     }
+}
+
+/// Remembers in this session the userID it just deleted, for the users
+/// list to say once ([`take_deletion`]). Never read from the URL: a link
+/// could otherwise make the console announce any text.
+pub async fn remember_deletion(external_id: &str) -> Result<(), AppError> {
+    session().await?.insert(DELETED_KEY, external_id).await.map_err(|_| AppError::Internal)
+}
+
+/// The userID this session deleted last, if it has not been shown yet.
+pub async fn take_deletion() -> Result<Option<String>, AppError> {
+    session().await?.remove::<String>(DELETED_KEY).await.map_err(|err| {
+        tracing::warn!(error = %err, "cannot read the session");
+        AppError::Busy
+    })
 }
 
 /// Starts a fresh session for `admin` (a new id, against session fixation).

@@ -49,7 +49,7 @@ pub async fn delete_user(user_id: i64, confirmation: String) -> Result<(), AppEr
     let Caller { state, app, account: admin } = Caller::admin().await?;
     let (external_id, _) =
         super::lifecycle::delete(&state.store, app.id, user_id, &confirmation, &admin).await.or_else(fail)?;
-    let notice: String = form_urlencoded::Serializer::new(String::new()).append_pair("deleted", &external_id).finish();
-    leptos_axum::redirect(&format!("/users?{notice}"));
+    crate::auth::session::remember_deletion(&external_id).await.or_else(fail)?;
+    leptos_axum::redirect("/users");
     Ok(())
 }

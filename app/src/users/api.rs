@@ -26,3 +26,12 @@ pub async fn list_users(
     let Caller { state, app, .. } = Caller::viewer().await?;
     super::service::users_page(&state.store, app.id, &filter, cursor.as_deref(), super::service::PAGE_SIZE).await
 }
+
+/// The userID this session has just deleted (Options > Delete lands on the
+/// users list), once; `None` afterwards and for every other session.
+#[server(endpoint = "users/deleted-notice", output = crate::codec::Json)]
+pub async fn take_deleted_notice() -> Result<Option<String>, AppError> {
+    use crate::auth::session::{fail, signed_in, take_deletion};
+    signed_in().await?;
+    take_deletion().await.or_else(fail)
+}

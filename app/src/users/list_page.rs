@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use super::list_users;
+use super::{list_users, take_deleted_notice};
 use crate::layout::ErrorMessage;
 use crate::model::{UserSort, UserSummary, UsersPage as Page};
 use crate::time::format_ms;
@@ -95,6 +95,7 @@ pub fn UsersPage() -> impl IntoView {
         search_after_pause(text);
     };
     let (pending, set_pending) = signal(false);
+    let deleted = Resource::new(|| (), |_| take_deleted_notice());
 
     view! {
         <Title text="Users" />
@@ -102,18 +103,17 @@ pub fn UsersPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Users"</h1>
             </header>
-            // After Options > Delete on a profile (`?deleted=<userID>`).
-            {move || {
-                query
-                    .with(|q| q.get("deleted"))
-                    .map(|id| {
-                        view! {
-                            <p class="notice" role="status">
-                                "Deleted user " <span class="mono">{id}</span> " and everything about them."
-                            </p>
-                        }
+            // After Options > Delete on a profile: what this session deleted,
+            // kept in the session and shown once (never text from the URL).
+            <Suspense>
+                {move || Suspend::new(async move {
+                    deleted.await.ok().flatten().map(|id| view! {
+                        <p class="notice" role="status">
+                            "Deleted user " <span class="mono">{id}</span> " and everything about them."
+                        </p>
                     })
-            }}
+                })}
+            </Suspense>
             {move || view_state.get().segment.map(|name| view! { <SegmentFilter name view=view_state.get() /> })}
             // A plain GET form: without JavaScript, Enter (or "Search") reloads
             // the list with the view in the URL; with it, typing does that live.
