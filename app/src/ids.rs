@@ -10,9 +10,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextError {
     Empty,
-    TooLong { max: usize },
+    TooLong {
+        max: usize,
+    },
     ControlCharacters,
     BidiControls,
+    /// Zero-width and other invisible characters, in an identifier.
+    Invisible,
 }
 
 impl fmt::Display for TextError {
@@ -23,6 +27,9 @@ impl fmt::Display for TextError {
             TextError::TooLong { max } => write!(f, "is longer than {max} characters"),
             TextError::ControlCharacters => write!(f, "contains control characters"),
             TextError::BidiControls => write!(f, "contains bidirectional control characters"),
+            TextError::Invisible => {
+                write!(f, "contains invisible characters (zero-width spaces, joiners, direction marks)")
+            }
         }
     }
 }
@@ -60,6 +67,9 @@ impl ExternalId {
             return Err(TextError::Empty);
         }
         check_line(&value, Self::MAX_CHARS)?;
+        if value.chars().any(crate::text::is_invisible) {
+            return Err(TextError::Invisible);
+        }
         Ok(ExternalId(value))
     }
 
@@ -164,6 +174,12 @@ mod tests {
         assert_eq!(ExternalId::parse("a\u{0}b"), Err(TextError::ControlCharacters));
         assert_eq!(ExternalId::parse("a\nb"), Err(TextError::ControlCharacters));
         assert_eq!(ExternalId::parse("ab\u{202e}c"), Err(TextError::BidiControls));
+        for invisible in
+            ['\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{061C}', '\u{00AD}', '\u{FEFF}']
+        {
+            assert_eq!(ExternalId::parse(format!("V{invisible}IP")), Err(TextError::Invisible), "{invisible:?}");
+        }
+        assert!(ExternalId::parse("Ünïcödé-ид-用户").is_ok());
         let from_json: Result<ExternalId, _> = serde_json::from_str("\"\"");
         assert!(from_json.unwrap_err().to_string().contains("must not be empty"));
     }

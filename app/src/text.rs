@@ -8,6 +8,36 @@ pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Characters that show as nothing: the bidi controls and Unicode's
+/// default-ignorable code points (zero-width spaces and joiners, direction
+/// marks, word joiners, the byte-order mark, variation selectors, tags,
+/// fillers). An identifier holding one could sit beside its look-alike
+/// ("V\u{200B}IP" beside "VIP"), so identifiers (userIDs, deviceIDs, event
+/// ids, segment names) refuse them. Display text keeps the joiners, which
+/// emoji sequences and some scripts need.
+pub fn is_invisible(c: char) -> bool {
+    is_bidi_control(c)
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
 /// One line of display text: control characters (CR, LF, NUL, BEL, ESC…)
 /// and bidi controls removed, runs of whitespace folded to one space, trimmed,
 /// and cut to `max` characters.

@@ -172,3 +172,20 @@ store_test!(events_are_idempotent_and_validated, |store: Store| async move {
     let (status, err) = app.post("/api/v1/nope", &key, json!({})).await;
     assert_eq!((status, err["error"].as_str()), (StatusCode::NOT_FOUND, Some("no such API route")));
 });
+
+store_test!(identifiers_with_invisible_characters_are_refused, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (app_id, key) = app.new_app("Shop").await;
+    assert_eq!(app.put("/api/v1/users/VIP", &key, json!({})).await.0, StatusCode::OK);
+    // "V\u{200B}IP" and "V\u{200E}IP" would sit beside "VIP" looking the same.
+    for id in ["V%E2%80%8BIP", "V%E2%80%8EIP", "V%D8%9CIP", "%EF%BB%BFVIP"] {
+        let (status, body) = app.put(&format!("/api/v1/users/{id}"), &key, json!({})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{id}: {body}");
+        assert!(body["error"].as_str().unwrap_or_default().contains("invisible"), "{id}: {body}");
+    }
+    let (status, body) = app
+        .post("/api/v1/events", &key, json!([{"type": "custom.x", "userID": "VIP", "deviceID": "d\u{200B}1"}]))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(app.store.count_active_users(app_id).await.unwrap(), 1, "nothing but VIP was written");
+});

@@ -48,8 +48,8 @@ pub fn segment_name(raw: &str) -> Result<String, String> {
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(format!("A segment name has at most {MAX_NAME_CHARS} characters."));
     }
-    if name.chars().any(|c| c.is_control() || crate::text::is_bidi_control(c)) {
-        return Err("A segment name cannot contain control characters.".into());
+    if name.chars().any(|c| c.is_control() || crate::text::is_invisible(c)) {
+        return Err("A segment name cannot contain control or invisible characters.".into());
     }
     Ok(name.to_string())
 }
@@ -68,5 +68,9 @@ mod tests {
         assert!(segment_name("a\tb").is_err());
         assert!(segment_name("a\u{0}b").is_err());
         assert!(segment_name("ab\u{202e}c").is_err());
+        for invisible in ['\u{200B}', '\u{200E}', '\u{200F}', '\u{061C}', '\u{2060}', '\u{FEFF}', '\u{E0041}'] {
+            assert!(segment_name(&format!("V{invisible}IP")).is_err(), "{:?}", invisible);
+        }
+        assert_eq!(segment_name("Zoë's ⭐"), Ok("Zoë's ⭐".into()));
     }
 }
