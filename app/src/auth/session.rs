@@ -104,11 +104,19 @@ pub async fn remember_deletion(external_id: &str) -> Result<(), AppError> {
 }
 
 /// The userID this session deleted last, if it has not been shown yet.
+/// Read before it is removed: a removal marks the session changed, and a
+/// changed session is written back, which every users page would then pay.
 pub async fn take_deletion() -> Result<Option<String>, AppError> {
-    session().await?.remove::<String>(DELETED_KEY).await.map_err(|err| {
+    let session = session().await?;
+    let unreadable = |err: tower_sessions::session::Error| {
         tracing::warn!(error = %err, "cannot read the session");
         AppError::Busy
-    })
+    };
+    let deleted: Option<String> = session.get(DELETED_KEY).await.map_err(unreadable)?;
+    if deleted.is_some() {
+        session.remove::<String>(DELETED_KEY).await.map_err(unreadable)?;
+    }
+    Ok(deleted)
 }
 
 /// Starts a fresh session for `admin` (a new id, against session fixation).
