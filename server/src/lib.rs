@@ -8,6 +8,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod edge;
 pub mod export;
 pub mod ingest;
 pub mod live;

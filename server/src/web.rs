@@ -81,6 +81,7 @@ pub fn router(state: AppState, cookie_secure: bool, origin: String) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(require_sign_in))
+        .layer(middleware::from_fn(crate::edge::refuse_nul))
         .layer(middleware::from_fn_with_state(Arc::<str>::from(origin), same_origin_server_fns))
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
@@ -192,7 +193,7 @@ fn is_same_origin(headers: &HeaderMap, origin: &str) -> bool {
         && matches!(referer.as_bytes().get(origin.len()), None | Some(b'/'))
 }
 
-fn json_error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
 }
 

@@ -228,3 +228,55 @@ store_test!(ten_thousand_hostile_requests_are_refused_cleanly, |store: Store| as
         assert!(segments.iter().any(|s| s.name == *text), "segment name stored as given: {text}");
     }
 });
+
+// PostgreSQL's text cannot hold U+0000: a NUL anywhere in a request (path,
+// query, form) is refused at the edge with a 4xx, on both databases alike,
+// and nothing is written.
+store_test!(nul_bytes_are_refused_at_the_edge, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (app_id, key) = app.new_app("A").await;
+    app.put("/api/v1/users/u1", &key, json!({"userName": "Ana"})).await;
+    app.put("/api/v1/devices/d1", &key, json!({"userID": "u1", "platform": "iOS"})).await;
+    let user = app.store.user_by_external_id(app_id, "u1").await.unwrap().expect("u1").id.to_string();
+    app.new_account("admin@example.com", "admin").await;
+    let admin = app.browser();
+    app.sign_in(&admin, "admin@example.com").await;
+    let before = app.store.row_counts().await.unwrap();
+
+    let location = json!({"latitude": 1.0, "longitude": 2.0});
+    let api = [
+        (reqwest::Method::GET, "/api/v1/devices/%00/inbox", None),
+        (reqwest::Method::POST, "/api/v1/devices/a%00b/inbox/1/open", None),
+        (reqwest::Method::POST, "/api/v1/devices/a%00b/locations", Some(location)),
+        (reqwest::Method::POST, "/api/v1/users/a%00b/messages", Some(json!({"title": "t", "body": "b"}))),
+        (reqwest::Method::PUT, "/api/v1/users/u1/segments/a%00b", None),
+    ];
+    for (method, path, body) in api {
+        let (status, answer) = app.send(method.clone(), path, Some(&key), body.as_ref()).await;
+        assert!(status.is_client_error(), "{method} {path}: {status} {answer}");
+        assert!(answer["error"].as_str().is_some_and(|e| e.contains("NUL")), "{method} {path}: {answer}");
+    }
+    let nul = "a\u{0}b";
+    let server_fns: [(&str, Vec<(&str, &str)>); 6] = [
+        ("/api/users/list", vec![("search", nul)]),
+        ("/api/users/list", vec![("segment", nul)]),
+        ("/api/segments/search", vec![("user_id", &user), ("text", nul)]),
+        ("/api/activity/search", vec![("user_id", &user), ("text", nul)]),
+        ("/api/activity/search", vec![("user_id", &user), ("event_type", nul)]),
+        ("/api/activity/histogram", vec![("user_id", &user), ("text", nul), ("event_type", nul)]),
+    ];
+    for (path, form) in &server_fns {
+        let (status, answer) = app.server_fn(&admin, path, form).await;
+        assert!(status.is_client_error(), "{path} {form:?}: {status} {answer}");
+        assert!(answer["error"].as_str().is_some_and(|e| e.contains("NUL")), "{path}: {answer}");
+    }
+    for page in ["/users?q=a%00b", "/users?segment=a%00b", &format!("/users/{user}?q=%00")] {
+        let response = admin.get(format!("{}{page}", app.base)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{page}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("role=\"alert\"") && html.contains("NUL"), "{page}: a message on the page: {html}");
+    }
+    assert_eq!(app.store.row_counts().await.unwrap(), before, "refused requests wrote nothing");
+    let alive = admin.get(format!("{}/users?q=Ana", app.base)).send().await.unwrap();
+    assert_eq!(alive.status(), StatusCode::OK);
+});
