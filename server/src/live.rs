@@ -14,16 +14,17 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::route_table::RouteTable;
 use app::activity::model::ActivityEvent;
 use app::auth::session::{admin_of, app_chosen_in};
-use app::live::{LiveUpdate, Subscription, ACTIVITY, MESSAGES, MOVED};
+use app::live::{LiveUpdate, StreamLimits, StreamRefused, StreamSlot, Subscription, ACTIVITY, MESSAGES, MOVED};
 use app::state::AppState;
 use app::store::Store;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -66,11 +67,11 @@ async fn user_stream(
     Query(resume): Query<Resume>,
     headers: HeaderMap,
 ) -> Response {
-    match admin_of(&session).await {
-        Ok(Some(_)) => {}
+    let account = match admin_of(&session).await {
+        Ok(Some(account)) => account,
         Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "Please sign in."),
         Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available; retrying."),
-    }
+    };
     let apps = match state.store.list_apps().await {
         Ok(apps) => apps,
         Err(error) => {
@@ -88,11 +89,33 @@ async fn user_stream(
     }
     let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
     let after = last_event_id.or(resume.after).unwrap_or(i64::MAX);
+    // A replay is charged a page at a time before it is read, the first
+    // page here: a reconnect loop is refused before it reads anything.
+    let limits = state.live.limits.clone();
+    let first_page = if after == i64::MAX { 0 } else { REPLAY_PAGE as u32 };
+    let slot = match limits.take_replay(account.id, first_page).and_then(|()| limits.open(account.id, user_id)) {
+        Ok(slot) => slot,
+        Err(refused) => return too_many(refused),
+    };
+    let viewed = app::model::profile::Viewed::Live;
+    if let Err(error) = app::auth::reads::record_view(&state.store, app.id, user_id, &account, viewed).await {
+        tracing::warn!(%error, "live: cannot write the access log; refusing the stream");
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available; retrying.");
+    }
     // Subscribe before replaying: nothing committed in between is missed.
     let live = state.live.subscribe(user_id);
     let (queue, events) = mpsc::channel(CLIENT_QUEUE);
-    tokio::spawn(forward(state.store.clone(), app.id, user_id, after, live, queue));
+    let stream =
+        OpenStream { store: state.store.clone(), app_id: app.id, user_id, account: account.id, limits, _slot: slot };
+    tokio::spawn(forward(stream, after, live, queue));
     Sse::new(stream_of(events)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response()
+}
+
+/// 429 with the reason and when to try again.
+fn too_many(refused: StreamRefused) -> Response {
+    let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, &refused.message());
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(refused.retry_after_secs()));
+    response
 }
 
 fn stream_of(events: mpsc::Receiver<Event>) -> impl Stream<Item = Result<Event, Infallible>> {
@@ -125,21 +148,35 @@ impl Sent {
     }
 }
 
-/// Replays the user's events after `after`, then forwards the live ones,
-/// until the client goes away or falls too far behind.
-async fn forward(
+/// One open stream: whose, of whom, and its place in the account's count
+/// (given back when the stream's task ends, i.e. when the client goes).
+struct OpenStream {
     store: Store,
     app_id: i64,
     user_id: i64,
-    after: i64,
-    mut live: Subscription,
-    queue: mpsc::Sender<Event>,
-) {
+    account: i64,
+    limits: Arc<StreamLimits>,
+    /// Held, never read: dropping it frees the slot.
+    _slot: StreamSlot,
+}
+
+/// Replays the user's events after `after`, then forwards the live ones,
+/// until the client goes away or falls too far behind.
+async fn forward(stream: OpenStream, after: i64, mut live: Subscription, queue: mpsc::Sender<Event>) {
+    let OpenStream { ref store, app_id, user_id, .. } = stream;
     let mut sent = Sent { ids: HashSet::new(), order: VecDeque::new(), highest: 0 };
     // `after` absent (i64::MAX): live events only.
     let mut cursor = after;
     let mut replayed = 0;
     while cursor != i64::MAX && replayed < REPLAY_MAX {
+        // Past the account's budget the stream closes, and the browser
+        // resumes from what it has once the budget allows.
+        if replayed > 0 {
+            if let Err(refused) = stream.limits.take_replay(stream.account, REPLAY_PAGE as u32) {
+                tracing::info!(?refused, "live: replay budget spent; closing the stream");
+                return;
+            }
+        }
         let page = match store.user_events_after(app_id, user_id, cursor, REPLAY_PAGE).await {
             Ok(page) => page,
             Err(error) => {

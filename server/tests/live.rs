@@ -72,6 +72,17 @@ impl EventStream {
         }
     }
 
+    /// The next event, or `None` once the server ends the stream.
+    async fn read_until_end(&mut self) -> Option<Sse> {
+        loop {
+            if self.buffer.contains("\n\n") {
+                return Some(self.read().await);
+            }
+            let chunk = self.response.chunk().await.ok().flatten()?;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
     /// Asserts nothing but keep-alives arrive for a short while.
     async fn expect_quiet(&mut self, wait: Duration) {
         if let Ok(event) = tokio::time::timeout(wait, self.read()).await {
@@ -219,4 +230,84 @@ store_test!(message_changes_reach_the_users_stream, |store: Store| async move {
         app.browser().get(format!("{}/api/v1/devices/phone/inbox", app.base)).bearer_auth(&key).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     stream.expect_quiet(Duration::from_millis(500)).await;
+});
+
+store_test!(an_account_holds_a_few_streams_and_a_bounded_replay, |store: Store| async move {
+    use app::live::limits::{REPLAYS_PER_MINUTE, STREAMS_PER_PROFILE};
+    let app = TestApp::start(store).await;
+    let (app_id, key) = app.new_app("Shop").await;
+    app.put("/api/v1/users/ana", &key, json!({})).await;
+    let (viewer, url) = watcher(&app, app_id, "ana").await;
+
+    // A few streams of one profile, then 429 with a JSON reason.
+    let mut open = Vec::new();
+    for _ in 0..STREAMS_PER_PROFILE {
+        open.push(EventStream::open(&viewer, &url, None).await);
+    }
+    let refused = viewer.get(&url).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    let reason: Value = refused.json().await.unwrap();
+    assert!(reason["error"].as_str().is_some_and(|e| e.contains("live streams")), "{reason}");
+    // Another account is not affected.
+    app.new_account("other@example.com", "viewer").await;
+    let other = app.browser();
+    app.sign_in(&other, "other@example.com").await;
+    drop(EventStream::open(&other, &url, None).await);
+    // A closed stream gives its slot back (once the server sees it close).
+    drop(open.pop());
+    let reopened = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let response = viewer.get(&url).send().await.unwrap();
+            if response.status() == StatusCode::OK {
+                return response;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("a slot is given back when a stream closes");
+    drop(reopened);
+    drop(open);
+
+    // Replays are budgeted per account: reconnecting from the start again
+    // and again replays the budget's worth, then is refused before reading.
+    const HISTORY: usize = 1_200;
+    for batch in 0..HISTORY / 600 {
+        let events: Vec<Value> =
+            (0..600).map(|n| json!({"type": "tap", "userID": "ana", "id": format!("e{batch}-{n}")})).collect();
+        let (status, answer) = app.post("/api/v1/events", &key, Value::Array(events)).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    let (mut replayed, mut full_replays, mut attempts) = (0, 0, 0);
+    let refusal = loop {
+        let response = viewer.get(&url).header("Last-Event-ID", "0").send().await.unwrap();
+        if response.status() != StatusCode::OK {
+            break response;
+        }
+        let mut stream = EventStream { response, buffer: String::new() };
+        let mut got = 0;
+        while got < HISTORY {
+            match tokio::time::timeout(Duration::from_secs(2), stream.read_until_end()).await {
+                Ok(Some(_)) => got += 1,
+                // Closed (budget spent mid-replay) or quiet: this one is done.
+                _ => break,
+            }
+        }
+        replayed += got;
+        full_replays += usize::from(got == HISTORY);
+        attempts += 1;
+        assert!(attempts < 100, "never refused: {replayed} events in {full_replays} full replays");
+    };
+    assert_eq!(refusal.status(), StatusCode::TOO_MANY_REQUESTS);
+    let reason: Value = refusal.json().await.unwrap();
+    assert!(reason["error"].as_str().is_some_and(|e| e.contains("reconnects")), "{reason}");
+    let budget = REPLAYS_PER_MINUTE as usize;
+    // Each replay is charged by the page (500) before it is read.
+    let charged = HISTORY.div_ceil(500) * 500;
+    assert!(full_replays >= budget / charged - 1, "the budget's worth is replayed: {full_replays} full replays");
+    assert!(replayed <= budget, "never past the budget: {replayed} events");
+    // Another account still replays.
+    let mut fresh = EventStream::open(&other, &url, Some("0")).await;
+    assert_eq!(fresh.next().await.event, "activity");
 });

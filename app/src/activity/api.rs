@@ -10,8 +10,10 @@ use crate::error::AppError;
 #[server(endpoint = "activity/recent", output = crate::codec::Json)]
 pub async fn recent_activity(user_id: i64) -> Result<Vec<ActivityEvent>, AppError> {
     use crate::auth::session::{fail, Caller};
-    let Caller { state, app, .. } = Caller::viewer().await?;
-    super::service::recent(&state.store, app.id, user_id).await.or_else(fail)
+    let caller = Caller::viewer().await?;
+    let events = super::service::recent(&caller.state.store, caller.app.id, user_id).await.or_else(fail)?;
+    caller.viewed(user_id, crate::model::profile::Viewed::Activity).await.or_else(fail)?;
+    Ok(events)
 }
 
 /// One page of the event search: `from` / `to` (times or a preset, see
@@ -26,9 +28,12 @@ pub async fn search_activity(
     cursor: Option<String>,
 ) -> Result<EventsPage, AppError> {
     use crate::auth::session::{fail, Caller};
-    let Caller { state, app, .. } = Caller::viewer().await?;
+    let caller = Caller::viewer().await?;
     let params = super::model::SearchParams { from, to, event_type, text };
-    super::service::search(&state.store, app.id, user_id, &params, cursor.as_deref()).await.or_else(fail)
+    let store = &caller.state.store;
+    let page = super::service::search(store, caller.app.id, user_id, &params, cursor.as_deref()).await.or_else(fail)?;
+    caller.viewed(user_id, crate::model::profile::Viewed::Activity).await.or_else(fail)?;
+    Ok(page)
 }
 
 /// Counts per minute, hour or day of the searched period.
@@ -41,9 +46,12 @@ pub async fn activity_histogram(
     text: Option<String>,
 ) -> Result<Histogram, AppError> {
     use crate::auth::session::{fail, Caller};
-    let Caller { state, app, .. } = Caller::viewer().await?;
+    let caller = Caller::viewer().await?;
     let params = super::model::SearchParams { from, to, event_type, text };
-    super::service::histogram(&state.store, app.id, user_id, &params).await.or_else(fail)
+    let histogram =
+        super::service::histogram(&caller.state.store, caller.app.id, user_id, &params).await.or_else(fail)?;
+    caller.viewed(user_id, crate::model::profile::Viewed::Activity).await.or_else(fail)?;
+    Ok(histogram)
 }
 
 /// The event types seen in the session's app (the type filter's choices).
@@ -58,6 +66,9 @@ pub async fn activity_types() -> Result<Vec<String>, AppError> {
 #[server(endpoint = "activity/timeline", output = crate::codec::Json)]
 pub async fn activity_timeline(user_id: i64, cursor: Option<String>) -> Result<TimelinePage, AppError> {
     use crate::auth::session::{fail, Caller};
-    let Caller { state, app, .. } = Caller::viewer().await?;
-    super::service::timeline(&state.store, app.id, user_id, cursor.as_deref()).await.or_else(fail)
+    let caller = Caller::viewer().await?;
+    let store = &caller.state.store;
+    let page = super::service::timeline(store, caller.app.id, user_id, cursor.as_deref()).await.or_else(fail)?;
+    caller.viewed(user_id, crate::model::profile::Viewed::Activity).await.or_else(fail)?;
+    Ok(page)
 }

@@ -94,6 +94,13 @@ impl Caller {
         let app = current_app(&state).await?;
         Ok(Caller { state, account, app })
     }
+
+    /// Writes this account's read of the user to the access log (see
+    /// [`crate::auth::reads`]); a call that returns a person's data makes
+    /// it once the data is read.
+    pub async fn viewed(&self, user_id: i64, viewed: crate::model::profile::Viewed) -> Result<(), AppError> {
+        crate::auth::reads::record_view(&self.state.store, self.app.id, user_id, &self.account, viewed).await
+    }
 }
 
 /// Remembers in this session the userID it just deleted, for the users

@@ -10,6 +10,8 @@ use crate::error::AppError;
 #[server(endpoint = "devices/get", output = crate::codec::Json)]
 pub async fn get_device(device_id: i64) -> Result<DeviceDetail, AppError> {
     use crate::auth::session::{fail, Caller};
-    let Caller { state, app, .. } = Caller::viewer().await?;
-    super::service::device_detail(&state.store, app.id, device_id).await.or_else(fail)
+    let caller = Caller::viewer().await?;
+    let detail = super::service::device_detail(&caller.state.store, caller.app.id, device_id).await.or_else(fail)?;
+    caller.viewed(detail.user.id, crate::model::profile::Viewed::Device).await.or_else(fail)?;
+    Ok(detail)
 }

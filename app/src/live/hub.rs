@@ -18,6 +18,7 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, mpsc};
 
+use super::limits::StreamLimits;
 use crate::model::activity::ActivityEvent;
 use crate::model::devices::DeviceMoved;
 use crate::store::{Store, StoreResult, StoredIds, MESSAGES_PREFIX, MOVED_PREFIX};
@@ -57,6 +58,8 @@ pub struct LiveHub {
     /// SQLite: committed changes go to the fan-out task in-process.
     local: Option<mpsc::UnboundedSender<Committed>>,
     watched: Arc<Watched>,
+    /// Each account's open streams and replay budget.
+    pub limits: Arc<StreamLimits>,
 }
 
 /// Open streams per user id (ids are unique across apps), on this instance.
@@ -116,7 +119,7 @@ impl LiveHub {
                 Some(sender)
             }
         };
-        Ok(LiveHub { fanout, local, watched })
+        Ok(LiveHub { fanout, local, watched, limits: Arc::default() })
     }
 
     /// Call after the events `stored` are committed. On PostgreSQL their

@@ -4,10 +4,14 @@
 
 #[cfg(feature = "ssr")]
 mod hub;
+#[cfg(feature = "ssr")]
+pub mod limits;
 mod subscriber;
 
 #[cfg(feature = "ssr")]
 pub use hub::{LiveHub, LiveUpdate, Subscription};
+#[cfg(feature = "ssr")]
+pub use limits::{StreamLimits, StreamRefused, StreamSlot};
 pub use subscriber::{provide_live, use_live, LiveFeed, LiveLog, LiveState};
 
 /// The stream of one user's profile (`GET`, session cookie; `?after=ID`

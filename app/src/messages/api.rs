@@ -9,16 +9,20 @@ use crate::error::AppError;
 #[server(endpoint = "messages/list", output = crate::codec::Json)]
 pub async fn list_messages(user_id: i64, limit: i64) -> Result<MessagesPage, AppError> {
     use crate::auth::session::{fail, Caller};
-    let Caller { state, app, .. } = Caller::viewer().await?;
-    super::service::list(&state.store, app.id, user_id, limit).await.or_else(fail)
+    let caller = Caller::viewer().await?;
+    let page = super::service::list(&caller.state.store, caller.app.id, user_id, limit).await.or_else(fail)?;
+    caller.viewed(user_id, crate::model::profile::Viewed::Messages).await.or_else(fail)?;
+    Ok(page)
 }
 
 /// The whole body of one message (the list carries a preview).
 #[server(endpoint = "messages/body", output = crate::codec::Json)]
 pub async fn message_body(user_id: i64, message_id: i64) -> Result<String, AppError> {
     use crate::auth::session::{fail, Caller};
-    let Caller { state, app, .. } = Caller::viewer().await?;
-    super::service::body(&state.store, app.id, user_id, message_id).await.or_else(fail)
+    let caller = Caller::viewer().await?;
+    let body = super::service::body(&caller.state.store, caller.app.id, user_id, message_id).await.or_else(fail)?;
+    caller.viewed(user_id, crate::model::profile::Viewed::Messages).await.or_else(fail)?;
+    Ok(body)
 }
 
 /// Sends a private message from the console to the user's devices (source

@@ -1,13 +1,15 @@
-//! The profile's Access log: who viewed or exported this user, newest
-//! first. Privacy teams ask for it. Views are written to the audit table by
-//! `get_profile`; repeated views by the same admin within
-//! [`VIEW_COALESCE_MS`] count once, so reloading the page (or the profile
-//! reloading after a change) does not flood the log.
+//! The profile's Access log: who read or exported this user's data, newest
+//! first. Privacy teams ask for it. Every read of a person's data writes a
+//! view (`auth::reads`, one kind per route: profile, device, messages,
+//! activity, live); repeated reads of one kind by the same account within
+//! [`VIEW_COALESCE_MS`] count once, and the box shows one account's views
+//! of the same minute on one line, so a page load reads as one visit.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::layout::ErrorMessage;
+pub use crate::model::profile::{Viewed, VIEWED_PREFIX, VIEW_COALESCE_MS};
 use crate::model::AuditEntry;
 use crate::time::format_ms;
 
@@ -15,32 +17,20 @@ use crate::time::format_ms;
 pub const VIEWED: &str = "viewed profile";
 /// The audit action of an export.
 pub const EXPORTED: &str = "exported user";
-/// Views by one admin within this long are one entry.
-pub const VIEW_COALESCE_MS: i64 = 10 * 60 * 1000;
 /// Entries the box lists.
 pub const ACCESS_LOG_LIMIT: i64 = 50;
+/// One account's views this close together show as one line.
+const SAME_VISIT_MS: i64 = 60 * 1000;
 
 #[cfg(feature = "ssr")]
 pub mod service {
     use super::*;
     use crate::auth::session::SessionAdmin;
-    use crate::store::{write_tx, NewAudit, Store};
-    use crate::time::now_ms;
+    use crate::store::Store;
 
-    /// Writes a profile view to the audit table, unless the same admin's
-    /// last view of this user is more recent than [`VIEW_COALESCE_MS`]
-    /// (checked again under the user's row lock, so the profile and the
-    /// access log, asked at once, write one entry).
+    /// Writes a profile view (see [`crate::auth::reads::record_view`]).
     pub async fn record_view(store: &Store, app_id: i64, user_id: i64, admin: &SessionAdmin) -> Result<(), AppError> {
-        let now = now_ms();
-        if let Some(last) = store.last_audit_at(user_id, &admin.email, VIEWED).await? {
-            if now - last < VIEW_COALESCE_MS {
-                return Ok(());
-            }
-        }
-        let audit = NewAudit::on_user(app_id, user_id, &admin.email, VIEWED);
-        write_tx!(store, |tx| tx.record_audit_unless_recent(&audit, now, VIEW_COALESCE_MS).await)?;
-        Ok(())
+        crate::auth::reads::record_view(store, app_id, user_id, admin, Viewed::Profile).await
     }
 
     /// The log, this view included: the profile's server function writes
@@ -58,7 +48,7 @@ pub mod service {
             return Err(AppError::NotFound("There is no user at this address.".into()));
         }
         record_view(store, app_id, user_id, admin).await?;
-        Ok(store.audit_of_user(app_id, user_id, (VIEWED, EXPORTED), ACCESS_LOG_LIMIT).await?)
+        Ok(store.audit_of_user(app_id, user_id, (VIEWED_PREFIX, EXPORTED), ACCESS_LOG_LIMIT).await?)
     }
 }
 
@@ -110,24 +100,102 @@ pub fn AccessLogBox(entries: AccessLogResource) -> impl IntoView {
 
 #[component]
 fn AccessLogList(entries: Vec<AuditEntry>) -> impl IntoView {
-    let rows = entries
+    let rows = visits(entries)
         .into_iter()
-        .map(|entry| {
-            let what = match entry.action.as_str() {
-                VIEWED => "viewed the profile".to_string(),
-                _ if entry.detail.is_empty() => "exported".to_string(),
-                _ => format!("exported ({})", entry.detail),
-            };
+        .map(|(actor, what, at)| {
             view! {
                 <li>
-                    <span class="actor">{entry.actor}</span>
+                    <span class="actor">{actor}</span>
                     " "
                     <span class="action">{what}</span>
                     " "
-                    <time class="when">{format_ms(entry.created_at)}</time>
+                    <time class="when">{format_ms(at)}</time>
                 </li>
             }
         })
         .collect_view();
     view! { <ul class="access-log">{rows}</ul> }
+}
+
+/// The log's lines, newest first: an account's views within
+/// [`SAME_VISIT_MS`] of each other are one line naming what was seen
+/// ("viewed the profile, messages and activity"); exports stand alone.
+/// Returns (account, what it did, when).
+pub fn visits(entries: Vec<AuditEntry>) -> Vec<(String, String, i64)> {
+    let mut lines: Vec<(String, Vec<Viewed>, Option<String>, i64)> = Vec::new();
+    for entry in entries {
+        let Some(viewed) = Viewed::of_action(&entry.action) else {
+            let what =
+                if entry.detail.is_empty() { "exported".to_string() } else { format!("exported ({})", entry.detail) };
+            lines.push((entry.actor, Vec::new(), Some(what), entry.created_at));
+            continue;
+        };
+        match lines.last_mut() {
+            Some((actor, seen, None, at)) if *actor == entry.actor && *at - entry.created_at <= SAME_VISIT_MS => {
+                if !seen.contains(&viewed) {
+                    seen.push(viewed);
+                }
+            }
+            _ => lines.push((entry.actor, vec![viewed], None, entry.created_at)),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(actor, mut seen, export, at)| {
+            let what = export.unwrap_or_else(|| {
+                seen.sort_by_key(|v| Viewed::ALL.iter().position(|a| a == v));
+                let labels: Vec<&str> = seen.iter().map(|v| v.label()).collect();
+                format!("viewed {}", and_list(&labels))
+            });
+            (actor, what, at)
+        })
+        .collect()
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(actor: &str, action: &str, at: i64) -> AuditEntry {
+        AuditEntry {
+            id: at,
+            app_id: Some(1),
+            actor: actor.into(),
+            action: action.into(),
+            user_id: Some(1),
+            detail: String::new(),
+            created_at: at,
+        }
+    }
+
+    #[test]
+    fn one_accounts_views_of_a_minute_are_one_line() {
+        let entries = vec![
+            entry("ana", Viewed::Live.action(), 100_000),
+            entry("ana", Viewed::Messages.action(), 99_000),
+            entry("ana", Viewed::Profile.action(), 98_000),
+            entry("bob", Viewed::Device.action(), 97_000),
+            entry("ana", EXPORTED, 96_000),
+            entry("ana", Viewed::Activity.action(), 95_000),
+            entry("ana", Viewed::Activity.action(), 1_000),
+        ];
+        let lines: Vec<(String, String)> = visits(entries).into_iter().map(|(a, w, _)| (a, w)).collect();
+        let expected = [
+            ("ana", "viewed the profile, messages and the live stream"),
+            ("bob", "viewed a device"),
+            ("ana", "exported"),
+            ("ana", "viewed activity"),
+            ("ana", "viewed activity"),
+        ];
+        assert_eq!(lines, expected.map(|(a, w)| (a.to_string(), w.to_string())));
+    }
 }

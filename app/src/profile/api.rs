@@ -8,10 +8,10 @@ use crate::model::UserProfile;
 #[server(endpoint = "profile/get", output = crate::codec::Json)]
 pub async fn get_profile(user_id: i64) -> Result<UserProfile, AppError> {
     use crate::auth::session::{fail, Caller};
-    let Caller { state, app, account: admin } = Caller::viewer().await?;
-    let profile = super::service::profile(&state.store, app.id, user_id, &state.pushmail_domain).await.or_else(fail)?;
-    // Every view goes to the access log (coalesced per admin).
-    super::access_log::service::record_view(&state.store, app.id, user_id, &admin).await.or_else(fail)?;
+    let caller = Caller::viewer().await?;
+    let (store, domain) = (&caller.state.store, &caller.state.pushmail_domain);
+    let profile = super::service::profile(store, caller.app.id, user_id, domain).await.or_else(fail)?;
+    caller.viewed(user_id, crate::model::profile::Viewed::Profile).await.or_else(fail)?;
     Ok(profile)
 }
 

@@ -10,8 +10,10 @@ use crate::error::AppError;
 #[server(endpoint = "segments/of-user", output = crate::codec::Json)]
 pub async fn user_segments(user_id: i64) -> Result<Vec<Segment>, AppError> {
     use crate::auth::session::{fail, Caller};
-    let Caller { state, app, .. } = Caller::viewer().await?;
-    super::service::user_segments(&state.store, app.id, user_id).await.or_else(fail)
+    let caller = Caller::viewer().await?;
+    let segments = super::service::user_segments(&caller.state.store, caller.app.id, user_id).await.or_else(fail)?;
+    caller.viewed(user_id, crate::model::profile::Viewed::Profile).await.or_else(fail)?;
+    Ok(segments)
 }
 
 /// The app's segments matching `text` (prefix matches first), each marked

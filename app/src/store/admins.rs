@@ -69,23 +69,25 @@ impl Store {
         write_tx!(self, |tx| tx.record_audit(entry, now).await)
     }
 
-    /// The newest audit entries about one user whose action is `first` or
-    /// `second` (the profile's Access log), newest first.
+    /// The newest audit entries about one user whose action starts with
+    /// `prefix` or is `other` (the profile's Access log: views and exports),
+    /// newest first.
     pub async fn audit_of_user(
         &self,
         app_id: i64,
         user_id: i64,
-        (first, second): (&str, &str),
+        (prefix, other): (&str, &str),
         limit: i64,
     ) -> StoreResult<Vec<AuditEntry>> {
         let sql = "SELECT id, app_id, actor, action, user_id, detail, created_at FROM audit
-                   WHERE user_id = $1 AND app_id = $2 AND action IN ($3, $4)
+                   WHERE user_id = $1 AND app_id = $2 AND (action LIKE $3 OR action = $4)
                    ORDER BY created_at DESC, id DESC LIMIT $5";
+        let starts_with = format!("{prefix}%");
         with_pool!(self, |pool| Ok(sqlx::query_as::<_, AuditEntry>(sql)
             .bind(user_id)
             .bind(app_id)
-            .bind(first)
-            .bind(second)
+            .bind(&starts_with)
+            .bind(other)
             .bind(limit)
             .fetch_all(pool)
             .await?))

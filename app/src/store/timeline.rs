@@ -28,11 +28,11 @@ const MESSAGES: &str = "SELECT id, created_at AS at, title, source || ' · ' || 
         sender AS actor
     FROM messages WHERE app_id = $1 AND user_id = $2 AND created_at <= $3 AND (created_at < $3 OR id < $4)
     ORDER BY created_at DESC, id DESC LIMIT $5";
-/// Changes only: views and exports (`profile::access_log::{VIEWED,
-/// EXPORTED}`) are the Access log box's, not the user's story.
+/// Changes only: views and exports (`model::profile::VIEWED_PREFIX`,
+/// `profile::access_log::EXPORTED`) are the Access log box's, not the user's story.
 const AUDIT: &str = "SELECT id, created_at AS at, action AS title, substr(detail, 1, 300) AS detail, actor
     FROM audit WHERE app_id = $1 AND user_id = $2 AND created_at <= $3 AND (created_at < $3 OR id < $4)
-      AND action NOT IN ('viewed profile', 'exported user')
+      AND action NOT LIKE 'viewed %' AND action <> 'exported user'
     ORDER BY created_at DESC, id DESC LIMIT $5";
 
 /// The `(at, id)` bound of `kind`'s rows below `before`: at the same time a
