@@ -135,6 +135,11 @@ impl RateLimits {
 
     /// The client's address: `peer`, or behind a trusted proxy the last
     /// `X-Forwarded-For` address that is not a trusted proxy.
+    /// True when `peer` is a proxy the operator named (`TRUSTED_PROXIES`).
+    pub fn is_trusted_proxy(&self, peer: IpAddr) -> bool {
+        self.trusted_proxies.contains(&peer)
+    }
+
     pub fn client_ip(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
         if !self.trusted_proxies.contains(&peer) {
             return peer;

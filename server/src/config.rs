@@ -81,6 +81,15 @@ pub struct Config {
     /// ignored and the connection's peer is the client.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', global = true)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Seconds a client has to send a request's head after connecting or
+    /// after its previous answer (an idle connection closes then), and
+    /// between the parts of a request body.
+    #[arg(long, env = "CLIENT_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub client_timeout_secs: u64,
+    /// Connections one client address may hold open; behind `TRUSTED_PROXIES`,
+    /// requests in flight per forwarded address.
+    #[arg(long, env = "MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub max_connections_per_client: u64,
     /// Ingest requests per second allowed per app (bursts of twice that).
     #[arg(long, env = "INGEST_RATE_PER_SEC", default_value_t = 1000, global = true)]
     pub ingest_rate_per_sec: u32,
@@ -112,6 +121,15 @@ impl Config {
                     ),
                 }
             }
+        }
+    }
+
+    /// The deadlines and caps of client connections.
+    pub fn connection_limits(&self) -> crate::serve::ConnectionLimits {
+        crate::serve::ConnectionLimits {
+            client_timeout: std::time::Duration::from_secs(self.client_timeout_secs),
+            per_client: usize::try_from(self.max_connections_per_client).unwrap_or(usize::MAX),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 

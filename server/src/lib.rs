@@ -13,5 +13,6 @@ pub mod export;
 pub mod ingest;
 pub mod live;
 pub mod route_table;
+pub mod serve;
 pub mod smtp;
 pub mod web;

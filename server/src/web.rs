@@ -25,12 +25,14 @@ use tokio::net::TcpListener;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use crate::config::Config;
+use crate::serve::{ClientSlots, ConnectionLimits};
 
 /// Largest request body anywhere (the ingest API has its own, smaller limit).
 const BODY_LIMIT: usize = 12 * 1024 * 1024;
@@ -60,7 +62,14 @@ pub fn page_routes() -> Vec<AxumRouteListing> {
 }
 
 /// The whole app as a router, ready to serve.
-pub fn router(state: AppState, cookie_secure: bool, origin: String) -> Router {
+pub fn router(
+    state: AppState,
+    cookie_secure: bool,
+    origin: String,
+    connections: &ConnectionLimits,
+    slots: Arc<ClientSlots>,
+) -> Router {
+    let forwarded_cap = (slots, state.limits.clone(), connections.per_client);
     let routes = page_routes();
     let options = state.leptos_options.clone();
     let hashed = options.hash_files;
@@ -93,6 +102,9 @@ pub fn router(state: AppState, cookie_secure: bool, origin: String) -> Router {
         // Pages, API answers and the bundle, compressed (brotli or gzip, as
         // the client accepts); tower-http leaves server-sent events alone.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
+        // A body that stalls longer than a request head may is cut off.
+        .layer(RequestBodyTimeoutLayer::new(connections.client_timeout))
+        .layer(middleware::from_fn_with_state(forwarded_cap, ClientSlots::cap_forwarded))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -235,6 +247,8 @@ pub struct Server {
     limits: Arc<RateLimits>,
     live: LiveHub,
     retention_days: Option<u32>,
+    connections: ConnectionLimits,
+    slots: Arc<ClientSlots>,
 }
 
 impl Server {
@@ -278,15 +292,19 @@ impl Server {
                 Some(listener)
             }
         };
+        let connections = config.connection_limits();
+        let slots = Arc::new(ClientSlots::default());
         Ok(Server {
             listener,
-            app: router(state, config.cookie_secure, origin),
+            app: router(state, config.cookie_secure, origin, &connections, slots.clone()),
             store,
             smtp,
             pushmail_domain: config.pushmail_domain.clone(),
             limits,
             live,
             retention_days: config.event_retention_days,
+            connections,
+            slots,
         })
     }
 
@@ -328,12 +346,10 @@ impl Server {
                 }
             }
         });
-        let app = self.app.into_make_service_with_connect_info::<SocketAddr>();
-        let result =
-            axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server stopped");
+        crate::serve::serve(self.listener, self.app, self.connections, self.slots, shutdown_signal()).await;
         cleanup.abort();
         maintenance.abort();
-        result
+        Ok(())
     }
 
     /// Serves in the background (tests); the task ends with the runtime.
@@ -346,8 +362,8 @@ impl Server {
     /// Serves in the background (tests); the task ends with the runtime.
     pub fn spawn(self) -> SocketAddr {
         let addr = self.local_addr();
-        let app = self.app.into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move { axum::serve(self.listener, app).await });
+        let never = std::future::pending();
+        tokio::spawn(crate::serve::serve(self.listener, self.app, self.connections, self.slots, never));
         addr
     }
 }
