@@ -87,7 +87,8 @@ store_test!(unknown_users_and_bad_names_are_refused, |store: Store| async move {
     assert!(body["error"].as_str().unwrap().contains("ghost"), "{body}");
 
     let long = "x".repeat(65);
-    for name in ["%20%20", long.as_str(), "a%09b", "a%00b", "ab%E2%80%AEc"] {
+    // (A NUL is refused before routing: `hostile_input.rs`.)
+    for name in ["%20%20", long.as_str(), "a%09b", "ab%E2%80%AEc"] {
         for method in [Method::PUT, Method::DELETE] {
             let (status, body) =
                 membership(&app, method.clone(), &format!("/api/v1/users/u1/segments/{name}"), Some(&key)).await;
