@@ -109,6 +109,26 @@ fn bench_user(i: usize) -> String {
     format!("bench-{i:07}")
 }
 
+/// The first page as the browser ends up showing it: the server's answer,
+/// and while that is partial, the rest asked for from where it stopped.
+/// Returns the page and how many answers it took.
+async fn complete_first_page(
+    store: &Store,
+    app_id: i64,
+    filter: &UserFilter,
+) -> anyhow::Result<(app::model::UsersPage, usize)> {
+    let mut page = users_page(store, app_id, filter, None, PAGE_SIZE).await?;
+    let mut answers = 1;
+    while page.partial {
+        let Some(cursor) = page.next_cursor.clone() else { break };
+        let more = users_page(store, app_id, filter, Some(&cursor), PAGE_SIZE - page.users.len() as i64).await?;
+        page.users.extend(more.users);
+        (page.partial, page.next_cursor) = (more.partial, more.next_cursor);
+        answers += 1;
+    }
+    Ok((page, answers))
+}
+
 /// Untimed runs of each case before the timed ones, in every bench: the
 /// first runs open files and fill caches, and PostgreSQL plans a statement
 /// anew for its first runs on each pool connection.
@@ -149,26 +169,44 @@ pub async fn users_list(config: &Config, users: usize, runs: usize) -> anyhow::R
         ("one userID, last activity", search("bench-0123456", UserSort::LastActivity)),
     ];
     println!(
-        "users list on {} with {users} users, {runs} runs each after {WARM_UP} warm-up (page of {PAGE_SIZE}, with total count):",
+        "users list on {} with {users} users, {runs} runs each after {WARM_UP} warm-up (page of {PAGE_SIZE}, with \
+         total count; a run is every answer the browser needs for a complete first page):",
         store.backend_name()
     );
+    let reference = store.brute_force(app_id).await?;
+    let mut incomplete = 0;
     for (label, filter) in cases {
+        let (expected, matches) = reference.first_page(&filter, PAGE_SIZE as usize);
         let mut times = Vec::with_capacity(runs);
-        let mut matching = String::new();
-        let mut partial = false;
+        let (mut shown, mut answers, mut counted) = (Vec::new(), 0, String::new());
         for run in 0..WARM_UP + runs {
             let started = Instant::now();
-            let page = users_page(&store, app_id, &filter, None, PAGE_SIZE).await?;
+            let (page, asked) = complete_first_page(&store, app_id, &filter).await?;
             if run >= WARM_UP {
                 times.push(started.elapsed());
             }
-            matching = format!("{} shown, {}", page.users.len(), page.count_label().unwrap_or("not counted".into()));
-            partial = page.partial;
+            counted = page.count_label().unwrap_or("not counted".into());
+            shown = page.users.iter().map(|u| u.id).collect::<Vec<i64>>();
+            answers = asked;
         }
         let strategy = store.explain_search(app_id, &filter, None, Budget::default()).await?;
         let strategy = strategy.split(' ').next().unwrap_or_default();
-        let partial = if partial { ", PARTIAL" } else { "" };
-        println!("  {label:<40} {} ({matching}; {strategy}{partial})", summary(times));
+        let verdict = if shown == expected {
+            "complete"
+        } else {
+            incomplete += 1;
+            "INCOMPLETE"
+        };
+        let answers = if answers == 1 { String::new() } else { format!(", {answers} answers") };
+        println!(
+            "  {label:<40} {} ({}/{} shown of {matches} matches, {verdict}; {counted}; {strategy}{answers})",
+            summary(times),
+            shown.len(),
+            expected.len()
+        );
+    }
+    if incomplete > 0 {
+        println!("{incomplete} cases INCOMPLETE: their first page differs from the brute force's");
     }
     Ok(())
 }

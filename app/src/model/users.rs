@@ -40,6 +40,8 @@ pub struct UsersPage {
 }
 
 impl UsersPage {
+    /// Users per page.
+    pub const PAGE_SIZE: i64 = 50;
     /// Counting stops here: an exact count of a million rows costs seconds,
     /// and "at least 10,000 users" says what a person needs.
     pub const COUNT_LIMIT: i64 = 10_000;

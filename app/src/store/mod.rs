@@ -49,7 +49,7 @@ pub use export::{
 pub use messages::{NewMessage, StoredMessage};
 pub use rate_limits::SharedQuota;
 #[cfg(feature = "bench")]
-pub use seed::{BulkDevice, BulkEvent, BulkUser, Cell};
+pub use seed::{BruteForce, BulkDevice, BulkEvent, BulkUser, Cell};
 pub use segments::name_key;
 pub use sessions::SessionBackend;
 pub use timeline::{timeline_position, TimelinePosition};

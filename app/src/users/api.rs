@@ -7,7 +7,8 @@ use crate::model::{UserSort, UsersPage};
 
 /// One page of the current app's users: `search` (prefix of any word of
 /// userID, userName or email), `sort`, `deactivated` (include them), and the
-/// `cursor` of the page before, among the members of `segment` (a name).
+/// `cursor` of the page before, among the members of `segment` (a name);
+/// `limit` users at most (a page, and no more than a page).
 #[server(endpoint = "users/list", output = crate::codec::Json)]
 pub async fn list_users(
     search: Option<String>,
@@ -15,6 +16,7 @@ pub async fn list_users(
     deactivated: Option<bool>,
     segment: Option<String>,
     cursor: Option<String>,
+    limit: Option<i64>,
 ) -> Result<UsersPage, AppError> {
     let filter = crate::model::UserFilter {
         search: search.unwrap_or_default(),
@@ -24,7 +26,8 @@ pub async fn list_users(
     };
     use crate::auth::session::Caller;
     let Caller { state, app, .. } = Caller::viewer().await?;
-    super::service::users_page(&state.store, app.id, &filter, cursor.as_deref(), super::service::PAGE_SIZE).await
+    let limit = limit.unwrap_or(UsersPage::PAGE_SIZE).clamp(1, UsersPage::PAGE_SIZE);
+    super::service::users_page(&state.store, app.id, &filter, cursor.as_deref(), limit).await
 }
 
 /// The userID this session has just deleted (Options > Delete lands on the

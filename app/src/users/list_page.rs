@@ -76,7 +76,7 @@ pub fn UsersPage() -> impl IntoView {
     let switched = use_context::<crate::layout::AppSwitch>();
     let page = Resource::new(
         move || (view_state.get(), switched.map(|s| s.version())),
-        |(v, _)| list_users(Some(v.search), Some(v.sort), Some(v.deactivated), v.segment, v.after),
+        |(v, _)| list_users(Some(v.search), Some(v.sort), Some(v.deactivated), v.segment, v.after, None),
     );
     let navigate = use_navigate();
     let go = move |next: ListView, replace: bool| {
@@ -225,49 +225,121 @@ fn UsersTable(page: Page, view: ListView) -> impl IntoView {
         return view! { <div class="empty-state"><p>{message}</p></div> }.into_any();
     }
     let count = page.count_label();
-    // A search that ran out of its budget says so in words, before and
-    // after hydration alike (this is rendered on the server too).
-    let partial = page.partial.then(|| {
-        let words = match (page.users.is_empty(), view.search.is_empty()) {
-            (true, false) => {
-                "No matches among the first users in this order; type more to narrow, or look on the next page."
-            }
-            (true, true) => "No members among the first users in this order; look on the next page.",
-            (false, false) => "Showing the first matches; type more to narrow.",
-            (false, true) => "Showing the first members found; the next page goes on.",
-        };
-        view! { <p class="partial" role="status">{words}</p> }
-    });
-    let next = page.next_cursor.map(|cursor| ListView { after: Some(cursor), ..view.clone() }.href());
-    let first = view.after.is_some().then(|| ListView { after: None, ..view.clone() }.href());
-    let rows = (!page.users.is_empty()).then(|| {
-        view! {
-            <table class="users-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"User"</th>
-                        <th scope="col">"userID"</th>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Last seen"</th>
-                        <th scope="col">"Created"</th>
-                    </tr>
-                </thead>
-                <tbody>{page.users.into_iter().map(|user| view! { <UserRow user /> }).collect_view()}</tbody>
-            </table>
+    let rows = RwSignal::new(page.users);
+    let next_cursor = RwSignal::new(page.next_cursor);
+    let searching = RwSignal::new(page.partial);
+    let failed = RwSignal::new(None::<crate::error::AppError>);
+    if page.partial {
+        // The server answered what it found within its rounds, in order:
+        // the browser asks for the rest until the page is full.
+        fill_in(view.clone(), rows, next_cursor, searching, failed);
+    }
+    let status = move || {
+        let found = rows.with(Vec::len);
+        searching.get().then(|| {
+            let words = match found {
+                0 => "Still searching: no matches yet.".to_string(),
+                1 => "Still searching: the first match so far.".to_string(),
+                n => format!("Still searching: the first {n} matches so far."),
+            };
+            view! { <p class="partial" role="status">{words}</p> }
+        })
+    };
+    let continue_link = {
+        let view = view.clone();
+        move || {
+            // Without JavaScript nothing fills in: a link goes on instead.
+            searching.get().then(|| next_cursor.get()).flatten().map(|cursor| {
+                let href = ListView { after: Some(cursor), ..view.clone() }.href();
+                view! { <noscript><a href=href>"Continue searching"</a></noscript> }
+            })
         }
-    });
+    };
+    let next = {
+        let view = view.clone();
+        move || {
+            (!searching.get()).then(|| next_cursor.get()).flatten().map(|cursor| {
+                let href = ListView { after: Some(cursor), ..view.clone() }.href();
+                view! { <a href=href>"Next page"</a> }
+            })
+        }
+    };
+    let first = view.after.is_some().then(|| ListView { after: None, ..view.clone() }.href());
     view! {
         {count.map(|count| view! { <p class="count">{count}</p> })}
-        {partial}
-        {rows}
+        {status}
+        {move || failed.get().map(|error| view! { <ErrorMessage error /> })}
+        <table class="users-table">
+            <thead>
+                <tr>
+                    <th scope="col">"User"</th>
+                    <th scope="col">"userID"</th>
+                    <th scope="col">"Email"</th>
+                    <th scope="col">"Last seen"</th>
+                    <th scope="col">"Created"</th>
+                </tr>
+            </thead>
+            <tbody>{move || rows.get().into_iter().map(|user| view! { <UserRow user /> }).collect_view()}</tbody>
+        </table>
         <nav class="pager" aria-label="Pages">
             // Plain links (the router still navigates in place): `<A>` would
             // mark them aria-current, as they share the list's path.
             {first.map(|href| view! { <a href=href>"First page"</a> })}
-            {next.map(|href| view! { <a href=href>"Next page"</a> })}
+            {next}
+            {continue_link}
         </nav>
     }
     .into_any()
+}
+
+/// Asks for the rest of a partial page (in the browser, once hydrated)
+/// until it holds a page of users or the search reaches the end; stops
+/// when the view goes away.
+fn fill_in(
+    view: ListView,
+    rows: RwSignal<Vec<UserSummary>>,
+    next_cursor: RwSignal<Option<String>>,
+    searching: RwSignal<bool>,
+    failed: RwSignal<Option<crate::error::AppError>>,
+) {
+    // An effect runs only in the browser, after hydration.
+    Effect::new(move |_| {
+        let view = view.clone();
+        leptos::task::spawn_local(async move {
+            while searching.try_get_untracked() == Some(true) {
+                let (Some(have), Some(Some(cursor))) =
+                    (rows.try_with_untracked(Vec::len), next_cursor.try_get_untracked())
+                else {
+                    let _ = searching.try_set(false);
+                    break;
+                };
+                let wanted = Page::PAGE_SIZE - have as i64;
+                let answer = list_users(
+                    Some(view.search.clone()),
+                    Some(view.sort),
+                    Some(view.deactivated),
+                    view.segment.clone(),
+                    Some(cursor),
+                    Some(wanted),
+                )
+                .await;
+                match answer {
+                    Ok(more) => {
+                        let done = !more.partial;
+                        let _ = rows.try_update(|rows| rows.extend(more.users));
+                        let _ = next_cursor.try_set(more.next_cursor);
+                        if done {
+                            let _ = searching.try_set(false);
+                        }
+                    }
+                    Err(error) => {
+                        let _ = failed.try_set(Some(error));
+                        let _ = searching.try_set(false);
+                    }
+                }
+            }
+        });
+    });
 }
 
 #[component]

@@ -3,9 +3,13 @@
 
 use crate::error::AppError;
 use crate::model::{UserFilter, UserSort, UserSummary, UsersPage};
-use crate::store::{sort_key_of, Position, SortKey, Store};
+use crate::store::{sort_key_of, Budget, Position, SortKey, Store};
 
-pub const PAGE_SIZE: i64 = 50;
+pub const PAGE_SIZE: i64 = UsersPage::PAGE_SIZE;
+/// Budgeted rounds one answer may take to fill its page (see
+/// [`crate::store::Budget`]); past them it answers what it has, marked
+/// partial, and the browser asks for the rest.
+const FILL_ROUNDS: usize = 8;
 const MAX_SEARCH: usize = 200;
 
 /// Cursor text: "<sort>~<key>~<id>" of the position the next page starts
@@ -45,6 +49,19 @@ pub async fn users_page(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<UsersPage, AppError> {
+    users_page_within(store, app_id, filter, cursor, limit, Budget::default()).await
+}
+
+/// [`users_page`] with each round of the search within `budget` (tests use
+/// small ones to make pages partial).
+pub async fn users_page_within(
+    store: &Store,
+    app_id: i64,
+    filter: &UserFilter,
+    cursor: Option<&str>,
+    limit: i64,
+    budget: Budget,
+) -> Result<UsersPage, AppError> {
     if filter.search.chars().count() > MAX_SEARCH {
         return Err(AppError::invalid("search", format!("Search for at most {MAX_SEARCH} characters.")));
     }
@@ -60,8 +77,25 @@ pub async fn users_page(
         None => None,
     };
     // One row more than asked tells whether a next page exists.
-    let found = store.users_page(app_id, filter, segment, after, limit + 1).await?;
+    let mut found = store.users_page_within(app_id, filter, segment, after, limit + 1, budget).await?;
+    // A round whose budget ran out before the page filled goes on from
+    // where it stopped: the page holds the first matches in order, all of
+    // them, or says it is still searching (the browser then asks for the
+    // rest with the cursor where this answer stopped).
+    let mut rounds = 1;
+    while let Some(at) = found.stopped_at.clone() {
+        let wanted = limit + 1 - found.users.len() as i64;
+        if wanted <= 0 || rounds >= FILL_ROUNDS {
+            break;
+        }
+        let (more, stopped_at) = store.more_users_within(app_id, filter, segment, at, wanted, budget).await?;
+        found.users.extend(more);
+        found.stopped_at = stopped_at;
+        rounds += 1;
+    }
     let mut users = found.users;
+    // Not full, and the search has not got to the end: still searching.
+    let partial = users.len() as i64 <= limit && found.stopped_at.is_some();
     let next_cursor = if users.len() as i64 > limit {
         users.truncate(limit as usize);
         users.last().map(|u| encode_cursor(filter.sort, &position_of(filter.sort, u)))
@@ -69,11 +103,5 @@ pub async fn users_page(
         // A partial page goes on from where its search stopped.
         found.stopped_at.as_ref().map(|at| encode_cursor(filter.sort, at))
     };
-    Ok(UsersPage {
-        users,
-        total: found.total,
-        total_is_more: found.total_is_lower_bound,
-        partial: found.stopped_at.is_some(),
-        next_cursor,
-    })
+    Ok(UsersPage { users, total: found.total, total_is_more: found.total_is_lower_bound, partial, next_cursor })
 }

@@ -5,11 +5,13 @@
 //! server.
 
 mod app_events;
+mod brute_force;
 mod bulk;
 mod bulk_load;
 mod bulk_seed;
 mod settle;
 
+pub use brute_force::BruteForce;
 pub use bulk::{BulkEvent, BulkUser};
 pub use bulk_load::Cell;
 pub use bulk_seed::BulkDevice;

@@ -35,11 +35,15 @@ pub struct Budget {
     /// members are read and sorted. A bigger one holds at least 1 % of a
     /// million users, so a walk in list order finds a page of them.
     pub members: i64,
+    /// A word's prefix with at most this many index entries may be read
+    /// whole (the range and intersect plans): a covering index scan of a
+    /// quarter of a million entries stays within the page's time.
+    pub range: i64,
 }
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { walk: 1_500, postings: 30_000, count: 4_000, members: 10_000 }
+        Budget { walk: 1_500, postings: 30_000, count: 4_000, members: 10_000, range: 250_000 }
     }
 }
 

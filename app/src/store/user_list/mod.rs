@@ -91,7 +91,7 @@ impl Store {
         limit: i64,
         budget: Budget,
     ) -> StoreResult<ListPage> {
-        let plan = self.plan_search(app_id, &filter.search, filter.sort, segment, budget.members).await?;
+        let plan = self.plan_search(app_id, &filter.search, filter.sort, segment, &budget).await?;
         let req =
             PageRequest { sort: filter.sort, include_deactivated: filter.include_deactivated, after, limit, budget };
         let bound = if plan.strategy == SearchStrategy::Everyone && segment.is_none() {
@@ -99,18 +99,44 @@ impl Store {
         } else {
             UsersPage::SEARCH_COUNT_LIMIT
         };
-        let page = async {
-            match &plan.strategy {
-                SearchStrategy::Postings(tokens) => {
-                    self.list_by_postings(app_id, tokens, &plan.words[tokens.len()..], &req).await
-                }
-                _ => self.list_in_order(app_id, &plan, &req).await,
-            }
-        };
         // The page and its count read on two connections at once.
+        let page = self.page_by_plan(app_id, &plan, &req);
         let count = self.count_users(app_id, &plan, filter.include_deactivated, bound, budget.count);
         let (Found { users, stopped_at }, count) = tokio::try_join!(page, count)?;
         Ok(ListPage { users, total: count.n, total_is_lower_bound: count.at_least, stopped_at })
+    }
+
+    /// More rows of a page that stopped at `after` (its budget ran out
+    /// before it filled), without counting again: the matches after
+    /// `after`, up to `limit`, and where this round stopped, if it did.
+    pub async fn more_users_within(
+        &self,
+        app_id: i64,
+        filter: &UserFilter,
+        segment: Option<i64>,
+        after: Position,
+        limit: i64,
+        budget: Budget,
+    ) -> StoreResult<(Vec<UserSummary>, Option<Position>)> {
+        let plan = self.plan_search(app_id, &filter.search, filter.sort, segment, &budget).await?;
+        let req = PageRequest {
+            sort: filter.sort,
+            include_deactivated: filter.include_deactivated,
+            after: Some(after),
+            limit,
+            budget,
+        };
+        let Found { users, stopped_at } = self.page_by_plan(app_id, &plan, &req).await?;
+        Ok((users, stopped_at))
+    }
+
+    async fn page_by_plan(&self, app_id: i64, plan: &plan::SearchPlan, req: &PageRequest) -> StoreResult<Found> {
+        match &plan.strategy {
+            SearchStrategy::Postings(tokens) => {
+                self.list_by_postings(app_id, tokens, &plan.words[tokens.len()..], req).await
+            }
+            _ => self.list_in_order(app_id, plan, req).await,
+        }
     }
 
     /// How a search is answered within `budget`, in a few words
@@ -122,6 +148,6 @@ impl Store {
         segment: Option<i64>,
         budget: Budget,
     ) -> StoreResult<String> {
-        Ok(self.plan_search(app_id, &filter.search, filter.sort, segment, budget.members).await?.describe())
+        Ok(self.plan_search(app_id, &filter.search, filter.sort, segment, &budget).await?.describe())
     }
 }

@@ -1,6 +1,7 @@
 //! The search plan: a search's words, narrowest first, and the strategy
 //! that answers it, chosen from cheap, bounded index probes.
 
+use super::keys::Budget;
 use super::search::{prefix_range, search_words};
 use crate::model::UserSort;
 use crate::store::{with_pool, Store, StoreResult};
@@ -31,6 +32,15 @@ pub(crate) enum SearchStrategy {
     Scan,
     /// The filter segment's few members, sorted; each checked for the words.
     Members,
+    /// The users both of the first two words' prefixes hold (their index
+    /// ranges intersected by user id), read and sorted; further words
+    /// checked on them. For a word that merges with one that does not, whose
+    /// few common users a merge would look for entry by entry.
+    Intersect,
+    /// Every index entry of the first word's prefix, from the postings
+    /// sorted by name or creation, sorted (name and created orders); the
+    /// other words checked on the users read in that order.
+    Range,
 }
 
 /// A search box's words, narrowest first, and how the search is answered.
@@ -62,22 +72,27 @@ impl Store {
     /// Plans `search` among the members of `segment` (everyone when `None`)
     /// for a list in `sort` order: the words, narrowest first, and the
     /// strategy. Shared by the page and its count. A segment with at most
-    /// `members_drive` members drives the query.
+    /// `budget.members` members drives the query; a word with at most
+    /// `budget.range` index entries may be read whole.
     pub(crate) async fn plan_search(
         &self,
         app_id: i64,
         search: &str,
         sort: UserSort,
         segment: Option<i64>,
-        members_drive: i64,
+        budget: &Budget,
     ) -> StoreResult<SearchPlan> {
-        let mut plan = self.plan_words(app_id, search, sort).await?;
+        let members_drive = budget.members;
+        let mut plan = self.plan_words(app_id, search, sort, budget.range).await?;
         if let Some(segment) = segment {
             plan.segment = Some(segment);
             plan.strategy = if self.segment_members(segment, members_drive + 1).await? <= members_drive {
                 SearchStrategy::Members
-            } else if plan.strategy == SearchStrategy::Driven {
-                SearchStrategy::Driven
+            } else if matches!(
+                plan.strategy,
+                SearchStrategy::Driven | SearchStrategy::Range | SearchStrategy::Intersect
+            ) {
+                plan.strategy.clone()
             } else {
                 // Postings do not know segments: walk in list order instead.
                 SearchStrategy::Scan
@@ -93,7 +108,7 @@ impl Store {
     }
 
     /// Plans the search words alone (see [`Store::plan_search`]).
-    async fn plan_words(&self, app_id: i64, search: &str, sort: UserSort) -> StoreResult<SearchPlan> {
+    async fn plan_words(&self, app_id: i64, search: &str, sort: UserSort, range: i64) -> StoreResult<SearchPlan> {
         let mut words = search_words(search);
         if words.is_empty() {
             return Ok(SearchPlan::default());
@@ -126,7 +141,17 @@ impl Store {
                 }
             }
             if merged.is_empty() {
-                SearchStrategy::Scan
+                // Too many tokens to merge, but few enough entries to read whole.
+                if self.index_entries(app_id, &words[0], range + 1).await? <= range {
+                    SearchStrategy::Range
+                } else {
+                    SearchStrategy::Scan
+                }
+            } else if !checked.is_empty() && self.both_in_range(app_id, &merged[0].0, &checked[0], range).await? {
+                let (lead, first_checked) = (merged[0].0.clone(), checked.remove(0));
+                let rest = merged.into_iter().skip(1).map(|(word, _)| word).chain(checked);
+                words = [lead, first_checked].into_iter().chain(rest).collect();
+                SearchStrategy::Intersect
             } else {
                 // Words that merge first (the narrowest leads), then the checked ones.
                 let tokens = merged.iter().map(|(_, tokens)| tokens.clone()).collect();
@@ -139,6 +164,12 @@ impl Store {
             _ => self.tokens_with_prefix(app_id, &words[0], 2).await?.len() == 1,
         };
         Ok(SearchPlan { words, strategy, lead_is_one_token, segment: None })
+    }
+
+    /// Whether both words' prefixes hold at most `range` entries.
+    async fn both_in_range(&self, app_id: i64, a: &str, b: &str, range: i64) -> StoreResult<bool> {
+        Ok(self.index_entries(app_id, a, range + 1).await? <= range
+            && self.index_entries(app_id, b, range + 1).await? <= range)
     }
 
     /// How many index entries start with `word`, counting at most `up_to`.

@@ -5,7 +5,7 @@
 use super::keys::{key_column, order_fragments, up_to_fragment, Found, PageRequest, Position, SortKey};
 use super::plan::{SearchPlan, SearchStrategy};
 use super::search::{prefix_range, word_checks};
-use crate::model::UserSummary;
+use crate::model::{UserSort, UserSummary};
 use crate::store::users::summary_columns;
 use crate::store::{with_pool, Store, StoreResult};
 
@@ -98,6 +98,45 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool) -> String {
             order,
             limit
         ),
+        SearchStrategy::Intersect => format!(
+            concat!(
+                "SELECT ",
+                summary_columns!(),
+                " FROM (SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5 \
+                 INTERSECT SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $6 AND token < $7) AS m \
+                 CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}"
+            ),
+            active,
+            keyset,
+            word_checks(words.saturating_sub(2), 8, "users.id"),
+            member("users.id"),
+            order,
+            limit
+        ),
+        SearchStrategy::Range => {
+            // The keyset on the postings' own copy of the sort key.
+            let (column, keyset, direction) = match req.sort {
+                UserSort::Name => ("sort_name", " AND s.sort_name >= $2 AND (s.sort_name, s.user_id) > ($2, $3)", ""),
+                _ => ("created_at", " AND s.created_at <= $2 AND (s.created_at, s.user_id) < ($2, $3)", " DESC"),
+            };
+            format!(
+                concat!(
+                    "SELECT ",
+                    summary_columns!(),
+                    " FROM (SELECT DISTINCT s.{column} AS k, s.user_id FROM user_search s WHERE s.app_id = $1 \
+                     AND s.token >= $4 AND s.token < $5{keyset}) AS m CROSS JOIN users \
+                     WHERE users.id = m.user_id AND users.app_id = $1{active}{checks}{member} \
+                     ORDER BY m.k{direction}, m.user_id{direction}{limit}"
+                ),
+                column = column,
+                keyset = keyset,
+                active = active,
+                checks = word_checks(words.saturating_sub(1), 6, "users.id"),
+                member = member("users.id"),
+                direction = direction,
+                limit = limit,
+            )
+        }
         SearchStrategy::Members => format!(
             concat!(
                 "SELECT ",
