@@ -134,7 +134,14 @@ impl Store {
             let mut merged = Vec::new();
             let mut checked = Vec::new();
             for (i, word) in words.iter().enumerate() {
-                match self.tokens_with_prefix(app_id, word, MERGE_TOKENS + 1).await? {
+                // A letter alone: its initial's postings hold exactly the
+                // users with a token starting with it (see `search_tokens`).
+                let tokens = if word.chars().count() == 1 {
+                    vec![word.clone()]
+                } else {
+                    self.tokens_with_prefix(app_id, word, MERGE_TOKENS + 1).await?
+                };
+                match tokens {
                     tokens if tokens.len() <= MERGE_TOKENS => merged.push((word.clone(), tokens)),
                     _ if i == 0 => break,
                     _ => checked.push(word.clone()),
@@ -160,7 +167,7 @@ impl Store {
             }
         };
         let lead_is_one_token = match &strategy {
-            SearchStrategy::Postings(tokens) => tokens[0].len() == 1,
+            SearchStrategy::Postings(tokens) if words[0].chars().count() > 1 => tokens[0].len() == 1,
             _ => self.tokens_with_prefix(app_id, &words[0], 2).await?.len() == 1,
         };
         Ok(SearchPlan { words, strategy, lead_is_one_token, segment: None })
