@@ -35,6 +35,7 @@ pub(crate) mod index;
 mod keys;
 mod plan;
 mod postings;
+mod range;
 pub(crate) mod search;
 mod walk;
 
@@ -135,6 +136,7 @@ impl Store {
             SearchStrategy::Postings(tokens) => {
                 self.list_by_postings(app_id, tokens, &plan.words[tokens.len()..], req).await
             }
+            SearchStrategy::Range if plan.segment.is_none() => self.list_by_range(app_id, plan, req).await,
             _ => self.list_in_order(app_id, plan, req).await,
         }
     }

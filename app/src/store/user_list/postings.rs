@@ -245,7 +245,7 @@ impl Store {
 
     /// The users among `ids` that are in the app, active (unless
     /// `include_deactivated`) and match every one of `words`, by id.
-    async fn users_among(
+    pub(super) async fn users_among(
         &self,
         app_id: i64,
         ids: &[i64],

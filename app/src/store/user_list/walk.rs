@@ -17,7 +17,7 @@ impl Store {
     pub(crate) async fn list_in_order(&self, app_id: i64, plan: &SearchPlan, req: &PageRequest) -> StoreResult<Found> {
         let walked = plan.strategy == SearchStrategy::Scan;
         let end = if walked { self.walk_end(app_id, req, req.budget.walk).await? } else { None };
-        let sql = list_sql(req, plan, end.is_some());
+        let sql = list_sql(req, plan, end.is_some(), self.is_postgres());
         let (key, after_id) = req.after();
         let users: Vec<UserSummary> = with_pool!(self, |pool| {
             let mut q = sqlx::query_as::<_, UserSummary>(&sql).bind(app_id);
@@ -65,7 +65,7 @@ impl Store {
 /// matches, a members plan from the segment's members; a walk picks the
 /// ids first (from the order's index and the search and member indexes
 /// alone), then reads the rows of those it keeps.
-fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool) -> String {
+fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -> String {
     let words = plan.words.len();
     let (keyset, order) = order_fragments(req.sort);
     let active = if req.include_deactivated { "" } else { " AND active" };
@@ -102,10 +102,19 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool) -> String {
             concat!(
                 "SELECT ",
                 summary_columns!(),
-                " FROM (SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5 \
-                 INTERSECT SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $6 AND token < $7) AS m \
-                 CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}"
+                " FROM ({}) AS m CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}"
             ),
+            // The same set either way; each database is fastest with one
+            // (SQLite's INTERSECT merges the two index ranges; PostgreSQL
+            // hashes one range and joins the other, about a third faster
+            // than its INTERSECT on a hundred thousand entries each).
+            if postgres {
+                "SELECT DISTINCT a.user_id FROM user_search a JOIN user_search b ON b.user_id = a.user_id \
+                 WHERE a.app_id = $1 AND a.token >= $4 AND a.token < $5 AND b.app_id = $1 AND b.token >= $6 AND b.token < $7"
+            } else {
+                "SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5 \
+                 INTERSECT SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $6 AND token < $7"
+            },
             active,
             keyset,
             word_checks(words.saturating_sub(2), 8, "users.id"),
