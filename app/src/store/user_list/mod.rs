@@ -5,29 +5,36 @@
 //! index probes; the strategies, cheapest first:
 //! - **Driven**: the narrowest word has few matches (≤ 2,000 index
 //!   entries), so its matches are fetched and sorted (`walk.rs`).
-//! - **Postings**: a broad word in name or created order whose prefix covers
-//!   few distinct tokens: their index ranges are already in list order, so
-//!   they are merged a batch at a time, and words that are the same kind
-//!   are intersected by leapfrogging (`postings.rs`).
+//! - **Postings**: name or created order, every word's prefix covering few
+//!   distinct tokens (a single letter: its initial, one token): their index
+//!   ranges are already in list order, so they are merged a batch at a time,
+//!   and several words are intersected by leapfrogging (`postings.rs`).
+//! - **Intersect**: a word that merges beside one that does not, both
+//!   readable whole: the users both ranges hold, sorted (`walk.rs`).
+//! - **Range**: a word of too many tokens to merge but few enough entries
+//!   to read whole: the first entries of its range in list order, then only
+//!   those users (`range.rs`).
 //! - **Scan**: last-activity order (postings do not carry it), or a word
-//!   covering too many tokens to merge: users are walked in list order, each
-//!   checked by index (`walk.rs`).
+//!   too broad to read whole: users are walked in list order, each checked
+//!   by index (`walk.rs`).
 //!
 //! A segment filter (`/users?segment=`) plans the same way, with the segment
 //! as one more condition: a segment with few members (`Budget::members`)
 //! drives the page (**Members**: its members, sorted, each checked for the
-//! words); a big one is checked by index on a driven search's few matches,
-//! or on each user of a walk in list order.
+//! words); a big one is checked by index on the plan's candidates, or on
+//! each user of a walk in list order.
 //!
-//! No request is unbounded: the walk checks at most a budget of users, the
-//! merge reads at most a budget of entries, and the count examines at most
-//! a budget of entries ([`Budget`]). A page whose budget ran out before it
-//! filled is *partial*: it holds every match up to where the search got, in
-//! order, and its next page goes on from there; the count then says it is
+//! Every plan is exact: a page holds the first matches in list order. No
+//! round is unbounded: the walk checks at most a budget of users, the merge
+//! reads at most a budget of entries, and the count examines at most a
+//! budget of entries ([`Budget`]). A round whose budget ran out before the
+//! page filled stops at a known position: it holds every match up to there,
+//! in order, and the next round goes on from there (the service runs a few
+//! rounds per answer, the browser asks for more); the count then says it is
 //! a lower bound.
 //!
 //! Files: `search.rs` (folding, tokens, words) ← `keys.rs` (positions,
-//! orders) ← `plan.rs`, `walk.rs`, `postings.rs`, `count.rs` ← this one;
+//! orders) ← `plan.rs`, `walk.rs`, `postings.rs`, `range.rs`, `count.rs` ← this one;
 //! `index.rs` writes the search rows. No file imports one that imports it.
 
 mod count;
