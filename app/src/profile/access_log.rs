@@ -122,29 +122,32 @@ fn AccessLogList(entries: Vec<AuditEntry>) -> impl IntoView {
 /// ("viewed the profile, messages and activity"); exports stand alone.
 /// Returns (account, what it did, when).
 pub fn visits(entries: Vec<AuditEntry>) -> Vec<(String, String, i64)> {
-    let mut lines: Vec<(String, Vec<Viewed>, Option<String>, i64)> = Vec::new();
+    // (account, kinds seen as bits of `Viewed::ALL`, an export's words, when)
+    let mut lines: Vec<(String, u8, Option<String>, i64)> = Vec::new();
     for entry in entries {
-        let Some(viewed) = Viewed::of_action(&entry.action) else {
+        let Some(viewed) = Viewed::ALL.iter().position(|v| v.action() == entry.action) else {
             let what =
                 if entry.detail.is_empty() { "exported".to_string() } else { format!("exported ({})", entry.detail) };
-            lines.push((entry.actor, Vec::new(), Some(what), entry.created_at));
+            lines.push((entry.actor, 0, Some(what), entry.created_at));
             continue;
         };
         match lines.last_mut() {
             Some((actor, seen, None, at)) if *actor == entry.actor && *at - entry.created_at <= SAME_VISIT_MS => {
-                if !seen.contains(&viewed) {
-                    seen.push(viewed);
-                }
+                *seen |= 1 << viewed;
             }
-            _ => lines.push((entry.actor, vec![viewed], None, entry.created_at)),
+            _ => lines.push((entry.actor, 1 << viewed, None, entry.created_at)),
         }
     }
     lines
         .into_iter()
-        .map(|(actor, mut seen, export, at)| {
+        .map(|(actor, seen, export, at)| {
             let what = export.unwrap_or_else(|| {
-                seen.sort_by_key(|v| Viewed::ALL.iter().position(|a| a == v));
-                let labels: Vec<&str> = seen.iter().map(|v| v.label()).collect();
+                let labels: Vec<&str> = Viewed::ALL
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| seen & (1 << i) != 0)
+                    .map(|(_, v)| v.label())
+                    .collect();
                 format!("viewed {}", and_list(&labels))
             });
             (actor, what, at)

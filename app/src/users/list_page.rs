@@ -74,10 +74,7 @@ pub fn UsersPage() -> impl IntoView {
     });
     // Reloads when the view changes or another app is chosen.
     let switched = use_context::<crate::layout::AppSwitch>();
-    let page = Resource::new(
-        move || (view_state.get(), switched.map(|s| s.version())),
-        |(v, _)| list_users(Some(v.search), Some(v.sort), Some(v.deactivated), v.segment, v.after, None),
-    );
+    let page = Resource::new(move || (view_state.get(), switched.map(|s| s.version())), |(v, _)| fetch_page(v));
     let navigate = use_navigate();
     let go = move |next: ListView, replace: bool| {
         navigate(&next.href(), NavigateOptions { replace, scroll: false, ..Default::default() });
@@ -193,6 +190,24 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
+/// The view's page, complete: while an answer says its search is not
+/// finished (it ran out of rounds before the page filled), the rest is asked
+/// for from where it stopped. On the server this runs before the page is
+/// sent, so a page without JavaScript is complete too.
+async fn fetch_page(v: ListView) -> Result<Page, crate::error::AppError> {
+    let ask = |cursor: Option<String>, limit: Option<i64>| {
+        list_users(Some(v.search.clone()), Some(v.sort), Some(v.deactivated), v.segment.clone(), cursor, limit)
+    };
+    let mut page = ask(v.after.clone(), None).await?;
+    while page.partial {
+        let Some(cursor) = page.next_cursor.clone() else { break };
+        let more = ask(Some(cursor), Some(Page::PAGE_SIZE - page.users.len() as i64)).await?;
+        page.users.extend(more.users);
+        (page.partial, page.next_cursor) = (more.partial, more.next_cursor);
+    }
+    Ok(page)
+}
+
 /// The segment filter as a chip whose cross (a plain link) removes it.
 #[component]
 fn SegmentFilter(name: String, view: ListView) -> impl IntoView {
@@ -225,121 +240,45 @@ fn UsersTable(page: Page, view: ListView) -> impl IntoView {
         return view! { <div class="empty-state"><p>{message}</p></div> }.into_any();
     }
     let count = page.count_label();
-    let rows = RwSignal::new(page.users);
-    let next_cursor = RwSignal::new(page.next_cursor);
-    let searching = RwSignal::new(page.partial);
-    let failed = RwSignal::new(None::<crate::error::AppError>);
-    if page.partial {
-        // The server answered what it found within its rounds, in order:
-        // the browser asks for the rest until the page is full.
-        fill_in(view.clone(), rows, next_cursor, searching, failed);
-    }
-    let status = move || {
-        let found = rows.with(Vec::len);
-        searching.get().then(|| {
-            let words = match found {
-                0 => "Still searching: no matches yet.".to_string(),
-                1 => "Still searching: the first match so far.".to_string(),
-                n => format!("Still searching: the first {n} matches so far."),
-            };
-            view! { <p class="partial" role="status">{words}</p> }
-        })
-    };
-    let continue_link = {
-        let view = view.clone();
-        move || {
-            // Without JavaScript nothing fills in: a link goes on instead.
-            searching.get().then(|| next_cursor.get()).flatten().map(|cursor| {
-                let href = ListView { after: Some(cursor), ..view.clone() }.href();
-                view! { <noscript><a href=href>"Continue searching"</a></noscript> }
-            })
-        }
-    };
-    let next = {
-        let view = view.clone();
-        move || {
-            (!searching.get()).then(|| next_cursor.get()).flatten().map(|cursor| {
-                let href = ListView { after: Some(cursor), ..view.clone() }.href();
-                view! { <a href=href>"Next page"</a> }
-            })
-        }
-    };
+    // The fetch goes on until the page is full, so a partial page is one
+    // whose rest could not be read (an error): it says so, and its link
+    // goes on from where the search stopped.
+    let partial = page.partial.then(|| {
+        view! { <p class="partial" role="status">"The search is not finished: these are its first matches, in order."</p> }
+    });
+    let next = page.next_cursor.map(|cursor| ListView { after: Some(cursor), ..view.clone() }.href());
     let first = view.after.is_some().then(|| ListView { after: None, ..view.clone() }.href());
+    let rows = (!page.users.is_empty()).then(|| {
+        view! {
+            <table class="users-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"User"</th>
+                        <th scope="col">"userID"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Last seen"</th>
+                        <th scope="col">"Created"</th>
+                    </tr>
+                </thead>
+                <tbody>{page.users.into_iter().map(|user| view! { <UserRow user /> }).collect_view()}</tbody>
+            </table>
+        }
+    });
     view! {
         {count.map(|count| view! { <p class="count">{count}</p> })}
-        {status}
-        {move || failed.get().map(|error| view! { <ErrorMessage error /> })}
-        <table class="users-table">
-            <thead>
-                <tr>
-                    <th scope="col">"User"</th>
-                    <th scope="col">"userID"</th>
-                    <th scope="col">"Email"</th>
-                    <th scope="col">"Last seen"</th>
-                    <th scope="col">"Created"</th>
-                </tr>
-            </thead>
-            <tbody>{move || rows.get().into_iter().map(|user| view! { <UserRow user /> }).collect_view()}</tbody>
-        </table>
+        {partial}
+        {rows}
         <nav class="pager" aria-label="Pages">
             // Plain links (the router still navigates in place): `<A>` would
             // mark them aria-current, as they share the list's path.
             {first.map(|href| view! { <a href=href>"First page"</a> })}
-            {next}
-            {continue_link}
+            {next.map(|href| {
+                let label = if page.partial { "Continue searching" } else { "Next page" };
+                view! { <a href=href>{label}</a> }
+            })}
         </nav>
     }
     .into_any()
-}
-
-/// Asks for the rest of a partial page (in the browser, once hydrated)
-/// until it holds a page of users or the search reaches the end; stops
-/// when the view goes away.
-fn fill_in(
-    view: ListView,
-    rows: RwSignal<Vec<UserSummary>>,
-    next_cursor: RwSignal<Option<String>>,
-    searching: RwSignal<bool>,
-    failed: RwSignal<Option<crate::error::AppError>>,
-) {
-    // An effect runs only in the browser, after hydration.
-    Effect::new(move |_| {
-        let view = view.clone();
-        leptos::task::spawn_local(async move {
-            while searching.try_get_untracked() == Some(true) {
-                let (Some(have), Some(Some(cursor))) =
-                    (rows.try_with_untracked(Vec::len), next_cursor.try_get_untracked())
-                else {
-                    let _ = searching.try_set(false);
-                    break;
-                };
-                let wanted = Page::PAGE_SIZE - have as i64;
-                let answer = list_users(
-                    Some(view.search.clone()),
-                    Some(view.sort),
-                    Some(view.deactivated),
-                    view.segment.clone(),
-                    Some(cursor),
-                    Some(wanted),
-                )
-                .await;
-                match answer {
-                    Ok(more) => {
-                        let done = !more.partial;
-                        let _ = rows.try_update(|rows| rows.extend(more.users));
-                        let _ = next_cursor.try_set(more.next_cursor);
-                        if done {
-                            let _ = searching.try_set(false);
-                        }
-                    }
-                    Err(error) => {
-                        let _ = failed.try_set(Some(error));
-                        let _ = searching.try_set(false);
-                    }
-                }
-            }
-        });
-    });
 }
 
 #[component]
