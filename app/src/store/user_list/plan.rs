@@ -173,10 +173,13 @@ impl Store {
         Ok(SearchPlan { words, strategy, lead_is_one_token, segment: None })
     }
 
-    /// Whether both words' prefixes hold at most `range` entries.
+    /// Whether both words' prefixes hold at most `range` entries. The two
+    /// counts are the plan's dearest probes, so they run side by side on
+    /// two connections.
     async fn both_in_range(&self, app_id: i64, a: &str, b: &str, range: i64) -> StoreResult<bool> {
-        Ok(self.index_entries(app_id, a, range + 1).await? <= range
-            && self.index_entries(app_id, b, range + 1).await? <= range)
+        let (a, b) =
+            tokio::try_join!(self.index_entries(app_id, a, range + 1), self.index_entries(app_id, b, range + 1))?;
+        Ok(a <= range && b <= range)
     }
 
     /// How many index entries start with `word`, counting at most `up_to`.
