@@ -215,6 +215,29 @@ ensure_end2end_packages() {
     fi)
 }
 
+# openapi-spec-validator (a stock OpenAPI 2.0/3.0/3.1 validator), in a venv
+# under the cache: CI lints the document `GET /api/v1/openapi.json` serves
+# with it. Exports OPENAPI_VALIDATOR, the path of its command.
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
+
+ensure_openapi_validator() {
+    local venv="$CACHE/tools/openapi-venv"
+    export OPENAPI_VALIDATOR="$venv/bin/openapi-spec-validator"
+    if [ -x "$OPENAPI_VALIDATOR" ] &&
+        "$venv/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("openapi-spec-validator") != sys.argv[1])' \
+            "$OPENAPI_SPEC_VALIDATOR_VERSION" 2>/dev/null; then
+        return 0
+    fi
+    step "Installing openapi-spec-validator $OPENAPI_SPEC_VALIDATOR_VERSION (seconds, once)"
+    if ! python3 -m venv --help >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv
+    fi
+    rm -rf "$venv"
+    python3 -m venv "$venv" || die "cannot create a Python venv for openapi-spec-validator"
+    "$venv/bin/pip" install -q --disable-pip-version-check "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION" ||
+        die "cannot install openapi-spec-validator"
+}
+
 # Exports TEST_DATABASE_URL: the given one, or a fresh database on this
 # machine's PostgreSQL (started when it is not running). Under CI=true a
 # missing Postgres is a failure; elsewhere a loud warning.

@@ -15,6 +15,8 @@ pub mod layout;
 pub mod limits;
 pub mod live;
 pub mod messages;
+#[cfg(feature = "ssr")]
+pub mod metrics;
 pub mod model;
 pub mod profile;
 pub mod routes;

@@ -9,12 +9,12 @@ use app::store::{write_tx, NewAudit};
 use app::time::now_ms;
 use clap::Parser;
 
-use crate::config::{AdminCommand, AppCommand, Cli, Command, Config};
+use crate::config::{AdminCommand, AppCommand, Cli, Command, Config, LogFormat};
 use crate::web::{open_store, Server};
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(cli.config.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -32,10 +32,17 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+/// Logs to stderr, each line of a request carrying its span (the request
+/// id, method and path; see `request_id`).
+fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        // The request's span as a flat `span` object on each line.
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

@@ -93,6 +93,28 @@ pub struct Config {
     /// Ingest requests per second allowed per app (bursts of twice that).
     #[arg(long, env = "INGEST_RATE_PER_SEC", default_value_t = 1000, global = true)]
     pub ingest_rate_per_sec: u32,
+    /// Seconds between a shutdown signal and closing the listener: `/readyz`
+    /// answers 503 meanwhile while requests are still served, so a balancer
+    /// that polls readiness stops sending first (set it above the polling
+    /// interval). Then requests in flight get up to 10 s to finish.
+    #[arg(long, env = "SHUTDOWN_DELAY_SECS", default_value_t = 0, global = true)]
+    pub shutdown_delay_secs: u64,
+    /// Address of the Prometheus metrics listener (`GET /metrics`), e.g.
+    /// `127.0.0.1:9100`; never the public port. Unset (the default): no
+    /// metrics are kept.
+    #[arg(long, env = "METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Log lines as `text` (for people) or `json` (one object per line, for
+    /// a log pipeline). `RUST_LOG` sets the filter either way.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Config {

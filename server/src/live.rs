@@ -20,7 +20,9 @@ use std::time::Duration;
 use crate::route_table::RouteTable;
 use app::activity::model::ActivityEvent;
 use app::auth::session::{admin_of, app_chosen_in};
-use app::live::{LiveUpdate, StreamLimits, StreamRefused, StreamSlot, Subscription, ACTIVITY, MESSAGES, MOVED};
+use app::live::{
+    LiveHub, LiveUpdate, StreamLimits, StreamRefused, StreamSlot, Subscription, ACTIVITY, MESSAGES, MOVED, RECONNECT,
+};
 use app::state::AppState;
 use app::store::Store;
 use axum::extract::{Path, Query, State};
@@ -45,6 +47,8 @@ const CLIENT_QUEUE: usize = 256;
 const REMEMBERED: usize = 4096;
 /// A comment line this often keeps proxies from closing an idle stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How soon a browser reconnects after a shutdown's hint.
+const RECONNECT_AFTER: Duration = Duration::from_millis(250);
 
 pub fn routes() -> RouteTable<AppState> {
     RouteTable::default().route("/live/users/{id}", &[Method::GET, Method::HEAD], get(user_stream))
@@ -105,14 +109,26 @@ async fn user_stream(
     // Subscribe before replaying: nothing committed in between is missed.
     let live = state.live.subscribe(user_id);
     let (queue, events) = mpsc::channel(CLIENT_QUEUE);
-    let stream =
-        OpenStream { store: state.store.clone(), app_id: app.id, user_id, account: account.id, limits, _slot: slot };
+    let stream = OpenStream {
+        store: state.store.clone(),
+        hub: state.live.clone(),
+        app_id: app.id,
+        user_id,
+        account: account.id,
+        limits,
+        _slot: slot,
+    };
     tokio::spawn(forward(stream, after, live, queue));
     Sse::new(stream_of(events)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response()
 }
 
 /// 429 with the reason and when to try again.
 fn too_many(refused: StreamRefused) -> Response {
+    let limit = match refused {
+        StreamRefused::ReplaysSpent(_) => "live_replay",
+        _ => "live_streams",
+    };
+    metrics::counter!(app::metrics::RATE_LIMITED, "limit" => limit).increment(1);
     let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, &refused.message());
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(refused.retry_after_secs()));
     response
@@ -152,6 +168,8 @@ impl Sent {
 /// (given back when the stream's task ends, i.e. when the client goes).
 struct OpenStream {
     store: Store,
+    /// Its end tells the stream to close (shutdown).
+    hub: LiveHub,
     app_id: i64,
     user_id: i64,
     account: i64,
@@ -202,6 +220,14 @@ async fn forward(stream: OpenStream, after: i64, mut live: Subscription, queue: 
             received = live.updates.recv() => received,
             // The client went away while nothing happened to this user.
             () = queue.closed() => return,
+            () = stream.hub.closed() => {
+                // The instance is shutting down: the browser reconnects at
+                // once (to another instance behind the balancer) and
+                // resumes after the last id it has.
+                let hint = Event::default().event(RECONNECT).retry(RECONNECT_AFTER).data("shutting down");
+                let _ = queue.send(hint).await;
+                return;
+            }
         };
         let batch = match received {
             Ok(LiveUpdate::Activity(batch)) => batch,
@@ -225,6 +251,7 @@ async fn forward(stream: OpenStream, after: i64, mut live: Subscription, queue: 
                 continue;
             }
             Err(broadcast::error::RecvError::Lagged(missed)) => {
+                metrics::counter!(app::metrics::LIVE_STREAMS_LAGGED).increment(1);
                 tracing::info!(missed, "live: a slow stream fell behind; closing it (it resumes by Last-Event-ID)");
                 return;
             }

@@ -91,6 +91,7 @@ impl ClientSlots {
         let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let client = limits.client_ip(peer.ip(), forwarded);
         let Some(_slot) = slots.claim(client, per_client) else {
+            metrics::counter!(app::metrics::RATE_LIMITED, "limit" => "client").increment(1);
             return crate::web::json_error(StatusCode::TOO_MANY_REQUESTS, "too many requests at once from this client");
         };
         next.run(request).await
@@ -142,6 +143,7 @@ pub async fn serve(
             match slots.claim(peer.ip(), limits.per_client) {
                 Some(slot) => Some(slot),
                 None => {
+                    metrics::counter!(app::metrics::RATE_LIMITED, "limit" => "client").increment(1);
                     tracing::debug!(%peer, "connection refused: the client holds too many");
                     continue; // dropping the stream closes it
                 }

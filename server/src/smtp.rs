@@ -62,6 +62,7 @@ fn declared_size(rest: &str) -> Option<usize> {
 /// One SMTP conversation over any byte stream, with the client at `peer`.
 pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(stream: S, smtp: &Smtp, peer: IpAddr) -> std::io::Result<()> {
     let (store, domain) = (&smtp.store, smtp.domain.as_str());
+    metrics::counter!(app::metrics::SMTP_SESSIONS).increment(1);
     let (reader, mut writer) = tokio::io::split(stream);
     let mut reader = BufReader::new(reader);
     writer.write_all(format!("220 {domain} Audience Push Mail ESMTP ready\r\n").as_bytes()).await?;
@@ -151,6 +152,8 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(stream: S, smtp: &Smtp, 
                     None => "552 5.3.4 message size exceeds fixed maximum message size".to_string(),
                     Some(message) => deliver(smtp, &recipients, &message, mail_from.as_deref()).await,
                 };
+                let outcome = if answer.starts_with("250") { "accepted" } else { "refused" };
+                metrics::counter!(app::metrics::SMTP_MESSAGES, "outcome" => outcome).increment(1);
                 mail_from = None;
                 recipients.clear();
                 answer

@@ -2,6 +2,7 @@
 //! files, and the cross-cutting guards (sessions, sign-in, same-origin, limits).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use anyhow::Context;
@@ -26,12 +27,12 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
-use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use crate::config::Config;
+use crate::health::Health;
 use crate::serve::{ClientSlots, ConnectionLimits};
 
 /// Largest request body anywhere (the ingest API has its own, smaller limit).
@@ -61,15 +62,18 @@ pub fn page_routes() -> Vec<AxumRouteListing> {
     PAGES.clone()
 }
 
-/// The whole app as a router, ready to serve.
+/// The whole app as a router, ready to serve: the console and its APIs
+/// behind the guards, and the health checks beside them (see `health`).
 pub fn router(
     state: AppState,
     cookie_secure: bool,
     origin: String,
     connections: &ConnectionLimits,
     slots: Arc<ClientSlots>,
+    health: Health,
 ) -> Router {
     let forwarded_cap = (slots, state.limits.clone(), connections.per_client);
+    let trusted: Arc<[std::net::IpAddr]> = connections.trusted_proxies.clone().into();
     let routes = page_routes();
     let options = state.leptos_options.clone();
     let hashed = options.hash_files;
@@ -105,19 +109,23 @@ pub fn router(
         // A body that stalls longer than a request head may is cut off.
         .layer(RequestBodyTimeoutLayer::new(connections.client_timeout))
         .layer(middleware::from_fn_with_state(forwarded_cap, ClientSlots::cap_forwarded))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(crate::metrics::track))
+        .layer(middleware::from_fn_with_state(trusted, crate::request_id::assign))
         .with_state(state)
+        .merge(crate::health::routes().into_router().with_state(health))
 }
 
 /// Every axum route outside Leptos (pages and server functions are listed
 /// by Leptos itself): method and full path, as the route matrix test reads them.
 pub fn api_routes() -> Vec<(Method, String)> {
     let tables = [("/api/v1", crate::ingest::routes()), ("/api", crate::live::routes().merge(crate::export::routes()))];
+    let listed = |prefix: &str, routes: &[(Method, String)]| {
+        routes.iter().map(|(method, path)| (method.clone(), format!("{prefix}{path}"))).collect::<Vec<_>>()
+    };
     tables
         .into_iter()
-        .flat_map(|(prefix, table)| {
-            table.listed().iter().map(|(method, path)| (method.clone(), format!("{prefix}{path}"))).collect::<Vec<_>>()
-        })
+        .flat_map(|(prefix, table)| listed(prefix, table.listed()))
+        .chain(listed("", crate::health::routes().listed()))
         .collect()
 }
 
@@ -249,6 +257,10 @@ pub struct Server {
     retention_days: Option<u32>,
     connections: ConnectionLimits,
     slots: Arc<ClientSlots>,
+    /// Set when shutdown begins (`/readyz` answers 503 from then on).
+    draining: Arc<AtomicBool>,
+    shutdown_delay: std::time::Duration,
+    metrics_addr: Option<SocketAddr>,
 }
 
 impl Server {
@@ -294,9 +306,15 @@ impl Server {
         };
         let connections = config.connection_limits();
         let slots = Arc::new(ClientSlots::default());
+        let draining = Arc::new(AtomicBool::new(false));
+        let health = Health { store: store.clone(), live: live.clone(), draining: draining.clone() };
+        let metrics_addr = match config.metrics_addr {
+            Some(addr) => Some(crate::metrics::serve(addr, store.clone()).await?),
+            None => None,
+        };
         Ok(Server {
             listener,
-            app: router(state, config.cookie_secure, origin, &connections, slots.clone()),
+            app: router(state, config.cookie_secure, origin, &connections, slots.clone(), health),
             store,
             smtp,
             pushmail_domain: config.pushmail_domain.clone(),
@@ -305,11 +323,19 @@ impl Server {
             retention_days: config.event_retention_days,
             connections,
             slots,
+            draining,
+            shutdown_delay: std::time::Duration::from_secs(config.shutdown_delay_secs),
+            metrics_addr,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    /// Where the metrics are served (`METRICS_ADDR`, its port resolved).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Starts the SMTP listener, if configured, in the background.
@@ -346,9 +372,21 @@ impl Server {
                 }
             }
         });
-        crate::serve::serve(self.listener, self.app, self.connections, self.slots, shutdown_signal()).await;
+        let (draining, live, delay) = (self.draining.clone(), self.live.clone(), self.shutdown_delay);
+        let shutdown = async move {
+            shutdown_signal().await;
+            begin_shutdown(&draining, &live);
+            if !delay.is_zero() {
+                tracing::info!("not ready; closing the listener in {delay:?}");
+                tokio::time::sleep(delay).await;
+            }
+        };
+        crate::serve::serve(self.listener, self.app, self.connections, self.slots, shutdown).await;
         cleanup.abort();
         maintenance.abort();
+        // Whatever the requests wrote is committed; close the pools cleanly.
+        self.store.close().await;
+        tracing::info!("stopped");
         Ok(())
     }
 
@@ -366,6 +404,15 @@ impl Server {
         tokio::spawn(crate::serve::serve(self.listener, self.app, self.connections, self.slots, never));
         addr
     }
+}
+
+/// The first steps of a shutdown, before the listener closes: readiness
+/// turns 503 (the balancer stops sending), and every live stream ends with
+/// a reconnect hint (browsers resume on another instance; an open stream
+/// would otherwise hold the drain for its whole length).
+fn begin_shutdown(draining: &AtomicBool, live: &LiveHub) {
+    draining.store(true, Ordering::Relaxed);
+    live.close_streams();
 }
 
 /// Creates the coming months' event partitions and applies the retention.

@@ -97,6 +97,13 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         ("page /users", NoOne),
         ("page /", NoOne),
         ("page /login", NoOne),
+        // The service's own state and the API's description.
+        ("GET /healthz", NoOne),
+        ("HEAD /healthz", NoOne),
+        ("GET /readyz", NoOne),
+        ("HEAD /readyz", NoOne),
+        ("GET /api/v1/openapi.json", NoOne),
+        ("HEAD /api/v1/openapi.json", NoOne),
     ]);
     let app_wide = [
         "fn /api/users/deleted-notice",

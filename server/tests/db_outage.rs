@@ -7,7 +7,10 @@
 //! - nothing is half-written: every batch is stored whole or not at all;
 //! - the server recovers by itself, without a restart;
 //! - the live stream, resumed with `Last-Event-ID` as a browser does, has
-//!   every acknowledged event, none missing.
+//!   every acknowledged event, none missing;
+//! - `/readyz` answers 503 with a JSON reason (within its one-second
+//!   deadline) while the database is down, and 200 again once it is back
+//!   and the live channel listens again.
 //!
 //! Needs PostgreSQL's server binaries (`/usr/lib/postgresql/*/bin`) and, as
 //! root, the `postgres` account to run them; without them it says so and
@@ -158,6 +161,14 @@ async fn watch(client: reqwest::Client, url: String, seen: Arc<Mutex<BTreeSet<St
     }
 }
 
+/// `/readyz`: its status, its JSON, and how long it took.
+async fn readiness(http: &reqwest::Client, base: &str) -> (u16, Value, Duration) {
+    let started = Instant::now();
+    let response = http.get(format!("{base}/readyz")).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null), started.elapsed())
+}
+
 async fn send_batch(http: &reqwest::Client, base: &str, key: &str, n: usize) -> (u16, Value, Duration) {
     let events: Vec<Value> =
         (0..BATCH).map(|i| json!({"id": format!("b{n}-{i}"), "type": format!("b{n}-{i}"), "userID": "u1"})).collect();
@@ -217,7 +228,12 @@ async fn the_server_answers_503_while_postgres_is_down_and_recovers_by_itself() 
         acknowledged.insert(n);
     }
 
+    assert_eq!(readiness(&http, &base).await.0, 200, "ready before the outage");
     cluster.stop();
+    let (status, body, took) = readiness(&http, &base).await;
+    assert_eq!(status, 503, "not ready while the database is down: {body}");
+    assert!(body["error"].is_string(), "a JSON reason: {body}");
+    assert!(took < Duration::from_secs(3), "readiness answers within its deadline, took {took:?}");
     let mut refused = Vec::new();
     for n in 5..8 {
         let (status, body, took) = send_batch(&http, &base, &key, n).await;
@@ -268,6 +284,16 @@ async fn the_server_answers_503_while_postgres_is_down_and_recovers_by_itself() 
     for n in n + 1..n + 4 {
         assert_eq!(send_batch(&http, &base, &key, n).await.0, 200);
         acknowledged.insert(n);
+    }
+    // Ready again once the database answers and the LISTEN connection is back.
+    loop {
+        let (status, body, _) = readiness(&http, &base).await;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503, "{body}");
+        assert!(recovered.elapsed() < Duration::from_secs(60), "never ready again: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
     // Whole batches only, each acknowledged one exactly once.

@@ -1,7 +1,7 @@
 //! Who may call which route, for every route the server registers outside
 //! the server functions (those are `authorization.rs`): the ingest API, the
-//! inbound-mail webhook, the live streams, the exports, and the pages Leptos
-//! routes. Each is called as anonymous, viewer, admin, with this app's API
+//! inbound-mail webhook, the API's OpenAPI document, the live streams, the
+//! exports, and the pages Leptos routes. Each is called as anonymous, viewer, admin, with this app's API
 //! key, and as another app (its key, or an admin looking at it). The list of
 //! routes comes from the server itself (`web::api_routes`, Leptos' route
 //! list): a route without a row here fails the test, and every listed route
@@ -68,6 +68,14 @@ fn rows(user: i64, message: i64) -> Vec<Row> {
         api(Method::POST, "/api/v1/events", "/events", Some(json!([{"type": "tap", "userID": "u1"}])), 200, 422),
         // The webhook takes its own secret, never a session or an app key.
         api(Method::POST, "/api/v1/inbound/mail", "/inbound/mail", None, 401, 401),
+        // The API's OpenAPI document is public.
+        row(Method::GET, "/api/v1/openapi.json", "/api/v1/openapi.json".into(), None, [200; 5]),
+        row(Method::HEAD, "/api/v1/openapi.json", "/api/v1/openapi.json".into(), None, [200; 5]),
+        // The balancer's checks: anyone, no session.
+        row(Method::GET, "/healthz", "/healthz".into(), None, [200; 5]),
+        row(Method::HEAD, "/healthz", "/healthz".into(), None, [200; 5]),
+        row(Method::GET, "/readyz", "/readyz".into(), None, [200; 5]),
+        row(Method::HEAD, "/readyz", "/readyz".into(), None, [200; 5]),
         row(Method::GET, "/api/live/users/{id}", format!("/api/live/users/{user}"), None, [401, 200, 200, 401, 404]),
         row(Method::HEAD, "/api/live/users/{id}", format!("/api/live/users/{user}"), None, [401, 200, 200, 401, 404]),
         row(

@@ -24,6 +24,7 @@ pub async fn sign_in(
     let email = email.trim();
     if let Err(wait) = state.limits.check_login(ip, email).await {
         let seconds = wait.as_secs().max(1);
+        metrics::counter!(crate::metrics::RATE_LIMITED, "limit" => "sign_in").increment(1);
         return fail(AppError::TooManyRequests(format!("Too many sign-in attempts. Try again in {seconds} seconds.")));
     }
     let account = state.store.admin_by_email(email).await?;
@@ -31,6 +32,7 @@ pub async fn sign_in(
     let from = ip_text(ip);
     let audit = |action| NewAudit { actor: email, action, detail: &from, ..Default::default() };
     let Some(account) = account.filter(|_| valid) else {
+        metrics::counter!(crate::metrics::SIGN_IN_FAILURES).increment(1);
         state.store.record_audit(&audit("sign-in failed"), now_ms()).await?;
         return fail(AppError::BadCredentials);
     };

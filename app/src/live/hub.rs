@@ -12,11 +12,12 @@
 //! (under ingest that read was about 15 % of PostgreSQL's statement time).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgListener;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use super::limits::StreamLimits;
 use crate::model::activity::ActivityEvent;
@@ -56,10 +57,15 @@ enum Committed {
 pub struct LiveHub {
     fanout: broadcast::Sender<LiveUpdate>,
     /// SQLite: committed changes go to the fan-out task in-process.
-    local: Option<mpsc::UnboundedSender<Committed>>,
+    local: Option<mpsc::UnboundedSender<(Committed, Instant)>>,
     watched: Arc<Watched>,
     /// Each account's open streams and replay budget.
     pub limits: Arc<StreamLimits>,
+    /// PostgreSQL: whether the LISTEN connection is up (always true on SQLite).
+    listening: Arc<AtomicBool>,
+    /// Turns true when the instance shuts down: every stream ends, telling
+    /// its browser to reconnect (to another instance).
+    closing: watch::Sender<bool>,
 }
 
 /// Open streams per user id (ids are unique across apps), on this instance.
@@ -108,9 +114,10 @@ impl LiveHub {
         let (fanout, _) = broadcast::channel(FANOUT_CAPACITY);
         let watched = Arc::new(Watched::default());
         let out = FanOut { store: store.clone(), fanout: fanout.clone(), watched: watched.clone() };
+        let listening = Arc::new(AtomicBool::new(true));
         let local = match store.event_listener().await? {
             Some((listener, channel)) => {
-                tokio::spawn(listen(listener, channel, out));
+                tokio::spawn(listen(listener, channel, out, listening.clone()));
                 None
             }
             None => {
@@ -119,7 +126,27 @@ impl LiveHub {
                 Some(sender)
             }
         };
-        Ok(LiveHub { fanout, local, watched, limits: Arc::default() })
+        let (closing, _) = watch::channel(false);
+        Ok(LiveHub { fanout, local, watched, limits: Arc::default(), listening, closing })
+    }
+
+    /// Whether committed changes reach this instance: on PostgreSQL, its
+    /// LISTEN connection is up (the readiness check asks).
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::Relaxed)
+    }
+
+    /// Ends every stream of this instance (shutdown): each sends its
+    /// browser a reconnect hint first. Streams opened later end at once.
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves when the instance is shutting down (at once if it is).
+    pub async fn closed(&self) {
+        let mut closing = self.closing.subscribe();
+        // An error means the hub is gone: the process is ending anyway.
+        let _ = closing.wait_for(|closing| *closing).await;
     }
 
     /// Call after the events `stored` are committed. On PostgreSQL their
@@ -127,7 +154,7 @@ impl LiveHub {
     pub fn committed(&self, stored: &StoredIds) {
         if let (Some(local), false) = (&self.local, matches!(stored, StoredIds::None)) {
             // The receiver lives as long as the runtime.
-            let _ = local.send(Committed::Events(stored.clone()));
+            let _ = local.send((Committed::Events(stored.clone()), Instant::now()));
         }
     }
 
@@ -135,7 +162,7 @@ impl LiveHub {
     /// (`Store::add_locations` returned `true`).
     pub fn moved(&self, device_id: i64) {
         if let Some(local) = &self.local {
-            let _ = local.send(Committed::Moved(device_id));
+            let _ = local.send((Committed::Moved(device_id), Instant::now()));
         }
     }
 
@@ -143,7 +170,7 @@ impl LiveHub {
     /// PostgreSQL its transaction has notified every instance).
     pub fn messages_changed(&self, app_id: i64, user_id: i64) {
         if let Some(local) = &self.local {
-            let _ = local.send(Committed::Messages { app_id, user_id });
+            let _ = local.send((Committed::Messages { app_id, user_id }, Instant::now()));
         }
     }
 
@@ -183,7 +210,7 @@ impl FanOut {
 
     /// Reads the watched users' rows among `ids` and broadcasts them;
     /// returns the newest id of `ids` (read or not).
-    async fn events(&self, ids: &StoredIds) -> Option<i64> {
+    async fn events(&self, ids: &StoredIds, arrived: Instant) -> Option<i64> {
         let newest = ids.newest();
         let users = self.watched.users();
         if users.as_ref().is_some_and(Vec::is_empty) {
@@ -193,6 +220,7 @@ impl FanOut {
             Ok(events) if !events.is_empty() => {
                 // No stream open (any more) is fine.
                 let _ = self.fanout.send(LiveUpdate::Activity(Arc::from(events)));
+                metrics::histogram!(crate::metrics::LIVE_FANOUT_DELAY).record(arrived.elapsed());
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "live: cannot read committed events"),
@@ -201,11 +229,11 @@ impl FanOut {
     }
 }
 
-async fn fan_out_local(mut receiver: mpsc::UnboundedReceiver<Committed>, out: FanOut) {
-    while let Some(committed) = receiver.recv().await {
+async fn fan_out_local(mut receiver: mpsc::UnboundedReceiver<(Committed, Instant)>, out: FanOut) {
+    while let Some((committed, arrived)) = receiver.recv().await {
         match committed {
             Committed::Events(ids) => {
-                out.events(&ids).await;
+                out.events(&ids, arrived).await;
             }
             Committed::Moved(device_id) => out.moved(device_id).await,
             Committed::Messages { app_id, user_id } => {
@@ -219,11 +247,12 @@ async fn fan_out_local(mut receiver: mpsc::UnboundedReceiver<Committed>, out: Fa
 /// connection drops (a database restart), listens again as soon as it can,
 /// then catches up on the events committed meanwhile (ids after the newest
 /// one broadcast), whose notifications were lost.
-async fn listen(mut listener: PgListener, channel: String, out: FanOut) {
+async fn listen(mut listener: PgListener, channel: String, out: FanOut, listening: Arc<AtomicBool>) {
     let mut newest = out.store.last_event_id().await.unwrap_or(0);
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => {
+                let arrived = Instant::now();
                 if let Some(whose) = notification.payload().strip_prefix(MESSAGES_PREFIX) {
                     if let Some((Ok(app_id), Ok(user_id))) =
                         whose.split_once(':').map(|(a, u)| (a.parse::<i64>(), u.parse::<i64>()))
@@ -239,25 +268,29 @@ async fn listen(mut listener: PgListener, channel: String, out: FanOut) {
                     continue;
                 }
                 let ids: Vec<i64> = notification.payload().split(',').filter_map(|id| id.parse().ok()).collect();
-                if let Some(id) = out.events(&StoredIds::List(ids)).await {
+                if let Some(id) = out.events(&StoredIds::List(ids), arrived).await {
                     newest = newest.max(id);
                 }
                 continue;
             }
+            // The instance is stopping: nothing more to fan out.
+            _ if out.store.is_closed() => return,
             Ok(None) => tracing::warn!("live: the LISTEN connection was lost; reconnecting"),
             Err(error) => tracing::warn!(%error, "live: LISTEN failed; reconnecting"),
         }
+        listening.store(false, Ordering::Relaxed);
         // Listen again first, then catch up: nothing committed in between is missed.
         while let Err(error) = listener.listen(&channel).await {
             tracing::debug!(%error, "live: database not back yet");
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
+        listening.store(true, Ordering::Relaxed);
         loop {
             match out.store.event_ids_after(newest, CATCH_UP).await {
                 Ok(ids) if ids.is_empty() => break,
                 Ok(ids) => {
                     let more = ids.len() as i64 == CATCH_UP;
-                    if let Some(id) = out.events(&StoredIds::List(ids)).await {
+                    if let Some(id) = out.events(&StoredIds::List(ids), Instant::now()).await {
                         newest = newest.max(id);
                     }
                     if !more {

@@ -103,6 +103,7 @@ impl StreamLimits {
         }
         *of_profile += 1;
         streams.total += 1;
+        metrics::gauge!(crate::metrics::LIVE_STREAMS_OPEN).increment(1);
         Ok(StreamSlot { limits: self.clone(), account, user })
     }
 
@@ -128,6 +129,7 @@ impl StreamLimits {
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
+        metrics::gauge!(crate::metrics::LIVE_STREAMS_OPEN).decrement(1);
         let mut accounts = self.limits.accounts();
         let Some(streams) = accounts.get_mut(&self.account) else { return };
         streams.total = streams.total.saturating_sub(1);

@@ -30,3 +30,8 @@ pub const MOVED: &str = "moved";
 /// The SSE event name of a change to the user's private messages (its data:
 /// `{"user_id"}`; no SSE id): the messages box reloads.
 pub const MESSAGES: &str = "messages";
+
+/// The SSE event name of the hint a stream sends when its server shuts down
+/// (with a short `retry:`): the browser's EventSource reconnects by itself,
+/// with `Last-Event-ID`, to whichever instance takes it.
+pub const RECONNECT: &str = "reconnect";

@@ -34,6 +34,7 @@ pub use activity::MOVED_PREFIX;
 pub use admins::{AdminRecord, NewAudit};
 pub use deliveries::{InboxMessage, Opened, MESSAGES_PREFIX};
 pub use devices::{DeviceInput, LocationInput};
+pub use engine::health::PoolStats;
 pub use engine::partitions::EventMaintenance;
 pub use engine::pg_pool::PgPoolSize;
 pub use engine::tx;
@@ -208,8 +209,8 @@ impl Store {
 
     pub(crate) async fn migrate(&self) -> StoreResult<()> {
         match &self.backend {
-            Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Backend::Sqlite(pool) => engine::health::SQLITE_MIGRATIONS.run(pool).await?,
+            Backend::Postgres(pool) => engine::health::POSTGRES_MIGRATIONS.run(pool).await?,
         }
         self.migrate_sessions().await?;
         self.backfill_user_index().await
@@ -221,6 +222,11 @@ impl Store {
             Backend::Sqlite(_) => "sqlite",
             Backend::Postgres(_) => "postgres",
         }
+    }
+
+    /// True once [`Store::close`] ran (the instance is stopping).
+    pub fn is_closed(&self) -> bool {
+        with_pool!(self, |pool| pool.is_closed())
     }
 
     pub async fn close(&self) {

@@ -218,6 +218,14 @@ macro_rules! store_test {
 
 /// Reads only tests need: what crash and hostile-input tests count.
 impl Store {
+    /// Forgets the newest applied migration, as a database an older build
+    /// migrated looks to this one (the readiness test).
+    pub async fn forget_last_migration(&self) -> StoreResult<()> {
+        let sql = "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)";
+        super::with_pool!(self, |pool| sqlx::query(sql).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// How many times each client event id of `app_id` is stored (a crash
     /// test's "exactly once").
     pub async fn stored_client_ids(&self, app_id: i64) -> StoreResult<Vec<(String, i64)>> {

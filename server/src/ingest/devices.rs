@@ -1,6 +1,6 @@
 //! `PUT /api/v1/devices/{deviceID}` and `POST /api/v1/devices/{deviceID}/locations`
 
-use app::ids::LocationStatus;
+use app::ids::{ExternalId, LocationStatus};
 use app::model::devices::DeviceAttributes;
 use app::state::AppState;
 use app::store::{DeviceInput, LocationInput};
@@ -9,43 +9,105 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::error::{from_value, ApiError, ApiJson};
+use super::openapi as doc;
 use super::{validate, ApiApp};
 
-/// The request body: the API's own names for [`DeviceAttributes`]' fields
-/// (camelCase, `allowedUI`). Written out rather than flattened, because
-/// serde cannot refuse unknown fields of a struct with a flattened part.
-#[derive(Debug, Deserialize)]
+// The request body: the API's own names for [`DeviceAttributes`]' fields
+// (camelCase, `allowedUI`). Written out rather than flattened, because
+// serde cannot refuse unknown fields of a struct with a flattened part.
+/// A device of the app. Absent optional fields keep their stored value;
+/// text fields hold at most 255 characters on one line.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"userID": "u-42", "platform": "iOS", "deviceString": "iPhone15,2",
+    "locationServicesAuthStatus": "use"}))]
 pub struct DeviceBody {
+    /// The user the device belongs to: a `userID` the app has registered.
     #[serde(rename = "userID")]
     user_id: Option<String>,
+    /// The platform (`iOS`, `Android`, `Web`, …): 1–32 characters.
     platform: String,
+    /// The operating system's version.
     os_version: Option<String>,
+    /// The app's version.
     app_version: Option<String>,
+    /// The SDK's version.
     sdk_version: Option<String>,
+    /// The device model (`iPhone15,2`).
     device_string: Option<String>,
+    /// The device's language (`en`, `pt-PT`).
     language: Option<String>,
+    /// The device's time zone (`Europe/Lisbon`).
     timezone: Option<String>,
+    /// How the device receives messages.
     transport: Option<String>,
+    /// Whether the user allowed the app's notifications UI.
     #[serde(rename = "allowedUI")]
     allowed_ui: Option<bool>,
+    /// The device's location permission; a new device without it: `none`.
+    #[schema(schema_with = location_status_schema)]
     location_services_auth_status: Option<LocationStatus>,
+    /// Whether Bluetooth is on.
     bluetooth_enabled: Option<bool>,
+}
+
+/// `locationServicesAuthStatus`: the spellings [`LocationStatus`] accepts.
+fn location_status_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(LocationStatus::ALL.map(LocationStatus::as_str)))
+        .description(Some("`none`: no permission; `use`: while the app is in use; `always`."))
+        .build()
+}
+
+/// The device as linked.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"deviceID": "d-1", "userID": "u-42"}))]
+pub struct DeviceResponse {
+    /// The app's id for the device.
+    #[serde(rename = "deviceID")]
+    #[schema(value_type = String)]
+    device_id: ExternalId,
+    /// The user the body named; null when it named none.
+    #[serde(rename = "userID")]
+    #[schema(value_type = Option<String>)]
+    user_id: Option<ExternalId>,
 }
 
 const MAX_LOCATIONS: usize = 1000;
 
+/// Registers or updates a device and links it to a user.
+///
+/// Absent optional fields keep their stored value; `platform` is required.
+#[utoipa::path(
+    put,
+    path = "/api/v1/devices/{device_id}",
+    tag = "devices",
+    params(("device_id" = String, Path, description = "The app's id for the device (`deviceID`): 1–255 characters, one line.")),
+    request_body = DeviceBody,
+    responses(
+        (status = 200, description = "The device, registered or updated.", body = DeviceResponse),
+        (status = 400, response = doc::Malformed),
+        (status = 401, response = doc::Unauthorized),
+        (status = 413, response = doc::TooLarge),
+        (status = 422, response = doc::Invalid),
+        (status = 429, response = doc::RateLimited),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("api_key" = [])),
+)]
 #[tracing::instrument(skip(state, app, body), fields(app = app.0.id))]
 pub async fn put_device(
     State(state): State<AppState>,
     app: ApiApp,
     Path(device_id): Path<String>,
     ApiJson(body): ApiJson<DeviceBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeviceResponse>, ApiError> {
     let device_id = validate::id("deviceID", device_id)?;
     let user_id = body.user_id.map(|user| validate::id("userID", user)).transpose()?;
     validate::required("platform", &body.platform, 32)?;
@@ -77,26 +139,76 @@ pub async fn put_device(
         },
     };
     state.store.upsert_device(app.0.id, &device_id, &input, now_ms()).await?;
-    Ok(Json(json!({ "deviceID": device_id, "userID": user_id })))
+    Ok(Json(DeviceResponse { device_id, user_id }))
 }
 
-#[derive(Debug, Deserialize)]
+/// One point of the device's trail.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"latitude": 38.72, "longitude": -9.14, "accuracy": 10, "time": "2026-11-28T10:00:00Z"}))]
 struct LocationBody {
+    /// Degrees, −90 to 90.
+    #[schema(minimum = -90.0, maximum = 90.0)]
     latitude: f64,
+    /// Degrees, −180 to 180.
+    #[schema(minimum = -180.0, maximum = 180.0)]
     longitude: f64,
+    /// The fix's accuracy in metres, 0 to 10,000,000.
+    #[schema(minimum = 0.0, maximum = 10_000_000.0)]
     accuracy: Option<f64>,
+    /// When the device was there (RFC 3339, between 2000-01-01 and a day
+    /// from now); absent means now.
     time: Option<DateTime<Utc>>,
 }
 
-/// Accepts one location object or an array of them.
+/// The body of `POST …/locations`: one location or an array of up to 1,000.
+/// (Documentation only: the handler reads the elements one by one, so an
+/// error names the element, as in `[2].latitude`.)
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Locations {
+    One(LocationBody),
+    Many(Vec<LocationBody>),
+}
+
+/// How many points were stored.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"accepted": 1}))]
+pub struct LocationsAccepted {
+    /// The points stored (all of the request's).
+    accepted: usize,
+}
+
+/// Adds one location or an array of up to 1,000 to the device's trail.
+///
+/// A point newer than the device's last fix becomes its position and moves
+/// its marker on open console pages at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/devices/{device_id}/locations",
+    tag = "devices",
+    params(("device_id" = String, Path, description = "The app's id for the device (`deviceID`).")),
+    request_body = Locations,
+    responses(
+        (status = 201, description = "The points are stored.", body = LocationsAccepted),
+        (status = 400, response = doc::Malformed),
+        (status = 401, response = doc::Unauthorized),
+        (status = 404, description = "Unknown `deviceID`.", body = ApiError),
+        (status = 413, description = "The body is over 2 MiB, or holds more than 1,000 locations.", body = ApiError),
+        (status = 422, response = doc::Invalid),
+        (status = 429, response = doc::RateLimited),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("api_key" = [])),
+)]
 #[tracing::instrument(skip(state, app, body), fields(app = app.0.id))]
 pub async fn post_locations(
     State(state): State<AppState>,
     app: ApiApp,
     Path(device_id): Path<String>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<LocationsAccepted>), ApiError> {
     let raw: Vec<Value> = match body {
         Value::Array(items) => items,
         single => vec![single],
@@ -140,5 +252,5 @@ pub async fn post_locations(
     if state.store.add_locations(app.0.id, device, &points).await? {
         state.live.moved(device);
     }
-    Ok((StatusCode::CREATED, Json(json!({ "accepted": points.len() }))))
+    Ok((StatusCode::CREATED, Json(LocationsAccepted { accepted: points.len() })))
 }

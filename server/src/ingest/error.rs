@@ -11,11 +11,18 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An error: what went wrong, and the value to blame when there is one.
+/// The request stored nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": "userID must not be empty", "field": "[3].userID"}))]
 pub struct ApiError {
     #[serde(skip)]
     pub status: StatusCode,
+    /// What went wrong, in words.
     pub error: String,
+    /// The offending value, when there is one: a body field, an array
+    /// element's field (`[3].userID`, `[0].latitude`), or a path parameter
+    /// (`userID`, `deviceID`, `name`, `messageId`, `to`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// Seconds for a `Retry-After` header (429, 503).

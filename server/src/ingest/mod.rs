@@ -1,12 +1,14 @@
 //! Ingest REST API v1: how the customer's app feeds users, devices,
 //! locations and events. Every route is scoped to the app of the bearer key,
-//! and a rejected request writes nothing.
+//! and a rejected request writes nothing. `GET /api/v1/openapi.json`
+//! describes them all ([`openapi`]).
 
 mod devices;
 pub mod error;
 pub mod events;
 mod inbound_mail;
 mod messages;
+pub mod openapi;
 mod segments;
 mod users;
 mod validate;
@@ -40,6 +42,7 @@ pub fn routes() -> RouteTable<AppState> {
         .route("/devices/{device_id}/inbox/{message_id}/open", &[M::POST], post(messages::open_message))
         .route("/users/{user_id}/messages", &[M::POST], post(messages::post_message))
         .route("/events", &[M::POST], post(events::post_events))
+        .route("/openapi.json", &[M::GET, M::HEAD], get(openapi::get_openapi))
         .route(
             "/inbound/mail",
             &[M::POST],
@@ -75,6 +78,7 @@ impl FromRequestParts<AppState> for ApiApp {
         let app =
             state.store.app_by_key_hash(&api_key::hash(key)).await?.ok_or_else(|| unauthorized("invalid API key"))?;
         if let Err(wait) = state.limits.check_ingest(app.id).await {
+            metrics::counter!(app::metrics::RATE_LIMITED, "limit" => "ingest").increment(1);
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
             return Err(ApiError {
                 retry_after: Some(seconds),

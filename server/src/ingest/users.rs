@@ -6,28 +6,44 @@ use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::error::{ApiError, ApiJson};
+use super::openapi as doc;
 use super::{validate, ApiApp};
 use app::state::AppState;
 
-#[derive(Debug, Deserialize)]
+/// A user's profile. Absent fields keep their stored value.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"userName": "Zoë", "email": "zoe@example.com"}))]
 pub struct UserBody {
+    /// The user's name: at most 255 characters, one line.
     #[serde(rename = "userName")]
     user_name: Option<String>,
+    /// The user's email address (at most 320 characters, `local@domain.tld`);
+    /// a blank one counts as absent.
     email: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// The user as stored.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"userID": "u-42", "userName": "Zoë", "email": "zoe@example.com", "active": true,
+    "created": "2026-11-28T10:00:00Z", "lastSeen": "2026-11-30T16:37:00Z", "consoleUrl": "/users/17"}))]
 pub struct UserResponse {
+    /// The app's id for the user.
     #[serde(rename = "userID")]
     user_id: String,
+    /// The user's name, if known.
     #[serde(rename = "userName")]
     user_name: Option<String>,
+    /// The user's email address, if known.
     email: Option<String>,
+    /// False for a deactivated user (registering the user again reactivates it).
     active: bool,
+    /// When the console first heard of the user.
     created: Option<DateTime<Utc>>,
+    /// The minute of the user's newest event; null before the first.
     #[serde(rename = "lastSeen")]
     last_seen: Option<DateTime<Utc>>,
     /// The user's page in the console (a path on the console's origin).
@@ -35,8 +51,27 @@ pub struct UserResponse {
     console_url: String,
 }
 
-/// Creates or updates a user; absent fields keep their stored value, and
-/// registering again reactivates a deactivated user.
+/// Creates or updates a user.
+///
+/// Absent fields keep their stored value, and registering again reactivates
+/// a deactivated user.
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{user_id}",
+    tag = "users",
+    params(("user_id" = String, Path, description = "The app's id for the user (`userID`): 1–255 characters, one line.")),
+    request_body = UserBody,
+    responses(
+        (status = 200, description = "The user, created or updated.", body = UserResponse),
+        (status = 400, response = doc::Malformed),
+        (status = 401, response = doc::Unauthorized),
+        (status = 413, response = doc::TooLarge),
+        (status = 422, response = doc::Invalid),
+        (status = 429, response = doc::RateLimited),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("api_key" = [])),
+)]
 #[tracing::instrument(skip(state, app, body), fields(app = app.0.id))]
 pub async fn put_user(
     State(state): State<AppState>,

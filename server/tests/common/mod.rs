@@ -104,6 +104,19 @@ impl TestApp {
         (app, smtp.expect("smtp listener"))
     }
 
+    /// Starts the app with its metrics listener on a free port; returns it
+    /// with the metrics address.
+    pub async fn start_with_metrics(store: Store) -> (TestApp, std::net::SocketAddr) {
+        capture_server_log();
+        let mut config = Config::for_database("unused://");
+        config.site_addr = "127.0.0.1:0".parse().unwrap();
+        config.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+        let server = Server::bind_with_store(&config, store.clone()).await.expect("bind");
+        let metrics = server.metrics_addr().expect("a metrics listener");
+        let addr = server.spawn();
+        (TestApp { base: format!("http://{addr}"), client: client(), store }, metrics)
+    }
+
     /// Creates an app and returns (its id, its API key).
     pub async fn new_app(&self, name: &str) -> (i64, String) {
         let key = api_key::generate();

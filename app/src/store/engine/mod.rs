@@ -8,6 +8,7 @@ pub(crate) mod batch;
 pub(crate) mod checkpoints;
 mod connect;
 pub(crate) mod event_groups;
+pub mod health;
 pub mod partitions;
 pub mod pg_pool;
 pub mod tx;

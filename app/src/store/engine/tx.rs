@@ -143,6 +143,7 @@ impl Retry {
         }
         if self.attempts >= MAX_ATTEMPTS || self.started.elapsed() > RETRY_WINDOW {
             tracing::warn!(error = %err, attempts = self.attempts, "write transaction gave up on contention");
+            metrics::counter!(crate::metrics::DB_BUSY).increment(1);
             return Err(StoreError::Busy(err.to_string()));
         }
         // 0–5 ms, 0–10 ms, 0–20 ms, 0–40 ms: spreads the retries of
@@ -150,6 +151,7 @@ impl Retry {
         let ceiling = 5u64 << (self.attempts - 1);
         tracing::debug!(error = %err, attempt = self.attempts, "write transaction retried after contention");
         self.attempts += 1;
+        metrics::counter!(crate::metrics::DB_WRITE_RETRIES).increment(1);
         tokio::time::sleep(Duration::from_millis(rand::random_range(0..=ceiling))).await;
         Ok(())
     }
@@ -190,10 +192,12 @@ impl Store {
     /// Begins a write transaction (see the module docs for why SQLite's is
     /// `BEGIN IMMEDIATE`). Prefer [`write_tx!`], which commits and retries.
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
+        let waited = Instant::now();
         let inner = match &self.writer {
             Backend::Sqlite(pool) => TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Backend::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         };
+        metrics::histogram!(crate::metrics::DB_WRITE_WAIT).record(waited.elapsed());
         Ok(WriteTx { inner })
     }
 }
