@@ -24,7 +24,11 @@ use tokio::net::TcpListener;
 /// to the write retries' window (10 s).
 const SECONDS_BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
-/// The process's recorder; the first call installs it.
+/// How often buffered histogram samples are folded into their buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The process's recorder; the first call installs it (from a Tokio
+/// runtime, which runs its upkeep).
 pub fn recorder() -> anyhow::Result<PrometheusHandle> {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     if let Some(handle) = HANDLE.get() {
@@ -35,6 +39,16 @@ pub fn recorder() -> anyhow::Result<PrometheusHandle> {
         .install_recorder()
         .context("cannot install the metrics recorder")?;
     app::metrics::describe();
+    // Histogram samples wait in buffers until an upkeep folds them into
+    // their buckets: without one between scrapes (or with no scraper at
+    // all) the buffers would grow with every request.
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(UPKEEP_EVERY).await;
+            upkeep.run_upkeep();
+        }
+    });
     Ok(HANDLE.get_or_init(|| handle).clone())
 }
 

@@ -75,7 +75,7 @@ pub struct DeviceResponse {
     device_id: ExternalId,
     /// The user the body named; null when it named none.
     #[serde(rename = "userID")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, required = true)]
     user_id: Option<ExternalId>,
 }
 
@@ -161,9 +161,9 @@ struct LocationBody {
     time: Option<DateTime<Utc>>,
 }
 
-/// The body of `POST …/locations`: one location or an array of up to 1,000.
-/// (Documentation only: the handler reads the elements one by one, so an
-/// error names the element, as in `[2].latitude`.)
+// Documentation only: the handler reads the elements one by one, so that an
+// error names the element, as in `[2].latitude`.
+/// One location, or an array of up to 1,000.
 #[derive(ToSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]

@@ -24,6 +24,7 @@ pub struct ApiError {
     /// element's field (`[3].userID`, `[0].latitude`), or a path parameter
     /// (`userID`, `deviceID`, `name`, `messageId`, `to`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub field: Option<String>,
     /// Seconds for a `Retry-After` header (429, 503).
     #[serde(skip)]

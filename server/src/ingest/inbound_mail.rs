@@ -28,6 +28,7 @@ pub struct Recipient {
 pub struct MailStored {
     /// The private message's id.
     #[serde(rename = "messageId")]
+    #[schema(required = true)]
     message_id: Option<i64>,
 }
 

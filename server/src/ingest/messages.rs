@@ -56,10 +56,10 @@ pub struct InboxMessage {
     #[schema(schema_with = delivery_status_schema)]
     status: DeliveryStatus,
     /// When this device first read it in its inbox; null before.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, required = true)]
     delivered_at: Option<String>,
     /// When the user opened it on this device; null before.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, required = true)]
     opened_at: Option<String>,
 }
 

@@ -36,15 +36,19 @@ pub struct UserResponse {
     user_id: String,
     /// The user's name, if known.
     #[serde(rename = "userName")]
+    #[schema(required = true)]
     user_name: Option<String>,
     /// The user's email address, if known.
+    #[schema(required = true)]
     email: Option<String>,
     /// False for a deactivated user (registering the user again reactivates it).
     active: bool,
     /// When the console first heard of the user.
+    #[schema(required = true)]
     created: Option<DateTime<Utc>>,
     /// The minute of the user's newest event; null before the first.
     #[serde(rename = "lastSeen")]
+    #[schema(required = true)]
     last_seen: Option<DateTime<Utc>>,
     /// The user's page in the console (a path on the console's origin).
     #[serde(rename = "consoleUrl")]
