@@ -180,3 +180,11 @@ async fn json_logs_carry_the_request_id_of_a_trusted_proxy() {
     assert_eq!(line["span"]["method"], "GET");
     drop(server);
 }
+
+#[test]
+fn every_metric_is_described_in_the_operations_guide() {
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/OPERATIONS.md")).unwrap();
+    for name in app::metrics::ALL {
+        assert!(guide.contains(&format!("`{name}`")), "docs/OPERATIONS.md does not describe {name}");
+    }
+}
