@@ -14,6 +14,7 @@ pub mod layout;
 #[cfg(feature = "ssr")]
 pub mod limits;
 pub mod live;
+pub mod live_page;
 pub mod messages;
 #[cfg(feature = "ssr")]
 pub mod metrics;

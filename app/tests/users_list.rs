@@ -48,7 +48,7 @@ async fn seed(store: &Store) -> i64 {
 }
 
 fn filter(search: &str, sort: UserSort, include_deactivated: bool) -> UserFilter {
-    UserFilter { search: search.into(), sort, include_deactivated, segment: None }
+    UserFilter { search: search.into(), sort, include_deactivated, ..Default::default() }
 }
 
 /// All userIDs of the list, page by page (`size` per page). Fails, rather
@@ -156,9 +156,13 @@ store_test!(bulk_inserted_users_are_listed_and_searchable, |store: Store| async 
     let emails = users_page(&store, app, &filter("bulk person", UserSort::Created, false), None, 3).await.unwrap();
     assert_eq!((emails.total, emails.total_is_more), (1000, true));
     // Counts stop at their bound, and say so.
-    let everyone = store.users_page(app, &filter("", UserSort::Created, false), None, None, 1).await.unwrap();
+    let everyone =
+        store.users_page(app, &filter("", UserSort::Created, false), Default::default(), None, 1).await.unwrap();
     assert_eq!((everyone.total, everyone.total_is_lower_bound), (2101, false));
-    let some = store.users_page(app, &filter("person 1", UserSort::Created, false), None, None, 1).await.unwrap();
+    let some = store
+        .users_page(app, &filter("person 1", UserSort::Created, false), Default::default(), None, 1)
+        .await
+        .unwrap();
     assert_eq!((some.total, some.total_is_lower_bound), (1000, true), "1,111 match");
 });
 

@@ -6,6 +6,7 @@
 
 use std::cmp::Reverse;
 
+use app::model::users::UserScope;
 use app::model::{UserFilter, UserSort, UserSummary, UsersPage};
 use app::store::{sort_key_of, Budget, BulkUser, Position, Store};
 use app::store_test;
@@ -52,7 +53,7 @@ async fn seed(store: &Store) -> (i64, Vec<UserSummary>) {
         .collect();
     store.bulk_insert_users(app, &users).await.unwrap();
     let everyone =
-        UserFilter { search: String::new(), sort: UserSort::Created, include_deactivated: true, segment: None };
+        UserFilter { search: String::new(), sort: UserSort::Created, include_deactivated: true, ..Default::default() };
     let (all, _) = walk(store, app, &everyone).await;
     for user in all.iter().filter(|u| number(u) % 11 == 0) {
         store.set_user_active(app, user.id, false, 5).await.unwrap();
@@ -83,7 +84,7 @@ fn in_segment(name: &str, user: &UserSummary) -> bool {
 }
 
 fn filter(search: &str, sort: UserSort, include_deactivated: bool, segment: Option<&str>) -> UserFilter {
-    UserFilter { search: search.into(), sort, include_deactivated, segment: segment.map(String::from) }
+    UserFilter { search: search.into(), sort, include_deactivated, segment: segment.map(String::from), active: None }
 }
 
 /// Every user of the list, page by page through the service. Fails,
@@ -117,14 +118,14 @@ async fn walk_within(
     store: &Store,
     app: i64,
     filter: &UserFilter,
-    segment: Option<i64>,
+    scope: UserScope,
     budget: Budget,
 ) -> (Vec<UserSummary>, usize) {
     let max_pages = 4 * USERS as usize;
     let (mut users, mut partial) = (Vec::new(), 0);
     let mut after: Option<Position> = None;
     for _ in 0..max_pages {
-        let page = store.users_page_within(app, filter, segment, after.clone(), PAGE, budget).await.unwrap();
+        let page = store.users_page_within(app, filter, scope, after.clone(), PAGE, budget).await.unwrap();
         let next = match (&page.stopped_at, page.users.last()) {
             (Some(at), _) => Some(at.clone()),
             (None, Some(last)) if page.users.len() as i64 == PAGE => Some((sort_key_of(filter.sort, last), last.id)),
@@ -173,6 +174,11 @@ fn expected(all: &[UserSummary], filter: &UserFilter) -> Vec<i64> {
         UserSort::LastActivity => found.sort_by_key(|u| Reverse((u.last_seen_at.unwrap_or(0), u.id))),
     }
     found.into_iter().map(|u| u.id).collect()
+}
+
+/// The scope of the members of `segment`.
+fn members_of(segment: i64) -> UserScope {
+    UserScope { segment: Some(segment), active_since: None }
 }
 
 fn ids(users: &[UserSummary]) -> Vec<i64> {
@@ -268,10 +274,10 @@ store_test!(small_budgets_answer_partial_pages_that_are_never_wrong, |store: Sto
         for include_deactivated in [false, true] {
             let filter = filter(search, *sort, include_deactivated, None);
             let want = expected(&all, &filter);
-            let (got, partial) = walk_within(&store, app, &filter, None, budget).await;
+            let (got, partial) = walk_within(&store, app, &filter, UserScope::default(), budget).await;
             partial_walks += usize::from(partial > 0);
             assert!(ids(&got) == want, "every match once, in order, for {filter:?}");
-            let first = store.users_page_within(app, &filter, None, None, PAGE, budget).await.unwrap();
+            let first = store.users_page_within(app, &filter, UserScope::default(), None, PAGE, budget).await.unwrap();
             assert_eq!(ids(&first.users), want[..first.users.len()], "the first matches for {filter:?}");
             // What the browser does with a partial first page: ask for the
             // rest from where it stopped until the page is full.
@@ -346,10 +352,10 @@ store_test!(a_segment_filter_finds_its_members_in_every_plan, |store: Store| asy
                 "total for {filter:?}"
             );
             // On the store within small budgets: partial pages, never wrong.
-            let (got, partial) = walk_within(&store, app, &filter, Some(segment), small).await;
+            let (got, partial) = walk_within(&store, app, &filter, members_of(segment), small).await;
             partial_walks += usize::from(partial > 0);
             assert!(ids(&got) == want, "every member once, in order, within the budget, for {filter:?}");
-            let first = store.users_page_within(app, &filter, Some(segment), None, PAGE, small).await.unwrap();
+            let first = store.users_page_within(app, &filter, members_of(segment), None, PAGE, small).await.unwrap();
             if first.total_is_lower_bound {
                 assert!(first.total <= want.len() as i64, "a lower bound for {filter:?}");
             } else {
@@ -370,4 +376,71 @@ store_test!(an_unknown_or_foreign_segment_is_not_found, |store: Store| async mov
     }
     let by_case = users_page(&store, app, &filter("", UserSort::Name, false, Some("  sevens ")), None, PAGE).await;
     assert!(by_case.unwrap().users.iter().all(|u| number(u) % 7 == 0), "names match ignoring case and spaces");
+});
+
+store_test!(an_activity_window_finds_the_recent_users_in_every_plan, |store: Store| async move {
+    let (app, all) = seed(&store).await;
+    use UserSort::*;
+    // Last seen (ms) is `i * 31 % 1000` for three users in four: a window
+    // from 900 holds about 300 users, one from 300 about 2,200.
+    // (window start, segment, search, order, plan, plan when only 300 drive)
+    type Case<'a> = (i64, Option<&'a str>, &'a str, UserSort, &'a str, &'a str);
+    let cases: &[Case] = &[
+        (960, None, "", Name, "recent", "recent"),
+        (900, None, "", Name, "recent", "scan"),
+        (900, None, "", LastActivity, "recent", "everyone"),
+        (300, None, "", Created, "recent", "scan"),
+        (300, None, "", LastActivity, "recent", "everyone"),
+        (900, None, "pe", Name, "recent", "scan"),
+        (300, None, "pe", Created, "recent", "scan"),
+        (300, None, "team pe", Name, "recent", "scan"),
+        (300, None, "old-", Name, "recent", "range"),
+        (300, None, "team ne", Created, "recent", "intersect"),
+        (300, None, "ana", Name, "driven", "driven"),
+        (900, Some("Sevens"), "", Created, "recent", "scan"),
+        (300, Some("Sevens"), "", Name, "members", "scan"),
+        (300, Some("Odd"), "p", LastActivity, "members", "scan"),
+        (1, None, "", Created, "recent", "scan"),
+    ];
+    // Small budgets, but words of thousands of entries may be read whole.
+    let small = Budget { walk: 150, postings: 300, count: 400, members: 300, range: 10_000 };
+    let last_seen: std::collections::HashMap<i64, i64> =
+        all.iter().map(|u| (u.id, u.last_seen_at.unwrap_or(0))).collect();
+    let mut wrong_plans = Vec::new();
+    for (since, segment_name, search, sort, plan, small_plan) in cases {
+        let segment = match segment_name {
+            Some(name) => Some(store.segment_by_name(app, name).await.unwrap().unwrap().id),
+            None => None,
+        };
+        let scope = UserScope { segment, active_since: Some(*since) };
+        for include_deactivated in [false, true] {
+            let filter = filter(search, *sort, include_deactivated, *segment_name);
+            let want: Vec<i64> = expected(&all, &filter).into_iter().filter(|id| last_seen[id] >= *since).collect();
+            assert!(!want.is_empty() || *search == "ana", "a case with matches: {since} {filter:?}");
+            for (budget, wanted_plan) in [(Budget::default(), plan), (small, small_plan)] {
+                let explained = store.explain_list(app, &filter, scope, budget).await.unwrap();
+                if explained != **wanted_plan {
+                    wrong_plans.push(format!("{since} {filter:?} {budget:?}: {explained}, not {wanted_plan}"));
+                }
+                let (got, _) = walk_within(&store, app, &filter, scope, budget).await;
+                assert!(ids(&got) == want, "every recent match once, in order, for {since} {filter:?} {budget:?}");
+                let first = store.users_page_within(app, &filter, scope, None, PAGE, budget).await.unwrap();
+                assert_eq!(ids(&first.users), want[..first.users.len()], "the first matches for {since} {filter:?}");
+                let bound = if search.is_empty() && segment.is_none() {
+                    UsersPage::COUNT_LIMIT
+                } else {
+                    UsersPage::SEARCH_COUNT_LIMIT
+                };
+                if first.total_is_lower_bound {
+                    assert!(first.total <= want.len() as i64, "a lower bound for {since} {filter:?}");
+                } else {
+                    assert_eq!(first.total, (want.len() as i64).min(bound), "exact total for {since} {filter:?}");
+                }
+            }
+            // With the default budget the first page is complete.
+            let first = store.users_page_within(app, &filter, scope, None, PAGE, Budget::default()).await.unwrap();
+            assert_eq!(ids(&first.users), want[..want.len().min(PAGE as usize)], "first page of {since} {filter:?}");
+        }
+    }
+    assert!(wrong_plans.is_empty(), "plans:\n{}", wrong_plans.join("\n"));
 });

@@ -370,6 +370,9 @@ impl Server {
                 if let Err(err) = store.forget_rate_limits(now_us).await {
                     tracing::error!("forgetting spent rate limits failed: {err:#}");
                 }
+                if let Err(err) = store.forget_event_minutes(app::time::now_ms()).await {
+                    tracing::error!("forgetting old event minutes failed: {err:#}");
+                }
             }
         });
         let (draining, live, delay) = (self.draining.clone(), self.live.clone(), self.shutdown_delay);

@@ -94,6 +94,10 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         ("fn /api/segments/search", NoOne),
         // A list of many users (a directory page), not one person's data.
         ("fn /api/users/list", NoOne),
+        // The whole app's activity (many users), not one person's page.
+        ("fn /api/live/overview", NoOne),
+        ("GET /api/live/app", NoOne),
+        ("HEAD /api/live/app", NoOne),
         ("page /users", NoOne),
         ("page /", NoOne),
         ("page /login", NoOne),

@@ -27,6 +27,7 @@ fn table(app_b: i64, user: i64, message: i64, segment: i64, device: i64, doomed:
     let user_form = || vec![("user_id", user.to_string())];
     vec![
         case("/api/users/list", vec![], [401, 200, 200], false),
+        case("/api/live/overview", vec![], [401, 200, 200], false),
         case("/api/users/deleted-notice", vec![], [401, 200, 200], false),
         case("/api/profile/get", user_form(), [401, 200, 200], false),
         case("/api/messages/list", vec![("user_id", user.to_string()), ("limit", "20".into())], [401, 200, 200], false),

@@ -76,6 +76,9 @@ fn rows(user: i64, message: i64) -> Vec<Row> {
         row(Method::HEAD, "/healthz", "/healthz".into(), None, [200; 5]),
         row(Method::GET, "/readyz", "/readyz".into(), None, [200; 5]),
         row(Method::HEAD, "/readyz", "/readyz".into(), None, [200; 5]),
+        // The Live page's stream: of the caller's own app, whichever it is.
+        row(Method::GET, "/api/live/app", "/api/live/app".into(), None, [401, 200, 200, 401, 200]),
+        row(Method::HEAD, "/api/live/app", "/api/live/app".into(), None, [401, 200, 200, 401, 200]),
         row(Method::GET, "/api/live/users/{id}", format!("/api/live/users/{user}"), None, [401, 200, 200, 401, 404]),
         row(Method::HEAD, "/api/live/users/{id}", format!("/api/live/users/{user}"), None, [401, 200, 200, 401, 404]),
         row(

@@ -22,6 +22,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use super::limits::StreamLimits;
 use crate::model::activity::ActivityEvent;
 use crate::model::devices::DeviceMoved;
+use crate::model::live::LiveEvent;
 use crate::store::{Store, StoreResult, StoredIds, MESSAGES_PREFIX, MOVED_PREFIX};
 
 /// Batches the broadcast holds for a slow stream before it lags (and is
@@ -42,6 +43,9 @@ pub enum LiveUpdate {
     Moved(DeviceMoved),
     /// The user's private messages changed (a new one, a delivery).
     Messages { app_id: i64, user_id: i64 },
+    /// A batch of events of the apps with a Live page open (deactivated
+    /// users' marked), for the app-wide streams.
+    AppActivity(Arc<[LiveEvent]>),
 }
 
 /// What a commit hands to the fan-out task (SQLite, in-process).
@@ -59,6 +63,8 @@ pub struct LiveHub {
     /// SQLite: committed changes go to the fan-out task in-process.
     local: Option<mpsc::UnboundedSender<(Committed, Instant)>>,
     watched: Arc<Watched>,
+    /// Apps with a Live page open on this instance.
+    watched_apps: Arc<Watched>,
     /// Each account's open streams and replay budget.
     pub limits: Arc<StreamLimits>,
     /// PostgreSQL: whether the LISTEN connection is up (always true on SQLite).
@@ -68,7 +74,8 @@ pub struct LiveHub {
     closing: watch::Sender<bool>,
 }
 
-/// Open streams per user id (ids are unique across apps), on this instance.
+/// Open streams per user id (ids are unique across apps), or per app id,
+/// on this instance.
 #[derive(Default)]
 struct Watched(Mutex<HashMap<i64, usize>>);
 
@@ -84,6 +91,25 @@ impl Watched {
         let streams = self.streams();
         (streams.len() <= MAX_NAMED_USERS).then(|| streams.keys().copied().collect())
     }
+
+    /// Every id watched (apps are few).
+    fn all(&self) -> Vec<i64> {
+        self.streams().keys().copied().collect()
+    }
+
+    fn add(&self, id: i64) {
+        *self.streams().entry(id).or_default() += 1;
+    }
+
+    fn remove(&self, id: i64) {
+        let mut streams = self.streams();
+        if let Some(open) = streams.get_mut(&id) {
+            *open -= 1;
+            if *open == 0 {
+                streams.remove(&id);
+            }
+        }
+    }
 }
 
 /// One open stream's view of the live channel: every update committed
@@ -92,19 +118,14 @@ impl Watched {
 /// shows the user).
 pub struct Subscription {
     pub updates: broadcast::Receiver<LiveUpdate>,
-    user_id: i64,
+    /// The user's id, or the app's for an app-wide stream.
+    watching: i64,
     watched: Arc<Watched>,
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        let mut streams = self.watched.streams();
-        if let Some(open) = streams.get_mut(&self.user_id) {
-            *open -= 1;
-            if *open == 0 {
-                streams.remove(&self.user_id);
-            }
-        }
+        self.watched.remove(self.watching);
     }
 }
 
@@ -113,7 +134,13 @@ impl LiveHub {
     pub async fn start(store: Store) -> StoreResult<LiveHub> {
         let (fanout, _) = broadcast::channel(FANOUT_CAPACITY);
         let watched = Arc::new(Watched::default());
-        let out = FanOut { store: store.clone(), fanout: fanout.clone(), watched: watched.clone() };
+        let watched_apps = Arc::new(Watched::default());
+        let out = FanOut {
+            store: store.clone(),
+            fanout: fanout.clone(),
+            watched: watched.clone(),
+            watched_apps: watched_apps.clone(),
+        };
         let listening = Arc::new(AtomicBool::new(true));
         let local = match store.event_listener().await? {
             Some((listener, channel)) => {
@@ -127,7 +154,7 @@ impl LiveHub {
             }
         };
         let (closing, _) = watch::channel(false);
-        Ok(LiveHub { fanout, local, watched, limits: Arc::default(), listening, closing })
+        Ok(LiveHub { fanout, local, watched, watched_apps, limits: Arc::default(), listening, closing })
     }
 
     /// Whether committed changes reach this instance: on PostgreSQL, its
@@ -179,8 +206,15 @@ impl LiveHub {
     pub fn subscribe(&self, user_id: i64) -> Subscription {
         // Watched before subscribed: a commit the stream receives is read
         // with this user's events.
-        *self.watched.streams().entry(user_id).or_default() += 1;
-        Subscription { updates: self.fanout.subscribe(), user_id, watched: self.watched.clone() }
+        self.watched.add(user_id);
+        Subscription { updates: self.fanout.subscribe(), watching: user_id, watched: self.watched.clone() }
+    }
+
+    /// A Live page's stream of the app: every change committed from now on,
+    /// with the app's events ([`LiveUpdate::AppActivity`]) until dropped.
+    pub fn subscribe_app(&self, app_id: i64) -> Subscription {
+        self.watched_apps.add(app_id);
+        Subscription { updates: self.fanout.subscribe(), watching: app_id, watched: self.watched_apps.clone() }
     }
 
     /// Users with a stream open on this instance.
@@ -194,6 +228,7 @@ struct FanOut {
     store: Store,
     fanout: broadcast::Sender<LiveUpdate>,
     watched: Arc<Watched>,
+    watched_apps: Arc<Watched>,
 }
 
 impl FanOut {
@@ -212,6 +247,17 @@ impl FanOut {
     /// returns the newest id of `ids` (read or not).
     async fn events(&self, ids: &StoredIds, arrived: Instant) -> Option<i64> {
         let newest = ids.newest();
+        let apps = self.watched_apps.all();
+        if !apps.is_empty() {
+            match self.store.live_events_stored(ids, &apps).await {
+                Ok(events) if !events.is_empty() => {
+                    let _ = self.fanout.send(LiveUpdate::AppActivity(Arc::from(events)));
+                    metrics::histogram!(crate::metrics::LIVE_FANOUT_DELAY).record(arrived.elapsed());
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "live: cannot read committed events of the watched apps"),
+            }
+        }
         let users = self.watched.users();
         if users.as_ref().is_some_and(Vec::is_empty) {
             return newest;

@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod auth;
 pub mod devices;
+pub mod live;
 pub mod messages;
 pub mod profile;
 pub mod segments;

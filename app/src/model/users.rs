@@ -93,6 +93,24 @@ mod tests {
         assert_eq!(page(1, true).count_label().as_deref(), Some("at least 1 user"));
         assert_eq!(page(0, true).count_label(), None, "a lower bound of nothing says nothing");
     }
+
+    #[test]
+    fn activity_windows() {
+        use super::ActiveWithin;
+        for window in ActiveWithin::ALL {
+            assert_eq!(ActiveWithin::from_param(window.as_param()), Some(window));
+        }
+        for unknown in ["", "2m", "5M", "1d", "5m ", "all"] {
+            assert_eq!(ActiveWithin::from_param(unknown), None, "{unknown:?} is no filter");
+        }
+        const MINUTE: i64 = 60_000;
+        let now = 1_000 * MINUTE + 30_000;
+        // Seen at 12:55:10, kept as 12:55: within 5 minutes at 13:00:05.
+        assert_eq!(ActiveWithin::FiveMinutes.since(now, MINUTE), 995 * MINUTE);
+        assert_eq!(ActiveWithin::OneMinute.since(now, MINUTE), 999 * MINUTE);
+        assert_eq!(ActiveWithin::OneHour.since(1_000 * MINUTE, MINUTE), 940 * MINUTE, "on a minute: that minute");
+        assert_eq!(ActiveWithin::HalfHour.since(now, 1), now - 30 * MINUTE, "exact times: now - window");
+    }
 }
 
 /// Orders of the users list.
@@ -133,8 +151,9 @@ impl UserSort {
 }
 
 /// What the users list shows: search text, order, whether deactivated
-/// users count, and the segment whose members it lists (by name; the
-/// service resolves it to the app's segment).
+/// users count, the segment whose members it lists (by name; the service
+/// resolves it to the app's segment), and how recently they were active
+/// (the service resolves it to a time at each request).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct UserFilter {
     pub search: String,
@@ -142,4 +161,77 @@ pub struct UserFilter {
     pub include_deactivated: bool,
     #[serde(default)]
     pub segment: Option<String>,
+    #[serde(default)]
+    pub active: Option<ActiveWithin>,
+}
+
+/// The activity filter of the users list (`/users?active=5m`): only users
+/// whose last activity is within this window before the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActiveWithin {
+    OneMinute,
+    FiveMinutes,
+    HalfHour,
+    OneHour,
+}
+
+impl ActiveWithin {
+    pub const ALL: [ActiveWithin; 4] =
+        [ActiveWithin::OneMinute, ActiveWithin::FiveMinutes, ActiveWithin::HalfHour, ActiveWithin::OneHour];
+
+    /// The value in URLs (`?active=`).
+    pub fn as_param(self) -> &'static str {
+        match self {
+            ActiveWithin::OneMinute => "1m",
+            ActiveWithin::FiveMinutes => "5m",
+            ActiveWithin::HalfHour => "30m",
+            ActiveWithin::OneHour => "1h",
+        }
+    }
+
+    /// The window a URL names; `None` (no filter) for any other value.
+    pub fn from_param(value: &str) -> Option<ActiveWithin> {
+        ActiveWithin::ALL.into_iter().find(|w| w.as_param() == value)
+    }
+
+    /// The window's length in milliseconds.
+    pub fn millis(self) -> i64 {
+        const MINUTE: i64 = 60_000;
+        match self {
+            ActiveWithin::OneMinute => MINUTE,
+            ActiveWithin::FiveMinutes => 5 * MINUTE,
+            ActiveWithin::HalfHour => 30 * MINUTE,
+            ActiveWithin::OneHour => 60 * MINUTE,
+        }
+    }
+
+    /// "the last 5 minutes", as in "Active in the last 5 minutes".
+    pub fn label(self) -> &'static str {
+        match self {
+            ActiveWithin::OneMinute => "the last minute",
+            ActiveWithin::FiveMinutes => "the last 5 minutes",
+            ActiveWithin::HalfHour => "the last 30 minutes",
+            ActiveWithin::OneHour => "the last hour",
+        }
+    }
+
+    /// The earliest stored last-seen time (epoch ms) a user active within
+    /// the window at `now_ms` may have. Last-seen times are kept to
+    /// `precision_ms` (the start of the minute of the user's last event), so
+    /// a user active at `now_ms - window` or later has a last-seen at or
+    /// after the start of that instant's minute: the window starts there.
+    pub fn since(self, now_ms: i64, precision_ms: i64) -> i64 {
+        let start = now_ms - self.millis();
+        start - start.rem_euclid(precision_ms.max(1))
+    }
+}
+
+/// Which users the store lists, as the service resolves a [`UserFilter`]
+/// for one request: only the members of a segment (one of the app's
+/// segment ids), only users last seen at or after a time (epoch ms; the
+/// activity window's start at the request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UserScope {
+    pub segment: Option<i64>,
+    pub active_since: Option<i64>,
 }

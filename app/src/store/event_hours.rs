@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::batch::{chunks, Marks};
+use super::event_minutes::MinuteCounts;
 use super::{with_pool, with_tx, Store, StoreResult, WriteTx};
 
 pub const HOUR_MS: i64 = 3_600_000;
@@ -87,13 +88,23 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The hour counts of the events with ids in `(after, up_to]`: what a
-    /// SQLite batch stored (its duplicates skipped by the database).
-    pub(crate) async fn hour_counts_of_ids(&mut self, after: i64, up_to: i64) -> StoreResult<HourCounts> {
-        let sql = "SELECT user_id, occurred_at FROM events WHERE id > $1 AND id <= $2 AND user_id IS NOT NULL";
-        let rows: Vec<(i64, i64)> =
+    /// The hour and minute counts of the events with ids in `(after,
+    /// up_to]`: what a SQLite batch stored (its duplicates skipped by the
+    /// database).
+    pub(crate) async fn counts_of_ids(
+        &mut self,
+        after: i64,
+        up_to: i64,
+        now: i64,
+    ) -> StoreResult<(HourCounts, MinuteCounts)> {
+        let sql = "SELECT user_id, occurred_at, event_type FROM events WHERE id > $1 AND id <= $2";
+        let rows: Vec<(Option<i64>, i64, String)> =
             with_tx!(self, |conn| sqlx::query_as(sql).bind(after).bind(up_to).fetch_all(&mut *conn).await)?;
-        Ok(rows.into_iter().collect())
+        let mut minutes = MinuteCounts::default();
+        for (_, at, event_type) in &rows {
+            minutes.add(event_type, *at, now);
+        }
+        Ok((rows.into_iter().filter_map(|(user, at, _)| user.map(|u| (u, at))).collect(), minutes))
     }
 }
 

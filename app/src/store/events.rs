@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::batch::chunks;
 use super::event_hours::{Change, HourCounts};
+use super::event_minutes::MinuteCounts;
 use super::tx::Locked;
 use super::{with_pool, with_tx, Store, StoreError, StoreResult, WriteTx};
 use crate::ids::ExternalId;
@@ -74,6 +75,8 @@ pub(crate) struct Resolved<'e> {
 #[derive(Debug, Default)]
 pub struct Derived {
     hours: BTreeMap<i64, HourCounts>,
+    /// Per app, the Live page's per-type minute counts.
+    minutes: BTreeMap<i64, MinuteCounts>,
     users: BTreeMap<i64, i64>,
     devices: BTreeMap<i64, i64>,
 }
@@ -83,6 +86,9 @@ impl Derived {
     pub(crate) fn merge(&mut self, other: Derived) {
         for (app_id, counts) in other.hours {
             self.hours.entry(app_id).or_default().merge(counts);
+        }
+        for (app_id, counts) in other.minutes {
+            self.minutes.entry(app_id).or_default().merge(counts);
         }
         for (mine, theirs) in [(&mut self.users, other.users), (&mut self.devices, other.devices)] {
             for (id, at) in theirs {
@@ -244,10 +250,18 @@ impl WriteTx {
         // id the app already had), else read back from the ids SQLite gave
         // out (reading 500 rows back cost a tenth of a batch's writing).
         let all_stored = inserted == to_insert.len() as u64;
-        let hours = match &outcome.stored {
-            StoredIds::None => HourCounts::default(),
-            StoredIds::Range { after, up_to } if !all_stored => self.hour_counts_of_ids(*after, *up_to).await?,
-            _ => to_insert.iter().filter_map(|r| r.user_id.map(|user| (user, r.event.occurred_at))).collect(),
+        let (hours, minutes) = match &outcome.stored {
+            StoredIds::None => Default::default(),
+            StoredIds::Range { after, up_to } if !all_stored => self.counts_of_ids(*after, *up_to, now).await?,
+            _ => {
+                let mut minutes = MinuteCounts::default();
+                for row in &to_insert {
+                    minutes.add(&row.event.event_type, row.event.occurred_at, now);
+                }
+                let hours =
+                    to_insert.iter().filter_map(|r| r.user_id.map(|user| (user, r.event.occurred_at))).collect();
+                (hours, minutes)
+            }
         };
         outcome.accepted = inserted;
         outcome.duplicates += rows.len() as u64 - inserted;
@@ -274,7 +288,12 @@ impl WriteTx {
             stored = ?started.elapsed(),
             "event batch written"
         );
-        let derived = Derived { hours: BTreeMap::from([(app_id, hours)]), users: newest_user, devices: newest_device };
+        let derived = Derived {
+            hours: BTreeMap::from([(app_id, hours)]),
+            minutes: BTreeMap::from([(app_id, minutes)]),
+            users: newest_user,
+            devices: newest_device,
+        };
         Ok((outcome, derived))
     }
 
@@ -283,6 +302,9 @@ impl WriteTx {
     pub async fn count_event_hours(&mut self, derived: &Derived) -> StoreResult<()> {
         for (app_id, counts) in &derived.hours {
             self.change_event_hours(*app_id, counts, Change::Stored).await?;
+        }
+        for (app_id, counts) in &derived.minutes {
+            self.add_event_minutes(*app_id, counts).await?;
         }
         Ok(())
     }

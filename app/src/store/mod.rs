@@ -12,10 +12,12 @@ mod devices;
 mod engine;
 mod erasure;
 mod event_hours;
+pub mod event_minutes;
 mod event_rows;
 mod event_search;
 mod events;
 mod export;
+mod live_view;
 mod messages;
 mod rate_limits;
 #[cfg(feature = "bench")]

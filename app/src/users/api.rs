@@ -7,14 +7,17 @@ use crate::model::{UserSort, UsersPage};
 
 /// One page of the current app's users: `search` (prefix of any word of
 /// userID, userName or email), `sort`, `deactivated` (include them), and the
-/// `cursor` of the page before, among the members of `segment` (a name);
-/// `limit` users at most (a page, and no more than a page).
+/// `cursor` of the page before, among the members of `segment` (a name)
+/// and the users active within `active` (`1m`, `5m`, `30m`, `1h`; any
+/// other value is no filter); `limit` users at most (a page, and no more
+/// than a page).
 #[server(endpoint = "users/list", output = crate::codec::Json)]
 pub async fn list_users(
     search: Option<String>,
     sort: Option<UserSort>,
     deactivated: Option<bool>,
     segment: Option<String>,
+    active: Option<String>,
     cursor: Option<String>,
     limit: Option<i64>,
 ) -> Result<UsersPage, AppError> {
@@ -23,6 +26,7 @@ pub async fn list_users(
         sort: sort.unwrap_or_default(),
         include_deactivated: deactivated.unwrap_or(false),
         segment,
+        active: active.as_deref().and_then(crate::model::users::ActiveWithin::from_param),
     };
     use crate::auth::session::Caller;
     let Caller { state, app, .. } = Caller::viewer().await?;

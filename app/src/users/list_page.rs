@@ -10,6 +10,7 @@ use leptos_router::NavigateOptions;
 
 use super::{list_users, take_deleted_notice};
 use crate::layout::ErrorMessage;
+use crate::model::users::ActiveWithin;
 use crate::model::{UserSort, UserSummary, UsersPage as Page};
 use crate::time::format_ms;
 use crate::ui::{debounced, TYPING_PAUSE};
@@ -22,6 +23,8 @@ struct ListView {
     deactivated: bool,
     /// Only the members of this segment (by name).
     segment: Option<String>,
+    /// Only the users active within this window (`?active=5m`).
+    active: Option<ActiveWithin>,
     after: Option<String>,
 }
 
@@ -36,6 +39,9 @@ impl ListView {
         let mut params: Vec<(&str, String)> = Vec::new();
         if let Some(segment) = &self.segment {
             params.push(("segment", segment.clone()));
+        }
+        if let Some(active) = self.active {
+            params.push(("active", active.as_param().to_string()));
         }
         if !self.search.is_empty() {
             params.push(("q", self.search.clone()));
@@ -69,6 +75,7 @@ pub fn UsersPage() -> impl IntoView {
             sort: UserSort::from_param(&q.get("sort").unwrap_or_default()),
             deactivated: q.get("deactivated").is_some_and(|v| v == "1"),
             segment: q.get("segment").map(|s| s.replace('+', " ")).filter(|s| !s.trim().is_empty()),
+            active: q.get("active").as_deref().and_then(ActiveWithin::from_param),
             after: q.get("after").filter(|a| !a.is_empty()),
         })
     });
@@ -112,6 +119,7 @@ pub fn UsersPage() -> impl IntoView {
                 })}
             </Suspense>
             {move || view_state.get().segment.map(|name| view! { <SegmentFilter name view=view_state.get() /> })}
+            {move || view_state.get().active.map(|window| view! { <ActiveFilter window view=view_state.get() /> })}
             // A plain GET form: without JavaScript, Enter (or "Search") reloads
             // the list with the view in the URL; with it, typing does that live.
             <form
@@ -170,6 +178,7 @@ pub fn UsersPage() -> impl IntoView {
                 </label>
                 // Without JavaScript the form keeps the segment filter too.
                 {move || view_state.get().segment.map(|segment| view! { <input type="hidden" name="segment" value=segment /> })}
+                {move || view_state.get().active.map(|w| view! { <input type="hidden" name="active" value=w.as_param() /> })}
                 <noscript>
                     <button type="submit">"Search"</button>
                 </noscript>
@@ -196,7 +205,8 @@ pub fn UsersPage() -> impl IntoView {
 /// sent, so a page without JavaScript is complete too.
 async fn fetch_page(v: ListView) -> Result<Page, crate::error::AppError> {
     let ask = |cursor: Option<String>, limit: Option<i64>| {
-        list_users(Some(v.search.clone()), Some(v.sort), Some(v.deactivated), v.segment.clone(), cursor, limit)
+        let active = v.active.map(|w| w.as_param().to_string());
+        list_users(Some(v.search.clone()), Some(v.sort), Some(v.deactivated), v.segment.clone(), active, cursor, limit)
     };
     let mut page = ask(v.after.clone(), None).await?;
     while page.partial {
@@ -226,10 +236,31 @@ fn SegmentFilter(name: String, view: ListView) -> impl IntoView {
     }
 }
 
+/// The activity filter as a chip whose cross (a plain link) removes it.
+#[component]
+fn ActiveFilter(window: ActiveWithin, view: ListView) -> impl IntoView {
+    let without = ListView { active: None, after: None, ..view }.href();
+    let label = format!("Remove the filter active in {}", window.label());
+    view! {
+        <p class="active-filters">
+            "Active in "
+            <span class="chip filter-chip">
+                <span class="chip-name">{window.label()}</span>
+                <a class="chip-remove" href=without aria-label=label.clone() title=label>
+                    <span aria-hidden="true">"×"</span>
+                </a>
+            </span>
+        </p>
+    }
+}
+
 #[component]
 fn UsersTable(page: Page, view: ListView) -> impl IntoView {
     if page.users.is_empty() && !page.partial {
         let message = match (&view.segment, view.search.is_empty()) {
+            _ if view.active.is_some() => {
+                format!("No users active in {} match this view.", view.active.map_or("", ActiveWithin::label))
+            }
             (None, true) => {
                 "No users yet. Users appear here as soon as your app registers them through the ingest API.".to_string()
             }

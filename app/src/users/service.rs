@@ -2,8 +2,9 @@
 //! wrap these; tests call them directly).
 
 use crate::error::AppError;
+use crate::model::users::UserScope;
 use crate::model::{UserFilter, UserSort, UserSummary, UsersPage};
-use crate::store::{sort_key_of, Budget, Position, SortKey, Store};
+use crate::store::{sort_key_of, Budget, Position, SortKey, Store, SEEN_PRECISION_MS};
 
 pub const PAGE_SIZE: i64 = UsersPage::PAGE_SIZE;
 /// Budgeted rounds one answer may take to fill its page (see
@@ -76,8 +77,10 @@ pub async fn users_page_within(
         ),
         None => None,
     };
+    let active_since = filter.active.map(|window| window.since(crate::time::now_ms(), SEEN_PRECISION_MS));
+    let scope = UserScope { segment, active_since };
     // One row more than asked tells whether a next page exists.
-    let mut found = store.users_page_within(app_id, filter, segment, after, limit + 1, budget).await?;
+    let mut found = store.users_page_within(app_id, filter, scope, after, limit + 1, budget).await?;
     // A round whose budget ran out before the page filled goes on from
     // where it stopped: the page holds the first matches in order, all of
     // them, or says it is still searching (the browser then asks for the
@@ -88,7 +91,7 @@ pub async fn users_page_within(
         if wanted <= 0 || rounds >= FILL_ROUNDS {
             break;
         }
-        let (more, stopped_at) = store.more_users_within(app_id, filter, segment, at, wanted, budget).await?;
+        let (more, stopped_at) = store.more_users_within(app_id, filter, scope, at, wanted, budget).await?;
         found.users.extend(more);
         found.stopped_at = stopped_at;
         rounds += 1;

@@ -31,8 +31,14 @@ impl Store {
         let budget = if words.is_empty() && plan.segment.is_none() { budget.max(2 * up_to) } else { budget };
         let by_members = plan.segment.filter(|_| words.is_empty() || plan.strategy == SearchStrategy::Members);
         let sql = match by_members {
-            Some(_) => members_count_sql(include_deactivated, words.len()),
-            None => count_sql(include_deactivated, words.len(), !plan.lead_is_one_token, plan.segment.is_some()),
+            Some(_) => members_count_sql(include_deactivated, words.len(), plan.active_since.is_some()),
+            None => count_sql(
+                include_deactivated,
+                words.len(),
+                !plan.lead_is_one_token,
+                plan.segment.is_some(),
+                plan.active_since.is_some(),
+            ),
         };
         let (n, examined): (i64, i64) = with_pool!(self, |pool| {
             let mut q = sqlx::query_as(&sql).bind(app_id);
@@ -43,10 +49,13 @@ impl Store {
                 q = q.bind(lo).bind(hi);
             }
             q = q.bind(up_to + 1).bind(budget).bind(budget + 1);
-            match plan.segment.filter(|_| by_members.is_none()) {
-                Some(segment) => q.bind(segment).fetch_one(pool).await,
-                None => q.fetch_one(pool).await,
+            if let Some(segment) = plan.segment.filter(|_| by_members.is_none()) {
+                q = q.bind(segment);
             }
+            if let Some(since) = plan.active_since {
+                q = q.bind(since);
+            }
+            q.fetch_one(pool).await
         })?;
         Ok(if n > up_to { Count { n: up_to, at_least: true } } else { Count { n, at_least: examined > budget } })
     }
@@ -59,15 +68,17 @@ impl Store {
 /// checking the other words by index before reading the user's row
 /// (written as EXISTS so that both databases keep this order and stop at
 /// the bound). With `segment`, a match is also a member of the segment
-/// bound last.
-fn count_sql(include_deactivated: bool, words: usize, dedupe: bool, segment: bool) -> String {
+/// bound next; with `since`, a user last seen at or after the time bound
+/// last (without words, a range of the activity index).
+fn count_sql(include_deactivated: bool, words: usize, dedupe: bool, segment: bool, since: bool) -> String {
     let active = if include_deactivated { "" } else { " AND active" };
     let (bound, budget, seen) = (2 + 2 * words, 3 + 2 * words, 4 + 2 * words);
+    let recent = recent_check(since, seen + 1 + usize::from(segment));
     if words == 0 {
         return format!(
-            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT active FROM users WHERE app_id = $1 LIMIT ${budget}) \
-             AS u WHERE TRUE{active} LIMIT ${bound}) AS matching), \
-             (SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE app_id = $1 LIMIT ${seen}) AS examined)"
+            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT active FROM users WHERE app_id = $1{recent} \
+             LIMIT ${budget}) AS u WHERE TRUE{active} LIMIT ${bound}) AS matching), \
+             (SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE app_id = $1{recent} LIMIT ${seen}) AS examined)"
         );
     }
     let first_only = if dedupe {
@@ -75,10 +86,10 @@ fn count_sql(include_deactivated: bool, words: usize, dedupe: bool, segment: boo
     } else {
         ""
     };
-    let user = if include_deactivated {
-        ""
+    let user = if include_deactivated && !since {
+        String::new()
     } else {
-        " AND EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id AND active)"
+        format!(" AND EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id{active}{recent})")
     };
     let member = if segment {
         format!(
@@ -101,15 +112,26 @@ fn count_sql(include_deactivated: bool, words: usize, dedupe: bool, segment: boo
 /// The bounded count of a segment's members (that are the app's users,
 /// active unless `include_deactivated`, with every word), examining at most
 /// a budget of members: $1 app, $2 segment, a [lo, hi) pair per word, then
-/// the bound, the budget and the budget + 1.
-fn members_count_sql(include_deactivated: bool, words: usize) -> String {
+/// the bound, the budget and the budget + 1, then (with `since`) the
+/// activity window's start.
+fn members_count_sql(include_deactivated: bool, words: usize, since: bool) -> String {
     let active = if include_deactivated { "" } else { " AND active" };
     let (bound, budget, seen) = (3 + 2 * words, 4 + 2 * words, 5 + 2 * words);
+    let recent = recent_check(since, seen + 1);
     format!(
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT user_id FROM segment_members WHERE segment_id = $2 \
-         LIMIT ${budget}) AS m WHERE EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id AND users.app_id = $1{active}){} \
+         LIMIT ${budget}) AS m WHERE EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id AND users.app_id = $1{active}{recent}){} \
          LIMIT ${bound}) AS matching), \
          (SELECT COUNT(*) FROM (SELECT 1 FROM segment_members WHERE segment_id = $2 LIMIT ${seen}) AS examined)",
         word_checks(words, 3, "m.user_id"),
     )
+}
+
+/// The activity window's condition on a users row, its start bound at `at`.
+fn recent_check(since: bool, at: usize) -> String {
+    if since {
+        format!(" AND COALESCE(last_seen_at, 0) >= ${at}")
+    } else {
+        String::new()
+    }
 }

@@ -24,6 +24,15 @@
 //! words); a big one is checked by index on the plan's candidates, or on
 //! each user of a walk in list order.
 //!
+//! An activity filter (`/users?active=`, users last seen since a time) is
+//! one more condition too: when few users were active since then
+//! (`Budget::members`), their range of the activity index drives the page
+//! (**Recent**: those users, each checked for the words and the segment,
+//! sorted; in last-activity order the range is read in order). Otherwise a
+//! narrower driver (a driven word, a smaller segment) keeps driving, and
+//! every other plan checks each candidate's last activity with its row; in
+//! last-activity order the window is a bound of the order's index.
+//!
 //! Every plan is exact: a page holds the first matches in list order. No
 //! round is unbounded: the walk checks at most a budget of users, the merge
 //! reads at most a budget of entries, and the count examines at most a
@@ -54,6 +63,7 @@ pub use keys::{sort_key_of, Budget, Position, SortKey};
 use keys::{Found, PageRequest};
 use plan::SearchStrategy;
 
+use crate::model::users::UserScope;
 use crate::model::{UserFilter, UserSummary, UsersPage};
 use crate::store::{Store, StoreResult};
 
@@ -74,19 +84,21 @@ pub struct ListPage {
 }
 
 impl Store {
-    /// One page of the users list for `filter` (among the members of
-    /// `segment`, one of the app's segment ids, when given), after the
-    /// keyset position `after` (the previous page's last row), up to
-    /// `limit` users, with its total; within the default [`Budget`].
+    /// One page of the users list for `filter`'s search, order and
+    /// deactivated toggle among the users of `scope` (the service resolves
+    /// the filter's segment and activity window into it; the store reads
+    /// only the scope), after the keyset position `after` (the previous
+    /// page's last row), up to `limit` users, with its total; within the
+    /// default [`Budget`].
     pub async fn users_page(
         &self,
         app_id: i64,
         filter: &UserFilter,
-        segment: Option<i64>,
+        scope: UserScope,
         after: Option<Position>,
         limit: i64,
     ) -> StoreResult<ListPage> {
-        self.users_page_within(app_id, filter, segment, after, limit, Budget::default()).await
+        self.users_page_within(app_id, filter, scope, after, limit, Budget::default()).await
     }
 
     /// [`Store::users_page`] within `budget` (tests use small ones).
@@ -94,15 +106,17 @@ impl Store {
         &self,
         app_id: i64,
         filter: &UserFilter,
-        segment: Option<i64>,
+        scope: UserScope,
         after: Option<Position>,
         limit: i64,
         budget: Budget,
     ) -> StoreResult<ListPage> {
-        let plan = self.plan_search(app_id, &filter.search, filter.sort, segment, &budget).await?;
+        let plan = self.plan_search(app_id, &filter.search, filter.sort, scope, &budget).await?;
         let req =
             PageRequest { sort: filter.sort, include_deactivated: filter.include_deactivated, after, limit, budget };
-        let bound = if plan.strategy == SearchStrategy::Everyone && segment.is_none() {
+        // Everyone, or the users active since a time, are counted from one
+        // index alone; a search or a segment is counted match by match.
+        let bound = if plan.words.is_empty() && plan.segment.is_none() {
             UsersPage::COUNT_LIMIT
         } else {
             UsersPage::SEARCH_COUNT_LIMIT
@@ -121,12 +135,12 @@ impl Store {
         &self,
         app_id: i64,
         filter: &UserFilter,
-        segment: Option<i64>,
+        scope: UserScope,
         after: Position,
         limit: i64,
         budget: Budget,
     ) -> StoreResult<(Vec<UserSummary>, Option<Position>)> {
-        let plan = self.plan_search(app_id, &filter.search, filter.sort, segment, &budget).await?;
+        let plan = self.plan_search(app_id, &filter.search, filter.sort, scope, &budget).await?;
         let req = PageRequest {
             sort: filter.sort,
             include_deactivated: filter.include_deactivated,
@@ -143,13 +157,17 @@ impl Store {
             SearchStrategy::Postings(tokens) => {
                 self.list_by_postings(app_id, tokens, &plan.words[tokens.len()..], req).await
             }
-            SearchStrategy::Range if plan.segment.is_none() => self.list_by_range(app_id, plan, req).await,
+            SearchStrategy::Range if plan.segment.is_none() && plan.active_since.is_none() => {
+                self.list_by_range(app_id, plan, req).await
+            }
             _ => self.list_in_order(app_id, plan, req).await,
         }
     }
 
     /// How a search is answered within `budget`, in a few words
-    /// ("postings ana", "scan"), for the benchmark and tests.
+    /// ("postings ana", "scan"), for the benchmark and tests: among the
+    /// members of `segment`, and of the users active within the filter's
+    /// activity window now.
     pub async fn explain_search(
         &self,
         app_id: i64,
@@ -157,6 +175,20 @@ impl Store {
         segment: Option<i64>,
         budget: Budget,
     ) -> StoreResult<String> {
-        Ok(self.plan_search(app_id, &filter.search, filter.sort, segment, &budget).await?.describe())
+        let now = crate::time::now_ms();
+        let active_since = filter.active.map(|window| window.since(now, crate::store::SEEN_PRECISION_MS));
+        self.explain_list(app_id, filter, UserScope { segment, active_since }, budget).await
+    }
+
+    /// How a search is answered among the users of `scope` within
+    /// `budget` (see [`Store::explain_search`]).
+    pub async fn explain_list(
+        &self,
+        app_id: i64,
+        filter: &UserFilter,
+        scope: UserScope,
+        budget: Budget,
+    ) -> StoreResult<String> {
+        Ok(self.plan_search(app_id, &filter.search, filter.sort, scope, &budget).await?.describe())
     }
 }

@@ -3,6 +3,7 @@
 
 use super::keys::Budget;
 use super::search::{prefix_range, search_words};
+use crate::model::users::UserScope;
 use crate::model::UserSort;
 use crate::store::{with_pool, Store, StoreResult};
 
@@ -32,6 +33,11 @@ pub(crate) enum SearchStrategy {
     Scan,
     /// The filter segment's few members, sorted; each checked for the words.
     Members,
+    /// The users active since the filter's time (a range of the activity
+    /// index of at most `Budget::members` users), sorted (in last-activity
+    /// order, the range read in order); each checked for the words and the
+    /// segment.
+    Recent,
     /// The users both of the first two words' prefixes hold (their index
     /// ranges intersected by user id), read and sorted; further words
     /// checked on them. For a word that merges with one that does not, whose
@@ -52,6 +58,9 @@ pub(crate) struct SearchPlan {
     pub lead_is_one_token: bool,
     /// Only members of this segment (an id of the app's segments) match.
     pub segment: Option<i64>,
+    /// Only users last seen at or after this time (epoch ms, at least 1, so
+    /// never-seen users, whose activity key is 0, are not) match.
+    pub active_since: Option<i64>,
 }
 
 impl SearchPlan {
@@ -69,24 +78,29 @@ impl SearchPlan {
 }
 
 impl Store {
-    /// Plans `search` among the members of `segment` (everyone when `None`)
-    /// for a list in `sort` order: the words, narrowest first, and the
-    /// strategy. Shared by the page and its count. A segment with at most
-    /// `budget.members` members drives the query; a word with at most
-    /// `budget.range` index entries may be read whole.
+    /// Plans `search` among the users of `scope` (the members of its
+    /// segment, those active since its time; everyone when neither) for a
+    /// list in `sort` order: the words, narrowest first, and the strategy.
+    /// Shared by the page and its count. A segment with at most
+    /// `budget.members` members drives the query, and so do the users
+    /// active since the scope's time when they are at most as many; a word
+    /// with at most `budget.range` index entries may be read whole.
     pub(crate) async fn plan_search(
         &self,
         app_id: i64,
         search: &str,
         sort: UserSort,
-        segment: Option<i64>,
+        scope: UserScope,
         budget: &Budget,
     ) -> StoreResult<SearchPlan> {
         let members_drive = budget.members;
         let mut plan = self.plan_words(app_id, search, sort, budget.range).await?;
-        if let Some(segment) = segment {
+        let mut members = None;
+        if let Some(segment) = scope.segment {
             plan.segment = Some(segment);
-            plan.strategy = if self.segment_members(segment, members_drive + 1).await? <= members_drive {
+            let n = self.segment_members(segment, members_drive + 1).await?;
+            members = Some(n);
+            plan.strategy = if n <= members_drive {
                 SearchStrategy::Members
             } else if matches!(
                 plan.strategy,
@@ -98,7 +112,42 @@ impl Store {
                 SearchStrategy::Scan
             };
         }
+        if let Some(since) = scope.active_since {
+            let since = since.max(1);
+            plan.active_since = Some(since);
+            let recent = self.active_since(app_id, since, members_drive + 1).await?;
+            let drives = recent <= members_drive;
+            plan.strategy = match plan.strategy {
+                // The narrowest word's few entries still drive.
+                SearchStrategy::Driven => SearchStrategy::Driven,
+                // The smaller of the segment's members and the recent users.
+                SearchStrategy::Members if !drives || members.is_some_and(|n| n <= recent) => SearchStrategy::Members,
+                _ if drives => SearchStrategy::Recent,
+                // Many recent users: in last-activity order the window is the
+                // top of the order's index, read in order down to its start.
+                SearchStrategy::Everyone if sort == UserSort::LastActivity => SearchStrategy::Everyone,
+                // In another order, walk it checking each user's activity.
+                SearchStrategy::Everyone => SearchStrategy::Scan,
+                // Postings do not know activity: walk in list order instead.
+                SearchStrategy::Postings(_) => SearchStrategy::Scan,
+                // The others check each candidate's activity with its row.
+                other => other,
+            };
+        }
         Ok(plan)
+    }
+
+    /// How many of the app's users were last seen at or after `since`,
+    /// counting at most `up_to` (a range of the activity index alone).
+    async fn active_since(&self, app_id: i64, since: i64, up_to: i64) -> StoreResult<i64> {
+        let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE app_id = $1 AND COALESCE(last_seen_at, 0) >= $2
+                   LIMIT $3) AS recent";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar(sql)
+            .bind(app_id)
+            .bind(since)
+            .bind(up_to)
+            .fetch_one(pool)
+            .await?))
     }
 
     /// How many members `segment` has, counting at most `up_to`.
@@ -170,7 +219,7 @@ impl Store {
             SearchStrategy::Postings(tokens) if words[0].chars().count() > 1 => tokens[0].len() == 1,
             _ => self.tokens_with_prefix(app_id, &words[0], 2).await?.len() == 1,
         };
-        Ok(SearchPlan { words, strategy, lead_is_one_token, segment: None })
+        Ok(SearchPlan { words, strategy, lead_is_one_token, segment: None, active_since: None })
     }
 
     /// Whether both words' prefixes hold at most `range` entries. The two

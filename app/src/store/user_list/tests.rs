@@ -59,7 +59,7 @@ store_test!(migration_0008_reindexes_users_with_folded_keys, |store: Store| asyn
         let store = store.clone();
         async move {
             let filter = UserFilter { search: search.into(), sort: UserSort::Name, ..Default::default() };
-            let page = store.users_page(app, &filter, None, None, 10).await.unwrap();
+            let page = store.users_page(app, &filter, Default::default(), None, 10).await.unwrap();
             page.users.into_iter().map(|u| u.external_id).collect::<Vec<_>>()
         }
     };

@@ -1,5 +1,6 @@
 //! Pages read in list order from the users table: everyone, a driven
-//! search (its few matches sorted), and the budgeted walk that checks each
+//! search (its few matches sorted), the recently active users (sorted, or
+//! read in last-activity order), and the budgeted walk that checks each
 //! user by index.
 
 use super::keys::{key_column, order_fragments, up_to_fragment, Found, PageRequest, Position, SortKey};
@@ -16,7 +17,12 @@ impl Store {
     /// wants, the page is those, complete up to the last user walked.
     pub(crate) async fn list_in_order(&self, app_id: i64, plan: &SearchPlan, req: &PageRequest) -> StoreResult<Found> {
         let walked = plan.strategy == SearchStrategy::Scan;
-        let end = if walked { self.walk_end(app_id, req, req.budget.walk).await? } else { None };
+        let mut end = if walked { self.walk_end(app_id, req, req.budget.walk).await? } else { None };
+        // In last-activity order the activity window bounds the walk: when
+        // its start comes before the walk's end, the walk reads to the start.
+        if let (UserSort::LastActivity, Some(since)) = (req.sort, plan.active_since) {
+            end = end.filter(|(key, _)| !matches!(key, SortKey::Int(k) if *k < since));
+        }
         let sql = list_sql(req, plan, end.is_some(), self.is_postgres());
         let (key, after_id) = req.after();
         let users: Vec<UserSummary> = with_pool!(self, |pool| {
@@ -32,6 +38,9 @@ impl Store {
             q = q.bind(req.limit);
             if let Some(segment) = plan.segment {
                 q = q.bind(segment);
+            }
+            if let Some(since) = plan.active_since {
+                q = q.bind(since);
             }
             if let Some((end_key, end_id)) = &end {
                 q = match end_key {
@@ -60,11 +69,14 @@ impl Store {
 
 /// Builds the list query from fixed fragments; every value is a bound
 /// parameter: $1 app, $2/$3 keyset, then a [lo, hi) pair per search word,
-/// then the limit, then the segment (when the plan has one), then (`up_to`)
-/// the walk's last position. A driven search starts from the first word's
-/// matches, a members plan from the segment's members; a walk picks the
-/// ids first (from the order's index and the search and member indexes
-/// alone), then reads the rows of those it keeps.
+/// then the limit, then the segment (when the plan has one), then the
+/// activity window's start (when it has one), then (`up_to`) the walk's
+/// last position. A driven search starts from the first word's matches, a
+/// members plan from the segment's members, a recent plan from the
+/// activity index's range of the window; a walk picks the ids first (from
+/// the order's index and the search and member indexes alone), then reads
+/// the rows of those it keeps. Every plan checks the window on the rows it
+/// reads (in last-activity order, a bound of the order's index).
 fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -> String {
     let words = plan.words.len();
     let (keyset, order) = order_fragments(req.sort);
@@ -80,7 +92,12 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
         None => String::new(),
     }
     };
-    let up_to_at = segment_at + usize::from(plan.segment.is_some());
+    let since_at = segment_at + usize::from(plan.segment.is_some());
+    let recent = match plan.active_since {
+        Some(_) => format!(" AND COALESCE(last_seen_at, 0) >= ${since_at}"),
+        None => String::new(),
+    };
+    let up_to_at = since_at + usize::from(plan.active_since.is_some());
     let up_to = if up_to { up_to_fragment(req.sort, up_to_at) } else { String::new() };
     match plan.strategy {
         SearchStrategy::Driven => format!(
@@ -88,9 +105,10 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
                 "SELECT ",
                 summary_columns!(),
                 " FROM (SELECT DISTINCT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5) \
-                 AS m CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}{}"
+                 AS m CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}{}{}"
             ),
             active,
+            recent,
             keyset,
             up_to,
             word_checks(words.saturating_sub(1), 6, "users.id"),
@@ -102,7 +120,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
             concat!(
                 "SELECT ",
                 summary_columns!(),
-                " FROM ({}) AS m CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}"
+                " FROM ({}) AS m CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}{}"
             ),
             // The same set either way; each database is fastest with one
             // (SQLite's INTERSECT merges the two index ranges; PostgreSQL
@@ -116,6 +134,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
                  INTERSECT SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $6 AND token < $7"
             },
             active,
+            recent,
             keyset,
             word_checks(words.saturating_sub(2), 8, "users.id"),
             member("users.id"),
@@ -134,12 +153,13 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
                     summary_columns!(),
                     " FROM (SELECT DISTINCT s.{column} AS k, s.user_id FROM user_search s WHERE s.app_id = $1 \
                      AND s.token >= $4 AND s.token < $5{keyset}) AS m CROSS JOIN users \
-                     WHERE users.id = m.user_id AND users.app_id = $1{active}{checks}{member} \
+                     WHERE users.id = m.user_id AND users.app_id = $1{active}{recent}{checks}{member} \
                      ORDER BY m.k{direction}, m.user_id{direction}{limit}"
                 ),
                 column = column,
                 keyset = keyset,
                 active = active,
+                recent = recent,
                 checks = word_checks(words.saturating_sub(1), 6, "users.id"),
                 member = member("users.id"),
                 direction = direction,
@@ -151,26 +171,56 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
                 "SELECT ",
                 summary_columns!(),
                 " FROM segment_members m CROSS JOIN users WHERE m.segment_id = ${} AND users.id = m.user_id \
-                 AND users.app_id = $1{}{}{}{}{}"
+                 AND users.app_id = $1{}{}{}{}{}{}"
             ),
             segment_at,
             active,
+            recent,
             keyset,
             word_checks(words, 4, "users.id"),
             order,
             limit
         ),
+        // In last-activity order the window's range of the activity index,
+        // read in order; in another, its users (few enough) sorted. The
+        // DISTINCT keeps the range first (neither database flattens it).
+        SearchStrategy::Recent if req.sort == UserSort::LastActivity => format!(
+            concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1{}{}{}{}{}{}{}"),
+            recent,
+            active,
+            keyset,
+            word_checks(words, 4, "users.id"),
+            member("users.id"),
+            order,
+            limit
+        ),
+        SearchStrategy::Recent => format!(
+            concat!(
+                "SELECT ",
+                summary_columns!(),
+                " FROM (SELECT DISTINCT id AS user_id FROM users WHERE app_id = $1{}{}) AS m CROSS JOIN users \
+                 WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}"
+            ),
+            recent,
+            active,
+            keyset,
+            word_checks(words, 4, "users.id"),
+            member("users.id"),
+            order,
+            limit
+        ),
         _ if words == 0 && plan.segment.is_none() => format!(
-            concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1{}{}{}{}{}"),
-            active, keyset, up_to, order, limit
+            concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1{}{}{}{}{}{}"),
+            active, recent, keyset, up_to, order, limit
         ),
         _ => format!(
             concat!(
                 "SELECT ",
                 summary_columns!(),
-                " FROM users WHERE id IN (SELECT id FROM users WHERE app_id = $1{}{}{}{}{}{}{}){}"
+                " FROM users WHERE id IN (SELECT id FROM users WHERE app_id = $1{}{}{}{}{}{}{}{}){}"
             ),
             active,
+            recent,
             keyset,
             up_to,
             word_checks(words, 4, "users.id"),

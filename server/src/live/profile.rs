@@ -1,7 +1,6 @@
-//! `GET /api/live/users/{id}`: one profile's live stream, as server-sent
-//! events: `activity` (the user's events) and `moved` (a device's new
-//! position; the profile map and the device page follow it). Authorised by the session (any role may watch), scoped to one
-//! user of the session's app. See `app::live` for the fan-out behind it.
+//! `GET /api/live/users/{id}`: one profile's live stream: `activity` (the
+//! user's events), `moved` (a device's new position; the profile map and
+//! the device page follow it) and `messages` (the private messages changed).
 //!
 //! A stream first replays, from the database, the user's events after
 //! `Last-Event-ID` (or `?after=`, which the page sets to the newest id it
@@ -13,27 +12,21 @@
 //! reconnects with `Last-Event-ID` and replays what it missed.
 
 use std::collections::{HashSet, VecDeque};
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::route_table::RouteTable;
-use app::activity::model::ActivityEvent;
-use app::auth::session::{admin_of, app_chosen_in};
-use app::live::{
-    LiveHub, LiveUpdate, StreamLimits, StreamRefused, StreamSlot, Subscription, ACTIVITY, MESSAGES, MOVED, RECONNECT,
-};
-use app::state::AppState;
-use app::store::Store;
+use ::app::activity::model::ActivityEvent;
+use ::app::live::{LiveHub, LiveUpdate, StreamLimits, StreamSlot, Subscription, ACTIVITY, MESSAGES, MOVED};
+use ::app::state::AppState;
+use ::app::store::Store;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use futures::{Stream, StreamExt};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::Event;
+use axum::response::Response;
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tower_sessions::Session;
+
+use super::{caller, reconnect_hint, refuse, sse, too_many, unavailable, CLIENT_QUEUE};
 
 /// Events replayed per database read while catching up.
 const REPLAY_PAGE: i64 = 500;
@@ -41,55 +34,30 @@ const REPLAY_PAGE: i64 = 500;
 /// offline, a forged id) starts live after the newest of them; the page
 /// reloads its boxes for the rest.
 const REPLAY_MAX: usize = 5_000;
-/// Events queued for one slow client before its stream waits.
-const CLIENT_QUEUE: usize = 256;
 /// Ids remembered per stream to send each event once.
 const REMEMBERED: usize = 4096;
-/// A comment line this often keeps proxies from closing an idle stream.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
-/// How soon a browser reconnects after a shutdown's hint.
-const RECONNECT_AFTER: Duration = Duration::from_millis(250);
-
-pub fn routes() -> RouteTable<AppState> {
-    RouteTable::default().route("/live/users/{id}", &[Method::GET, Method::HEAD], get(user_stream))
-}
 
 #[derive(Deserialize)]
-struct Resume {
+pub(super) struct Resume {
     after: Option<i64>,
 }
 
-fn refuse(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
-}
-
 #[tracing::instrument(skip_all, fields(user_id))]
-async fn user_stream(
+pub(super) async fn user_stream(
     State(state): State<AppState>,
     session: Session,
     Path(user_id): Path<i64>,
     Query(resume): Query<Resume>,
     headers: HeaderMap,
 ) -> Response {
-    let account = match admin_of(&session).await {
-        Ok(Some(account)) => account,
-        Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "Please sign in."),
-        Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available; retrying."),
-    };
-    let apps = match state.store.list_apps().await {
-        Ok(apps) => apps,
-        Err(error) => {
-            tracing::warn!(%error, "live: cannot read apps");
-            return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available; retrying.");
-        }
-    };
-    let Some(app) = app_chosen_in(&session, &apps).await else {
-        return refuse(StatusCode::NOT_FOUND, "No app yet.");
+    let (account, app) = match caller(&state, &session).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
     };
     match state.store.user_by_id(app.id, user_id).await {
         Ok(Some(_)) => {}
         Ok(None) => return refuse(StatusCode::NOT_FOUND, "There is no such user in this app."),
-        Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available; retrying."),
+        Err(_) => return unavailable(),
     }
     let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
     let after = last_event_id.or(resume.after).unwrap_or(i64::MAX);
@@ -119,24 +87,7 @@ async fn user_stream(
         _slot: slot,
     };
     tokio::spawn(forward(stream, after, live, queue));
-    Sse::new(stream_of(events)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response()
-}
-
-/// 429 with the reason and when to try again.
-fn too_many(refused: StreamRefused) -> Response {
-    let limit = match refused {
-        StreamRefused::ReplaysSpent(_) => "live_replay",
-        _ => "live_streams",
-    };
-    metrics::counter!(app::metrics::RATE_LIMITED, "limit" => limit).increment(1);
-    let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, &refused.message());
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(refused.retry_after_secs()));
-    response
-}
-
-fn stream_of(events: mpsc::Receiver<Event>) -> impl Stream<Item = Result<Event, Infallible>> {
-    // Fused: a layer may poll once more after the end.
-    futures::stream::unfold(events, |mut events| async move { events.recv().await.map(|e| (Ok(e), events)) }).fuse()
+    sse(events)
 }
 
 /// What one stream has sent: each id once, and the highest.
@@ -221,11 +172,7 @@ async fn forward(stream: OpenStream, after: i64, mut live: Subscription, queue: 
             // The client went away while nothing happened to this user.
             () = queue.closed() => return,
             () = stream.hub.closed() => {
-                // The instance is shutting down: the browser reconnects at
-                // once (to another instance behind the balancer) and
-                // resumes after the last id it has.
-                let hint = Event::default().event(RECONNECT).retry(RECONNECT_AFTER).data("shutting down");
-                let _ = queue.send(hint).await;
+                let _ = queue.send(reconnect_hint()).await;
                 return;
             }
         };
@@ -255,6 +202,7 @@ async fn forward(stream: OpenStream, after: i64, mut live: Subscription, queue: 
                 tracing::info!(missed, "live: a slow stream fell behind; closing it (it resumes by Last-Event-ID)");
                 return;
             }
+            Ok(LiveUpdate::AppActivity(_)) => continue,
             Err(broadcast::error::RecvError::Closed) => return,
         };
         for event in batch.iter().filter(|e| e.user_id == Some(user_id) && e.app_id == app_id) {

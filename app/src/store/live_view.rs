@@ -1,0 +1,202 @@
+//! The app-wide Live page's reads: active users from the activity indexes
+//! (never a scan of the events), the newest events of an app, the events a
+//! commit stored for the live fan-out, and the live map's positions.
+
+use super::activity::activity_columns;
+use super::batch::Marks;
+use super::{with_pool, Backend, Store, StoreResult, StoredIds, SEEN_PRECISION_MS};
+use crate::model::devices::Fix;
+use crate::model::live::{ActiveNow, LiveEvent, LivePosition, PlatformActive, ACTIVE_WINDOWS};
+
+/// A Live page's first rows come from at most this many of the newest
+/// events (of every app): a filter that matches none of them shows an
+/// empty stream rather than searching the history.
+pub const RECENT_EVENTS_SCANNED: i64 = 20_000;
+
+macro_rules! live_columns {
+    () => {
+        concat!(
+            activity_columns!(),
+            ", u.external_id AS user_external_id, u.user_name, d.platform, COALESCE(u.active, TRUE) AS user_active"
+        )
+    };
+}
+
+const LIVE_FROM: &str =
+    " FROM events e LEFT JOIN devices d ON d.id = e.device_id LEFT JOIN users u ON u.id = e.user_id";
+
+const MINUTE_MS: i64 = 60_000;
+
+impl Store {
+    /// Users active in each window before `now`, by platform, and users
+    /// created in the last hour. Each count is an index range: users by
+    /// last activity, devices by last activity, users by creation.
+    pub async fn active_now(&self, app_id: i64, now: i64) -> StoreResult<ActiveNow> {
+        // The same window starts as the users list's `?active=` filter
+        // (last activity is kept to the minute), so a count and the list
+        // it links to agree.
+        let [w1, w5, w30] = ACTIVE_WINDOWS.map(|window| window.since(now, SEEN_PRECISION_MS));
+        let users_sql = "SELECT COALESCE(SUM(CASE WHEN last_seen_at >= $2 THEN 1 ELSE 0 END), 0),
+                                COALESCE(SUM(CASE WHEN last_seen_at >= $3 THEN 1 ELSE 0 END), 0),
+                                COUNT(*)
+                         FROM users WHERE app_id = $1 AND COALESCE(last_seen_at, 0) >= $4 AND active";
+        let (a, b, c): (i64, i64, i64) = with_pool!(self, |pool| sqlx::query_as(users_sql)
+            .bind(app_id)
+            .bind(w1)
+            .bind(w5)
+            .bind(w30)
+            .fetch_one(pool)
+            .await)?;
+        let platforms_sql = "SELECT d.platform,
+                                    COUNT(DISTINCT CASE WHEN d.last_active_at >= $2 THEN d.user_id END),
+                                    COUNT(DISTINCT CASE WHEN d.last_active_at >= $3 THEN d.user_id END),
+                                    COUNT(DISTINCT d.user_id)
+                             FROM devices d JOIN users u ON u.id = d.user_id
+                             WHERE d.app_id = $1 AND d.last_active_at >= $4 AND u.active
+                             GROUP BY d.platform";
+        let rows: Vec<(String, i64, i64, i64)> = with_pool!(self, |pool| sqlx::query_as(platforms_sql)
+            .bind(app_id)
+            .bind(w1)
+            .bind(w5)
+            .bind(w30)
+            .fetch_all(pool)
+            .await)?;
+        let mut platforms: Vec<PlatformActive> =
+            rows.into_iter().map(|(platform, a, b, c)| PlatformActive { platform, users: [a, b, c] }).collect();
+        platforms.sort_by(|x, y| y.users[2].cmp(&x.users[2]).then_with(|| x.platform.cmp(&y.platform)));
+        let new_sql = "SELECT COUNT(*) FROM users WHERE app_id = $1 AND created_at >= $2 AND active";
+        let new_last_hour: i64 = with_pool!(self, |pool| sqlx::query_scalar(new_sql)
+            .bind(app_id)
+            .bind(now - 60 * MINUTE_MS)
+            .fetch_one(pool)
+            .await)?;
+        Ok(ActiveNow { users: [a, b, c], platforms, new_last_hour, at: now })
+    }
+
+    /// The newest `limit` events of the app among the newest
+    /// [`RECENT_EVENTS_SCANNED`] stored, newest first, deactivated users'
+    /// left out.
+    pub async fn recent_live_events(&self, app_id: i64, limit: i64) -> StoreResult<Vec<LiveEvent>> {
+        let newest = self.last_event_id().await?;
+        let sql = concat!(
+            "SELECT ",
+            live_columns!(),
+            " FROM events e LEFT JOIN devices d ON d.id = e.device_id LEFT JOIN users u ON u.id = e.user_id
+             WHERE e.id > $1 AND e.id <= $2 AND e.app_id = $3 AND (e.user_id IS NULL OR u.active)
+             ORDER BY e.id DESC LIMIT $4"
+        );
+        with_pool!(self, |pool| Ok(sqlx::query_as(sql)
+            .bind(newest - RECENT_EVENTS_SCANNED)
+            .bind(newest)
+            .bind(app_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Up to `limit` events of the app with ids after `after`, in id order
+    /// (a Live stream's replay), deactivated users' left out.
+    pub async fn live_events_after(&self, app_id: i64, after: i64, limit: i64) -> StoreResult<Vec<LiveEvent>> {
+        let sql = concat!(
+            "SELECT ",
+            live_columns!(),
+            " FROM events e LEFT JOIN devices d ON d.id = e.device_id LEFT JOIN users u ON u.id = e.user_id
+             WHERE e.id > $1 AND e.app_id = $2 AND (e.user_id IS NULL OR u.active) ORDER BY e.id LIMIT $3"
+        );
+        with_pool!(self, |pool| Ok(sqlx::query_as(sql).bind(after).bind(app_id).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// The events `ids` names of the apps `apps`, in id order, for the
+    /// live fan-out (deactivated users' included, marked: the profile's
+    /// own stream still shows them).
+    pub async fn live_events_stored(&self, ids: &StoredIds, apps: &[i64]) -> StoreResult<Vec<LiveEvent>> {
+        let apps_list = |first: usize| Marks::Anonymous.list(first, apps.len());
+        match (ids, &self.backend) {
+            (StoredIds::None, _) => Ok(Vec::new()),
+            (StoredIds::List(ids), Backend::Postgres(pool)) => {
+                let sql = format!(
+                    concat!("SELECT ", live_columns!(), "{} WHERE e.id = ANY($1) AND e.app_id = ANY($2) ORDER BY e.id"),
+                    LIVE_FROM
+                );
+                Ok(sqlx::query_as(&sql).bind(ids).bind(apps).fetch_all(pool).await?)
+            }
+            (StoredIds::List(ids), Backend::Sqlite(pool)) => {
+                let mut events = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let sql = format!(
+                        concat!("SELECT ", live_columns!(), "{} WHERE e.id IN ({}) AND e.app_id IN ({}) ORDER BY e.id"),
+                        LIVE_FROM,
+                        Marks::Anonymous.list(1, chunk.len()),
+                        apps_list(chunk.len() + 1)
+                    );
+                    let mut q = sqlx::query_as(&sql);
+                    for id in chunk.iter().chain(apps) {
+                        q = q.bind(*id);
+                    }
+                    events.extend(q.fetch_all(pool).await?);
+                }
+                Ok(events)
+            }
+            (StoredIds::Range { after, up_to }, _) => {
+                let sql = format!(
+                    concat!(
+                        "SELECT ",
+                        live_columns!(),
+                        "{} WHERE e.id > ? AND e.id <= ? AND e.app_id IN ({}) ORDER BY e.id"
+                    ),
+                    LIVE_FROM,
+                    apps_list(3)
+                );
+                with_pool!(self, |pool| {
+                    let mut q = sqlx::query_as(&sql).bind(after).bind(up_to);
+                    for app in apps {
+                        q = q.bind(*app);
+                    }
+                    Ok(q.fetch_all(pool).await?)
+                })
+            }
+        }
+    }
+
+    /// The users among `users` who are members of `segment`.
+    pub async fn members_among(&self, segment: i64, users: &[i64]) -> StoreResult<Vec<i64>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = if self.is_postgres() { Marks::Numbered } else { Marks::Anonymous };
+        let sql = format!(
+            "SELECT user_id FROM segment_members WHERE segment_id = {} AND user_id IN ({})",
+            marks.list(1, 1),
+            marks.list(2, users.len())
+        );
+        with_pool!(self, |pool| {
+            let mut q = sqlx::query_scalar(&sql).bind(segment);
+            for user in users {
+                q = q.bind(*user);
+            }
+            Ok(q.fetch_all(pool).await?)
+        })
+    }
+
+    /// The last positions of the app's devices active since `since` (their
+    /// users active), newest first, at most `limit`.
+    pub async fn live_positions(&self, app_id: i64, since: i64, limit: i64) -> StoreResult<Vec<LivePosition>> {
+        let sql = "SELECT d.id, d.user_id, COALESCE(NULLIF(u.user_name, ''), u.external_id), d.last_latitude,
+                          d.last_longitude, d.last_accuracy, d.last_location_at
+                   FROM devices d JOIN users u ON u.id = d.user_id
+                   WHERE d.app_id = $1 AND d.last_active_at >= $2 AND u.active AND d.last_location_at IS NOT NULL
+                   ORDER BY d.last_active_at DESC LIMIT $3";
+        type Row = (i64, i64, String, f64, f64, Option<f64>, i64);
+        let rows: Vec<Row> =
+            with_pool!(self, |pool| sqlx::query_as(sql).bind(app_id).bind(since).bind(limit).fetch_all(pool).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(device_id, user_id, user, latitude, longitude, accuracy, at)| LivePosition {
+                device_id,
+                user_id,
+                user,
+                fix: Fix { latitude, longitude, accuracy, at },
+            })
+            .collect())
+    }
+}

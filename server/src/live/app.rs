@@ -1,0 +1,297 @@
+//! `GET /api/live/app`: the Live page's stream of the whole app. Events:
+//! - `event`: one event matching the filters (`LiveEvent`), newest last,
+//!   its SSE `id` the event's id;
+//! - `rate`: once a second while events match, `{matched, shown, every}`:
+//!   the exact count of the second, how many rows were sent, and the
+//!   sampling (one row in `every`) once more than [`READABLE_PER_SEC`] match
+//!   a second, so a browser is never flooded and the counts stay exact;
+//! - `moved`: a device's new position (`DeviceMoved`);
+//! - `overview`: every [`OVERVIEW_EVERY`], the active-now counts and the top
+//!   event types (`LiveOverview` without events and positions).
+//!
+//! Filters (query): `type` (repeated), `segment` (id), `text` (in `data`,
+//! case-insensitive), `platform`. Deactivated users' events and another
+//! app's never reach it.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use ::app::live::{LiveUpdate, MOVED};
+use ::app::model::live::{LiveEvent, LiveFilter};
+use ::app::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::Event;
+use axum::response::Response;
+use serde::Deserialize;
+use tokio::sync::{broadcast, mpsc};
+use tower_sessions::Session;
+
+use super::{caller, reconnect_hint, sse, too_many, CLIENT_QUEUE};
+
+/// Rows a person can read a second; above it the stream samples.
+pub const READABLE_PER_SEC: u64 = 20;
+/// How often the counts are sent again.
+const OVERVIEW_EVERY: Duration = Duration::from_secs(5);
+/// Events replayed per read, and at most in all, on (re)connect.
+const REPLAY_PAGE: i64 = 500;
+const REPLAY_MAX: usize = 2_000;
+
+/// The stream's query: the page's filters and where to resume.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct StreamQuery {
+    #[serde(default, rename = "type")]
+    types: Vec<String>,
+    segment: Option<i64>,
+    text: Option<String>,
+    platform: Option<String>,
+    after: Option<i64>,
+}
+
+impl StreamQuery {
+    fn filter(&self) -> LiveFilter {
+        let nonempty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(String::from);
+        LiveFilter {
+            types: self.types.iter().filter(|t| !t.is_empty()).cloned().collect(),
+            segment: self.segment,
+            text: nonempty(&self.text),
+            platform: nonempty(&self.platform),
+        }
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub(super) async fn app_stream(
+    State(state): State<AppState>,
+    session: Session,
+    query: Query<StreamQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let (account, app) = match caller(&state, &session).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    let after = last_event_id.or(query.after);
+    let limits = state.live.limits.clone();
+    let first_page = if after.is_some() { REPLAY_PAGE as u32 } else { 0 };
+    // The app's stream counts as a "profile" of its own (a negative key
+    // no user id takes) in the account's cap.
+    let slot = match limits.take_replay(account.id, first_page).and_then(|()| limits.open(account.id, -app.id)) {
+        Ok(slot) => slot,
+        Err(refused) => return too_many(refused),
+    };
+    let live = state.live.subscribe_app(app.id);
+    let (queue, events) = mpsc::channel(CLIENT_QUEUE);
+    let filter = query.filter();
+    let (store, hub) = (state.store.clone(), state.live.clone());
+    tokio::spawn(async move {
+        let _slot = slot;
+        let mut stream = AppStream { store, app_id: app.id, filter, queue, rate: Rate::default() };
+        if let Some(after) = after {
+            if !stream.replay(after).await {
+                return;
+            }
+        }
+        stream.forward(live, hub).await;
+    });
+    sse(events)
+}
+
+/// Events matched in the current second, and how many were sent.
+#[derive(Debug, Default)]
+struct Rate {
+    matched: u64,
+    shown: u64,
+    /// One row in `every` is sent this second (1: all, up to the cap).
+    every: u64,
+}
+
+impl Rate {
+    /// Whether the next matching event is sent.
+    fn admit(&mut self) -> bool {
+        self.matched += 1;
+        let every = self.every.max(1);
+        let send = (self.matched - 1).is_multiple_of(every) && self.shown < READABLE_PER_SEC;
+        if send {
+            self.shown += 1;
+        }
+        send
+    }
+
+    /// Ends the second: its figures, and the next second's sampling from
+    /// this one's rate.
+    fn tick(&mut self) -> Option<serde_json::Value> {
+        let report = (self.matched > 0)
+            .then(|| serde_json::json!({ "matched": self.matched, "shown": self.shown, "every": self.every.max(1) }));
+        self.every = self.matched.div_ceil(READABLE_PER_SEC).max(1);
+        self.matched = 0;
+        self.shown = 0;
+        report
+    }
+}
+
+struct AppStream {
+    store: ::app::store::Store,
+    app_id: i64,
+    filter: LiveFilter,
+    queue: mpsc::Sender<Event>,
+    rate: Rate,
+}
+
+impl AppStream {
+    /// Sends the app's events after `after` (a reconnect's gap), up to
+    /// [`REPLAY_MAX`]; false when the client went away.
+    async fn replay(&mut self, mut after: i64) -> bool {
+        let mut replayed = 0;
+        while replayed < REPLAY_MAX {
+            let page = match self.store.live_events_after(self.app_id, after, REPLAY_PAGE).await {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::warn!(%error, "live app: replay failed; the client retries");
+                    return false;
+                }
+            };
+            replayed += page.len();
+            let full = page.len() as i64 == REPLAY_PAGE;
+            if let Some(last) = page.last() {
+                after = last.event.id;
+            }
+            for event in self.matching(page).await {
+                if !self.send_event(&event).await {
+                    return false;
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        true
+    }
+
+    async fn forward(&mut self, mut live: ::app::live::Subscription, hub: ::app::live::LiveHub) {
+        let mut second = tokio::time::interval(Duration::from_secs(1));
+        let mut overview = tokio::time::interval(OVERVIEW_EVERY);
+        loop {
+            let received = tokio::select! {
+                received = live.updates.recv() => received,
+                () = self.queue.closed() => return,
+                () = hub.closed() => {
+                    let _ = self.queue.send(reconnect_hint()).await;
+                    return;
+                }
+                _ = second.tick() => {
+                    if let Some(report) = self.rate.tick() {
+                        if self.queue.send(Event::default().event("rate").data(report.to_string())).await.is_err() {
+                            return;
+                        }
+                    }
+                    continue;
+                }
+                _ = overview.tick() => {
+                    if !self.send_overview().await {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            match received {
+                Ok(LiveUpdate::AppActivity(batch)) => {
+                    let mine: Vec<LiveEvent> =
+                        batch.iter().filter(|e| e.event.app_id == self.app_id).cloned().collect();
+                    for event in self.matching(mine).await {
+                        if self.rate.admit() && !self.send_event(&event).await {
+                            return;
+                        }
+                    }
+                }
+                Ok(LiveUpdate::Moved(moved)) if moved.app_id == self.app_id => {
+                    let Ok(data) = serde_json::to_string(&moved) else { continue };
+                    if self.queue.send(Event::default().event(MOVED).data(data)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    metrics::counter!(::app::metrics::LIVE_STREAMS_LAGGED).increment(1);
+                    tracing::info!(missed, "live app: a slow stream fell behind; closing it (it resumes)");
+                    return;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+
+    /// `events` that pass the filters (active users only).
+    async fn matching(&self, events: Vec<LiveEvent>) -> Vec<LiveEvent> {
+        let filter = &self.filter;
+        let text = filter.text.as_ref().map(|t| t.to_lowercase());
+        let mut kept: Vec<LiveEvent> = events
+            .into_iter()
+            .filter(|e| e.user_active)
+            .filter(|e| filter.types.is_empty() || filter.types.contains(&e.event.event_type))
+            .filter(|e| filter.platform.as_ref().is_none_or(|p| e.platform.as_deref() == Some(p.as_str())))
+            .filter(|e| {
+                text.as_ref().is_none_or(|t| e.event.data.as_ref().is_some_and(|d| d.to_lowercase().contains(t)))
+            })
+            .collect();
+        if let Some(segment) = filter.segment {
+            let users: Vec<i64> =
+                kept.iter().filter_map(|e| e.event.user_id).collect::<HashSet<_>>().into_iter().collect();
+            let members: HashSet<i64> = match self.store.members_among(segment, &users).await {
+                Ok(members) => members.into_iter().collect(),
+                Err(error) => {
+                    tracing::warn!(%error, "live app: cannot read segment members");
+                    HashSet::new()
+                }
+            };
+            kept.retain(|e| e.event.user_id.is_some_and(|u| members.contains(&u)));
+        }
+        kept
+    }
+
+    async fn send_event(&self, event: &LiveEvent) -> bool {
+        let Ok(data) = serde_json::to_string(event) else { return true };
+        let sse = Event::default().event("event").id(event.event.id.to_string()).data(data);
+        self.queue.send(sse).await.is_ok()
+    }
+
+    async fn send_overview(&self) -> bool {
+        let now = ::app::time::now_ms();
+        let (active, top) = match tokio::try_join!(
+            self.store.active_now(self.app_id, now),
+            self.store.top_event_types(self.app_id, now, 10)
+        ) {
+            Ok(figures) => figures,
+            Err(error) => {
+                tracing::warn!(%error, "live app: cannot count the active users");
+                return true;
+            }
+        };
+        let data = serde_json::json!({ "active": active, "top": top }).to_string();
+        self.queue.send(Event::default().event("overview").data(data)).await.is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_past_the_readable_rate_is_sampled_and_counted_exactly() {
+        let mut rate = Rate::default();
+        let sent = (0..10).filter(|_| rate.admit()).count();
+        assert_eq!(sent, 10, "a readable rate is sent whole");
+        assert_eq!(rate.tick(), Some(serde_json::json!({"matched": 10, "shown": 10, "every": 1})));
+        let sent = (0..1000).filter(|_| rate.admit()).count();
+        assert_eq!(sent as u64, READABLE_PER_SEC, "never more rows than a person reads");
+        let report = rate.tick().unwrap();
+        assert_eq!(report["matched"], 1000);
+        assert_eq!(rate.every, 50, "the next second samples one in 1000 / 20");
+        let sent = (0..1000).filter(|_| rate.admit()).count();
+        assert_eq!(sent, 20);
+        assert_eq!(rate.tick().unwrap(), serde_json::json!({"matched": 1000, "shown": 20, "every": 50}));
+        assert_eq!(rate.tick(), None, "a quiet second says nothing");
+        assert_eq!(rate.every, 1);
+    }
+}
