@@ -70,9 +70,12 @@ pub fn ConsoleLayout() -> impl IntoView {
                 </a>
                 <Suspense>{move || Suspend::new(async move { me.await.ok().map(|me| view! { <AppSwitcher me /> }) })}</Suspense>
                 <ul class="menu">
-                    <MenuGroup label="Audience" id="menu-audience" prefixes=&["/users"]>
+                    <MenuGroup label="Audience" id="menu-audience" prefixes=&["/users", "/live"]>
                         <li>
                             <A href="/users">"Users"</A>
+                        </li>
+                        <li>
+                            <A href="/live">"Live"</A>
                         </li>
                     </MenuGroup>
                 </ul>

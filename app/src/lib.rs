@@ -113,6 +113,7 @@ pub fn App() -> impl IntoView {
                     // user can answer with a real 404 status.
                     <Route path=path!("users/:id") view={Lazy::<routes::ProfileRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("devices/:id") view={Lazy::<routes::DeviceRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("live") view={Lazy::<routes::LiveRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
             </div>

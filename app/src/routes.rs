@@ -52,3 +52,7 @@ lazy_page!(
     /// One device's page.
     DeviceRoute => crate::devices::DevicePage
 );
+lazy_page!(
+    /// The app's activity as it happens (Audience > Live).
+    LiveRoute => crate::live_page::LivePage
+);

@@ -9,87 +9,12 @@ use std::time::Duration;
 
 use app::store::Store;
 use app::store_test;
-use common::TestApp;
-use reqwest::{Client, Response, StatusCode};
+use common::{EventStream, TestApp};
+use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
 /// A waiting limit that only turns a hang into a failure (no timing asserts).
 const PATIENCE: Duration = Duration::from_secs(20);
-
-/// One `text/event-stream` response, read event by event.
-struct EventStream {
-    response: Response,
-    buffer: String,
-}
-
-/// One server-sent event: its `event`, `id` and JSON `data`.
-#[derive(Debug)]
-struct Sse {
-    event: String,
-    id: Option<String>,
-    data: Value,
-}
-
-impl EventStream {
-    async fn open(client: &Client, url: &str, last_event_id: Option<&str>) -> EventStream {
-        let mut request = client.get(url).header("Accept", "text/event-stream");
-        if let Some(id) = last_event_id {
-            request = request.header("Last-Event-ID", id);
-        }
-        let response = request.send().await.expect("open stream");
-        assert_eq!(response.status(), StatusCode::OK, "stream status");
-        let kind = response.headers()["content-type"].to_str().unwrap().to_string();
-        assert!(kind.starts_with("text/event-stream"), "{kind}");
-        EventStream { response, buffer: String::new() }
-    }
-
-    /// The next event (comments and keep-alives skipped); fails after [`PATIENCE`].
-    async fn next(&mut self) -> Sse {
-        tokio::time::timeout(PATIENCE, self.read()).await.expect("an event within the patience limit")
-    }
-
-    async fn read(&mut self) -> Sse {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let (mut event, mut id, mut data) = (String::from("message"), None, String::new());
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event:") {
-                        event = v.trim().to_string();
-                    } else if let Some(v) = line.strip_prefix("id:") {
-                        id = Some(v.trim().to_string());
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim_start());
-                    }
-                }
-                if data.is_empty() {
-                    continue; // a comment (keep-alive)
-                }
-                return Sse { event, id, data: serde_json::from_str(&data).expect("JSON data") };
-            }
-            let chunk = self.response.chunk().await.expect("read stream").expect("stream still open");
-            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    }
-
-    /// The next event, or `None` once the server ends the stream.
-    async fn read_until_end(&mut self) -> Option<Sse> {
-        loop {
-            if self.buffer.contains("\n\n") {
-                return Some(self.read().await);
-            }
-            let chunk = self.response.chunk().await.ok().flatten()?;
-            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    }
-
-    /// Asserts nothing but keep-alives arrive for a short while.
-    async fn expect_quiet(&mut self, wait: Duration) {
-        if let Ok(event) = tokio::time::timeout(wait, self.read()).await {
-            panic!("unexpected event {event:?}");
-        }
-    }
-}
 
 async fn ingest_event(app: &TestApp, key: &str, user: &str, client_id: &str) {
     let body = json!([{"type": "re.notifica.event.application.Open", "userID": user, "id": client_id,
@@ -285,7 +210,7 @@ store_test!(an_account_holds_a_few_streams_and_a_bounded_replay, |store: Store| 
         if response.status() != StatusCode::OK {
             break response;
         }
-        let mut stream = EventStream { response, buffer: String::new() };
+        let mut stream = EventStream::of(response);
         let mut got = 0;
         while got < HISTORY {
             match tokio::time::timeout(Duration::from_secs(2), stream.read_until_end()).await {

@@ -41,8 +41,14 @@ fn data_texts(data: &str) -> (String, String) {
     }
 }
 
+/// `user` (id and name) links the row to that user's profile (the Live
+/// page's rows are of many users; a profile's are of one).
 #[component]
-pub fn EventRow(event: ActivityEvent, clock: Clock) -> impl IntoView {
+pub fn EventRow(
+    event: ActivityEvent,
+    clock: Clock,
+    #[prop(default = None)] user: Option<(i64, String)>,
+) -> impl IntoView {
     let at = event.occurred_at;
     let label = event.label();
     let raw_type = (label != event.event_type).then(|| event.event_type.clone());
@@ -53,6 +59,7 @@ pub fn EventRow(event: ActivityEvent, clock: Clock) -> impl IntoView {
         <li class="event-row">
             <div class="event-head">
                 <span class="event-type" title=raw_type.clone()>{label}</span>
+                {user.map(|(id, name)| view! { <a class="event-user" href=format!("/users/{id}")>{name}</a> })}
                 <span class="event-device">{event.device_name.unwrap_or_else(|| "No device".into())}</span>
                 <time
                     datetime=datetime

@@ -1,6 +1,8 @@
 //! Leaflet itself (the vendored 1.9 JS and CSS under `/vendor/leaflet/`),
-//! loaded on the first page that draws a map, and the tile source the
-//! server configured (`MAP_TILE_URL`, written into the page's `<head>`).
+//! loaded on the first page that draws a map, its marker-clustering plugin
+//! (vendored under `/vendor/leaflet.markercluster/`, loaded only by the
+//! map that clusters), and the tile source the server configured
+//! (`MAP_TILE_URL`, written into the page's `<head>`).
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -8,6 +10,9 @@ use web_sys::{Document, Element};
 
 const SCRIPT: &str = "/vendor/leaflet/leaflet.js";
 const STYLESHEET: &str = "/vendor/leaflet/leaflet.css";
+const CLUSTER_SCRIPT: &str = "/vendor/leaflet.markercluster/leaflet.markercluster.js";
+const CLUSTER_STYLESHEETS: [&str; 2] =
+    ["/vendor/leaflet.markercluster/MarkerCluster.css", "/vendor/leaflet.markercluster/MarkerCluster.Default.css"];
 
 fn document() -> Option<Document> {
     web_sys::window()?.document()
@@ -20,19 +25,41 @@ fn has_leaflet() -> bool {
 /// Leaflet's JS and CSS, loaded once per page; `false` when they cannot be.
 pub async fn loaded() -> bool {
     let Some(document) = document() else { return false };
-    let css = tag(&document, "link", &[("rel", "stylesheet"), ("href", STYLESHEET)]);
-    let js = if has_leaflet() { None } else { tag(&document, "script", &[("src", SCRIPT)]) };
-    for element in [css, js].into_iter().flatten() {
+    let css = stylesheet(&document, STYLESHEET);
+    let js = if has_leaflet() { None } else { script(&document, SCRIPT) };
+    all_finished([css, js]).await && has_leaflet()
+}
+
+/// Leaflet with its clustering plugin (`L.markerClusterGroup`).
+pub async fn cluster_loaded() -> bool {
+    if !loaded().await {
+        return false;
+    }
+    let Some(document) = document() else { return false };
+    let [a, b] = CLUSTER_STYLESHEETS.map(|href| stylesheet(&document, href));
+    all_finished([a, b, script(&document, CLUSTER_SCRIPT)]).await
+}
+
+fn stylesheet(document: &Document, href: &str) -> Option<Element> {
+    tag(document, "link", &[("rel", "stylesheet"), ("href", href)], href)
+}
+
+fn script(document: &Document, src: &str) -> Option<Element> {
+    tag(document, "script", &[("src", src)], src)
+}
+
+async fn all_finished<const N: usize>(elements: [Option<Element>; N]) -> bool {
+    for element in elements.into_iter().flatten() {
         if !finished(&element).await {
             return false;
         }
     }
-    has_leaflet()
+    true
 }
 
-/// The `data-leaflet` element named `name`, added to `<head>` when missing.
-fn tag(document: &Document, name: &str, attributes: &[(&str, &str)]) -> Option<Element> {
-    let selector = format!("{name}[data-leaflet]");
+/// The `data-leaflet` element of `asset`, added to `<head>` when missing.
+fn tag(document: &Document, name: &str, attributes: &[(&str, &str)], asset: &str) -> Option<Element> {
+    let selector = format!("{name}[data-asset=\"{asset}\"]");
     if let Ok(Some(existing)) = document.query_selector(&selector) {
         return Some(existing);
     }
@@ -40,6 +67,7 @@ fn tag(document: &Document, name: &str, attributes: &[(&str, &str)]) -> Option<E
     for (key, value) in attributes {
         element.set_attribute(key, value).ok()?;
     }
+    element.set_attribute("data-asset", asset).ok()?;
     element.set_attribute("data-leaflet", "loading").ok()?;
     // Listen before inserting: the load event cannot be missed.
     let _ = finished_promise(&element);

@@ -5,7 +5,7 @@ mod api;
 mod device_page;
 mod devices_box;
 #[cfg(feature = "hydrate")]
-mod leaflet;
+pub(crate) mod leaflet;
 mod map;
 pub use crate::model::devices as model;
 #[cfg(feature = "ssr")]

@@ -1,18 +1,22 @@
-//! The live channel: one server-sent-events stream per open profile,
-//! carrying what happens to that user as it commits. `hub` is the server's
-//! fan-out; `subscriber` the browser's end, which the profile's boxes share.
+//! The live channel: server-sent-events streams carrying what happens as
+//! it commits, one per open profile (that user's) and one per open Live
+//! page (the whole app's). `hub` is the server's fan-out; `source` the
+//! browser's connection; `subscriber` the profile's feed, which its boxes
+//! share (the Live page's is `live_page::stream`).
 
 #[cfg(feature = "ssr")]
 mod hub;
 #[cfg(feature = "ssr")]
 pub mod limits;
+mod source;
 mod subscriber;
 
 #[cfg(feature = "ssr")]
 pub use hub::{LiveHub, LiveUpdate, Subscription};
 #[cfg(feature = "ssr")]
 pub use limits::{StreamLimits, StreamRefused, StreamSlot};
-pub use subscriber::{provide_live, use_live, LiveFeed, LiveLog, LiveState};
+pub use source::{open_stream, LiveState};
+pub use subscriber::{provide_live, use_live, LiveFeed, LiveLog};
 
 /// The stream of one user's profile (`GET`, session cookie; `?after=ID`
 /// or the `Last-Event-ID` header resumes after an event id).
@@ -35,3 +39,19 @@ pub const MESSAGES: &str = "messages";
 /// (with a short `retry:`): the browser's EventSource reconnects by itself,
 /// with `Last-Event-ID`, to whichever instance takes it.
 pub const RECONNECT: &str = "reconnect";
+
+/// The stream of the whole app for the Live page (`GET`, session cookie;
+/// filters in the query, `?after=ID` or `Last-Event-ID` resumes).
+pub const APP_STREAM_PATH: &str = "/api/live/app";
+
+/// The SSE event name of one event on the app's stream (its data: a
+/// `LiveEvent`; its id the event's).
+pub const APP_EVENT: &str = "event";
+
+/// The SSE event name of a second's figures on the app's stream (its data:
+/// `{matched, shown, every}`).
+pub const RATE: &str = "rate";
+
+/// The SSE event name of the app's counts on its stream (its data: `{active,
+/// top}`, an `ActiveNow` and the top `TypeMinutes`).
+pub const OVERVIEW: &str = "overview";

@@ -1,10 +1,6 @@
-//! The browser's end of the live channel: one `EventSource` per open
-//! profile, shared through context by the boxes that show live data.
-//!
-//! The stream is opened after hydration (never on the server), resumes by
-//! itself with `Last-Event-ID` after a drop, and is reopened from the last
-//! id seen when the browser gives up on it (a failed reconnect). Closed
-//! when the profile goes away.
+//! The profile's end of the live channel: one stream per open profile
+//! (see `source` for the connection), shared through context by the boxes
+//! that show live data.
 
 use std::collections::VecDeque;
 
@@ -13,24 +9,8 @@ use leptos::prelude::*;
 use crate::model::activity::ActivityEvent;
 use crate::model::devices::DeviceMoved;
 
-/// The connection, in the words the page shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LiveState {
-    /// Before the stream first opened (and on the server).
-    Connecting,
-    Live,
-    Reconnecting,
-}
-
-impl LiveState {
-    pub fn label(self) -> &'static str {
-        match self {
-            LiveState::Connecting => "Connecting…",
-            LiveState::Live => "Live",
-            LiveState::Reconnecting => "Reconnecting…",
-        }
-    }
-}
+use super::source::{open_stream, LiveState};
+use super::{user_stream_path, ACTIVITY, MESSAGES, MOVED};
 
 /// Items received (events, moves), in arrival order. Readers remember the
 /// sequence number they read up to, so several boxes can follow one log
@@ -89,10 +69,25 @@ pub fn provide_live(user_id: i64, after: i64) -> LiveFeed {
         messages: RwSignal::new(0),
     };
     provide_context(feed);
-    #[cfg(feature = "hydrate")]
-    browser::open(feed, user_id, after);
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (user_id, after);
+    open_stream(
+        feed.state,
+        user_stream_path(user_id),
+        after,
+        &[ACTIVITY, MOVED, MESSAGES],
+        move |name, data| match name {
+            ACTIVITY => {
+                if let Ok(event) = serde_json::from_str::<ActivityEvent>(&data) {
+                    feed.activity.update(|log| log.push(event));
+                }
+            }
+            MOVED => {
+                if let Ok(moved) = serde_json::from_str::<DeviceMoved>(&data) {
+                    feed.moves.update(|log| log.push(moved));
+                }
+            }
+            _ => feed.messages.update(|n| *n += 1),
+        },
+    );
     feed
 }
 
@@ -135,98 +130,5 @@ mod tests {
         assert_eq!(log.events.len(), LOG_LIMIT, "the oldest are dropped");
         let (read, _) = log.since(next);
         assert_eq!(read.first().map(|e| e.id), Some(log.first as i64 + 1), "a reader that fell behind skips ahead");
-    }
-}
-
-#[cfg(feature = "hydrate")]
-mod browser {
-    use std::cell::{Cell, RefCell};
-    use std::rc::Rc;
-    use std::time::Duration;
-
-    use leptos::prelude::*;
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
-    use web_sys::{EventSource, MessageEvent};
-
-    use super::{LiveFeed, LiveState};
-    use crate::live::{user_stream_path, ACTIVITY, MESSAGES, MOVED};
-    use crate::model::activity::ActivityEvent;
-    use crate::model::devices::DeviceMoved;
-
-    /// How long to wait before reopening a stream the browser gave up on.
-    const REOPEN_AFTER: Duration = Duration::from_secs(3);
-
-    struct Connection {
-        source: RefCell<Option<EventSource>>,
-        /// The newest event id received (where a reopened stream resumes).
-        last_id: Cell<i64>,
-        closed: Cell<bool>,
-    }
-
-    pub(super) fn open(feed: LiveFeed, user_id: i64, after: i64) {
-        let connection =
-            Rc::new(Connection { source: RefCell::new(None), last_id: Cell::new(after), closed: Cell::new(false) });
-        // Effects run only in the browser, after hydration.
-        let first = connection.clone();
-        Effect::new(move |_| connect(&first, feed, user_id));
-        let on_leave = StoredValue::new_local(connection);
-        on_cleanup(move || {
-            on_leave.with_value(|connection| {
-                connection.closed.set(true);
-                if let Some(source) = connection.source.borrow_mut().take() {
-                    source.close();
-                }
-            })
-        });
-    }
-
-    fn connect(connection: &Rc<Connection>, feed: LiveFeed, user_id: i64) {
-        if connection.closed.get() {
-            return;
-        }
-        let url = format!("{}?after={}", user_stream_path(user_id), connection.last_id.get());
-        let Ok(source) = EventSource::new(&url) else {
-            feed.state.set(LiveState::Reconnecting);
-            return;
-        };
-        let on_open = Closure::<dyn FnMut()>::new(move || feed.state.set(LiveState::Live));
-        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        on_open.forget();
-
-        let seen = connection.clone();
-        let on_activity = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-            let Some(text) = message.data().as_string() else { return };
-            let Ok(event) = serde_json::from_str::<ActivityEvent>(&text) else { return };
-            seen.last_id.set(seen.last_id.get().max(event.id));
-            feed.activity.update(|log| log.push(event));
-        });
-        let _ = source.add_event_listener_with_callback(ACTIVITY, on_activity.as_ref().unchecked_ref());
-        on_activity.forget();
-
-        let on_moved = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-            let Some(text) = message.data().as_string() else { return };
-            let Ok(moved) = serde_json::from_str::<DeviceMoved>(&text) else { return };
-            feed.moves.update(|log| log.push(moved));
-        });
-        let _ = source.add_event_listener_with_callback(MOVED, on_moved.as_ref().unchecked_ref());
-        on_moved.forget();
-
-        let on_messages = Closure::<dyn FnMut()>::new(move || feed.messages.update(|n| *n += 1));
-        let _ = source.add_event_listener_with_callback(MESSAGES, on_messages.as_ref().unchecked_ref());
-        on_messages.forget();
-
-        let retry = connection.clone();
-        let on_error = Closure::<dyn FnMut()>::new(move || {
-            feed.state.set(LiveState::Reconnecting);
-            let gave_up = retry.source.borrow().as_ref().is_some_and(|s| s.ready_state() == EventSource::CLOSED);
-            if gave_up && !retry.closed.get() {
-                let again = retry.clone();
-                set_timeout(move || connect(&again, feed, user_id), REOPEN_AFTER);
-            }
-        });
-        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        on_error.forget();
-        *connection.source.borrow_mut() = Some(source);
     }
 }

@@ -5,9 +5,14 @@
 //! (server/src/live/app.rs) on the same live channel as the profile's.
 
 mod api;
+mod counts;
+mod map;
+mod page;
 #[cfg(feature = "ssr")]
 pub mod service;
+mod stream;
 mod view;
 
 pub use api::load_live_page;
+pub use page::LivePage;
 pub use view::LiveView;

@@ -5,8 +5,7 @@ use crate::error::AppError;
 use crate::model::live::{LiveEvent, LiveFilter, LiveOverview};
 use crate::store::Store;
 
-/// Rows the page keeps (older ones drop off).
-pub const SHOWN_EVENTS: i64 = 300;
+pub use crate::model::live::SHOWN_EVENTS;
 /// Devices on the live map at most.
 pub const MAP_DEVICES: i64 = 2_000;
 /// The map shows devices active this recently.

@@ -19,7 +19,8 @@ impl LiveView {
         let word = |v: &str| Some(v.replace('+', " ").trim().to_string()).filter(|v| !v.is_empty());
         for (key, value) in pairs {
             match key {
-                "type" => view.types.extend(word(value)),
+                // A form's one box may name several, comma-separated.
+                "type" => view.types.extend(value.split(',').filter_map(word)),
                 "segment" => view.segment = word(value),
                 "text" => view.text = word(value),
                 "platform" => view.platform = word(value),

@@ -12,6 +12,26 @@ use super::users::ActiveWithin;
 pub const ACTIVE_WINDOWS: [ActiveWithin; 3] =
     [ActiveWithin::OneMinute, ActiveWithin::FiveMinutes, ActiveWithin::HalfHour];
 
+/// Rows the Live page keeps (older ones drop off), and the first render sends.
+pub const SHOWN_EVENTS: i64 = 300;
+
+/// One second of the app's stream: events that matched the filters (exact),
+/// rows sent, and the sampling (one row in `every`) once more match than a
+/// person can read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondRate {
+    pub matched: u64,
+    pub shown: u64,
+    pub every: u64,
+}
+
+/// The counts the app's stream sends again every few seconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveCounts {
+    pub active: ActiveNow,
+    pub top: Vec<TypeMinutes>,
+}
+
 /// Users with an event in each of [`ACTIVE_WINDOWS`], and new users.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ActiveNow {

@@ -13,21 +13,20 @@
 //! case-insensitive), `platform`. Deactivated users' events and another
 //! app's never reach it.
 
-use std::collections::HashSet;
-use std::time::Duration;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
-use ::app::live::{LiveUpdate, MOVED};
-use ::app::model::live::{LiveEvent, LiveFilter};
+use ::app::live::{LiveUpdate, APP_EVENT, MOVED, OVERVIEW, RATE};
+use ::app::model::live::{LiveCounts, LiveEvent, LiveFilter};
 use ::app::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::sse::Event;
 use axum::response::Response;
-use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tower_sessions::Session;
 
-use super::{caller, reconnect_hint, sse, too_many, CLIENT_QUEUE};
+use super::{caller, reconnect_hint, refuse, sse, too_many, CLIENT_QUEUE};
 
 /// Rows a person can read a second; above it the stream samples.
 pub const READABLE_PER_SEC: u64 = 20;
@@ -38,9 +37,8 @@ const REPLAY_PAGE: i64 = 500;
 const REPLAY_MAX: usize = 2_000;
 
 /// The stream's query: the page's filters and where to resume.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub(super) struct StreamQuery {
-    #[serde(default, rename = "type")]
     types: Vec<String>,
     segment: Option<i64>,
     text: Option<String>,
@@ -49,6 +47,27 @@ pub(super) struct StreamQuery {
 }
 
 impl StreamQuery {
+    /// Reads the query's pairs by hand: `Query`'s deserializer cannot take
+    /// a repeated `type` (nor a single one) into a list.
+    fn parse(query: Option<&str>) -> Result<StreamQuery, String> {
+        let number = |key: &str, value: &str| match value.trim() {
+            "" => Ok(None),
+            v => v.parse().map(Some).map_err(|_| format!("`{key}` is not a number.")),
+        };
+        let mut parsed = StreamQuery::default();
+        for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            match &*key {
+                "type" => parsed.types.push(value.into_owned()),
+                "segment" => parsed.segment = number(&key, &value)?,
+                "text" => parsed.text = Some(value.into_owned()),
+                "platform" => parsed.platform = Some(value.into_owned()),
+                "after" => parsed.after = number(&key, &value)?,
+                _ => {}
+            }
+        }
+        Ok(parsed)
+    }
+
     fn filter(&self) -> LiveFilter {
         let nonempty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(String::from);
         LiveFilter {
@@ -64,9 +83,13 @@ impl StreamQuery {
 pub(super) async fn app_stream(
     State(state): State<AppState>,
     session: Session,
-    query: Query<StreamQuery>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let query = match StreamQuery::parse(query.as_deref()) {
+        Ok(query) => query,
+        Err(message) => return refuse(axum::http::StatusCode::BAD_REQUEST, &message),
+    };
     let (account, app) = match caller(&state, &session).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
@@ -87,7 +110,8 @@ pub(super) async fn app_stream(
     let (store, hub) = (state.store.clone(), state.live.clone());
     tokio::spawn(async move {
         let _slot = slot;
-        let mut stream = AppStream { store, app_id: app.id, filter, queue, rate: Rate::default() };
+        let mut stream =
+            AppStream { store, app_id: app.id, filter, queue, rate: Rate::default(), users_checked: HashMap::new() };
         if let Some(after) = after {
             if !stream.replay(after).await {
                 return;
@@ -137,7 +161,14 @@ struct AppStream {
     filter: LiveFilter,
     queue: mpsc::Sender<Event>,
     rate: Rate,
+    /// Whether users whose devices moved are active, as read at most
+    /// [`ACTIVE_CHECKED_FOR`] ago (a deactivated user's device stays off
+    /// the map without a read per move).
+    users_checked: HashMap<i64, (bool, Instant)>,
 }
+
+/// How long a user's active flag is trusted for the map's moves.
+const ACTIVE_CHECKED_FOR: Duration = Duration::from_secs(30);
 
 impl AppStream {
     /// Sends the app's events after `after` (a reconnect's gap), up to
@@ -182,7 +213,7 @@ impl AppStream {
                 }
                 _ = second.tick() => {
                     if let Some(report) = self.rate.tick() {
-                        if self.queue.send(Event::default().event("rate").data(report.to_string())).await.is_err() {
+                        if self.queue.send(Event::default().event(RATE).data(report.to_string())).await.is_err() {
                             return;
                         }
                     }
@@ -206,6 +237,9 @@ impl AppStream {
                     }
                 }
                 Ok(LiveUpdate::Moved(moved)) if moved.app_id == self.app_id => {
+                    if !self.user_is_active(moved.user_id).await {
+                        continue;
+                    }
                     let Ok(data) = serde_json::to_string(&moved) else { continue };
                     if self.queue.send(Event::default().event(MOVED).data(data)).await.is_err() {
                         return;
@@ -250,9 +284,30 @@ impl AppStream {
         kept
     }
 
+    /// Whether `user_id` (a moved device's) is an active user of the app.
+    async fn user_is_active(&mut self, user_id: i64) -> bool {
+        if let Some((active, at)) = self.users_checked.get(&user_id) {
+            if at.elapsed() < ACTIVE_CHECKED_FOR {
+                return *active;
+            }
+        }
+        let active = match self.store.user_by_id(self.app_id, user_id).await {
+            Ok(user) => user.is_some_and(|u| u.active),
+            Err(error) => {
+                tracing::warn!(%error, "live app: cannot read a moved device's user");
+                return false;
+            }
+        };
+        if self.users_checked.len() > 10_000 {
+            self.users_checked.clear();
+        }
+        self.users_checked.insert(user_id, (active, Instant::now()));
+        active
+    }
+
     async fn send_event(&self, event: &LiveEvent) -> bool {
         let Ok(data) = serde_json::to_string(event) else { return true };
-        let sse = Event::default().event("event").id(event.event.id.to_string()).data(data);
+        let sse = Event::default().event(APP_EVENT).id(event.event.id.to_string()).data(data);
         self.queue.send(sse).await.is_ok()
     }
 
@@ -268,8 +323,8 @@ impl AppStream {
                 return true;
             }
         };
-        let data = serde_json::json!({ "active": active, "top": top }).to_string();
-        self.queue.send(Event::default().event("overview").data(data)).await.is_ok()
+        let Ok(data) = serde_json::to_string(&LiveCounts { active, top }) else { return true };
+        self.queue.send(Event::default().event(OVERVIEW).data(data)).await.is_ok()
     }
 }
 

@@ -4,9 +4,11 @@
 
 pub mod instances;
 
+use std::time::Duration;
+
 use app::auth::{api_key, password};
 use app::store::Store;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::Value;
 use server::config::Config;
 use server::web::Server;
@@ -187,5 +189,92 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
         self.send(Method::POST, path, Some(key), Some(&body)).await
+    }
+}
+
+/// How long [`EventStream::next`] waits for an event: a limit that only
+/// turns a hang into a failure (no timing asserts).
+pub const SSE_PATIENCE: Duration = Duration::from_secs(20);
+
+/// One `text/event-stream` response, read event by event.
+pub struct EventStream {
+    response: Response,
+    buffer: String,
+}
+
+/// One server-sent event: its `event`, `id` and JSON `data`.
+#[derive(Debug)]
+pub struct Sse {
+    pub event: String,
+    pub id: Option<String>,
+    pub data: Value,
+}
+
+impl EventStream {
+    /// GETs `url` as an `EventSource` does (with `Last-Event-ID` when given);
+    /// panics unless it answers 200 with an event stream.
+    pub async fn open(client: &Client, url: &str, last_event_id: Option<&str>) -> EventStream {
+        let mut request = client.get(url).header("Accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.expect("open stream");
+        assert_eq!(response.status(), StatusCode::OK, "stream status");
+        let kind = response.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(kind.starts_with("text/event-stream"), "{kind}");
+        EventStream::of(response)
+    }
+
+    /// Reads a response already known to be a stream.
+    pub fn of(response: Response) -> EventStream {
+        EventStream { response, buffer: String::new() }
+    }
+
+    /// The next event (comments and keep-alives skipped); fails after [`SSE_PATIENCE`].
+    pub async fn next(&mut self) -> Sse {
+        tokio::time::timeout(SSE_PATIENCE, self.read()).await.expect("an event within the patience limit")
+    }
+
+    /// The next event, however long it takes.
+    pub async fn read(&mut self) -> Sse {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut event, mut id, mut data) = (String::from("message"), None, String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        id = Some(v.trim().to_string());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a comment (keep-alive)
+                }
+                return Sse { event, id, data: serde_json::from_str(&data).expect("JSON data") };
+            }
+            let chunk = self.response.chunk().await.expect("read stream").expect("stream still open");
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// The next event, or `None` once the server ends the stream.
+    pub async fn read_until_end(&mut self) -> Option<Sse> {
+        loop {
+            if self.buffer.contains("\n\n") {
+                return Some(self.read().await);
+            }
+            let chunk = self.response.chunk().await.ok().flatten()?;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// Asserts nothing but keep-alives arrive for a short while.
+    pub async fn expect_quiet(&mut self, wait: Duration) {
+        if let Ok(event) = tokio::time::timeout(wait, self.read()).await {
+            panic!("unexpected event {event:?}");
+        }
     }
 }
