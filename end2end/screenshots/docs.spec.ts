@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { ADMIN_STATE, open } from "../tests/helpers";
+import { ADMIN_STATE, ingest, open } from "../tests/helpers";
 
 /** Where the documentation's screenshots go (docs/CONSOLE.md, README.md). */
 const shot = (name: string) => `../docs/screenshots/${name}.png`;
@@ -56,6 +56,36 @@ test("the documentation's screenshots", async ({ page }) => {
   await expect(page).toHaveURL(/\/devices\/\d+/);
   await expect(page.locator(".app-root[data-hydrated=true]")).toBeAttached();
   await page.screenshot({ path: shot("device"), fullPage: true });
+});
+
+test("the Live page's screenshot", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  // A minute of activity from a few people in three cities.
+  const cities = [
+    [38.72, -9.14],
+    [38.71, -9.13],
+    [41.15, -8.61],
+    [52.37, 4.89],
+  ];
+  const types = ["re.notifica.event.application.Open", "purchase", "screen.view", "screen.view", "add_to_cart"];
+  for (let i = 0; i < 8; i++) {
+    const id = `live-shot-${i}`;
+    await ingest(request, "PUT", `/users/${id}`, { userName: ["Ana Silva", "Bruno Costa", "Carla Pereira", "Daan de Vries"][i % 4] + ` ${i}` });
+    await ingest(request, "PUT", `/devices/${id}-d`, { userID: id, platform: i % 3 ? "iOS" : "Android", deviceString: "Phone" });
+    const [lat, lng] = cities[i % cities.length];
+    await ingest(request, "POST", `/devices/${id}-d/locations`, [{ latitude: lat + i / 500, longitude: lng, time: new Date().toISOString() }]);
+    const events = Array.from({ length: 3 + i }, (_, n) => ({
+      type: types[(i + n) % types.length],
+      userID: id,
+      deviceID: `${id}-d`,
+      time: new Date(Date.now() - (2 + i - n) * 170_000).toISOString(),
+      data: { screen: ["home", "cart", "product"][n % 3] },
+    }));
+    await ingest(request, "POST", "/events", events);
+  }
+  await open(page, "/live");
+  await expect(page.locator(".live-map .leaflet-marker-icon, .live-map .marker-cluster").first()).toBeVisible();
+  await page.screenshot({ path: shot("live") });
 });
 
 /** The page's top right corner with the menu in it. */

@@ -29,8 +29,9 @@ const MINUTE_MS: i64 = 60_000;
 
 impl Store {
     /// Users active in each window before `now`, by platform, and users
-    /// created in the last hour. Each count is an index range: users by
-    /// last activity, devices by last activity, users by creation.
+    /// created in the last hour. Each count reads an index range: users by
+    /// last activity (with their devices, for the platforms), users by
+    /// creation.
     pub async fn active_now(&self, app_id: i64, now: i64) -> StoreResult<ActiveNow> {
         // The same window starts as the users list's `?active=` filter
         // (last activity is kept to the minute), so a count and the list
@@ -47,12 +48,14 @@ impl Store {
             .bind(w30)
             .fetch_one(pool)
             .await)?;
+        // The active users (a range of the activity index) by their
+        // devices' platforms.
         let platforms_sql = "SELECT d.platform,
-                                    COUNT(DISTINCT CASE WHEN d.last_active_at >= $2 THEN d.user_id END),
-                                    COUNT(DISTINCT CASE WHEN d.last_active_at >= $3 THEN d.user_id END),
-                                    COUNT(DISTINCT d.user_id)
-                             FROM devices d JOIN users u ON u.id = d.user_id
-                             WHERE d.app_id = $1 AND d.last_active_at >= $4 AND u.active
+                                    COUNT(DISTINCT CASE WHEN u.last_seen_at >= $2 THEN u.id END),
+                                    COUNT(DISTINCT CASE WHEN u.last_seen_at >= $3 THEN u.id END),
+                                    COUNT(DISTINCT u.id)
+                             FROM users u JOIN devices d ON d.user_id = u.id AND d.app_id = u.app_id
+                             WHERE u.app_id = $1 AND COALESCE(u.last_seen_at, 0) >= $4 AND u.active
                              GROUP BY d.platform";
         let rows: Vec<(String, i64, i64, i64)> = with_pool!(self, |pool| sqlx::query_as(platforms_sql)
             .bind(app_id)

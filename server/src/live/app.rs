@@ -110,8 +110,15 @@ pub(super) async fn app_stream(
     let (store, hub) = (state.store.clone(), state.live.clone());
     tokio::spawn(async move {
         let _slot = slot;
-        let mut stream =
-            AppStream { store, app_id: app.id, filter, queue, rate: Rate::default(), users_checked: HashMap::new() };
+        let mut stream = AppStream {
+            store,
+            app_id: app.id,
+            filter,
+            queue,
+            rate: Rate::default(),
+            users_checked: HashMap::new(),
+            replayed: HashSet::new(),
+        };
         if let Some(after) = after {
             if !stream.replay(after).await {
                 return;
@@ -165,6 +172,9 @@ struct AppStream {
     /// [`ACTIVE_CHECKED_FOR`] ago (a deactivated user's device stays off
     /// the map without a read per move).
     users_checked: HashMap<i64, (bool, Instant)>,
+    /// The ids the replay sent: an event committed after the subscription
+    /// and before the replay's read is broadcast too, and sent once.
+    replayed: HashSet<i64>,
 }
 
 /// How long a user's active flag is trusted for the map's moves.
@@ -192,6 +202,7 @@ impl AppStream {
                 if !self.send_event(&event).await {
                     return false;
                 }
+                self.replayed.insert(event.event.id);
             }
             if !full {
                 break;
@@ -228,8 +239,11 @@ impl AppStream {
             };
             match received {
                 Ok(LiveUpdate::AppActivity(batch)) => {
-                    let mine: Vec<LiveEvent> =
-                        batch.iter().filter(|e| e.event.app_id == self.app_id).cloned().collect();
+                    let mine: Vec<LiveEvent> = batch
+                        .iter()
+                        .filter(|e| e.event.app_id == self.app_id && !self.replayed.contains(&e.event.id))
+                        .cloned()
+                        .collect();
                     for event in self.matching(mine).await {
                         if self.rate.admit() && !self.send_event(&event).await {
                             return;
