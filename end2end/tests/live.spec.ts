@@ -94,3 +94,30 @@ test("the Live page and a filtered users list have no WCAG 2.1 AA violations", a
     );
   }
 });
+
+test("a filter from the URL; faster than a person reads, the stream samples; a row leads to the profile", async ({
+  page,
+  request,
+}) => {
+  const user = await freshUser(request, "burst");
+  const type = `e2e.burst.${Date.now()}`;
+  await openLive(page, `/live?type=${type}`);
+  await expect(stream(page).getByLabel("Event types")).toHaveValue(type);
+  const burst = Array.from({ length: 400 }, (_, n) => ({
+    type,
+    userID: user.id,
+    deviceID: user.device,
+    id: `${user.id}-burst-${n}`,
+    data: { n },
+  }));
+  await ingest(request, "POST", "/events", burst);
+  await expect(stream(page).getByText(/^[0-9]+ events a second match — more than a person can read/)).toBeVisible();
+  await expect(stream(page).getByRole("img", { name: /Matching events a second over the last minute: at most [0-9]+/ })).toBeVisible();
+  const rows = stream(page).getByRole("list", { name: "Events, newest first" }).getByRole("listitem");
+  // At most 20 rows a second reach the page; the counts stay exact.
+  await expect(rows.filter({ hasText: user.name }).first()).toBeVisible();
+  expect(await rows.filter({ hasText: user.name }).count()).toBeLessThanOrEqual(40);
+  await rows.filter({ hasText: user.name }).first().getByRole("link", { name: user.name }).click();
+  await expect(page).toHaveURL(new RegExp(`${user.path}$`));
+  await expect(page.getByRole("heading", { name: "User Profile" })).toBeVisible();
+});

@@ -125,13 +125,8 @@ pub fn RateBar(rates: Signal<VecDeque<SecondRate>>) -> impl IntoView {
     let last = move || rates.with(|r| r.back().copied()).filter(|r| r.matched > 0);
     view! {
         <div class="rate" role="status" aria-live="polite">
-            {move || last().filter(|r| r.every > 1).map(|r| view! {
-                <p class="notice sampled">
-                    {format!(
-                        "{} events a second match — more than a person can read. Showing one in {}; the counts stay exact.",
-                        r.matched, r.every
-                    )}
-                </p>
+            {move || last().filter(|r| r.shown < r.matched).map(|r| view! {
+                <p class="notice sampled">{sampled_notice(r)}</p>
             })}
         </div>
         {move || {
@@ -157,6 +152,19 @@ pub fn RateBar(rates: Signal<VecDeque<SecondRate>>) -> impl IntoView {
     }
 }
 
+/// What a sampled second says: its exact count, and how rows are sampled.
+pub fn sampled_notice(rate: SecondRate) -> String {
+    let sample = if rate.every > 1 {
+        format!("one in {}", rate.every)
+    } else {
+        format!("the first {}", rate.shown)
+    };
+    format!(
+        "{} events a second match — more than a person can read. Showing {sample}; the counts stay exact.",
+        rate.matched
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +180,13 @@ mod tests {
         assert_eq!(active_href(0), "/users?active=1m");
         assert_eq!(active_href(1), "/users?active=5m");
         assert_eq!(active_href(2), "/users?active=30m");
+    }
+
+    #[test]
+    fn a_sampled_second_states_its_count_and_its_sample() {
+        let rate = |matched, shown, every| SecondRate { matched, shown, every };
+        assert!(sampled_notice(rate(400, 20, 1)).starts_with("400 events a second match"));
+        assert!(sampled_notice(rate(400, 20, 1)).contains("Showing the first 20;"));
+        assert!(sampled_notice(rate(1000, 20, 50)).contains("Showing one in 50;"));
     }
 }
