@@ -154,11 +154,7 @@ pub fn RateBar(rates: Signal<VecDeque<SecondRate>>) -> impl IntoView {
 
 /// What a sampled second says: its exact count, and how rows are sampled.
 pub fn sampled_notice(rate: SecondRate) -> String {
-    let sample = if rate.every > 1 {
-        format!("one in {}", rate.every)
-    } else {
-        format!("the first {}", rate.shown)
-    };
+    let sample = if rate.every > 1 { format!("one in {}", rate.every) } else { format!("the first {}", rate.shown) };
     format!(
         "{} events a second match — more than a person can read. Showing {sample}; the counts stay exact.",
         rate.matched
