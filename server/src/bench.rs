@@ -3,7 +3,7 @@
 //! and searches through the same service the server function calls.
 //! `server bench ingest` is in [`ingest`], `server bench segments` in
 //! [`segments`], `server bench activity` in [`activity`], `server bench live`
-//! in [`live`].
+//! in [`live`], `server bench live-app` in [`live_app`].
 
 pub mod activity;
 pub mod all;
@@ -11,6 +11,7 @@ pub mod dataset;
 pub mod export;
 pub mod ingest;
 pub mod live;
+pub mod live_app;
 pub mod profile;
 pub mod segments;
 pub mod wasm;
@@ -34,6 +35,9 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Segments { segments, runs } => self::segments::segments(config, segments, runs).await,
         BenchCommand::Activity { events, runs } => self::activity::activity(config, events, runs).await,
         BenchCommand::Live { events } => self::live::live(config, events).await,
+        BenchCommand::LiveApp { users, seconds, events, rounds, runs, scale } => {
+            self::live_app::live_app(config, users, seconds, events, rounds, runs, scale).await
+        }
         BenchCommand::Export { events } => self::export::export(config, events).await,
         BenchCommand::Profile { events, runs } => self::profile::profile(config, events, runs).await,
         BenchCommand::Wasm => self::wasm::wasm(&config.site_root),

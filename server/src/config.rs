@@ -313,6 +313,29 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 300)]
         events: usize,
     },
+    /// Audience › Live under load: ingest → app stream latency at paced
+    /// rates, ingest throughput with and without Live pages open, and the
+    /// page's first render on the bench dataset.
+    LiveApp {
+        /// Registered users (each with one device) the events are spread over.
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        /// Length of each paced load, in seconds.
+        #[arg(long, default_value_t = 15.0)]
+        seconds: f64,
+        /// Events per throughput run (batches of 500).
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        /// Throughput runs with pages open, and as many without.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Timed first renders.
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+        /// The bench dataset's size (`bench seed --scale`) for the first render.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
     /// Events/s through the ingest API: a separate server process and 1, 4
     /// and 16 concurrent HTTP clients, with batches of 500 and of 1 event.
     Ingest {

@@ -99,6 +99,7 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         ("GET /api/live/app", NoOne),
         ("HEAD /api/live/app", NoOne),
         ("page /users", NoOne),
+        ("page /live", NoOne),
         ("page /", NoOne),
         ("page /login", NoOne),
         // The service's own state and the API's description.

@@ -69,6 +69,9 @@ async fn bench_all_runs_every_case_on_both_databases_and_writes_the_table() {
         "Profile boxes at many events",
         "Event histogram",
         "Live latency",
+        "Live page latency",
+        "Ingest with 5 Live pages open",
+        "Live page first render",
         "Ingest throughput",
         "Export of the heaviest user",
     ] {

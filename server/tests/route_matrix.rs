@@ -118,6 +118,7 @@ fn page_rows(user: i64, device: i64) -> Vec<(&'static str, String, [u16; 5])> {
         ("/login", "/login".into(), [200, 200, 200, 200, 200]),
         ("/", "/".into(), [SIGN_IN, 303, 303, SIGN_IN, 303]),
         ("/users", "/users".into(), [SIGN_IN, 200, 200, SIGN_IN, 200]),
+        ("/live", "/live".into(), [SIGN_IN, 200, 200, SIGN_IN, 200]),
         ("/users/{id}", format!("/users/{user}"), [SIGN_IN, 200, 200, SIGN_IN, 404]),
         ("/devices/{id}", format!("/devices/{device}"), [SIGN_IN, 200, 200, SIGN_IN, 404]),
     ]

@@ -11,6 +11,8 @@ use crate::model::live::LiveOverview;
 /// positions. The page's stream goes on from `after`.
 #[server(endpoint = "live/overview", output = crate::codec::Json)]
 pub async fn load_live_page(
+    // A view without types sends none: the list is then empty.
+    #[server(default)]
     types: Vec<String>,
     segment: Option<String>,
     text: Option<String>,

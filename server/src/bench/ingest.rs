@@ -19,13 +19,13 @@ use crate::config::Config;
 use crate::web::open_store;
 
 /// What one configuration of the run measured.
-struct Outcome {
+pub(crate) struct Outcome {
     requests: usize,
-    failed: usize,
-    events: u64,
-    elapsed: Duration,
+    pub(crate) failed: usize,
+    pub(crate) events: u64,
+    pub(crate) elapsed: Duration,
     latencies: Vec<Duration>,
-    first_failure: Option<String>,
+    pub(crate) first_failure: Option<String>,
 }
 
 /// The server under test, a child process; killed when dropped.
@@ -69,7 +69,7 @@ async fn delete_earlier_runs(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed(store: &Store, users: usize) -> anyhow::Result<(i64, String)> {
+pub(crate) async fn seed(store: &Store, users: usize) -> anyhow::Result<(i64, String)> {
     delete_earlier_runs(store).await.context("deleting earlier runs' events")?;
     let now = now_ms();
     let key = api_key::generate();
@@ -151,7 +151,7 @@ pub(crate) async fn signed_in_client(
 }
 
 /// Request bodies of one client: `requests` batches of `batch` events.
-fn bodies(run: &str, client: usize, requests: usize, batch: usize, users: usize) -> Vec<Vec<u8>> {
+pub(crate) fn bodies(run: &str, client: usize, requests: usize, batch: usize, users: usize) -> Vec<Vec<u8>> {
     (0..requests)
         .map(|r| {
             let events: Vec<Value> = (0..batch)
@@ -176,7 +176,7 @@ fn bodies(run: &str, client: usize, requests: usize, batch: usize, users: usize)
 }
 
 /// Posts every body of every client, the clients concurrently.
-async fn run_case(base: &str, key: &str, per_client: Vec<Vec<Vec<u8>>>) -> Outcome {
+pub(crate) async fn run_case(base: &str, key: &str, per_client: Vec<Vec<Vec<u8>>>) -> Outcome {
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for bodies in per_client {

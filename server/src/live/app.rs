@@ -108,9 +108,12 @@ pub(super) async fn app_stream(
     let (queue, events) = mpsc::channel(CLIENT_QUEUE);
     let filter = query.filter();
     let (store, hub) = (state.store.clone(), state.live.clone());
+    let account_id = account.id;
     tokio::spawn(async move {
         let _slot = slot;
         let mut stream = AppStream {
+            limits,
+            account_id,
             store,
             app_id: app.id,
             filter,
@@ -163,6 +166,9 @@ impl Rate {
 }
 
 struct AppStream {
+    /// The account's replay budget is charged a page before each read.
+    limits: std::sync::Arc<::app::live::StreamLimits>,
+    account_id: i64,
     store: ::app::store::Store,
     app_id: i64,
     filter: LiveFilter,
@@ -186,6 +192,14 @@ impl AppStream {
     async fn replay(&mut self, mut after: i64) -> bool {
         let mut replayed = 0;
         while replayed < REPLAY_MAX {
+            // The first page was charged when the stream opened; past the
+            // budget the stream closes and the browser resumes later.
+            if replayed > 0 {
+                if let Err(refused) = self.limits.take_replay(self.account_id, REPLAY_PAGE as u32) {
+                    tracing::info!(?refused, "live app: replay budget spent; closing the stream");
+                    return false;
+                }
+            }
             let page = match self.store.live_events_after(self.app_id, after, REPLAY_PAGE).await {
                 Ok(page) => page,
                 Err(error) => {
