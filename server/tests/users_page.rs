@@ -92,3 +92,37 @@ store_test!(the_deleted_notice_comes_from_the_session_once_never_from_the_url, |
     let html = page("/users").await;
     assert!(!html.contains(NOTICE), "and only once");
 });
+
+store_test!(the_activity_filter_lists_the_recently_active_users_with_its_chip, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (app_id, _) = app.new_app("Shop").await;
+    let now = app::time::now_ms();
+    let minute = 60_000;
+    // Seen 2, 20 and 90 minutes ago, and never.
+    let users: Vec<BulkUser> = [("recent", Some(2)), ("earlier", Some(20)), ("old", Some(90)), ("never", None)]
+        .into_iter()
+        .map(|(name, ago)| BulkUser {
+            external_id: name.into(),
+            user_name: Some(format!("User {name}")),
+            email: None,
+            created_at: 1,
+            last_seen_at: ago.map(|m: i64| now - m * minute),
+        })
+        .collect();
+    app.store.bulk_insert_users(app_id, &users).await.unwrap();
+    app.new_account("viewer@example.com", "viewer").await;
+    let browser = app.browser();
+    app.sign_in(&browser, "viewer@example.com").await;
+    for (window, shown) in [("5m", &["recent"][..]), ("30m", &["recent", "earlier"]), ("1h", &["recent", "earlier"])] {
+        let page = browser.get(format!("{}/users?active={window}", app.base)).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Active in "), "the filter's chip for {window}");
+        for name in ["recent", "earlier", "old", "never"] {
+            assert_eq!(html.contains(&format!(">User {name}<")), shown.contains(&name), "{name} within {window}");
+        }
+    }
+    // An unknown window is no filter.
+    let html = browser.get(format!("{}/users?active=2d", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("Active in ") && html.contains(">User never<"));
+});
