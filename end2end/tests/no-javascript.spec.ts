@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN } from "./helpers";
+import { ADMIN, VIEWER_STATE } from "./helpers";
 
 // The server-rendered page works before (and without) the wasm: these run
 // with JavaScript off, so nothing here waits for hydration.
@@ -21,4 +21,25 @@ test("sign in without JavaScript returns to the page asked for, with its search 
   await page.getByRole("searchbox").press("Enter");
   await expect(page).toHaveURL(/\/users\?q=carla/);
   await expect(page.getByRole("searchbox")).toHaveValue("carla");
+});
+
+test.describe("signed in", () => {
+  test.use({ storageState: VIEWER_STATE });
+
+  test("the Live page renders its figures and filters without JavaScript; its filter form is a GET form", async ({
+    page,
+  }) => {
+    await page.goto("/live?type=re.notifica.event.application.Open&platform=iOS");
+    await expect(page.getByRole("heading", { name: "Live", exact: true })).toBeVisible();
+    await expect(page.getByRole("region", { name: "Active now" }).getByRole("link").first()).toHaveAttribute(
+      "href",
+      "/users?active=1m",
+    );
+    await expect(page.getByLabel("Event types")).toHaveValue("re.notifica.event.application.Open");
+    await expect(page.getByLabel("Platform")).toHaveValue("iOS");
+    await page.getByLabel("Platform").fill("Android");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect(page).toHaveURL(/\/live\?type=re\.notifica\.event\.application\.Open&segment=&text=&platform=Android$/);
+    await expect(page.getByLabel("Platform")).toHaveValue("Android");
+  });
 });
