@@ -12,8 +12,7 @@ use crate::model::live::LiveOverview;
 #[server(endpoint = "live/overview", output = crate::codec::Json)]
 pub async fn load_live_page(
     // A view without types sends none: the list is then empty.
-    #[server(default)]
-    types: Vec<String>,
+    #[server(default)] types: Vec<String>,
     segment: Option<String>,
     text: Option<String>,
     platform: Option<String>,
