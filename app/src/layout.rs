@@ -126,11 +126,16 @@ fn AppSwitcher(me: Me) -> impl IntoView {
     let to_users = move || navigate("/users", Default::default());
     let to_users_too = to_users.clone();
     let chosen = NodeRef::<leptos::html::Select>::new();
+    // Set once the switcher has hydrated (Effects run only in the browser):
+    // tests wait for it before they choose an app.
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     view! {
         // A plain form (see `Account`): with JavaScript a choice switches at
         // once; without it, the "Switch" button posts the form.
         <form
             class="app-switcher"
+            data-ready=move || ready.get().to_string()
             method="post"
             action=SwitchApp::url()
             on:submit=move |ev| {

@@ -61,6 +61,8 @@ test.describe("app switcher", () => {
   test("switching apps reloads the page's data in place, without a full reload", async ({ page }) => {
     await open(page, "/users?q=a");
     await page.evaluate(() => ((window as any).__samePage = true));
+    // The switcher sits in a Suspense boundary, which hydrates after the root.
+    await expect(page.locator(".app-switcher[data-ready=true]")).toBeAttached();
     const switcher = page.getByLabel("App");
     await switcher.selectOption({ label: "Second" });
     await expect(page).toHaveURL(/\/users$/);
