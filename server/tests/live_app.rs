@@ -129,6 +129,30 @@ store_test!(a_viewer_sees_the_apps_events_in_order_with_whose_they_are, |store: 
     assert_eq!((matched, shown), (3, 3));
 });
 
+store_test!(the_counts_are_sent_again_as_users_become_active, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (_, key) = app.new_app("Shop").await;
+    let viewer = viewer(&app, "pm@example.com").await;
+    let mut stream = EventStream::open(&viewer, &url(&app, ""), None).await;
+    let first = next_of(&mut stream, "overview").await;
+    assert_eq!(first.data["active"]["users"], json!([0, 0, 0]), "{first:?}");
+    register(&app, &key, "/api/v1/users/ana", json!({})).await;
+    register(&app, &key, "/api/v1/users/bob", json!({})).await;
+    ingest(&app, &key, json!([event("open", "ana", "a-1"), event("open", "bob", "b-1")])).await;
+    // The fan-out takes each watched app's counts every few seconds, once
+    // for all its pages.
+    let found = tokio::time::timeout(SSE_PATIENCE, async {
+        loop {
+            let counts = next_of(&mut stream, "overview").await;
+            if counts.data["active"]["users"] == json!([2, 2, 2]) {
+                return counts;
+            }
+        }
+    });
+    let counts = found.await.expect("the counts of the two new active users");
+    assert_eq!(counts.data["top"][0]["event_type"], "open", "{counts:?}");
+});
+
 store_test!(the_overview_answers_a_viewer, |store: Store| async move {
     let app = TestApp::start(store).await;
     let (_, key) = app.new_app("Shop").await;

@@ -5,6 +5,8 @@
 //! share (the Live page's is `live_page::stream`).
 
 #[cfg(feature = "ssr")]
+mod fanout;
+#[cfg(feature = "ssr")]
 mod hub;
 #[cfg(feature = "ssr")]
 pub mod limits;

@@ -15,6 +15,9 @@ pub const ACTIVE_WINDOWS: [ActiveWithin; 3] =
 /// Rows the Live page keeps (older ones drop off), and the first render sends.
 pub const SHOWN_EVENTS: i64 = 300;
 
+/// Event types the page's "Top events" shows.
+pub const TOP_TYPES: usize = 10;
+
 /// One second of the app's stream: events that matched the filters (exact),
 /// rows sent, and the sampling (one row in `every`) once more match than a
 /// person can read.

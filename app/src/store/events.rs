@@ -59,6 +59,45 @@ impl StoredIds {
             StoredIds::List(ids) => ids.iter().copied().max(),
         }
     }
+
+    /// How many ids this names at most.
+    pub fn len(&self) -> usize {
+        match self {
+            StoredIds::None => 0,
+            StoredIds::Range { after, up_to } => usize::try_from(up_to - after).unwrap_or(0),
+            StoredIds::List(ids) => ids.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The ids of both: adjoining ranges stay one range (SQLite's commits,
+    /// handed over in order), anything else becomes a list. A range's ids
+    /// that do not exist are simply not found when the list is read.
+    pub fn merge(self, other: StoredIds) -> StoredIds {
+        match (self, other) {
+            (StoredIds::None, other) => other,
+            (this, StoredIds::None) => this,
+            (StoredIds::Range { after, up_to }, StoredIds::Range { after: next, up_to: last }) if next == up_to => {
+                StoredIds::Range { after, up_to: last }
+            }
+            (this, other) => {
+                let mut ids = this.into_list();
+                ids.extend(other.into_list());
+                StoredIds::List(ids)
+            }
+        }
+    }
+
+    fn into_list(self) -> Vec<i64> {
+        match self {
+            StoredIds::None => Vec::new(),
+            StoredIds::Range { after, up_to } => (after + 1..=up_to).collect(),
+            StoredIds::List(ids) => ids,
+        }
+    }
 }
 
 /// An event with its references resolved to row ids.
@@ -412,5 +451,22 @@ impl WriteTx {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoredIds;
+
+    #[test]
+    fn adjoining_ranges_merge_into_one_and_anything_else_into_a_list() {
+        let range = |after, up_to| StoredIds::Range { after, up_to };
+        assert_eq!(range(0, 5).merge(range(5, 9)), range(0, 9));
+        assert_eq!(StoredIds::None.merge(range(5, 9)), range(5, 9));
+        assert_eq!(range(5, 9).merge(StoredIds::None), range(5, 9));
+        assert_eq!(range(0, 2).merge(range(3, 5)), StoredIds::List(vec![1, 2, 4, 5]));
+        assert_eq!(StoredIds::List(vec![7, 3]).merge(range(8, 9)), StoredIds::List(vec![7, 3, 9]));
+        assert_eq!(range(0, 9).len(), 9);
+        assert!(StoredIds::None.is_empty());
     }
 }

@@ -6,7 +6,7 @@ use super::activity::activity_columns;
 use super::batch::Marks;
 use super::{with_pool, Backend, Store, StoreResult, StoredIds, SEEN_PRECISION_MS};
 use crate::model::devices::Fix;
-use crate::model::live::{ActiveNow, LiveEvent, LivePosition, PlatformActive, ACTIVE_WINDOWS};
+use crate::model::live::{ActiveNow, LiveCounts, LiveEvent, LivePosition, PlatformActive, ACTIVE_WINDOWS, TOP_TYPES};
 
 /// A Live page's first rows come from at most this many of the newest
 /// events (of every app): a filter that matches none of them shows an
@@ -76,16 +76,26 @@ impl Store {
         Ok(ActiveNow { users: [a, b, c], platforms, new_last_hour, at: now })
     }
 
+    /// The app's counts as the Live page shows them at `now`: active users
+    /// and the top event types of the last hour.
+    pub async fn live_counts(&self, app_id: i64, now: i64) -> StoreResult<LiveCounts> {
+        let (active, top) =
+            tokio::try_join!(self.active_now(app_id, now), self.top_event_types(app_id, now, TOP_TYPES))?;
+        Ok(LiveCounts { active, top })
+    }
+
     /// The newest `limit` events of the app among the newest
     /// [`RECENT_EVENTS_SCANNED`] stored, newest first, deactivated users'
-    /// left out.
+    /// left out. The app is tested on each row of the id range (`+app_id`
+    /// keeps SQLite off the app's type index, which would walk every event
+    /// of the app to find the newest).
     pub async fn recent_live_events(&self, app_id: i64, limit: i64) -> StoreResult<Vec<LiveEvent>> {
         let newest = self.last_event_id().await?;
         let sql = concat!(
             "SELECT ",
             live_columns!(),
             " FROM events e LEFT JOIN devices d ON d.id = e.device_id LEFT JOIN users u ON u.id = e.user_id
-             WHERE e.id > $1 AND e.id <= $2 AND e.app_id = $3 AND (e.user_id IS NULL OR u.active)
+             WHERE e.id > $1 AND e.id <= $2 AND +e.app_id = $3 AND (e.user_id IS NULL OR u.active)
              ORDER BY e.id DESC LIMIT $4"
         );
         with_pool!(self, |pool| Ok(sqlx::query_as(sql)

@@ -6,8 +6,8 @@
 //!   sampling (one row in `every`) once more than [`READABLE_PER_SEC`] match
 //!   a second, so a browser is never flooded and the counts stay exact;
 //! - `moved`: a device's new position (`DeviceMoved`);
-//! - `overview`: every [`OVERVIEW_EVERY`], the active-now counts and the top
-//!   event types (`LiveOverview` without events and positions).
+//! - `overview`: every few seconds, the active-now counts and the top
+//!   event types (`LiveCounts`), taken once per app for all its pages.
 //!
 //! Filters (query): `type` (repeated), `segment` (id), `text` (in `data`,
 //! case-insensitive), `platform`. Deactivated users' events and another
@@ -30,8 +30,6 @@ use super::{caller, reconnect_hint, refuse, sse, too_many, CLIENT_QUEUE};
 
 /// Rows a person can read a second; above it the stream samples.
 pub const READABLE_PER_SEC: u64 = 20;
-/// How often the counts are sent again.
-const OVERVIEW_EVERY: Duration = Duration::from_secs(5);
 /// Events replayed per read, and at most in all, on (re)connect.
 const REPLAY_PAGE: i64 = 500;
 const REPLAY_MAX: usize = 2_000;
@@ -122,6 +120,12 @@ pub(super) async fn app_stream(
             users_checked: HashMap::new(),
             replayed: HashSet::new(),
         };
+        // The counts come first, then the fan-out's every few seconds.
+        match stream.store.live_counts(app.id, ::app::time::now_ms()).await {
+            Ok(counts) if !stream.send_counts(&counts).await => return,
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "live app: cannot count the active users"),
+        }
         if let Some(after) = after {
             if !stream.replay(after).await {
                 return;
@@ -212,8 +216,8 @@ impl AppStream {
             if let Some(last) = page.last() {
                 after = last.event.id;
             }
-            for event in self.matching(page).await {
-                if !self.send_event(&event).await {
+            for event in self.matching(&page).await {
+                if !self.send_event(event).await {
                     return false;
                 }
                 self.replayed.insert(event.event.id);
@@ -227,7 +231,6 @@ impl AppStream {
 
     async fn forward(&mut self, mut live: ::app::live::Subscription, hub: ::app::live::LiveHub) {
         let mut second = tokio::time::interval(Duration::from_secs(1));
-        let mut overview = tokio::time::interval(OVERVIEW_EVERY);
         loop {
             let received = tokio::select! {
                 received = live.updates.recv() => received,
@@ -244,24 +247,23 @@ impl AppStream {
                     }
                     continue;
                 }
-                _ = overview.tick() => {
-                    if !self.send_overview().await {
-                        return;
-                    }
-                    continue;
-                }
             };
             match received {
                 Ok(LiveUpdate::AppActivity(batch)) => {
-                    let mine: Vec<LiveEvent> = batch
-                        .iter()
-                        .filter(|e| e.event.app_id == self.app_id && !self.replayed.contains(&e.event.id))
-                        .cloned()
-                        .collect();
-                    for event in self.matching(mine).await {
-                        if self.rate.admit() && !self.send_event(&event).await {
+                    // Every event is matched (the rate's counts are exact);
+                    // only the admitted few are serialized.
+                    let mine =
+                        batch.iter().filter(|e| e.event.app_id == self.app_id && !self.replayed.contains(&e.event.id));
+                    let matched = self.matching(mine).await;
+                    for event in matched {
+                        if self.rate.admit() && !self.send_event(event).await {
                             return;
                         }
+                    }
+                }
+                Ok(LiveUpdate::Counts { app_id, counts }) if app_id == self.app_id => {
+                    if !self.send_counts(&counts).await {
+                        return;
                     }
                 }
                 Ok(LiveUpdate::Moved(moved)) if moved.app_id == self.app_id => {
@@ -285,31 +287,14 @@ impl AppStream {
     }
 
     /// `events` that pass the filters (active users only).
-    async fn matching(&self, events: Vec<LiveEvent>) -> Vec<LiveEvent> {
-        let filter = &self.filter;
-        let text = filter.text.as_ref().map(|t| t.to_lowercase());
-        let mut kept: Vec<LiveEvent> = events
-            .into_iter()
-            .filter(|e| e.user_active)
-            .filter(|e| filter.types.is_empty() || filter.types.contains(&e.event.event_type))
-            .filter(|e| filter.platform.as_ref().is_none_or(|p| e.platform.as_deref() == Some(p.as_str())))
-            .filter(|e| {
-                text.as_ref().is_none_or(|t| e.event.data.as_ref().is_some_and(|d| d.to_lowercase().contains(t)))
-            })
-            .collect();
-        if let Some(segment) = filter.segment {
-            let users: Vec<i64> =
-                kept.iter().filter_map(|e| e.event.user_id).collect::<HashSet<_>>().into_iter().collect();
-            let members: HashSet<i64> = match self.store.members_among(segment, &users).await {
-                Ok(members) => members.into_iter().collect(),
-                Err(error) => {
-                    tracing::warn!(%error, "live app: cannot read segment members");
-                    HashSet::new()
-                }
-            };
-            kept.retain(|e| e.event.user_id.is_some_and(|u| members.contains(&u)));
+    async fn matching<'e>(&self, events: impl IntoIterator<Item = &'e LiveEvent>) -> Vec<&'e LiveEvent> {
+        match ::app::live_page::service::matching(&self.store, &self.filter, events).await {
+            Ok(kept) => kept,
+            Err(error) => {
+                tracing::warn!(%error, "live app: cannot read segment members");
+                Vec::new()
+            }
         }
-        kept
     }
 
     /// Whether `user_id` (a moved device's) is an active user of the app.
@@ -333,26 +318,15 @@ impl AppStream {
         active
     }
 
+    async fn send_counts(&self, counts: &LiveCounts) -> bool {
+        let Ok(data) = serde_json::to_string(counts) else { return true };
+        self.queue.send(Event::default().event(OVERVIEW).data(data)).await.is_ok()
+    }
+
     async fn send_event(&self, event: &LiveEvent) -> bool {
         let Ok(data) = serde_json::to_string(event) else { return true };
         let sse = Event::default().event(APP_EVENT).id(event.event.id.to_string()).data(data);
         self.queue.send(sse).await.is_ok()
-    }
-
-    async fn send_overview(&self) -> bool {
-        let now = ::app::time::now_ms();
-        let (active, top) = match tokio::try_join!(
-            self.store.active_now(self.app_id, now),
-            self.store.top_event_types(self.app_id, now, 10)
-        ) {
-            Ok(figures) => figures,
-            Err(error) => {
-                tracing::warn!(%error, "live app: cannot count the active users");
-                return true;
-            }
-        };
-        let Ok(data) = serde_json::to_string(&LiveCounts { active, top }) else { return true };
-        self.queue.send(Event::default().event(OVERVIEW).data(data)).await.is_ok()
     }
 }
 

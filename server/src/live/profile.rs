@@ -202,7 +202,7 @@ async fn forward(stream: OpenStream, after: i64, mut live: Subscription, queue: 
                 tracing::info!(missed, "live: a slow stream fell behind; closing it (it resumes by Last-Event-ID)");
                 return;
             }
-            Ok(LiveUpdate::AppActivity(_)) => continue,
+            Ok(LiveUpdate::AppActivity(_) | LiveUpdate::Counts { .. }) => continue,
             Err(broadcast::error::RecvError::Closed) => return,
         };
         for event in batch.iter().filter(|e| e.user_id == Some(user_id) && e.app_id == app_id) {
