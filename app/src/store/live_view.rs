@@ -13,6 +13,11 @@ use crate::model::live::{ActiveNow, LiveCounts, LiveEvent, LivePosition, Platfor
 /// empty stream rather than searching the history.
 pub const RECENT_EVENTS_SCANNED: i64 = 20_000;
 
+/// A Live stream's replay after a reconnect looks at most this many events
+/// (of every app) past where it stopped: a gap longer than that is not
+/// replayed, as the replay itself is capped.
+pub const REPLAY_SCANNED: i64 = 200_000;
+
 macro_rules! live_columns {
     () => {
         concat!(
@@ -108,20 +113,31 @@ impl Store {
     }
 
     /// Up to `limit` events of the app with ids after `after`, in id order
-    /// (a Live stream's replay), deactivated users' left out.
+    /// (a Live stream's replay), deactivated users' left out, found among
+    /// the [`REPLAY_SCANNED`] events stored after `after`. The rows are read
+    /// in id order (`+app_id`: the app's type index would sort all its
+    /// events first).
     pub async fn live_events_after(&self, app_id: i64, after: i64, limit: i64) -> StoreResult<Vec<LiveEvent>> {
         let sql = concat!(
             "SELECT ",
             live_columns!(),
             " FROM events e LEFT JOIN devices d ON d.id = e.device_id LEFT JOIN users u ON u.id = e.user_id
-             WHERE e.id > $1 AND e.app_id = $2 AND (e.user_id IS NULL OR u.active) ORDER BY e.id LIMIT $3"
+             WHERE e.id > $1 AND e.id <= $2 AND +e.app_id = $3 AND (e.user_id IS NULL OR u.active)
+             ORDER BY e.id LIMIT $4"
         );
-        with_pool!(self, |pool| Ok(sqlx::query_as(sql).bind(after).bind(app_id).bind(limit).fetch_all(pool).await?))
+        with_pool!(self, |pool| Ok(sqlx::query_as(sql)
+            .bind(after)
+            .bind(after.saturating_add(REPLAY_SCANNED))
+            .bind(app_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
     }
 
     /// The events `ids` names of the apps `apps`, in id order, for the
     /// live fan-out (deactivated users' included, marked: the profile's
-    /// own stream still shows them).
+    /// own stream still shows them). Rows are found by id; `+app_id` keeps
+    /// SQLite off the app's type index, which would walk all its events.
     pub async fn live_events_stored(&self, ids: &StoredIds, apps: &[i64]) -> StoreResult<Vec<LiveEvent>> {
         let apps_list = |first: usize| Marks::Anonymous.list(first, apps.len());
         match (ids, &self.backend) {
@@ -137,7 +153,11 @@ impl Store {
                 let mut events = Vec::with_capacity(ids.len());
                 for chunk in ids.chunks(500) {
                     let sql = format!(
-                        concat!("SELECT ", live_columns!(), "{} WHERE e.id IN ({}) AND e.app_id IN ({}) ORDER BY e.id"),
+                        concat!(
+                            "SELECT ",
+                            live_columns!(),
+                            "{} WHERE e.id IN ({}) AND +e.app_id IN ({}) ORDER BY e.id"
+                        ),
                         LIVE_FROM,
                         Marks::Anonymous.list(1, chunk.len()),
                         apps_list(chunk.len() + 1)
@@ -155,7 +175,7 @@ impl Store {
                     concat!(
                         "SELECT ",
                         live_columns!(),
-                        "{} WHERE e.id > ? AND e.id <= ? AND e.app_id IN ({}) ORDER BY e.id"
+                        "{} WHERE e.id > ? AND e.id <= ? AND +e.app_id IN ({}) ORDER BY e.id"
                     ),
                     LIVE_FROM,
                     apps_list(3)
