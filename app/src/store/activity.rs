@@ -72,7 +72,7 @@ impl Store {
                     activity_columns!(),
                     " FROM events e LEFT JOIN devices d ON d.id = e.device_id WHERE e.id = ANY($1){} ORDER BY e.id"
                 ),
-                if users.is_some() { " AND e.user_id = ANY($2)" } else { "" }
+                if users.is_some() { " AND +e.user_id = ANY($2)" } else { "" }
             );
             let query = sqlx::query_as(&sql).bind(ids);
             let query = match users {
