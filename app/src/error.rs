@@ -188,6 +188,7 @@ impl From<crate::store::StoreError> for AppError {
             StoreError::UnknownReference { field, value } => {
                 AppError::invalid(&field, format!("unknown {field} '{value}'"))
             }
+            StoreError::Invalid { field, message } => AppError::invalid(&field, message),
             StoreError::Busy(cause) => {
                 tracing::warn!(%cause, "database busy");
                 AppError::Busy

@@ -13,6 +13,7 @@ pub mod devices;
 pub mod live;
 pub mod messages;
 pub mod profile;
+pub mod properties;
 pub mod segments;
 pub mod users;
 

@@ -40,6 +40,8 @@ const DELETE_HOURS: &str = "DELETE FROM event_hours WHERE app_id = $1 AND user_i
 const DELETE_MEMBERSHIPS: &str = "DELETE FROM segment_members WHERE user_id = $1";
 const DELETE_SEARCH_KEYS: &str = "DELETE FROM user_search WHERE user_id = $1";
 const DELETE_DEVICES: &str = "DELETE FROM devices WHERE user_id = $1";
+const DELETE_PROPERTIES: &str = "DELETE FROM user_properties WHERE user_id = $1";
+const DELETE_PROPERTY_CHANGES: &str = "DELETE FROM property_changes WHERE user_id = $1";
 /// Earlier audit entries about the user stay (who did what, when) but lose
 /// the user and their detail (segment names, message titles).
 const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHERE user_id = $1";
@@ -47,7 +49,7 @@ const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHER
 /// Every statement above that takes the user's id alone, by name: what
 /// the plan test (`Store::per_user_plans`) explains.
 #[cfg(any(test, feature = "test-support"))]
-pub(crate) const BY_USER: [(&str, &str); 11] = [
+pub(crate) const BY_USER: [(&str, &str); 13] = [
     ("deliveries of the user's messages", DELETE_MESSAGE_DELIVERIES),
     ("deliveries to the user's devices", DELETE_DEVICE_DELIVERIES),
     ("messages", DELETE_MESSAGES),
@@ -58,12 +60,15 @@ pub(crate) const BY_USER: [(&str, &str); 11] = [
     ("memberships", DELETE_MEMBERSHIPS),
     ("search keys", DELETE_SEARCH_KEYS),
     ("devices", DELETE_DEVICES),
+    ("properties", DELETE_PROPERTIES),
+    ("property changes", DELETE_PROPERTY_CHANGES),
     ("audit entries", ANONYMISE_AUDIT),
 ];
 
 impl WriteTx {
     /// Deletes the user, its devices, locations, events, messages, their
-    /// deliveries, its segment memberships, search keys and Push Mail
+    /// deliveries, its segment memberships, search keys, properties with
+    /// their history and Push Mail
     /// address (a column of the user). `None` when the user is not in the
     /// app (nothing is touched).
     pub async fn delete_user(&mut self, app_id: i64, user_id: i64) -> StoreResult<Option<Erased>> {
@@ -91,6 +96,8 @@ impl WriteTx {
         self.delete_where_user(DELETE_MEMBERSHIPS, user_id).await?;
         self.delete_where_user(DELETE_SEARCH_KEYS, user_id).await?;
         let devices = self.delete_where_user(DELETE_DEVICES, user_id).await?;
+        self.delete_where_user(DELETE_PROPERTIES, user_id).await?;
+        self.delete_where_user(DELETE_PROPERTY_CHANGES, user_id).await?;
         self.delete_where_user(ANONYMISE_AUDIT, user_id).await?;
         let user = "DELETE FROM users WHERE app_id = $1 AND id = $2";
         with_tx!(self, |conn| sqlx::query(user).bind(app_id).bind(user_id).execute(&mut *conn).await.map(|_| ()))?;

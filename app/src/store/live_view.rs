@@ -144,7 +144,11 @@ impl Store {
             (StoredIds::None, _) => Ok(Vec::new()),
             (StoredIds::List(ids), Backend::Postgres(pool)) => {
                 let sql = format!(
-                    concat!("SELECT ", live_columns!(), "{} WHERE e.id = ANY($1) AND +e.app_id = ANY($2) ORDER BY e.id"),
+                    concat!(
+                        "SELECT ",
+                        live_columns!(),
+                        "{} WHERE e.id = ANY($1) AND +e.app_id = ANY($2) ORDER BY e.id"
+                    ),
                     LIVE_FROM
                 );
                 Ok(sqlx::query_as(&sql).bind(ids).bind(apps).fetch_all(pool).await?)

@@ -19,6 +19,7 @@ mod events;
 mod export;
 mod live_view;
 mod messages;
+mod properties;
 mod rate_limits;
 #[cfg(feature = "bench")]
 mod seed;
@@ -87,6 +88,10 @@ pub enum StoreError {
     /// A request named something (a userID, a deviceID) that this app does not have.
     #[error("unknown {field} '{value}'")]
     UnknownReference { field: String, value: String },
+    /// A write refused by a rule only the stored rows can check (a user's
+    /// property count); nothing was written.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
     /// Other transactions kept the database busy through every retry of a
     /// write (see `tx.rs`). Nothing was written; the caller may try again.
     #[error("the database is busy ({0}); nothing was written, try again")]

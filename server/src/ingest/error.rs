@@ -63,6 +63,7 @@ impl From<StoreError> for ApiError {
                 let name = field.rsplit('.').next().unwrap_or(&field).to_string();
                 ApiError::invalid(field, format!("unknown {name} '{value}'"))
             }
+            StoreError::Invalid { field, message } => ApiError::invalid(field, message),
             StoreError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found")),
             StoreError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, format!("{what} already exists")),
             StoreError::Busy(cause) => {

@@ -1,0 +1,206 @@
+//! User properties and the history of their changes.
+
+use std::collections::BTreeMap;
+
+use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, UserInput, WriteTx};
+use crate::ids::ExternalId;
+use crate::model::properties::{PropertyChange, PropertySet, PropertyValue, UserProperty, MAX_PROPERTIES};
+use crate::model::users::UserSummary;
+
+/// A stored row's value columns: kind, string, number.
+type ValueColumns<'v> = (&'static str, Option<&'v str>, Option<f64>);
+
+fn columns(value: &PropertyValue) -> ValueColumns<'_> {
+    match value {
+        PropertyValue::String(s) => ("string", Some(s.as_str()), None),
+        PropertyValue::Number(n) => ("number", None, Some(*n)),
+        PropertyValue::Boolean(b) => ("boolean", None, Some(if *b { 1.0 } else { 0.0 })),
+        // Epoch milliseconds are exact in a double for the next 285,000 years.
+        PropertyValue::Date(ms) => ("date", None, Some(*ms as f64)),
+    }
+}
+
+fn from_columns(kind: &str, text: Option<String>, number: Option<f64>) -> PropertyValue {
+    match kind {
+        "number" => PropertyValue::Number(number.unwrap_or_default()),
+        "boolean" => PropertyValue::Boolean(number.is_some_and(|n| n != 0.0)),
+        "date" => PropertyValue::Date(number.unwrap_or_default() as i64),
+        _ => PropertyValue::String(text.unwrap_or_default()),
+    }
+}
+
+/// A history row's value: the value as JSON, `None` when absent.
+fn history_value(value: Option<&PropertyValue>) -> StoreResult<Option<String>> {
+    Ok(value.map(serde_json::to_string).transpose()?)
+}
+
+fn from_history(value: Option<String>) -> StoreResult<Option<PropertyValue>> {
+    Ok(value.map(|v| serde_json::from_str(&v)).transpose()?)
+}
+
+type PropertyRow = (String, String, Option<String>, Option<f64>, i64);
+type ChangeRow = (i64, String, Option<String>, Option<String>, String, i64);
+
+const PROPERTIES_OF: &str = "SELECT name, kind, text_value, number_value, updated_at
+                             FROM user_properties WHERE user_id = $1 ORDER BY name";
+const UPSERT: &str = "INSERT INTO user_properties (user_id, app_id, name, kind, text_value, number_value, updated_at)
+                      VALUES ($1, $2, $3, $4, $5, $6, $7)
+                      ON CONFLICT (user_id, name) DO UPDATE SET kind = excluded.kind,
+                          text_value = excluded.text_value, number_value = excluded.number_value,
+                          updated_at = excluded.updated_at";
+const REMOVE: &str = "DELETE FROM user_properties WHERE user_id = $1 AND name = $2";
+const RECORD: &str =
+    "INSERT INTO property_changes (app_id, user_id, name, old_value, new_value, changed_by, changed_at)
+                      VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+fn property(row: PropertyRow) -> UserProperty {
+    let (name, kind, text, number, updated_at) = row;
+    UserProperty { name, value: from_columns(&kind, text, number), updated_at }
+}
+
+impl Store {
+    /// The user's properties, by name.
+    pub async fn properties_of(&self, user_id: i64) -> StoreResult<Vec<UserProperty>> {
+        let rows: Vec<PropertyRow> =
+            with_pool!(self, |pool| sqlx::query_as(PROPERTIES_OF).bind(user_id).fetch_all(pool).await)?;
+        Ok(rows.into_iter().map(property).collect())
+    }
+
+    /// The user's property changes, newest first: up to `limit` with ids
+    /// below `before` (the next page starts below the last one shown).
+    pub async fn property_history(
+        &self,
+        user_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<PropertyChange>> {
+        let sql = "SELECT id, name, old_value, new_value, changed_by, changed_at FROM property_changes
+                   WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
+        let rows: Vec<ChangeRow> = with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(user_id)
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter()
+            .map(|(id, name, old, new, by, at)| {
+                Ok(PropertyChange { id, name, old: from_history(old)?, new: from_history(new)?, by, at })
+            })
+            .collect()
+    }
+
+    /// Creates or updates each user (as `PUT /api/v1/users/{userID}` does)
+    /// and applies its property changes, all in one transaction: one
+    /// refused user refuses the batch.
+    pub async fn set_properties_of_many(
+        &self,
+        app_id: i64,
+        users: &[(ExternalId, Vec<PropertySet>)],
+        by: &str,
+        now: i64,
+    ) -> StoreResult<Vec<(UserSummary, usize)>> {
+        write_tx!(self, |tx| {
+            let mut done = Vec::with_capacity(users.len());
+            for (index, (external_id, changes)) in users.iter().enumerate() {
+                let user = tx.upsert_user(app_id, external_id, &UserInput::default(), now).await?;
+                let changed = tx.set_properties(app_id, user.id, changes, by, now).await.map_err(|e| match e {
+                    StoreError::Invalid { message, .. } => {
+                        StoreError::Invalid { field: format!("[{index}].properties"), message }
+                    }
+                    other => other,
+                })?;
+                done.push((user, changed.len()));
+            }
+            Ok(done)
+        })
+    }
+}
+
+impl WriteTx {
+    /// Applies `changes` (a later change of a name wins over an earlier
+    /// one) to the user's properties: each value that differs from the
+    /// stored one is written with its history row. Past
+    /// [`MAX_PROPERTIES`] nothing is written. Returns the changes made.
+    pub async fn set_properties(
+        &mut self,
+        app_id: i64,
+        user_id: i64,
+        changes: &[PropertySet],
+        by: &str,
+        now: i64,
+    ) -> StoreResult<Vec<PropertyChange>> {
+        let rows: Vec<PropertyRow> =
+            with_tx!(self, |conn| sqlx::query_as(PROPERTIES_OF).bind(user_id).fetch_all(&mut *conn).await)?;
+        let mut stored: BTreeMap<String, PropertyValue> =
+            rows.into_iter().map(|r| (r.0.clone(), property(r).value)).collect();
+        let wanted: BTreeMap<&str, Option<&PropertyValue>> =
+            changes.iter().map(|c| (c.name.as_str(), c.value.as_ref())).collect();
+        let mut made = Vec::new();
+        for (name, new) in wanted {
+            let old = stored.get(name).cloned();
+            if old.as_ref() == new {
+                continue;
+            }
+            match new {
+                Some(value) => stored.insert(name.to_string(), value.clone()),
+                None => stored.remove(name),
+            };
+            made.push(PropertyChange {
+                id: 0,
+                name: name.to_string(),
+                old,
+                new: new.cloned(),
+                by: by.to_string(),
+                at: now,
+            });
+        }
+        if stored.len() > MAX_PROPERTIES {
+            return Err(StoreError::Invalid {
+                field: "properties".into(),
+                message: format!(
+                    "a user holds at most {MAX_PROPERTIES} properties ({} after these changes)",
+                    stored.len()
+                ),
+            });
+        }
+        for change in &made {
+            match &change.new {
+                Some(value) => {
+                    let (kind, text, number) = columns(value);
+                    with_tx!(self, |conn| sqlx::query(UPSERT)
+                        .bind(user_id)
+                        .bind(app_id)
+                        .bind(&change.name)
+                        .bind(kind)
+                        .bind(text)
+                        .bind(number)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await
+                        .map(|_| ()))?;
+                }
+                None => {
+                    with_tx!(self, |conn| sqlx::query(REMOVE)
+                        .bind(user_id)
+                        .bind(&change.name)
+                        .execute(&mut *conn)
+                        .await
+                        .map(|_| ()))?;
+                }
+            }
+            let (old, new) = (history_value(change.old.as_ref())?, history_value(change.new.as_ref())?);
+            with_tx!(self, |conn| sqlx::query(RECORD)
+                .bind(app_id)
+                .bind(user_id)
+                .bind(&change.name)
+                .bind(old)
+                .bind(new)
+                .bind(by)
+                .bind(now)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ()))?;
+        }
+        Ok(made)
+    }
+}

@@ -1,0 +1,137 @@
+//! User properties on both databases: merge semantics (absent names keep
+//! their value, `None` removes), types kept through the store, the
+//! per-user limit at its edge (refused whole, nothing written), the
+//! history newest first and paged, batches all-or-nothing, erasure, and
+//! another app's users never touched.
+
+use app::model::properties::{PropertySet, PropertyValue, BY_API, MAX_PROPERTIES};
+use app::store::{Store, StoreError};
+use app::store_test;
+use app::test_fixtures::{new_app, new_user};
+
+fn set(name: &str, value: PropertyValue) -> PropertySet {
+    PropertySet { name: name.into(), value: Some(value) }
+}
+
+fn remove(name: &str) -> PropertySet {
+    PropertySet { name: name.into(), value: None }
+}
+
+fn text(s: &str) -> PropertyValue {
+    PropertyValue::String(s.into())
+}
+
+async fn apply(store: &Store, app: i64, user: i64, changes: &[PropertySet], now: i64) -> usize {
+    let mut tx = store.begin_write().await.unwrap();
+    let made = tx.set_properties(app, user, changes, BY_API, now).await.unwrap();
+    tx.commit().await.unwrap();
+    made.len()
+}
+
+store_test!(changes_merge_into_the_stored_properties_with_their_types, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let ana = new_user(&store, app, "ana").await;
+    let first = [
+        set("plan", text("free")),
+        set("seats", PropertyValue::Number(3.5)),
+        set("trial", PropertyValue::Boolean(true)),
+        set("signup", PropertyValue::Date(1_767_323_045_000)),
+    ];
+    assert_eq!(apply(&store, app, ana, &first, 1_000).await, 4);
+    // Absent names keep their value; an unchanged value is not a change.
+    let second = [set("plan", text("pro")), set("seats", PropertyValue::Number(3.5)), remove("trial"), remove("nope")];
+    assert_eq!(apply(&store, app, ana, &second, 2_000).await, 2);
+    let stored = store.properties_of(ana).await.unwrap();
+    let names: Vec<(&str, &PropertyValue)> = stored.iter().map(|p| (p.name.as_str(), &p.value)).collect();
+    assert_eq!(
+        names,
+        vec![
+            ("plan", &text("pro")),
+            ("seats", &PropertyValue::Number(3.5)),
+            ("signup", &PropertyValue::Date(1_767_323_045_000))
+        ],
+        "sorted by name, typed, trial removed"
+    );
+    assert_eq!(stored.iter().find(|p| p.name == "plan").unwrap().updated_at, 2_000);
+});
+
+store_test!(the_history_is_newest_first_and_paged, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let ana = new_user(&store, app, "ana").await;
+    for (n, plan) in ["free", "pro", "team"].iter().enumerate() {
+        apply(&store, app, ana, &[set("plan", text(plan))], 1_000 * (n as i64 + 1)).await;
+    }
+    apply(&store, app, ana, &[remove("plan")], 4_000).await;
+    let page = store.property_history(ana, None, 3).await.unwrap();
+    let seen: Vec<(Option<PropertyValue>, Option<PropertyValue>, i64)> =
+        page.iter().map(|c| (c.old.clone(), c.new.clone(), c.at)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            (Some(text("team")), None, 4_000),
+            (Some(text("pro")), Some(text("team")), 3_000),
+            (Some(text("free")), Some(text("pro")), 2_000)
+        ]
+    );
+    assert!(page.iter().all(|c| c.name == "plan" && c.by == BY_API));
+    let rest = store.property_history(ana, Some(page[2].id), 3).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!((rest[0].old.clone(), rest[0].new.clone()), (None, Some(text("free"))));
+});
+
+store_test!(the_limit_refuses_the_whole_change_at_its_edge, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let ana = new_user(&store, app, "ana").await;
+    let full: Vec<PropertySet> =
+        (0..MAX_PROPERTIES).map(|n| set(&format!("p{n}"), PropertyValue::Number(n as f64))).collect();
+    assert_eq!(apply(&store, app, ana, &full, 1_000).await, MAX_PROPERTIES);
+    // One more is refused, with the change beside it; a swap is fine.
+    let mut tx = store.begin_write().await.unwrap();
+    let refused = tx.set_properties(app, ana, &[set("p0", text("x")), set("extra", text("y"))], BY_API, 2_000).await;
+    assert!(matches!(refused, Err(StoreError::Invalid { .. })), "{refused:?}");
+    drop(tx);
+    let stored = store.properties_of(ana).await.unwrap();
+    assert_eq!(stored.len(), MAX_PROPERTIES);
+    assert_eq!(stored.iter().find(|p| p.name == "p0").unwrap().value, PropertyValue::Number(0.0), "nothing written");
+    assert_eq!(apply(&store, app, ana, &[remove("p0"), set("extra", text("y"))], 3_000).await, 2);
+    assert_eq!(store.properties_of(ana).await.unwrap().len(), MAX_PROPERTIES);
+});
+
+store_test!(a_batch_creates_users_and_is_all_or_nothing, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let other = new_app(&store, "Other").await;
+    let theirs = new_user(&store, other, "ana").await;
+    apply(&store, other, theirs, &[set("plan", text("gold"))], 500).await;
+    let batch = vec![
+        ("ana".parse().unwrap(), vec![set("plan", text("pro"))]),
+        ("bob".parse().unwrap(), vec![set("plan", text("free"))]),
+    ];
+    let done = store.set_properties_of_many(app, &batch, BY_API, 1_000).await.unwrap();
+    assert_eq!(done.iter().map(|(u, n)| (u.external_id.as_str(), *n)).collect::<Vec<_>>(), [("ana", 1), ("bob", 1)]);
+    let too_many: Vec<PropertySet> =
+        (0..=MAX_PROPERTIES).map(|n| set(&format!("p{n}"), PropertyValue::Boolean(true))).collect();
+    let refused = vec![("ana".parse().unwrap(), vec![set("plan", text("team"))]), ("cat".parse().unwrap(), too_many)];
+    let error = store.set_properties_of_many(app, &refused, BY_API, 2_000).await.unwrap_err();
+    assert!(matches!(&error, StoreError::Invalid { field, .. } if field == "[1].properties"), "{error:?}");
+    let ana = done[0].0.id;
+    assert_eq!(store.properties_of(ana).await.unwrap()[0].value, text("pro"), "the batch was refused whole");
+    assert!(store.user_by_external_id(app, "cat").await.unwrap().is_none(), "no half-written user");
+    assert_eq!(store.properties_of(theirs).await.unwrap()[0].value, text("gold"), "another app's user untouched");
+});
+
+store_test!(deleting_a_user_erases_properties_and_history, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let ana = new_user(&store, app, "ana").await;
+    apply(&store, app, ana, &[set("plan", text("pro"))], 1_000).await;
+    apply(&store, app, ana, &[set("plan", text("team"))], 2_000).await;
+    let devices = store.device_ids_of_user(ana).await.unwrap();
+    let before = store.rows_referencing(ana, &devices).await.unwrap();
+    for table in ["user_properties", "property_changes"] {
+        assert!(before.iter().any(|l| l.table == table), "{table} holds the user's rows before: {before:?}");
+    }
+    let mut tx = store.begin_write().await.unwrap();
+    assert!(tx.delete_user(app, ana).await.unwrap().is_some());
+    tx.commit().await.unwrap();
+    assert_eq!(store.rows_referencing(ana, &devices).await.unwrap(), vec![], "no row left pointing at the user");
+    assert!(store.property_history(ana, None, 10).await.unwrap().is_empty());
+});
