@@ -50,6 +50,15 @@ fn rows(user: i64, message: i64) -> Vec<Row> {
     vec![
         // The other app's key creates its own "newcomer": apps never share users.
         api(Method::PUT, "/api/v1/users/{user_id}", "/users/newcomer", Some(json!({})), 200, 200),
+        // A batch of properties creates its users in the key's own app too.
+        api(
+            Method::POST,
+            "/api/v1/users/properties",
+            "/users/properties",
+            Some(json!([{"userID": "newcomer", "properties": {"plan": "pro"}}])),
+            200,
+            200,
+        ),
         api(Method::PUT, "/api/v1/users/{user_id}/segments/{name}", "/users/u1/segments/VIP", None, 200, 404),
         api(Method::DELETE, "/api/v1/users/{user_id}/segments/{name}", "/users/u1/segments/VIP", None, 204, 404),
         api(Method::PUT, "/api/v1/devices/{device_id}", "/devices/d1", Some(device), 200, 422),

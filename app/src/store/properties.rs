@@ -89,6 +89,24 @@ impl Store {
             .collect()
     }
 
+    /// Creates or updates the user and applies its property changes in one
+    /// transaction; the user and how many values changed.
+    pub async fn upsert_user_with_properties(
+        &self,
+        app_id: i64,
+        external_id: &ExternalId,
+        input: &UserInput<'_>,
+        changes: &[PropertySet],
+        by: &str,
+        now: i64,
+    ) -> StoreResult<(UserSummary, usize)> {
+        write_tx!(self, |tx| {
+            let user = tx.upsert_user(app_id, external_id, input, now).await?;
+            let made = tx.set_properties(app_id, user.id, changes, by, now).await?;
+            Ok((user, made.len()))
+        })
+    }
+
     /// Creates or updates each user (as `PUT /api/v1/users/{userID}` does)
     /// and applies its property changes, all in one transaction: one
     /// refused user refuses the batch.
@@ -129,6 +147,9 @@ impl WriteTx {
         by: &str,
         now: i64,
     ) -> StoreResult<Vec<PropertyChange>> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
         let rows: Vec<PropertyRow> =
             with_tx!(self, |conn| sqlx::query_as(PROPERTIES_OF).bind(user_id).fetch_all(&mut *conn).await)?;
         let mut stored: BTreeMap<String, PropertyValue> =

@@ -9,6 +9,7 @@ pub mod events;
 mod inbound_mail;
 mod messages;
 pub mod openapi;
+mod properties;
 mod segments;
 mod users;
 mod validate;
@@ -31,6 +32,7 @@ pub fn routes() -> RouteTable<AppState> {
     use Method as M;
     RouteTable::default()
         .route("/users/{user_id}", &[M::PUT], put(users::put_user))
+        .route("/users/properties", &[M::POST], post(properties::post_properties))
         .route(
             "/users/{user_id}/segments/{name}",
             &[M::PUT, M::DELETE],

@@ -14,7 +14,7 @@ use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ApiError;
-use super::{devices, events, inbound_mail, messages, segments, users};
+use super::{devices, events, inbound_mail, messages, properties, segments, users};
 
 /// The document, as `GET /api/v1/openapi.json` answers it.
 #[derive(OpenApi)]
@@ -33,6 +33,7 @@ use super::{devices, events, inbound_mail, messages, segments, users};
     ),
     paths(
         users::put_user,
+        properties::post_properties,
         devices::put_device,
         devices::post_locations,
         events::post_events,

@@ -1,5 +1,6 @@
 //! `PUT /api/v1/users/{userID}`
 
+use app::model::properties::BY_API;
 use app::store::UserInput;
 use app::time::now_ms;
 use axum::extract::{Path, State};
@@ -10,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ApiJson};
 use super::openapi as doc;
+use super::properties::{self, PropertiesBody};
 use super::{validate, ApiApp};
 use app::state::AppState;
 
@@ -24,12 +26,21 @@ pub struct UserBody {
     /// The user's email address (at most 320 characters, `local@domain.tld`);
     /// a blank one counts as absent.
     email: Option<String>,
+    /// Typed attributes, merged into the stored ones: name → value, where a
+    /// value is a string (≤ 1,000 characters; one in RFC 3339 form becomes
+    /// a date), a finite number or a boolean, and `null` removes the
+    /// property. Names are 1–64 letters, digits, `_`, `-`, `.` (not
+    /// starting with `$`); a user holds at most 100. Each change is kept
+    /// in the user's property history.
+    #[schema(value_type = Option<Object>, example = json!({"plan": "pro", "seats": 3, "trial": false}))]
+    properties: Option<PropertiesBody>,
 }
 
 /// The user as stored.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"userID": "u-42", "userName": "Zoë", "email": "zoe@example.com", "active": true,
-    "created": "2026-11-28T10:00:00Z", "lastSeen": "2026-11-30T16:37:00Z", "consoleUrl": "/users/17"}))]
+    "created": "2026-11-28T10:00:00Z", "lastSeen": "2026-11-30T16:37:00Z", "consoleUrl": "/users/17",
+    "propertiesChanged": 0}))]
 pub struct UserResponse {
     /// The app's id for the user.
     #[serde(rename = "userID")]
@@ -53,6 +64,9 @@ pub struct UserResponse {
     /// The user's page in the console (a path on the console's origin).
     #[serde(rename = "consoleUrl")]
     console_url: String,
+    /// Property values this request changed.
+    #[serde(rename = "propertiesChanged")]
+    properties_changed: usize,
 }
 
 /// Creates or updates a user.
@@ -89,8 +103,13 @@ pub async fn put_user(
     if let Some(email) = email {
         validate::email("email", email)?;
     }
+    let changes = match &body.properties {
+        Some(properties) => properties::changes("properties", properties)?,
+        None => Vec::new(),
+    };
     let input = UserInput { user_name: body.user_name.as_deref().map(str::trim), email };
-    let user = state.store.upsert_user(app.0.id, &user_id, &input, now_ms()).await?;
+    let (user, properties_changed) =
+        state.store.upsert_user_with_properties(app.0.id, &user_id, &input, &changes, BY_API, now_ms()).await?;
     Ok(Json(UserResponse {
         user_id: user.external_id,
         user_name: user.user_name,
@@ -99,5 +118,6 @@ pub async fn put_user(
         created: DateTime::from_timestamp_millis(user.created_at),
         last_seen: user.last_seen_at.and_then(DateTime::from_timestamp_millis),
         console_url: format!("/users/{}", user.id),
+        properties_changed,
     }))
 }
