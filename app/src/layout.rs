@@ -180,8 +180,16 @@ fn MenuGroup(
     children: Children,
 ) -> impl IntoView {
     let location = use_location();
-    let starts_open = location.pathname.with_untracked(|path| prefixes.iter().any(|p| path.starts_with(p)));
-    let open = RwSignal::new(starts_open);
+    // Open on the group's pages (and on `/`, which leads to the first of
+    // them), and again whenever a navigation enters the group: a closed
+    // group would hide where the page is.
+    let inside = move |path: &str| path == "/" || prefixes.iter().any(|p| path.starts_with(p));
+    let open = RwSignal::new(location.pathname.with_untracked(|path| inside(path)));
+    Effect::new(move |_| {
+        if location.pathname.with(|path| inside(path)) {
+            open.set(true);
+        }
+    });
 
     view! {
         <li class="menu-group">

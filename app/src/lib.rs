@@ -20,6 +20,7 @@ pub mod messages;
 pub mod metrics;
 pub mod model;
 pub mod profile;
+pub mod properties;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod security;

@@ -135,3 +135,37 @@ store_test!(deleting_a_user_erases_properties_and_history, |store: Store| async 
     assert_eq!(store.rows_referencing(ana, &devices).await.unwrap(), vec![], "no row left pointing at the user");
     assert!(store.property_history(ana, None, 10).await.unwrap().is_empty());
 });
+
+store_test!(an_admins_edit_is_checked_audited_and_kept_in_the_history, |store: Store| async move {
+    use app::error::AppError;
+    use app::properties::service::{history, remove, set};
+    let app = new_app(&store, "Shop").await;
+    let other = new_app(&store, "Other").await;
+    let ana = new_user(&store, app, "ana").await;
+    let admin = app::test_fixtures::admin();
+    let list = set(&store, app, ana, "plan", "string", "pro", &admin).await.unwrap();
+    assert_eq!(list.iter().map(|p| (p.name.as_str(), &p.value)).collect::<Vec<_>>(), [("plan", &text("pro"))]);
+    let list = set(&store, app, ana, " seats ", "number", "1,200", &admin).await.unwrap();
+    assert_eq!(list[1].value, PropertyValue::Number(1200.0), "the name trimmed, the number read with grouping");
+    for (name, kind, value, field) in
+        [("$x", "string", "a", "name"), ("plan", "number", "ten", "value"), ("plan", "object", "{}", "value")]
+    {
+        let refused = set(&store, app, ana, name, kind, value, &admin).await;
+        assert!(matches!(&refused, Err(AppError::Invalid { field: Some(f), .. }) if f == field), "{refused:?}");
+    }
+    let elsewhere = set(&store, other, ana, "plan", "string", "x", &admin).await;
+    assert!(matches!(elsewhere, Err(AppError::NotFound(_))), "another app's admin cannot reach the user");
+    remove(&store, app, ana, "plan", &admin).await.unwrap();
+    let changes = history(&store, app, ana, None).await.unwrap();
+    let seen: Vec<(&str, bool, &str)> =
+        changes.iter().map(|c| (c.name.as_str(), c.new.is_some(), c.by.as_str())).collect();
+    assert_eq!(
+        seen,
+        [("plan", false, admin.email.as_str()), ("seats", true, &admin.email), ("plan", true, &admin.email)]
+    );
+    let audit = store.recent_audit(10).await.unwrap();
+    let actions: Vec<(&str, &str)> =
+        audit.iter().filter(|e| e.user_id == Some(ana)).map(|e| (e.action.as_str(), e.detail.as_str())).collect();
+    assert_eq!(actions, [("removed property", "plan"), ("set property", "seats"), ("set property", "plan")]);
+    assert!(matches!(history(&store, other, ana, None).await, Err(AppError::NotFound(_))));
+});

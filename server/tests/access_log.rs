@@ -48,6 +48,7 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
     let of_user = || Call::ServerFn(vec![("user_id", user.to_string())]);
     let api = [
         "PUT /api/v1/users/{user_id}",
+        "POST /api/v1/users/properties",
         "PUT /api/v1/users/{user_id}/segments/{name}",
         "DELETE /api/v1/users/{user_id}/segments/{name}",
         "PUT /api/v1/devices/{device_id}",
@@ -64,6 +65,7 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         ("fn /api/profile/get", Person(Viewed::Profile, of_user())),
         ("fn /api/profile/access-log", Person(Viewed::Profile, of_user())),
         ("fn /api/segments/of-user", Person(Viewed::Profile, of_user())),
+        ("fn /api/properties/history", Person(Viewed::Profile, of_user())),
         ("fn /api/devices/get", Person(Viewed::Device, Call::ServerFn(vec![("device_id", device.to_string())]))),
         (
             "fn /api/messages/list",
@@ -120,6 +122,8 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         "fn /api/segments/create",
         "fn /api/segments/add",
         "fn /api/segments/remove",
+        "fn /api/properties/set",
+        "fn /api/properties/remove",
         "fn /api/profile/push-mail/generate",
         "fn /api/profile/push-mail/revoke",
         "fn /api/messages/send",

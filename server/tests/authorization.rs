@@ -60,6 +60,24 @@ fn table(app_b: i64, user: i64, message: i64, segment: i64, device: i64, doomed:
             [401, 403, 200],
             true,
         ),
+        case(
+            "/api/properties/set",
+            vec![
+                ("user_id", user.to_string()),
+                ("name", "plan".into()),
+                ("kind", "string".into()),
+                ("value", "pro".into()),
+            ],
+            [401, 403, 200],
+            true,
+        ),
+        case(
+            "/api/properties/remove",
+            vec![("user_id", user.to_string()), ("name", "plan".into())],
+            [401, 403, 200],
+            true,
+        ),
+        case("/api/properties/history", user_form(), [401, 200, 200], false),
         case("/api/activity/recent", user_form(), [401, 200, 200], false),
         case("/api/activity/search", user_form(), [401, 200, 200], false),
         case("/api/activity/histogram", user_form(), [401, 200, 200], false),
@@ -112,7 +130,14 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
     let snapshot = || async {
         let token = app.store.push_token_of(app_a, user).await.unwrap();
         let segments = app.store.segments_of_user(app_a, user).await.unwrap();
-        (token, segments, app.store.count_segments(app_a).await.unwrap(), app.store.recent_audit(1).await.unwrap())
+        let properties = app.store.properties_of(user).await.unwrap();
+        (
+            token,
+            segments,
+            properties,
+            app.store.count_segments(app_a).await.unwrap(),
+            app.store.recent_audit(1).await.unwrap(),
+        )
     };
     let segment = app::segments::service::create_as(&app.store, app_a, "VIP", "test").await.unwrap().0.id;
 

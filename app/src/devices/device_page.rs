@@ -15,7 +15,7 @@ use crate::activity::event_row::{Clock, EventRow};
 use crate::error::AppError;
 use crate::layout::ErrorMessage;
 use crate::live::{provide_live, use_live};
-use crate::time::format_ms;
+use crate::ui::LocalTime;
 
 #[component]
 pub fn DevicePage() -> impl IntoView {
@@ -120,7 +120,7 @@ fn DeviceView(detail: DeviceDetail) -> impl IntoView {
                     <dt>"Notifications allowed"</dt><dd>{yes_no(device.attributes.allowed_ui)}</dd>
                     <dt>"Location permission"</dt><dd>{device.location_status.label()}</dd>
                     <dt>"Bluetooth"</dt><dd>{yes_no(device.attributes.bluetooth_enabled)}</dd>
-                    <dt>"Last active"</dt><dd>{format_ms(device.last_active_at)}</dd>
+                    <dt>"Last active"</dt><dd><LocalTime ms=device.last_active_at /></dd>
                 </dl>
             </section>
             <section class="box map-box" aria-labelledby="trail-title" data-markers=located.map_or(0, |_| 1)>

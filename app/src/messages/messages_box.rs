@@ -11,6 +11,7 @@ use crate::layout::ErrorMessage;
 use crate::live::use_live;
 use crate::model::MessageSummary;
 use crate::time::format_ms;
+use crate::ui::LocalTime;
 
 /// The Private messages box's list and what it is keyed on. The profile page
 /// makes it before its first `Suspend`, not the box (see
@@ -119,7 +120,8 @@ fn MessageItem(user_id: i64, message: MessageSummary) -> impl IntoView {
                 <summary>
                     <span class="message-title">{message.title}</span>
                     <span class="message-meta">
-                        {format!("{} · {} · {}", message.sender, message.source, format_ms(message.created_at))}
+                        {format!("{} · {} · ", message.sender, message.source)}
+                        <LocalTime ms=message.created_at />
                     </span>
                 </summary>
                 <MessageText user_id message_id=message.id preview=message.preview truncated=message.truncated />

@@ -19,6 +19,8 @@ pub struct UserProfile {
     pub segments: Vec<Segment>,
     /// The user's devices, most recently active first (none when deactivated).
     pub devices: Vec<Device>,
+    /// The user's properties, by name.
+    pub properties: Vec<super::properties::UserProperty>,
     /// The newest event id when the profile was read: where the page's
     /// live stream starts (it replays anything newer).
     pub live_after: i64,

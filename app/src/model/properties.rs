@@ -12,6 +12,8 @@ pub const MAX_NAME: usize = 64;
 pub const MAX_STRING: usize = 1_000;
 /// Users one batch of the ingest API's properties route names at most.
 pub const MAX_BATCH_USERS: usize = 1_000;
+/// Changes one page of a user's property history lists.
+pub const HISTORY_PAGE: i64 = 20;
 /// Who the ingest API's changes are recorded as.
 pub const BY_API: &str = "api";
 
@@ -66,6 +68,61 @@ impl PropertyValue {
             return Err(format!("property `{name}`: a string is at most {MAX_STRING} characters"));
         }
         Ok(PropertyValue::String(text.to_string()))
+    }
+}
+
+/// The kinds an admin picks from, with their labels.
+pub const KINDS: [(&str, &str); 4] =
+    [("string", "Text"), ("number", "Number"), ("boolean", "Yes / no"), ("date", "Date")];
+
+/// A value an admin typed for a kind they picked (a date as RFC 3339: the
+/// browser converts its local date-time input), or why it is refused.
+pub fn parse_admin_value(kind: &str, text: &str) -> Result<PropertyValue, String> {
+    match kind {
+        "string" if text.chars().count() > MAX_STRING => Err(format!("A text is at most {MAX_STRING} characters.")),
+        "string" => Ok(PropertyValue::String(text.to_string())),
+        "number" => text
+            .trim()
+            .replace(',', "")
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(PropertyValue::Number)
+            .ok_or_else(|| format!("“{}” is not a number.", text.trim())),
+        "boolean" => match text.trim() {
+            "true" | "yes" => Ok(PropertyValue::Boolean(true)),
+            "false" | "no" => Ok(PropertyValue::Boolean(false)),
+            other => Err(format!("“{other}” is neither yes nor no.")),
+        },
+        // The browser sends RFC 3339 with the viewer's offset; a form sent
+        // without JavaScript sends the date-time field as typed, read as UTC.
+        "date" => chrono::DateTime::parse_from_rfc3339(text.trim())
+            .map(|at| at.timestamp_millis())
+            .or_else(|_| {
+                chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
+                    .map(|at| at.and_utc().timestamp_millis())
+            })
+            .map(PropertyValue::Date)
+            .map_err(|_| "Pick a date and time.".to_string()),
+        other => Err(format!("“{other}” is not a kind of property.")),
+    }
+}
+
+/// A number with its thousands grouped (`1,234,567.5`).
+pub fn grouped(n: f64) -> String {
+    let text = n.to_string();
+    let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |d| ("-", d));
+    let (whole, fraction) = digits.split_once('.').map_or((digits, None), |(w, f)| (w, Some(f)));
+    let mut out = String::with_capacity(text.len() + whole.len() / 3);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match fraction {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
     }
 }
 
@@ -149,6 +206,30 @@ mod tests {
         assert!(name_problem("$plan").unwrap().contains("reserved"));
         assert!(name_problem("pl an").is_some());
         assert!(name_problem("plañ").is_some());
+    }
+
+    #[test]
+    fn admins_values_are_read_by_their_kind() {
+        assert_eq!(parse_admin_value("number", " 1,234.5 "), Ok(PropertyValue::Number(1234.5)));
+        assert!(parse_admin_value("number", "NaN").is_err());
+        assert!(parse_admin_value("number", "ten").is_err());
+        assert_eq!(parse_admin_value("boolean", "false"), Ok(PropertyValue::Boolean(false)));
+        assert_eq!(
+            parse_admin_value("string", "2026-01-02T03:04:05Z"),
+            Ok(PropertyValue::String("2026-01-02T03:04:05Z".into()))
+        );
+        assert_eq!(parse_admin_value("date", "2026-01-02T04:04:05+01:00"), Ok(PropertyValue::Date(1_767_323_045_000)));
+        assert!(parse_admin_value("date", "tomorrow").is_err());
+        assert_eq!(parse_admin_value("date", "2026-01-02T03:04"), Ok(PropertyValue::Date(1_767_323_040_000)));
+        assert!(parse_admin_value("object", "{}").is_err());
+    }
+
+    #[test]
+    fn numbers_are_grouped() {
+        assert_eq!(grouped(1234567.5), "1,234,567.5");
+        assert_eq!(grouped(-1000.0), "-1,000");
+        assert_eq!(grouped(999.0), "999");
+        assert_eq!(grouped(0.25), "0.25");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::layout::ErrorMessage;
 pub use crate::model::profile::{Viewed, VIEWED_PREFIX, VIEW_COALESCE_MS};
 use crate::model::AuditEntry;
-use crate::time::format_ms;
+use crate::ui::LocalTime;
 
 /// The audit action of a profile view.
 pub const VIEWED: &str = "viewed profile";
@@ -109,7 +109,7 @@ fn AccessLogList(entries: Vec<AuditEntry>) -> impl IntoView {
                     " "
                     <span class="action">{what}</span>
                     " "
-                    <time class="when">{format_ms(at)}</time>
+                    <span class="when"><LocalTime ms=at /></span>
                 </li>
             }
         })

@@ -21,8 +21,9 @@ use crate::layout::{ErrorMessage, MeResource};
 use crate::live::provide_live;
 use crate::messages::{MessagesBox, MessagesState};
 use crate::model::UserProfile;
+use crate::properties::{PropertiesBox, PropertiesState};
 use crate::segments::SegmentsBox;
-use crate::time::format_ms;
+use crate::ui::LocalTime;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
@@ -72,7 +73,8 @@ pub fn ProfilePage() -> impl IntoView {
     );
     let messages = MessagesState::new(user_id);
     let access_log = access_log_resource(user_id);
-    let boxes = ProfileBoxes { search, recent, activity, messages, access_log };
+    let properties = PropertiesState::new(user_id);
+    let boxes = ProfileBoxes { search, recent, activity, messages, access_log, properties };
 
     view! {
         <section class="page profile-page">
@@ -102,6 +104,7 @@ struct ProfileBoxes {
     activity: Resource<ActivityData>,
     messages: MessagesState,
     access_log: AccessLogResource,
+    properties: PropertiesState,
 }
 
 #[component]
@@ -136,9 +139,14 @@ fn ProfileGrid(
                         <dt>"Email"</dt>
                         <dd>{user.email.clone().unwrap_or_else(|| "—".into())}</dd>
                         <dt>"Created"</dt>
-                        <dd>{format_ms(user.created_at)}</dd>
+                        <dd><LocalTime ms=user.created_at /></dd>
                         <dt>"Last seen"</dt>
-                        <dd>{user.last_seen_at.map(format_ms).unwrap_or_else(|| "never".into())}</dd>
+                        <dd>
+                            {match user.last_seen_at {
+                                Some(ms) => view! { <LocalTime ms /> }.into_any(),
+                                None => "never".into_any(),
+                            }}
+                        </dd>
                         <dt>"State"</dt>
                         <dd>
                             {if user.active {
@@ -151,13 +159,14 @@ fn ProfileGrid(
                 </div>
                 <PushMail user_id=user.id address=profile.push_mail can_edit actions=push_mail />
             </section>
+            <PropertiesBox user_id=user.id can_edit initial=profile.properties state=boxes.properties />
             <SegmentsBox user_id=user.id can_edit initial=profile.segments />
             <DevicesBox devices=profile.devices.clone() />
             <MapBox devices=profile.devices />
             <LatestActivity recent=boxes.recent />
             <MessagesBox user_id=user.id state=boxes.messages />
-            <EventSearch user_id=user.id search=boxes.search data=boxes.activity />
             <AccessLogBox entries=boxes.access_log />
+            <EventSearch user_id=user.id search=boxes.search data=boxes.activity />
         </div>
     }
     .into_any()

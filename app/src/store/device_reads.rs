@@ -72,13 +72,15 @@ struct FixRow {
 
 impl Store {
     /// The user's devices, most recently active first; none when the user
-    /// is deactivated or not in this app.
+    /// is deactivated or not in this app. Found by the user (`+app_id`):
+    /// the app's activity index also yields that order, and SQLite would
+    /// walk every device of the app through it.
     pub async fn devices_of_user(&self, app_id: i64, user_id: i64) -> StoreResult<Vec<Device>> {
         let sql = concat!(
             "SELECT ",
             device_columns!(),
             " FROM devices d JOIN users u ON u.id = d.user_id
-              WHERE d.app_id = $1 AND d.user_id = $2 AND u.active
+              WHERE +d.app_id = $1 AND d.user_id = $2 AND u.active
               ORDER BY d.last_active_at DESC, d.id"
         );
         let rows: Vec<DeviceRow> =

@@ -1,12 +1,15 @@
-//! Components shared by features: the modal dialog, "Load more", and the
-//! pause after typing before a search runs.
+//! Components shared by features: the modal dialog, "Load more", absolute
+//! times in the viewer's zone, and the pause after typing before a search
+//! runs.
 
 mod debounce;
 mod load_more;
+mod local_time;
 mod modal;
 
 pub use debounce::{debounced, TYPING_PAUSE};
 pub use load_more::LoadMore;
+pub use local_time::{format_local, LocalTime};
 pub use modal::{Modal, ModalHeader};
 
 use leptos::prelude::*;

@@ -12,7 +12,7 @@ use super::{list_users, take_deleted_notice};
 use crate::layout::ErrorMessage;
 use crate::model::users::ActiveWithin;
 use crate::model::{UserSort, UserSummary, UsersPage as Page};
-use crate::time::format_ms;
+use crate::ui::LocalTime;
 use crate::ui::{debounced, TYPING_PAUSE};
 
 /// The view the URL describes.
@@ -324,8 +324,13 @@ fn UserRow(user: UserSummary) -> impl IntoView {
             </td>
             <td class="mono">{user.external_id}</td>
             <td>{user.email.unwrap_or_default()}</td>
-            <td>{user.last_seen_at.map(format_ms).unwrap_or_else(|| "never".into())}</td>
-            <td>{format_ms(user.created_at)}</td>
+            <td>
+                {match user.last_seen_at {
+                    Some(ms) => view! { <LocalTime ms /> }.into_any(),
+                    None => "never".into_any(),
+                }}
+            </td>
+            <td><LocalTime ms=user.created_at /></td>
         </tr>
     }
 }
