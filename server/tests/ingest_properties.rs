@@ -118,3 +118,25 @@ store_test!(a_batch_sets_many_users_whole_or_not_at_all, |store: Store| async mo
     let (status, answer) = app.post("/api/v1/users/properties", &key, Value::Array(big)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
 });
+
+store_test!(the_server_rendered_profile_shows_properties_by_type, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (_, key) = app.new_app("Shop").await;
+    let body =
+        json!({"properties": {"plan": "<b>pro</b>", "seats": 1200, "trial": false, "signup": "2026-01-02T03:04:05Z"}});
+    let (status, answer) = app.put("/api/v1/users/ana", &key, body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    app.new_account("viewer@example.com", "viewer").await;
+    let browser = app.browser();
+    app.sign_in(&browser, "viewer@example.com").await;
+    let page = browser.get(format!("{}{}", app.base, answer["consoleUrl"].as_str().unwrap())).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let after = html.split_once("class=\"box properties-box\"").expect("the Properties box").1;
+    let section = after.split_once("</section>").expect("the box's end").0;
+    for shown in ["plan", "&lt;b&gt;pro&lt;/b&gt;", "1,200", "No", "2026-01-02 03:04 UTC"] {
+        assert!(section.contains(shown), "{shown} in the server-rendered box");
+    }
+    assert!(!section.contains("<b>pro</b>"), "a value is escaped");
+    assert!(!section.contains("Edit property"), "a viewer gets no edit controls");
+});
