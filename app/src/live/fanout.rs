@@ -9,22 +9,83 @@
 //! makes fewer, larger reads instead of falling behind one read per
 //! commit, and the streams never wait on each other.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, mpsc};
 
-use super::hub::{LiveUpdate, Watched};
+use crate::model::activity::ActivityEvent;
+use crate::model::devices::DeviceMoved;
+use crate::model::live::{LiveCounts, LiveEvent};
 use crate::store::{Store, StoredIds, MESSAGES_PREFIX, MOVED_PREFIX};
 
+/// Past this many watched users the fan-out reads a commit's events of
+/// everyone (one statement) instead of naming the users.
+const MAX_NAMED_USERS: usize = 256;
 /// Events read back at most per read (the commits merged into it).
 const MERGED_READ: usize = 5_000;
 /// Events read back at most per catch-up after the listener reconnected.
 const CATCH_UP: i64 = 10_000;
 /// How often each watched app's counts are taken and broadcast.
 pub const COUNTS_EVERY: Duration = Duration::from_secs(5);
+
+/// One committed change, as every stream sees it.
+#[derive(Debug, Clone)]
+pub enum LiveUpdate {
+    /// A batch of events.
+    Activity(Arc<[ActivityEvent]>),
+    /// A device's new last position.
+    Moved(DeviceMoved),
+    /// The user's private messages changed (a new one, a delivery).
+    Messages { app_id: i64, user_id: i64 },
+    /// A batch of events of the apps with a Live page open (deactivated
+    /// users' marked), for the app-wide streams.
+    AppActivity(Arc<[LiveEvent]>),
+    /// An app's active users and top event types, taken once for all its
+    /// Live pages on this instance.
+    Counts { app_id: i64, counts: Arc<LiveCounts> },
+}
+
+/// Open streams per user id (ids are unique across apps), or per app id,
+/// on this instance.
+#[derive(Default)]
+pub(super) struct Watched(Mutex<HashMap<i64, usize>>);
+
+impl Watched {
+    pub(super) fn streams(&self) -> std::sync::MutexGuard<'_, HashMap<i64, usize>> {
+        // Each change is one insert or remove: consistent after a panic.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The users whose events the fan-out reads: `Some(empty)` when no
+    /// stream is open, `None` for everyone (too many to name).
+    pub(super) fn users(&self) -> Option<Vec<i64>> {
+        let streams = self.streams();
+        (streams.len() <= MAX_NAMED_USERS).then(|| streams.keys().copied().collect())
+    }
+
+    /// Every id watched (apps are few).
+    pub(super) fn all(&self) -> Vec<i64> {
+        self.streams().keys().copied().collect()
+    }
+
+    pub(super) fn add(&self, id: i64) {
+        *self.streams().entry(id).or_default() += 1;
+    }
+
+    pub(super) fn remove(&self, id: i64) {
+        let mut streams = self.streams();
+        if let Some(open) = streams.get_mut(&id) {
+            *open -= 1;
+            if *open == 0 {
+                streams.remove(&id);
+            }
+        }
+    }
+}
 
 /// What a commit hands to the fan-out task.
 #[derive(Debug, Clone)]

@@ -5,43 +5,19 @@
 //! open on this instance shows are read back ([`Subscription`]): an ingest
 //! nobody watches is not read back at all.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::fanout::{self, CommitQueue, Committed, FanOut};
+use super::fanout::{self, CommitQueue, Committed, FanOut, LiveUpdate, Watched};
 use super::limits::StreamLimits;
-use crate::model::activity::ActivityEvent;
-use crate::model::devices::DeviceMoved;
-use crate::model::live::{LiveCounts, LiveEvent};
 use crate::store::{Store, StoreResult, StoredIds};
 
 /// Batches the broadcast holds for a slow stream before it lags (and is
 /// dropped, to resume from the database by `Last-Event-ID`).
 const FANOUT_CAPACITY: usize = 1024;
-/// Past this many watched users the fan-out reads a commit's events of
-/// everyone (one statement) instead of naming the users.
-const MAX_NAMED_USERS: usize = 256;
-
-/// One committed change, as every stream sees it.
-#[derive(Debug, Clone)]
-pub enum LiveUpdate {
-    /// A batch of events.
-    Activity(Arc<[ActivityEvent]>),
-    /// A device's new last position.
-    Moved(DeviceMoved),
-    /// The user's private messages changed (a new one, a delivery).
-    Messages { app_id: i64, user_id: i64 },
-    /// A batch of events of the apps with a Live page open (deactivated
-    /// users' marked), for the app-wide streams.
-    AppActivity(Arc<[LiveEvent]>),
-    /// An app's active users and top event types, taken once for all its
-    /// Live pages on this instance.
-    Counts { app_id: i64, counts: Arc<LiveCounts> },
-}
 
 /// Cheap to clone; held in `AppState`.
 #[derive(Clone)]
@@ -59,44 +35,6 @@ pub struct LiveHub {
     /// Turns true when the instance shuts down: every stream ends, telling
     /// its browser to reconnect (to another instance).
     closing: watch::Sender<bool>,
-}
-
-/// Open streams per user id (ids are unique across apps), or per app id,
-/// on this instance.
-#[derive(Default)]
-pub(super) struct Watched(Mutex<HashMap<i64, usize>>);
-
-impl Watched {
-    fn streams(&self) -> std::sync::MutexGuard<'_, HashMap<i64, usize>> {
-        // Each change is one insert or remove: consistent after a panic.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The users whose events the fan-out reads: `Some(empty)` when no
-    /// stream is open, `None` for everyone (too many to name).
-    pub(super) fn users(&self) -> Option<Vec<i64>> {
-        let streams = self.streams();
-        (streams.len() <= MAX_NAMED_USERS).then(|| streams.keys().copied().collect())
-    }
-
-    /// Every id watched (apps are few).
-    pub(super) fn all(&self) -> Vec<i64> {
-        self.streams().keys().copied().collect()
-    }
-
-    fn add(&self, id: i64) {
-        *self.streams().entry(id).or_default() += 1;
-    }
-
-    fn remove(&self, id: i64) {
-        let mut streams = self.streams();
-        if let Some(open) = streams.get_mut(&id) {
-            *open -= 1;
-            if *open == 0 {
-                streams.remove(&id);
-            }
-        }
-    }
 }
 
 /// One open stream's view of the live channel: every update committed

@@ -14,7 +14,9 @@ mod source;
 mod subscriber;
 
 #[cfg(feature = "ssr")]
-pub use hub::{LiveHub, LiveUpdate, Subscription};
+pub use fanout::LiveUpdate;
+#[cfg(feature = "ssr")]
+pub use hub::{LiveHub, Subscription};
 #[cfg(feature = "ssr")]
 pub use limits::{StreamLimits, StreamRefused, StreamSlot};
 pub use source::{open_stream, LiveState};
