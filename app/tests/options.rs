@@ -55,6 +55,8 @@ async fn full_user(store: &Store, app: i64, id: &str) -> (i64, Vec<i64>) {
     let (segment, _) = create_as(store, app, &format!("seg-{id}"), "admin@example.com").await.unwrap();
     add_as(store, app, user, &[segment.id], "admin@example.com").await.unwrap();
     generate_push_mail(store, app, user, "mail.example.com", &admin()).await.unwrap();
+    app::properties::service::set(store, app, user, "plan", "string", "free", &admin()).await.unwrap();
+    app::properties::service::set(store, app, user, "plan", "string", "pro", &admin()).await.unwrap();
     record_view(store, app, user, &admin()).await.unwrap();
     (user, devices)
 }
@@ -70,6 +72,8 @@ store_test!(delete_leaves_no_row_pointing_at_the_user_or_its_devices, |store: St
     let tables: Vec<&str> = before.iter().map(|l| l.table.as_str()).collect();
     for table in [
         "users",
+        "user_properties",
+        "property_changes",
         "devices",
         "locations",
         "events",
@@ -257,9 +261,18 @@ store_test!(the_export_holds_every_section, |store: Store| async move {
     assert_eq!(messages[0]["title"], "Hello");
     assert_eq!(messages[0]["deliveries"].as_array().unwrap().len(), 2, "one per device");
     let actions: Vec<&str> = json["audit"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
-    for action in ["generated push mail", "sent private message", VIEWED, EXPORTED] {
+    for action in ["generated push mail", "sent private message", "set property", VIEWED, EXPORTED] {
         assert!(actions.contains(&action), "{action} in {actions:?}");
     }
+    assert_eq!(
+        json["properties"],
+        serde_json::json!([{"name": "plan", "value": {"kind": "string", "value": "pro"},
+        "updated_at": json["properties"][0]["updated_at"]}])
+    );
+    let history = json["property_history"].as_array().unwrap();
+    let values: Vec<(&serde_json::Value, &serde_json::Value)> =
+        history.iter().map(|c| (&c["old"]["value"], &c["new"]["value"])).collect();
+    assert_eq!(values, [(&"free".into(), &"pro".into()), (&serde_json::Value::Null, &"free".into())], "newest first");
 
     let csv = String::from_utf8(exported(&store, app, ana, ExportFormat::EventsCsv).await).unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_bytes());

@@ -214,6 +214,11 @@ async fn write_json(
     write_messages(store, user.id, out).await?;
     out.write(b",").await?;
     out.section("audit", store.export_audit(user.id)).await?;
+    out.write(b",").await?;
+    let properties = store.properties_of(user.id).await?;
+    out.section("properties", futures::stream::iter(properties.into_iter().map(Ok)).boxed()).await?;
+    out.write(b",").await?;
+    out.section("property_history", store.export_property_history(user.id)).await?;
     out.write(b"}\n").await
 }
 

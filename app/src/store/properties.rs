@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::export::Rows;
 use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, UserInput, WriteTx};
 use crate::ids::ExternalId;
 use crate::model::properties::{PropertyChange, PropertySet, PropertyValue, UserProperty, MAX_PROPERTIES};
@@ -87,6 +88,29 @@ impl Store {
                 Ok(PropertyChange { id, name, old: from_history(old)?, new: from_history(new)?, by, at })
             })
             .collect()
+    }
+
+    /// The user's whole property history, newest first, read a page at a
+    /// time (the JSON export streams it).
+    pub fn export_property_history(&self, user_id: i64) -> Rows<'_, PropertyChange> {
+        use futures::stream::{self, StreamExt};
+        const PAGE: i64 = 1_000;
+        // The cursor: `None` when done, else the page's `before`.
+        stream::unfold(Some(None), move |cursor: Option<Option<i64>>| async move {
+            let before = cursor?;
+            match self.property_history(user_id, before, PAGE).await {
+                Ok(page) => {
+                    let next = (page.len() as i64 == PAGE).then(|| page.last().map(|c| c.id));
+                    Some((Ok(page), next))
+                }
+                Err(error) => Some((Err(error), None)),
+            }
+        })
+        .flat_map(|page| match page {
+            Ok(changes) => stream::iter(changes.into_iter().map(Ok)).left_stream(),
+            Err(error) => stream::once(async move { Err(error) }).right_stream(),
+        })
+        .boxed()
     }
 
     /// Creates or updates the user and applies its property changes in one
