@@ -169,3 +169,33 @@ store_test!(an_admins_edit_is_checked_audited_and_kept_in_the_history, |store: S
     assert_eq!(actions, [("removed property", "plan"), ("set property", "seats"), ("set property", "plan")]);
     assert!(matches!(history(&store, other, ana, None).await, Err(AppError::NotFound(_))));
 });
+
+store_test!(property_changes_show_once_each_in_the_unified_timeline, |store: Store| async move {
+    use app::model::activity::TimelineKind;
+    let app = new_app(&store, "Shop").await;
+    let ana = new_user(&store, app, "ana").await;
+    apply(&store, app, ana, &[set("plan", text("free"))], 1_000).await;
+    let admin = app::test_fixtures::admin();
+    app::properties::service::set(&store, app, ana, "plan", "string", "pro", &admin).await.unwrap();
+    let timeline = store.user_timeline(app, ana, None, 10).await.unwrap();
+    let properties: Vec<(&str, &str, Option<&str>)> = timeline
+        .iter()
+        .filter(|e| e.kind == TimelineKind::Property)
+        .map(|e| (e.title.as_str(), e.detail.as_str(), e.actor.as_deref()))
+        .collect();
+    assert_eq!(
+        properties,
+        [
+            ("Property plan", "“free” → “pro”", Some(admin.email.as_str())),
+            ("Property plan", "(none) → “free”", Some("api"))
+        ]
+    );
+    assert!(
+        timeline.iter().all(|e| e.kind != TimelineKind::Audit || !e.title.contains("property")),
+        "the admin's change shows once, as a property change: {timeline:?}"
+    );
+    // Paged: the page after the newest entry starts with the older change.
+    let first = app::store::timeline_position(&timeline[0]);
+    let rest = store.user_timeline(app, ana, Some(first), 10).await.unwrap();
+    assert_eq!(rest[0].detail, "(none) → “free”");
+});

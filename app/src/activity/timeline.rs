@@ -15,6 +15,7 @@ fn kind_label(kind: TimelineKind) -> &'static str {
         TimelineKind::Event => "Event",
         TimelineKind::Message => "Message",
         TimelineKind::Audit => "Change",
+        TimelineKind::Property => "Property",
     }
 }
 

@@ -117,6 +117,8 @@ pub enum TimelineKind {
     Message,
     /// Push Mail changes, segment changes and admin actions on the user.
     Audit,
+    /// A property's change (by the app or an admin).
+    Property,
 }
 
 impl TimelineKind {
@@ -126,6 +128,7 @@ impl TimelineKind {
             TimelineKind::Event => 0,
             TimelineKind::Message => 1,
             TimelineKind::Audit => 2,
+            TimelineKind::Property => 3,
         }
     }
 }

@@ -126,6 +126,17 @@ pub fn grouped(n: f64) -> String {
     }
 }
 
+/// A value in one line of words (a date in UTC).
+pub fn value_words(value: Option<&PropertyValue>) -> String {
+    match value {
+        None => "(none)".into(),
+        Some(PropertyValue::String(s)) => format!("“{s}”"),
+        Some(PropertyValue::Number(n)) => grouped(*n),
+        Some(PropertyValue::Boolean(b)) => if *b { "yes" } else { "no" }.into(),
+        Some(PropertyValue::Date(ms)) => crate::time::format_ms(*ms),
+    }
+}
+
 /// Why a property's name is refused, if it is.
 pub fn name_problem(name: &str) -> Option<String> {
     let length = name.chars().count();

@@ -3,22 +3,18 @@
 
 use leptos::prelude::*;
 
-use super::model::{grouped, PropertyChange, PropertyValue, HISTORY_PAGE};
+use super::model::{value_words, PropertyChange, PropertyValue, HISTORY_PAGE};
 use crate::activity::event_row::Clock;
 use crate::error::AppError;
 use crate::layout::ErrorMessage;
 use crate::time::{format_exact, relative};
 use crate::ui::{format_local, LoadMore};
 
-/// A value in one line of words.
+/// A value in one line of words, a date in the viewer's zone once known.
 fn words(value: &Option<PropertyValue>, local: bool) -> String {
     match value {
-        None => "(none)".into(),
-        Some(PropertyValue::String(s)) => format!("“{s}”"),
-        Some(PropertyValue::Number(n)) => grouped(*n),
-        Some(PropertyValue::Boolean(b)) => if *b { "yes" } else { "no" }.into(),
         Some(PropertyValue::Date(ms)) if local => format_local(*ms),
-        Some(PropertyValue::Date(ms)) => crate::time::format_ms(*ms),
+        other => value_words(other.as_ref()),
     }
 }
 

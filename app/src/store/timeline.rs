@@ -1,10 +1,11 @@
-//! The unified timeline: one user's events, private messages and audit rows
-//! (Push Mail, segments, admin actions), newest first. Each source is read
+//! The unified timeline: one user's events, private messages, audit rows
+//! (Push Mail, segments, admin actions) and property changes, newest first. Each source is read
 //! up to the page size before the cursor with its own index; the merge is in
 //! Rust.
 
 use super::{with_pool, Store, StoreResult};
 use crate::model::activity::{type_label, TimelineEntry, TimelineKind};
+use crate::model::properties::{value_words, PropertyValue};
 
 /// A timeline position: `(at, kind rank, id)`; pages go strictly below it.
 pub type TimelinePosition = (i64, i64, i64);
@@ -33,7 +34,13 @@ const MESSAGES: &str = "SELECT id, created_at AS at, title, source || ' · ' || 
 const AUDIT: &str = "SELECT id, created_at AS at, action AS title, substr(detail, 1, 300) AS detail, actor
     FROM audit WHERE app_id = $1 AND user_id = $2 AND created_at <= $3 AND (created_at < $3 OR id < $4)
       AND action NOT LIKE 'viewed %' AND action <> 'exported user'
+      AND action NOT IN ('set property', 'removed property')
     ORDER BY created_at DESC, id DESC LIMIT $5";
+/// Property changes, the app's and the admins' (whose audit rows are left
+/// out above, so each change shows once).
+const PROPERTIES: &str = "SELECT id, changed_at AS at, name, old_value, new_value, changed_by
+    FROM property_changes WHERE app_id = $1 AND user_id = $2 AND changed_at <= $3 AND (changed_at < $3 OR id < $4)
+    ORDER BY changed_at DESC, id DESC LIMIT $5";
 
 /// The `(at, id)` bound of `kind`'s rows below `before`: at the same time a
 /// lower-ranked kind comes after the cursor entirely, a higher one not at all.
@@ -82,6 +89,30 @@ impl Store {
                 detail: row.detail,
                 actor: row.actor,
             }));
+        }
+        let (at, id) = bound(TimelineKind::Property, before);
+        type ChangeRow = (i64, i64, String, Option<String>, Option<String>, String);
+        let changes: Vec<ChangeRow> = with_pool!(self, |pool| sqlx::query_as(PROPERTIES)
+            .bind(app_id)
+            .bind(user_id)
+            .bind(at)
+            .bind(id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        for (id, at, name, old, new, by) in changes {
+            let value = |v: Option<String>| -> StoreResult<Option<PropertyValue>> {
+                Ok(v.map(|v| serde_json::from_str(&v)).transpose()?)
+            };
+            let (old, new) = (value(old)?, value(new)?);
+            entries.push(TimelineEntry {
+                at,
+                kind: TimelineKind::Property,
+                id,
+                title: format!("Property {name}"),
+                detail: format!("{} → {}", value_words(old.as_ref()), value_words(new.as_ref())),
+                actor: Some(by),
+            });
         }
         entries.sort_by_key(|entry| std::cmp::Reverse(timeline_position(entry)));
         entries.truncate(usize::try_from(limit).unwrap_or(0));
