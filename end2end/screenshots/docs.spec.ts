@@ -95,3 +95,11 @@ async function clipAround(page: Page, menu: ReturnType<Page["getByRole"]>) {
   const bottom = box ? box.y + box.height + 16 : 400;
   return { x: width - 720, y: 0, width: 720, height: Math.max(bottom, 200) };
 }
+
+test("the profile on a phone", async ({ page }) => {
+  const profile = await demoProfile(page);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await open(page, profile);
+  await expect(page.getByRole("region", { name: "Properties" })).toBeVisible();
+  await page.screenshot({ path: shot("profile-phone"), fullPage: true });
+});

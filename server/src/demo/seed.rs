@@ -6,6 +6,7 @@ use anyhow::Context;
 use app::auth::{api_key, password};
 use app::ids::LocationStatus;
 use app::model::devices::DeviceAttributes;
+use app::model::properties::{PropertySet, PropertyValue, BY_API};
 use app::store::{DeviceInput, EventInput, LocationInput, NewMessage, Store, UserInput};
 use app::time::now_ms;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -141,6 +142,23 @@ pub async fn run(config: &Config, users: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A demo user's properties: a plan, seats on team plans, a trial flag,
+/// where they came from and when they signed up (from the index alone, so
+/// the rest of the demo data stays as it was).
+fn demo_properties(index: usize, created: i64) -> Vec<PropertySet> {
+    let text = |s: &str| Some(PropertyValue::String(s.into()));
+    let mut set = vec![
+        PropertySet { name: "plan".into(), value: text(["free", "pro", "team", "free"][index % 4]) },
+        PropertySet { name: "signup_source".into(), value: text(["organic", "ads", "referral"][index % 3]) },
+        PropertySet { name: "trial".into(), value: Some(PropertyValue::Boolean(index % 5 == 0)) },
+        PropertySet { name: "signed_up".into(), value: Some(PropertyValue::Date(created)) },
+    ];
+    if index % 4 == 2 {
+        set.push(PropertySet { name: "seats".into(), value: Some(PropertyValue::Number((5 + index % 20) as f64)) });
+    }
+    set
+}
+
 /// Fills `app_id` with `users` demo users and everything around them.
 pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(20_261_128);
@@ -150,6 +168,7 @@ pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow:
 
     let mut user_ids = Vec::with_capacity(users);
     let mut events = Vec::new();
+    let mut properties = Vec::new();
     for index in 0..users {
         let (first, last) = (pick(&mut rng, FIRST), pick(&mut rng, LAST));
         let name = format!("{first} {last}");
@@ -162,6 +181,11 @@ pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow:
         let input = UserInput { user_name: Some(&name), email: email.as_deref() };
         let user = store.upsert_user(app_id, &user_external_id(index).parse()?, &input, created).await?;
         user_ids.push(user.id);
+        properties.push((user_external_id(index).parse()?, demo_properties(index, created)));
+        if properties.len() >= 500 {
+            store.set_properties_of_many(app_id, &properties, BY_API, now).await?;
+            properties.clear();
+        }
 
         let city = *pick(&mut rng, CITIES);
         let device_count = if rng.random_bool(0.3) { 2 } else { 1 };
@@ -194,6 +218,7 @@ pub async fn seed(store: &Store, app_id: i64, users: usize, now: i64) -> anyhow:
         progress.inc(1);
     }
     store.insert_events(app_id, &events, now).await?;
+    store.set_properties_of_many(app_id, &properties, BY_API, now).await?;
     progress.finish_with_message("users done");
 
     for (name, description, share) in SEGMENTS {
