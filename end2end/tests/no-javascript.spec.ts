@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN, VIEWER_STATE } from "./helpers";
+import { ADMIN, ADMIN_STATE, VIEWER_STATE, ingest } from "./helpers";
 
 // The server-rendered page works before (and without) the wasm: these run
 // with JavaScript off, so nothing here waits for hydration.
@@ -41,5 +41,23 @@ test.describe("signed in", () => {
     await page.getByRole("button", { name: "Apply" }).click();
     await expect(page).toHaveURL(/\/live\?type=re\.notifica\.event\.application\.Open&segment=&text=&platform=Android$/);
     await expect(page.getByLabel("Platform")).toHaveValue("Android");
+  });
+});
+
+test.describe("as an admin", () => {
+  test.use({ storageState: ADMIN_STATE });
+
+  test("a property is added with a plain form and the profile shows it", async ({ page, request }) => {
+    const id = `e2e-nojs-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+    const user = await ingest(request, "PUT", `/users/${id}`, { userName: "No JS" });
+    await page.goto(user.consoleUrl as string);
+    const box = page.getByRole("region", { name: "Properties" });
+    await expect(box.getByText("No properties yet.")).toBeVisible();
+    await box.getByText("Add a property").click();
+    await box.getByLabel("Name").fill("tier");
+    await box.getByLabel("Value").fill("gold");
+    await box.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(page).toHaveURL(new RegExp(`${user.consoleUrl}$`));
+    await expect(box.getByRole("row", { name: /^tier\b/ })).toContainText("gold");
   });
 });
