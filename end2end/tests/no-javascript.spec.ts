@@ -54,8 +54,8 @@ test.describe("as an admin", () => {
     const box = page.getByRole("region", { name: "Properties" });
     await expect(box.getByText("No properties yet.")).toBeVisible();
     await box.getByText("Add a property").click();
-    await box.getByLabel("Name").fill("tier");
-    await box.getByLabel("Value").fill("gold");
+    await box.getByLabel("Name", { exact: true }).fill("tier");
+    await box.getByLabel("Value", { exact: true }).fill("gold");
     await box.getByRole("button", { name: "Add", exact: true }).click();
     await expect(page).toHaveURL(new RegExp(`${user.consoleUrl}$`));
     await expect(box.getByRole("row", { name: /^tier\b/ })).toContainText("gold");

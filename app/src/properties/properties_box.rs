@@ -236,6 +236,11 @@ fn PropertyForm(
     let start_value = existing.as_ref().map(|p| field_text(&p.value)).unwrap_or_default();
     let fixed_name = existing.map(|p| p.name);
     let prefix = fixed_name.as_deref().map_or("new-property".to_string(), |n| format!("property-{n}"));
+    // An edit's fields name their property: several forms may be on the page.
+    let (kind_label, value_label) = match fixed_name.as_deref() {
+        Some(name) => (format!("Type of {name}"), format!("Value of {name}")),
+        None => ("Type".to_string(), "Value".to_string()),
+    };
     let (name_id, kind_id, value_id) = (format!("{prefix}-name"), format!("{prefix}-kind"), format!("{prefix}-value"));
     let name_input = NodeRef::<html::Input>::new();
     let value_text = RwSignal::new(start_value);
@@ -332,14 +337,14 @@ fn PropertyForm(
                 }
                 .into_any(),
             }}
-            <label for=kind_id.clone()>"Type"</label>
+            <label for=kind_id.clone()>{kind_label}</label>
             <select id=kind_id name="kind" on:change=move |ev| kind.set(event_target_value(&ev))>
                 {KINDS
                     .iter()
                     .map(|(value, text)| view! { <option value=*value selected=*value == start_kind>{*text}</option> })
                     .collect_view()}
             </select>
-            <label for=value_id>"Value"</label>
+            <label for=value_id>{value_label}</label>
             {value_field}
             <button type="submit" class="primary small" disabled=move || set.pending().get()>{label}</button>
             {is_edit.then(|| view! {
