@@ -150,7 +150,7 @@ fn demo_properties(index: usize, created: i64) -> Vec<PropertySet> {
     let mut set = vec![
         PropertySet { name: "plan".into(), value: text(["free", "pro", "team", "free"][index % 4]) },
         PropertySet { name: "signup_source".into(), value: text(["organic", "ads", "referral"][index % 3]) },
-        PropertySet { name: "trial".into(), value: Some(PropertyValue::Boolean(index % 5 == 0)) },
+        PropertySet { name: "trial".into(), value: Some(PropertyValue::Boolean(index.is_multiple_of(5))) },
         PropertySet { name: "signed_up".into(), value: Some(PropertyValue::Date(created)) },
     ];
     if index % 4 == 2 {
