@@ -146,7 +146,7 @@ async fn listed(store: &Store, app: i64, search: &str, segment: Option<&str>, in
         sort: UserSort::Name,
         include_deactivated: include,
         segment: segment.map(Into::into),
-        active: None,
+        ..Default::default()
     };
     users_page(store, app, &filter, None, 50).await.unwrap().users.iter().map(|u| u.id).collect()
 }

@@ -14,6 +14,7 @@ pub mod live;
 pub mod messages;
 pub mod profile;
 pub mod properties;
+pub mod property_filter;
 pub mod segments;
 pub mod users;
 

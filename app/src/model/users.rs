@@ -37,6 +37,10 @@ pub struct UsersPage {
     /// and the next page goes on from there.
     pub partial: bool,
     pub next_cursor: Option<String>,
+    /// The values of the view's property columns, one row per user (in
+    /// `users`' order), one value per column (`None`: the user has none).
+    #[serde(default)]
+    pub column_values: Vec<Vec<Option<super::properties::PropertyValue>>>,
 }
 
 impl UsersPage {
@@ -152,8 +156,9 @@ impl UserSort {
 
 /// What the users list shows: search text, order, whether deactivated
 /// users count, the segment whose members it lists (by name; the service
-/// resolves it to the app's segment), and how recently they were active
-/// (the service resolves it to a time at each request).
+/// resolves it to the app's segment), how recently they were active
+/// (the service resolves it to a time at each request), and conditions
+/// on their properties.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct UserFilter {
     pub search: String,
@@ -163,6 +168,8 @@ pub struct UserFilter {
     pub segment: Option<String>,
     #[serde(default)]
     pub active: Option<ActiveWithin>,
+    #[serde(default)]
+    pub properties: Vec<super::property_filter::PropertyFilter>,
 }
 
 /// The activity filter of the users list (`/users?active=5m`): only users

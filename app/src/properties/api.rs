@@ -38,3 +38,14 @@ pub async fn remove_property(user_id: i64, name: String) -> Result<Vec<UserPrope
     let Caller { state, app, account: admin } = Caller::admin().await?;
     super::service::remove(&state.store, app.id, user_id, &name, &admin).await.or_else(fail)
 }
+
+/// Suggestions while typing a property filter or column: up to
+/// [`super::service::SUGGESTIONS`] property names of the app starting with
+/// `name`, or, with `value`, the seen string values of the property `name`
+/// starting with `value`.
+#[server(endpoint = "properties/suggest", output = crate::codec::Json)]
+pub async fn suggest_properties(name: String, value: Option<String>) -> Result<Vec<String>, AppError> {
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, .. } = Caller::viewer().await?;
+    super::service::suggestions(&state.store, app.id, &name, value.as_deref()).await.or_else(fail)
+}

@@ -86,3 +86,24 @@ async fn change(
     })?;
     Ok(store.properties_of(user_id).await?)
 }
+
+/// Suggestions one answer holds at most.
+pub const SUGGESTIONS: i64 = 10;
+
+/// Property names of the app starting with `name`, or (with `value`) the
+/// seen string values of the property `name` starting with `value`; at most
+/// [`SUGGESTIONS`], in byte order.
+pub async fn suggestions(store: &Store, app_id: i64, name: &str, value: Option<&str>) -> Result<Vec<String>, AppError> {
+    let name = name.trim();
+    if name.chars().count() > super::model::MAX_NAME {
+        return Err(AppError::invalid("name", "A property's name is at most 64 characters."));
+    }
+    match value {
+        None => Ok(store.property_names(app_id, name, SUGGESTIONS).await?),
+        Some(_) if name_problem(name).is_some() => Ok(Vec::new()),
+        Some(value) => {
+            let prefix: String = value.chars().take(200).collect();
+            Ok(store.property_text_values(app_id, name, &prefix, SUGGESTIONS).await?)
+        }
+    }
+}

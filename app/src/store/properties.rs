@@ -67,6 +67,92 @@ impl Store {
         Ok(rows.into_iter().map(property).collect())
     }
 
+    /// The values of the properties `names` of the users `user_ids`, as
+    /// (user id, name, value), for the users list's property columns.
+    pub async fn property_values_of(
+        &self,
+        user_ids: &[i64],
+        names: &[String],
+    ) -> StoreResult<Vec<(i64, String, PropertyValue)>> {
+        if user_ids.is_empty() || names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders =
+            |from: usize, n: usize| (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT user_id, name, kind, text_value, number_value FROM user_properties
+             WHERE user_id IN ({}) AND name IN ({})",
+            placeholders(1, user_ids.len()),
+            placeholders(1 + user_ids.len(), names.len())
+        );
+        let rows: Vec<(i64, String, String, Option<String>, Option<f64>)> = with_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql);
+            for id in user_ids {
+                q = q.bind(*id);
+            }
+            for name in names {
+                q = q.bind(name.clone());
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(rows.into_iter().map(|(user, name, kind, text, number)| (user, name, from_columns(&kind, text, number))).collect())
+    }
+
+    /// Up to `up_to` names of the app's properties starting with `prefix`,
+    /// in byte order: a loose index scan (one seek per name), so an app's
+    /// millions of rows cost a few seeks.
+    pub async fn property_names(&self, app_id: i64, prefix: &str, up_to: i64) -> StoreResult<Vec<String>> {
+        let sql = "WITH RECURSIVE t (name, n) AS (
+                       SELECT (SELECT name FROM user_properties WHERE app_id = $1 AND name >= $2 AND name < $3
+                               ORDER BY name LIMIT 1), CAST(1 AS BIGINT)
+                       UNION ALL
+                       SELECT (SELECT name FROM user_properties WHERE app_id = $1 AND name > t.name AND name < $3
+                               ORDER BY name LIMIT 1), t.n + 1
+                       FROM t WHERE t.name IS NOT NULL AND t.n < $4)
+                   SELECT name FROM t WHERE name IS NOT NULL ORDER BY name";
+        let hi = format!("{prefix}\u{10FFFF}");
+        Ok(with_pool!(self, |pool| sqlx::query_scalar(sql)
+            .bind(app_id)
+            .bind(prefix)
+            .bind(&hi)
+            .bind(up_to)
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    /// Up to `up_to` distinct string values of the property `name` starting
+    /// with `prefix` (their first characters the text index holds), in byte
+    /// order, by a loose index scan.
+    pub async fn property_text_values(
+        &self,
+        app_id: i64,
+        name: &str,
+        prefix: &str,
+        up_to: i64,
+    ) -> StoreResult<Vec<String>> {
+        let sql = "WITH RECURSIVE t (v, n) AS (
+                       SELECT (SELECT substr(text_value, 1, 200) FROM user_properties
+                               WHERE app_id = $1 AND name = $2 AND substr(text_value, 1, 200) >= $3
+                               AND substr(text_value, 1, 200) < $4 ORDER BY substr(text_value, 1, 200) LIMIT 1),
+                              CAST(1 AS BIGINT)
+                       UNION ALL
+                       SELECT (SELECT substr(text_value, 1, 200) FROM user_properties
+                               WHERE app_id = $1 AND name = $2 AND substr(text_value, 1, 200) > t.v
+                               AND substr(text_value, 1, 200) < $4 ORDER BY substr(text_value, 1, 200) LIMIT 1),
+                              t.n + 1
+                       FROM t WHERE t.v IS NOT NULL AND t.n < $5)
+                   SELECT v FROM t WHERE v IS NOT NULL ORDER BY v";
+        let hi = format!("{prefix}\u{10FFFF}");
+        Ok(with_pool!(self, |pool| sqlx::query_scalar(sql)
+            .bind(app_id)
+            .bind(name)
+            .bind(prefix)
+            .bind(&hi)
+            .bind(up_to)
+            .fetch_all(pool)
+            .await)?)
+    }
+
     /// The user's property changes, newest first: up to `limit` with ids
     /// below `before` (the next page starts below the last one shown).
     pub async fn property_history(

@@ -9,8 +9,10 @@ use crate::model::{UserSort, UsersPage};
 /// userID, userName or email), `sort`, `deactivated` (include them), and the
 /// `cursor` of the page before, among the members of `segment` (a name)
 /// and the users active within `active` (`1m`, `5m`, `30m`, `1h`; any
-/// other value is no filter); `limit` users at most (a page, and no more
-/// than a page).
+/// other value is no filter), with the property filters `properties` (in
+/// their URL form, `prop.plan=pro&prop.age:gt=30`) and the values of the
+/// property columns `columns` (`plan,country`); `limit` users at most (a
+/// page, and no more than a page).
 #[server(endpoint = "users/list", output = crate::codec::Json)]
 pub async fn list_users(
     search: Option<String>,
@@ -20,18 +22,27 @@ pub async fn list_users(
     active: Option<String>,
     cursor: Option<String>,
     limit: Option<i64>,
+    properties: Option<String>,
+    columns: Option<String>,
 ) -> Result<UsersPage, AppError> {
+    use crate::model::property_filter::{columns_from_param, filters_from_pairs};
+    let properties = properties.unwrap_or_default();
     let filter = crate::model::UserFilter {
         search: search.unwrap_or_default(),
         sort: sort.unwrap_or_default(),
         include_deactivated: deactivated.unwrap_or(false),
         segment,
         active: active.as_deref().and_then(crate::model::users::ActiveWithin::from_param),
+        properties: filters_from_pairs(form_urlencoded::parse(properties.as_bytes()))
+            .map_err(|message| AppError::invalid("properties", message))?,
     };
+    let columns = columns_from_param(&columns.unwrap_or_default());
     use crate::auth::session::Caller;
     let Caller { state, app, .. } = Caller::viewer().await?;
     let limit = limit.unwrap_or(UsersPage::PAGE_SIZE).clamp(1, UsersPage::PAGE_SIZE);
-    super::service::users_page(&state.store, app.id, &filter, cursor.as_deref(), limit).await
+    let mut page = super::service::users_page(&state.store, app.id, &filter, cursor.as_deref(), limit).await?;
+    page.column_values = super::service::column_values(&state.store, &page.users, &columns).await?;
+    Ok(page)
 }
 
 /// The userID this session has just deleted (Options > Delete lands on the

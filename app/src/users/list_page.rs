@@ -1,84 +1,30 @@
-//! Audience > Users: search as you type, sort, show deactivated, a segment
-//! filter, keyset pages. The URL holds the whole view
-//! (`?segment=&q=&sort=&deactivated=1&after=`), so it can be shared and
-//! survives a reload.
+//! Audience > Users: search as you type, sort, show deactivated, segment,
+//! activity and property filters, property columns, keyset pages. The URL
+//! holds the whole view ([`ListView`]), so it can be shared and survives a
+//! reload.
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
+use super::list_view::ListView;
+use super::property_filters::{ColumnHeader, ColumnPicker, PropertyFilterChips, PropertyFilterForm};
 use super::{list_users, take_deleted_notice};
+use crate::error::AppError;
 use crate::layout::ErrorMessage;
+use crate::model::properties::PropertyValue;
 use crate::model::users::ActiveWithin;
 use crate::model::{UserSort, UserSummary, UsersPage as Page};
+use crate::properties::PropertyValueView;
 use crate::ui::LocalTime;
 use crate::ui::{debounced, TYPING_PAUSE};
-
-/// The view the URL describes.
-#[derive(Debug, Clone, PartialEq, Default)]
-struct ListView {
-    search: String,
-    sort: UserSort,
-    deactivated: bool,
-    /// Only the members of this segment (by name).
-    segment: Option<String>,
-    /// Only the users active within this window (`?active=5m`).
-    active: Option<ActiveWithin>,
-    after: Option<String>,
-}
-
-/// The users list filtered to the members of the segment `name` (where a
-/// segment chip leads).
-pub fn segment_members_href(name: &str) -> String {
-    ListView { segment: Some(name.to_string()), ..Default::default() }.href()
-}
-
-impl ListView {
-    fn href(&self) -> String {
-        let mut params: Vec<(&str, String)> = Vec::new();
-        if let Some(segment) = &self.segment {
-            params.push(("segment", segment.clone()));
-        }
-        if let Some(active) = self.active {
-            params.push(("active", active.as_param().to_string()));
-        }
-        if !self.search.is_empty() {
-            params.push(("q", self.search.clone()));
-        }
-        if self.sort != UserSort::default() {
-            params.push(("sort", self.sort.as_param().to_string()));
-        }
-        if self.deactivated {
-            params.push(("deactivated", "1".into()));
-        }
-        if let Some(after) = &self.after {
-            params.push(("after", after.clone()));
-        }
-        if params.is_empty() {
-            return "/users".into();
-        }
-        // Spaces as %20: the router decodes percent-escapes but not `+`.
-        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish().replace('+', "%20");
-        format!("/users?{query}")
-    }
-}
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let query = use_query_map();
-    let view_state = Memo::new(move |_| {
-        query.with(|q| ListView {
-            // A plain form (no JavaScript) sends spaces as `+`, which the
-            // router leaves as is; a typed `+` only separates words anyway.
-            search: q.get("q").unwrap_or_default().replace('+', " "),
-            sort: UserSort::from_param(&q.get("sort").unwrap_or_default()),
-            deactivated: q.get("deactivated").is_some_and(|v| v == "1"),
-            segment: q.get("segment").map(|s| s.replace('+', " ")).filter(|s| !s.trim().is_empty()),
-            active: q.get("active").as_deref().and_then(ActiveWithin::from_param),
-            after: q.get("after").filter(|a| !a.is_empty()),
-        })
-    });
+    let view_state =
+        Memo::new(move |_| query.with(|q| ListView::from_pairs(q.into_iter().map(|(k, v)| (k.as_ref(), v)))));
     // Reloads when the view changes or another app is chosen.
     let switched = use_context::<crate::layout::AppSwitch>();
     let page = Resource::new(move || (view_state.get(), switched.map(|s| s.version())), |(v, _)| fetch_page(v));
@@ -120,6 +66,7 @@ pub fn UsersPage() -> impl IntoView {
             </Suspense>
             {move || view_state.get().segment.map(|name| view! { <SegmentFilter name view=view_state.get() /> })}
             {move || view_state.get().active.map(|window| view! { <ActiveFilter window view=view_state.get() /> })}
+            {move || view! { <PropertyFilterChips view=view_state.get() /> }}
             // A plain GET form: without JavaScript, Enter (or "Search") reloads
             // the list with the view in the URL; with it, typing does that live.
             <form
@@ -179,11 +126,25 @@ pub fn UsersPage() -> impl IntoView {
                 // Without JavaScript the form keeps the segment filter too.
                 {move || view_state.get().segment.map(|segment| view! { <input type="hidden" name="segment" value=segment /> })}
                 {move || view_state.get().active.map(|w| view! { <input type="hidden" name="active" value=w.as_param() /> })}
+                {move || {
+                    let v = view_state.get();
+                    let columns = (!v.columns.is_empty()).then(|| v.columns.join(","));
+                    v.properties
+                        .iter()
+                        .map(|f| f.to_param())
+                        .chain(columns.map(|c| ("cols".to_string(), c)))
+                        .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
+                        .collect_view()
+                }}
                 <noscript>
                     <button type="submit">"Search"</button>
                 </noscript>
                 <span class="busy" role="status" aria-live="polite">{move || pending.get().then_some("Loading…")}</span>
             </form>
+            <div class="list-tools">
+                {move || view! { <PropertyFilterForm view=view_state.get() /> }}
+                {move || view! { <ColumnPicker view=view_state.get() /> }}
+            </div>
             <Transition
                 fallback=|| view! { <p class="loading" role="status">"Loading users…"</p> }
                 set_pending=set_pending
@@ -203,16 +164,24 @@ pub fn UsersPage() -> impl IntoView {
 /// finished (it ran out of rounds before the page filled), the rest is asked
 /// for from where it stopped. On the server this runs before the page is
 /// sent, so a page without JavaScript is complete too.
-async fn fetch_page(v: ListView) -> Result<Page, crate::error::AppError> {
+async fn fetch_page(v: ListView) -> Result<Page, AppError> {
+    if let Some(message) = &v.bad_property {
+        return Err(AppError::invalid("properties", message.clone()));
+    }
+    let properties = v.properties_query();
+    let columns = v.columns.join(",");
     let ask = |cursor: Option<String>, limit: Option<i64>| {
         let active = v.active.map(|w| w.as_param().to_string());
-        list_users(Some(v.search.clone()), Some(v.sort), Some(v.deactivated), v.segment.clone(), active, cursor, limit)
+        let (search, segment) = (Some(v.search.clone()), v.segment.clone());
+        let (properties, columns) = (Some(properties.clone()), Some(columns.clone()));
+        list_users(search, Some(v.sort), Some(v.deactivated), segment, active, cursor, limit, properties, columns)
     };
     let mut page = ask(v.after.clone(), None).await?;
     while page.partial {
         let Some(cursor) = page.next_cursor.clone() else { break };
         let more = ask(Some(cursor), Some(Page::PAGE_SIZE - page.users.len() as i64)).await?;
         page.users.extend(more.users);
+        page.column_values.extend(more.column_values);
         (page.partial, page.next_cursor) = (more.partial, more.next_cursor);
     }
     Ok(page)
@@ -258,6 +227,7 @@ fn ActiveFilter(window: ActiveWithin, view: ListView) -> impl IntoView {
 fn UsersTable(page: Page, view: ListView) -> impl IntoView {
     if page.users.is_empty() && !page.partial {
         let message = match (&view.segment, view.search.is_empty()) {
+            _ if !view.properties.is_empty() => "No users match these property filters in this view.".to_string(),
             _ if view.active.is_some() => {
                 format!("No users active in {} match this view.", view.active.map_or("", ActiveWithin::label))
             }
@@ -289,9 +259,20 @@ fn UsersTable(page: Page, view: ListView) -> impl IntoView {
                         <th scope="col">"Email"</th>
                         <th scope="col">"Last seen"</th>
                         <th scope="col">"Created"</th>
+                        {view.columns.iter().map(|name| view! { <ColumnHeader name=name.clone() view=view.clone() /> }).collect_view()}
                     </tr>
                 </thead>
-                <tbody>{page.users.into_iter().map(|user| view! { <UserRow user /> }).collect_view()}</tbody>
+                <tbody>
+                    {page
+                        .users
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, user)| {
+                            let values = page.column_values.get(i).cloned().unwrap_or_default();
+                            view! { <UserRow user values /> }
+                        })
+                        .collect_view()}
+                </tbody>
             </table>
         }
     });
@@ -313,7 +294,7 @@ fn UsersTable(page: Page, view: ListView) -> impl IntoView {
 }
 
 #[component]
-fn UserRow(user: UserSummary) -> impl IntoView {
+fn UserRow(user: UserSummary, values: Vec<Option<PropertyValue>>) -> impl IntoView {
     let name = user.display_name().to_string();
     let href = format!("/users/{}", user.id);
     view! {
@@ -331,6 +312,10 @@ fn UserRow(user: UserSummary) -> impl IntoView {
                 }}
             </td>
             <td><LocalTime ms=user.created_at /></td>
+            {values
+                .into_iter()
+                .map(|value| view! { <td>{value.map(|value| view! { <PropertyValueView value /> })}</td> })
+                .collect_view()}
         </tr>
     }
 }

@@ -1,7 +1,11 @@
 //! The users list, as plain async functions over the store (server functions
 //! wrap these; tests call them directly).
 
+use std::collections::HashMap;
+
 use crate::error::AppError;
+use crate::model::properties::PropertyValue;
+use crate::model::property_filter::MAX_PROPERTY_FILTERS;
 use crate::model::users::UserScope;
 use crate::model::{UserFilter, UserSort, UserSummary, UsersPage};
 use crate::store::{sort_key_of, Budget, Position, SortKey, Store, SEEN_PRECISION_MS};
@@ -63,6 +67,12 @@ pub async fn users_page_within(
     limit: i64,
     budget: Budget,
 ) -> Result<UsersPage, AppError> {
+    if filter.properties.len() > MAX_PROPERTY_FILTERS {
+        return Err(AppError::invalid("properties", format!("Filter by at most {MAX_PROPERTY_FILTERS} properties.")));
+    }
+    for property in &filter.properties {
+        property.clone().checked().map_err(|message| AppError::invalid("properties", message))?;
+    }
     if filter.search.chars().count() > MAX_SEARCH {
         return Err(AppError::invalid("search", format!("Search for at most {MAX_SEARCH} characters.")));
     }
@@ -106,5 +116,32 @@ pub async fn users_page_within(
         // A partial page goes on from where its search stopped.
         found.stopped_at.as_ref().map(|at| encode_cursor(filter.sort, at))
     };
-    Ok(UsersPage { users, total: found.total, total_is_more: found.total_is_lower_bound, partial, next_cursor })
+    Ok(UsersPage {
+        users,
+        total: found.total,
+        total_is_more: found.total_is_lower_bound,
+        partial,
+        next_cursor,
+        column_values: Vec::new(),
+    })
+}
+
+/// The values of the property `columns` of each of `users`, in order (one
+/// read for the page).
+pub async fn column_values(
+    store: &Store,
+    users: &[UserSummary],
+    columns: &[String],
+) -> Result<Vec<Vec<Option<PropertyValue>>>, AppError> {
+    if columns.is_empty() || users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let mut found: HashMap<(i64, String), PropertyValue> = store
+        .property_values_of(&ids, columns)
+        .await?
+        .into_iter()
+        .map(|(user_id, name, value)| ((user_id, name), value))
+        .collect();
+    Ok(ids.iter().map(|&id| columns.iter().map(|name| found.remove(&(id, name.clone()))).collect()).collect())
 }

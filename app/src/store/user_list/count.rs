@@ -2,6 +2,7 @@
 //! entries, and said to be a lower bound whenever it may be one.
 
 use super::plan::{SearchPlan, SearchStrategy};
+use super::properties::{bind_conditions, checks_sql, BINDS};
 use super::search::{prefix_range, word_checks};
 use crate::store::{with_pool, Store, StoreResult};
 
@@ -27,18 +28,21 @@ impl Store {
         budget: i64,
     ) -> StoreResult<Count> {
         let words = &plan.words;
+        let unfiltered = words.is_empty() && plan.segment.is_none() && plan.properties.is_empty();
         // Everyone is counted from one index alone: cheap well past the bound.
-        let budget = if words.is_empty() && plan.segment.is_none() { budget.max(2 * up_to) } else { budget };
-        let by_members = plan.segment.filter(|_| words.is_empty() || plan.strategy == SearchStrategy::Members);
-        let sql = match by_members {
-            Some(_) => members_count_sql(include_deactivated, words.len(), plan.active_since.is_some()),
-            None => count_sql(
-                include_deactivated,
-                words.len(),
-                !plan.lead_is_one_token,
-                plan.segment.is_some(),
-                plan.active_since.is_some(),
-            ),
+        let budget = if unfiltered { budget.max(2 * up_to) } else { budget };
+        // A property's matches are counted when they drive the page, or
+        // when no word or segment narrows the users first.
+        let by_property = plan.property_lead.filter(|_| {
+            matches!(plan.strategy, SearchStrategy::Property(_)) || (words.is_empty() && plan.segment.is_none())
+        });
+        let by_members = plan
+            .segment
+            .filter(|_| by_property.is_none() && (words.is_empty() || plan.strategy == SearchStrategy::Members));
+        let sql = match (by_property, by_members) {
+            (Some(lead), _) => property_count_sql(plan, lead, include_deactivated),
+            (None, Some(_)) => members_count_sql(plan, include_deactivated),
+            (None, None) => count_sql(plan, include_deactivated),
         };
         let (n, examined): (i64, i64) = with_pool!(self, |pool| {
             let mut q = sqlx::query_as(&sql).bind(app_id);
@@ -55,6 +59,7 @@ impl Store {
             if let Some(since) = plan.active_since {
                 q = q.bind(since);
             }
+            bind_conditions!(q, plan.properties);
             q.fetch_one(pool).await
         })?;
         Ok(if n > up_to { Count { n: up_to, at_least: true } } else { Count { n, at_least: examined > budget } })
@@ -69,15 +74,20 @@ impl Store {
 /// (written as EXISTS so that both databases keep this order and stop at
 /// the bound). With `segment`, a match is also a member of the segment
 /// bound next; with `since`, a user last seen at or after the time bound
-/// last (without words, a range of the activity index).
-fn count_sql(include_deactivated: bool, words: usize, dedupe: bool, segment: bool, since: bool) -> String {
+/// last (without words, a range of the activity index); then the property
+/// conditions' values.
+fn count_sql(plan: &SearchPlan, include_deactivated: bool) -> String {
+    let (words, dedupe, segment, since) =
+        (plan.words.len(), !plan.lead_is_one_token, plan.segment.is_some(), plan.active_since.is_some());
     let active = if include_deactivated { "" } else { " AND active" };
     let (bound, budget, seen) = (2 + 2 * words, 3 + 2 * words, 4 + 2 * words);
     let recent = recent_check(since, seen + 1 + usize::from(segment));
+    let properties_at = seen + 1 + usize::from(segment) + usize::from(since);
     if words == 0 {
+        let properties = checks_sql(&plan.properties, properties_at, "u.id");
         return format!(
-            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT active FROM users WHERE app_id = $1{recent} \
-             LIMIT ${budget}) AS u WHERE TRUE{active} LIMIT ${bound}) AS matching), \
+            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT id, active FROM users WHERE app_id = $1{recent} \
+             LIMIT ${budget}) AS u WHERE TRUE{active}{properties} LIMIT ${bound}) AS matching), \
              (SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE app_id = $1{recent} LIMIT ${seen}) AS examined)"
         );
     }
@@ -99,9 +109,10 @@ fn count_sql(include_deactivated: bool, words: usize, dedupe: bool, segment: boo
     } else {
         String::new()
     };
+    let properties = checks_sql(&plan.properties, properties_at, "m.user_id");
     format!(
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT user_id, token FROM user_search \
-         WHERE app_id = $1 AND token >= $2 AND token < $3 LIMIT ${budget}) AS m WHERE TRUE{first_only}{}{member}{user} \
+         WHERE app_id = $1 AND token >= $2 AND token < $3 LIMIT ${budget}) AS m WHERE TRUE{first_only}{}{member}{properties}{user} \
          LIMIT ${bound}) AS matching), \
          (SELECT COUNT(*) FROM (SELECT 1 FROM user_search WHERE app_id = $1 AND token >= $2 AND token < $3 \
          LIMIT ${seen}) AS examined)",
@@ -109,18 +120,48 @@ fn count_sql(include_deactivated: bool, words: usize, dedupe: bool, segment: boo
     )
 }
 
+/// The bounded count of the users matching the property condition `lead`
+/// (from its index range), each checked for the rest: the values bound as
+/// in [`count_sql`].
+fn property_count_sql(plan: &SearchPlan, lead: usize, include_deactivated: bool) -> String {
+    let words = plan.words.len();
+    let (segment, since) = (plan.segment.is_some(), plan.active_since.is_some());
+    let active = if include_deactivated { "" } else { " AND active" };
+    let (bound, budget, seen) = (2 + 2 * words, 3 + 2 * words, 4 + 2 * words);
+    let recent = recent_check(since, seen + 1 + usize::from(segment));
+    let properties_at = seen + 1 + usize::from(segment) + usize::from(since);
+    let matches = plan.properties[lead].matches_sql(properties_at + BINDS * lead);
+    let member = if segment {
+        format!(
+            " AND EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = ${} AND sm.user_id = m.user_id)",
+            seen + 1
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT user_id FROM ({matches}) AS d LIMIT ${budget}) AS m \
+         WHERE EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id{active}{recent}){}{member}{} LIMIT ${bound}) AS matching), \
+         (SELECT COUNT(*) FROM (SELECT 1 FROM ({matches}) AS e LIMIT ${seen}) AS examined)",
+        word_checks(words, 2, "m.user_id"),
+        checks_sql(&plan.properties, properties_at, "m.user_id"),
+    )
+}
+
 /// The bounded count of a segment's members (that are the app's users,
 /// active unless `include_deactivated`, with every word), examining at most
 /// a budget of members: $1 app, $2 segment, a [lo, hi) pair per word, then
 /// the bound, the budget and the budget + 1, then (with `since`) the
-/// activity window's start.
-fn members_count_sql(include_deactivated: bool, words: usize, since: bool) -> String {
+/// activity window's start, then the property conditions' values.
+fn members_count_sql(plan: &SearchPlan, include_deactivated: bool) -> String {
+    let (words, since) = (plan.words.len(), plan.active_since.is_some());
     let active = if include_deactivated { "" } else { " AND active" };
     let (bound, budget, seen) = (3 + 2 * words, 4 + 2 * words, 5 + 2 * words);
     let recent = recent_check(since, seen + 1);
+    let properties = checks_sql(&plan.properties, seen + 1 + usize::from(since), "m.user_id");
     format!(
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT user_id FROM segment_members WHERE segment_id = $2 \
-         LIMIT ${budget}) AS m WHERE EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id AND users.app_id = $1{active}{recent}){} \
+         LIMIT ${budget}) AS m WHERE EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id AND users.app_id = $1{active}{recent}){}{properties} \
          LIMIT ${bound}) AS matching), \
          (SELECT COUNT(*) FROM (SELECT 1 FROM segment_members WHERE segment_id = $2 LIMIT ${seen}) AS examined)",
         word_checks(words, 3, "m.user_id"),

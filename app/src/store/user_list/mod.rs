@@ -33,6 +33,14 @@
 //! every other plan checks each candidate's last activity with its row; in
 //! last-activity order the window is a bound of the order's index.
 //!
+//! Property filters (`/users?prop.plan=pro`, see `properties.rs`) are
+//! conditions too: each is checked on a candidate by its primary key, and
+//! the narrowest one a user must hold the property for, when it has few
+//! matches (`Budget::members`) and fewer than the segment or the recent
+//! users, drives the page (**Property**: its matches from the property's
+//! index, sorted) and its count. Postings know no properties, so a search
+//! that would merge them walks in list order instead.
+//!
 //! Every plan is exact: a page holds the first matches in list order. No
 //! round is unbounded: the walk checks at most a budget of users, the merge
 //! reads at most a budget of entries, and the count examines at most a
@@ -43,7 +51,8 @@
 //! a lower bound.
 //!
 //! Files: `search.rs` (folding, tokens, words) ← `keys.rs` (positions,
-//! orders) ← `plan.rs`, `walk.rs`, `postings.rs`, `range.rs`, `count.rs` ← this one;
+//! orders) ← `properties.rs` ← `plan.rs`, `walk.rs`, `postings.rs`, `range.rs`,
+//! `count.rs` ← this one;
 //! `index.rs` writes the search rows. No file imports one that imports it.
 
 mod count;
@@ -51,6 +60,7 @@ pub(crate) mod index;
 mod keys;
 mod plan;
 mod postings;
+mod properties;
 mod range;
 pub(crate) mod search;
 mod walk;
@@ -111,19 +121,21 @@ impl Store {
         limit: i64,
         budget: Budget,
     ) -> StoreResult<ListPage> {
-        let plan = self.plan_search(app_id, &filter.search, filter.sort, scope, &budget).await?;
+        let plan = self.plan_search(app_id, &filter.search, &filter.properties, filter.sort, scope, &budget).await?;
         let req =
             PageRequest { sort: filter.sort, include_deactivated: filter.include_deactivated, after, limit, budget };
         // Everyone, or the users active since a time, are counted from one
         // index alone; a search or a segment is counted match by match.
-        let bound = if plan.words.is_empty() && plan.segment.is_none() {
+        let bound = if plan.words.is_empty() && plan.segment.is_none() && plan.properties.is_empty() {
             UsersPage::COUNT_LIMIT
         } else {
             UsersPage::SEARCH_COUNT_LIMIT
         };
         // The page and its count read on two connections at once.
         let page = self.page_by_plan(app_id, &plan, &req);
-        let count = self.count_users(app_id, &plan, filter.include_deactivated, bound, budget.count);
+        // A property's index range is counted as far as it may drive a page.
+        let count_budget = if plan.property_lead.is_some() { budget.count.max(budget.members) } else { budget.count };
+        let count = self.count_users(app_id, &plan, filter.include_deactivated, bound, count_budget);
         let (Found { users, stopped_at }, count) = tokio::try_join!(page, count)?;
         Ok(ListPage { users, total: count.n, total_is_lower_bound: count.at_least, stopped_at })
     }
@@ -140,7 +152,7 @@ impl Store {
         limit: i64,
         budget: Budget,
     ) -> StoreResult<(Vec<UserSummary>, Option<Position>)> {
-        let plan = self.plan_search(app_id, &filter.search, filter.sort, scope, &budget).await?;
+        let plan = self.plan_search(app_id, &filter.search, &filter.properties, filter.sort, scope, &budget).await?;
         let req = PageRequest {
             sort: filter.sort,
             include_deactivated: filter.include_deactivated,
@@ -157,7 +169,9 @@ impl Store {
             SearchStrategy::Postings(tokens) => {
                 self.list_by_postings(app_id, tokens, &plan.words[tokens.len()..], req).await
             }
-            SearchStrategy::Range if plan.segment.is_none() && plan.active_since.is_none() => {
+            SearchStrategy::Range
+                if plan.segment.is_none() && plan.active_since.is_none() && plan.properties.is_empty() =>
+            {
                 self.list_by_range(app_id, plan, req).await
             }
             _ => self.list_in_order(app_id, plan, req).await,
@@ -189,6 +203,6 @@ impl Store {
         scope: UserScope,
         budget: Budget,
     ) -> StoreResult<String> {
-        Ok(self.plan_search(app_id, &filter.search, filter.sort, scope, &budget).await?.describe())
+        Ok(self.plan_search(app_id, &filter.search, &filter.properties, filter.sort, scope, &budget).await?.describe())
     }
 }

@@ -2,7 +2,9 @@
 //! that answers it, chosen from cheap, bounded index probes.
 
 use super::keys::Budget;
+use super::properties::PropertyCondition;
 use super::search::{prefix_range, search_words};
+use crate::model::property_filter::PropertyFilter;
 use crate::model::users::UserScope;
 use crate::model::UserSort;
 use crate::store::{with_pool, Store, StoreResult};
@@ -47,6 +49,10 @@ pub(crate) enum SearchStrategy {
     /// sorted by name or creation, sorted (name and created orders); the
     /// other words checked on the users read in that order.
     Range,
+    /// The few users matching the property condition at this index of the
+    /// plan's conditions (at most `Budget::members`), read from its index
+    /// and sorted; each checked for the rest.
+    Property(usize),
 }
 
 /// A search box's words, narrowest first, and how the search is answered.
@@ -61,6 +67,11 @@ pub(crate) struct SearchPlan {
     /// Only users last seen at or after this time (epoch ms, at least 1, so
     /// never-seen users, whose activity key is 0, are not) match.
     pub active_since: Option<i64>,
+    /// Only users meeting every property condition match.
+    pub properties: Vec<PropertyCondition>,
+    /// The narrowest condition a user must hold the property for (by its
+    /// index range), which the count reads when no narrower index does.
+    pub property_lead: Option<usize>,
 }
 
 impl SearchPlan {
@@ -72,6 +83,7 @@ impl SearchPlan {
                 let words: Vec<String> = words.iter().map(|tokens| tokens.join(",")).collect();
                 format!("postings {}", words.join(" & "))
             }
+            SearchStrategy::Property(i) => format!("property {}", self.properties[*i].name),
             other => format!("{other:?}").to_lowercase(),
         }
     }
@@ -89,6 +101,7 @@ impl Store {
         &self,
         app_id: i64,
         search: &str,
+        properties: &[PropertyFilter],
         sort: UserSort,
         scope: UserScope,
         budget: &Budget,
@@ -112,10 +125,13 @@ impl Store {
                 SearchStrategy::Scan
             };
         }
+        let mut recent = None;
         if let Some(since) = scope.active_since {
             let since = since.max(1);
             plan.active_since = Some(since);
-            let recent = self.active_since(app_id, since, members_drive + 1).await?;
+            let n = self.active_since(app_id, since, members_drive + 1).await?;
+            recent = Some(n);
+            let recent = n;
             let drives = recent <= members_drive;
             plan.strategy = match plan.strategy {
                 // The narrowest word's few entries still drive.
@@ -134,7 +150,49 @@ impl Store {
                 other => other,
             };
         }
+        if !properties.is_empty() {
+            let driving = match plan.strategy {
+                SearchStrategy::Members => members,
+                SearchStrategy::Recent => recent,
+                _ => None,
+            };
+            self.plan_properties(app_id, &mut plan, properties, members_drive, driving).await?;
+        }
         Ok(plan)
+    }
+
+    /// Adds property conditions to a plan: the narrowest one a user must
+    /// hold the property for drives the page when it has at most
+    /// `members_drive` matches and fewer than the plan's driving set
+    /// (`driving`: the segment's members or the recent users, counted).
+    async fn plan_properties(
+        &self,
+        app_id: i64,
+        plan: &mut SearchPlan,
+        properties: &[PropertyFilter],
+        members_drive: i64,
+        driving: Option<i64>,
+    ) -> StoreResult<()> {
+        plan.properties = properties.iter().map(PropertyCondition::of).collect();
+        let mut narrowest: Option<(usize, i64)> = None;
+        for (i, condition) in plan.properties.iter().enumerate().filter(|(_, c)| c.op.needs_property()) {
+            let n = self.property_matches(app_id, condition, members_drive + 1).await?;
+            if narrowest.is_none_or(|(_, m)| n < m) {
+                narrowest = Some((i, n));
+            }
+        }
+        plan.property_lead = narrowest.map(|(i, _)| i);
+        let drives = narrowest.filter(|&(_, n)| n <= members_drive && driving.is_none_or(|d| n < d));
+        plan.strategy = match (&plan.strategy, drives) {
+            // The narrowest word's few entries still drive.
+            (SearchStrategy::Driven, _) => SearchStrategy::Driven,
+            (_, Some((i, _))) => SearchStrategy::Property(i),
+            // Neither everyone in order nor postings know properties: walk
+            // in list order, checking each user.
+            (SearchStrategy::Everyone | SearchStrategy::Postings(_), None) => SearchStrategy::Scan,
+            (other, None) => other.clone(),
+        };
+        Ok(())
     }
 
     /// How many of the app's users were last seen at or after `since`,
@@ -219,7 +277,7 @@ impl Store {
             SearchStrategy::Postings(tokens) if words[0].chars().count() > 1 => tokens[0].len() == 1,
             _ => self.tokens_with_prefix(app_id, &words[0], 2).await?.len() == 1,
         };
-        Ok(SearchPlan { words, strategy, lead_is_one_token, segment: None, active_since: None })
+        Ok(SearchPlan { words, strategy, lead_is_one_token, ..SearchPlan::default() })
     }
 
     /// Whether both words' prefixes hold at most `range` entries. The two

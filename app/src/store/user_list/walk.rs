@@ -5,6 +5,7 @@
 
 use super::keys::{key_column, order_fragments, up_to_fragment, Found, PageRequest, Position, SortKey};
 use super::plan::{SearchPlan, SearchStrategy};
+use super::properties::{bind_conditions, checks_sql};
 use super::search::{prefix_range, word_checks};
 use crate::model::{UserSort, UserSummary};
 use crate::store::users::summary_columns;
@@ -49,6 +50,7 @@ impl Store {
                 };
                 q = q.bind(*end_id);
             }
+            bind_conditions!(q, plan.properties);
             q.fetch_all(pool).await
         })?;
         let stopped_at = end.filter(|_| (users.len() as i64) < req.limit);
@@ -71,8 +73,9 @@ impl Store {
 /// parameter: $1 app, $2/$3 keyset, then a [lo, hi) pair per search word,
 /// then the limit, then the segment (when the plan has one), then the
 /// activity window's start (when it has one), then (`up_to`) the walk's
-/// last position. A driven search starts from the first word's matches, a
-/// members plan from the segment's members, a recent plan from the
+/// last position, then the property conditions' values. A driven search starts from the first word's matches, a
+/// members plan from the segment's members, a property plan from the
+/// property's matches, a recent plan from the
 /// activity index's range of the window; a walk picks the ids first (from
 /// the order's index and the search and member indexes alone), then reads
 /// the rows of those it keeps. Every plan checks the window on the rows it
@@ -84,21 +87,25 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
     let limit_at = 4 + 2 * words;
     let limit = format!(" LIMIT ${limit_at}");
     let segment_at = limit_at + 1;
-    let member = |user_id: &str| {
-        match plan.segment {
-        Some(_) => format!(
-            " AND EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = ${segment_at} AND sm.user_id = {user_id})"
-        ),
-        None => String::new(),
-    }
-    };
     let since_at = segment_at + usize::from(plan.segment.is_some());
     let recent = match plan.active_since {
         Some(_) => format!(" AND COALESCE(last_seen_at, 0) >= ${since_at}"),
         None => String::new(),
     };
     let up_to_at = since_at + usize::from(plan.active_since.is_some());
+    let properties_at = up_to_at + 2 * usize::from(up_to);
     let up_to = if up_to { up_to_fragment(req.sort, up_to_at) } else { String::new() };
+    let properties = |user_id: &str| checks_sql(&plan.properties, properties_at, user_id);
+    // The segment's and the properties' conditions.
+    let member = |user_id: &str| {
+        let segment = match plan.segment {
+            Some(_) => format!(
+                " AND EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = ${segment_at} AND sm.user_id = {user_id})"
+            ),
+            None => String::new(),
+        };
+        segment + &properties(user_id)
+    };
     match plan.strategy {
         SearchStrategy::Driven => format!(
             concat!(
@@ -171,13 +178,29 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
                 "SELECT ",
                 summary_columns!(),
                 " FROM segment_members m CROSS JOIN users WHERE m.segment_id = ${} AND users.id = m.user_id \
-                 AND users.app_id = $1{}{}{}{}{}{}"
+                 AND users.app_id = $1{}{}{}{}{}{}{}"
             ),
             segment_at,
             active,
             recent,
             keyset,
             word_checks(words, 4, "users.id"),
+            properties("users.id"),
+            order,
+            limit
+        ),
+        SearchStrategy::Property(lead) => format!(
+            concat!(
+                "SELECT ",
+                summary_columns!(),
+                " FROM ({}) AS m CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}{}"
+            ),
+            plan.properties[lead].matches_sql(properties_at + super::properties::BINDS * lead),
+            active,
+            recent,
+            keyset,
+            word_checks(words, 4, "users.id"),
+            member("users.id"),
             order,
             limit
         ),
@@ -209,7 +232,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
             order,
             limit
         ),
-        _ if words == 0 && plan.segment.is_none() => format!(
+        _ if words == 0 && plan.segment.is_none() && plan.properties.is_empty() => format!(
             concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = $1{}{}{}{}{}{}"),
             active, recent, keyset, up_to, order, limit
         ),
