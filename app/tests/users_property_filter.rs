@@ -152,7 +152,8 @@ fn expected(all: &[UserSummary], f: &UserFilter) -> Vec<i64> {
         .filter(|u| f.include_deactivated || u.active)
         .filter(|u| f.segment.is_none() || number(u) % 5 == 0)
         .filter(|u| {
-            word.is_empty() || u.user_name.as_deref().unwrap_or("").to_lowercase().split(' ').any(|w| w.starts_with(&word))
+            word.is_empty()
+                || u.user_name.as_deref().unwrap_or("").to_lowercase().split(' ').any(|w| w.starts_with(&word))
         })
         .filter(|u| f.properties.iter().all(|p| meets(number(u), p)))
         .collect();

@@ -84,7 +84,13 @@ fn in_segment(name: &str, user: &UserSummary) -> bool {
 }
 
 fn filter(search: &str, sort: UserSort, include_deactivated: bool, segment: Option<&str>) -> UserFilter {
-    UserFilter { search: search.into(), sort, include_deactivated, segment: segment.map(String::from), ..Default::default() }
+    UserFilter {
+        search: search.into(),
+        sort,
+        include_deactivated,
+        segment: segment.map(String::from),
+        ..Default::default()
+    }
 }
 
 /// Every user of the list, page by page through the service. Fails,

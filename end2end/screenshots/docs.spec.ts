@@ -17,7 +17,10 @@ async function demoProfile(page: Page): Promise<string> {
 
 test("the documentation's screenshots", async ({ page }) => {
   test.setTimeout(120_000);
-  await open(page, "/users");
+  // A shared view: a property filter, property columns, the builder open.
+  await open(page, "/users?prop.plan:not=free&cols=plan,seats,signup_source");
+  await page.getByText("Filter by property").click();
+  await expect(page.getByRole("columnheader", { name: /seats/ })).toBeVisible();
   await page.screenshot({ path: shot("users") });
 
   const profile = await demoProfile(page);

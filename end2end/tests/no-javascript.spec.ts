@@ -61,4 +61,28 @@ test.describe("as an admin", () => {
     await expect(page).toHaveURL(new RegExp(`${user.consoleUrl}\\??$`));
     await expect(box.getByRole("row", { name: /^tier\b/ })).toContainText("gold");
   });
+
+  test("the users list's property filter is a plain form", async ({ page, request }) => {
+    const stamp = `${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+    const name = `e2e_nojs_${stamp}`;
+    for (const [id, value] of [["a", "yes"], ["b", "no"]]) {
+      await ingest(request, "PUT", `/users/e2e-nojs-pf-${id}-${stamp}`, {
+        userName: `NoJS ${id} ${stamp}`,
+        properties: { [name]: value },
+      });
+    }
+    await page.goto(`/users?q=${stamp}`);
+    await page.getByText("Filter by property").click();
+    await page.getByLabel("Property", { exact: true }).fill(name);
+    await page.getByLabel("Condition").selectOption({ label: "is not" });
+    await page.getByLabel("Value", { exact: true }).fill("yes");
+    await page.getByRole("button", { name: "Add", exact: true }).first().click();
+    await expect(page.getByRole("link", { name: `NoJS b ${stamp}` })).toBeVisible();
+    await expect(page.getByRole("link", { name: `NoJS a ${stamp}` })).toHaveCount(0);
+    // The page's own links use the canonical form.
+    await expect(page.getByRole("link", { name: `Remove the filter ${name} is not yes` })).toHaveAttribute(
+      "href",
+      `/users?q=${stamp}`,
+    );
+  });
 });

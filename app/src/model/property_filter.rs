@@ -37,8 +37,14 @@ pub enum PropertyOp {
 }
 
 impl PropertyOp {
-    pub const ALL: [PropertyOp; 6] =
-        [PropertyOp::Is, PropertyOp::IsNot, PropertyOp::Exists, PropertyOp::Missing, PropertyOp::Less, PropertyOp::Greater];
+    pub const ALL: [PropertyOp; 6] = [
+        PropertyOp::Is,
+        PropertyOp::IsNot,
+        PropertyOp::Exists,
+        PropertyOp::Missing,
+        PropertyOp::Less,
+        PropertyOp::Greater,
+    ];
 
     /// The operator's suffix in URLs (`:not`; none for "is").
     pub fn as_param(self) -> &'static str {
@@ -109,7 +115,9 @@ impl PropertyFilter {
         let (name, op) = match rest.split_once(':') {
             Some((name, op)) => match PropertyOp::from_param(op) {
                 Some(op) => (name, op),
-                None => return Some(Err(format!("“{op}” is not a property filter (is, not, exists, missing, lt, gt)."))),
+                None => {
+                    return Some(Err(format!("“{op}” is not a property filter (is, not, exists, missing, lt, gt).")))
+                }
             },
             None => (rest, PropertyOp::Is),
         };
@@ -142,8 +150,14 @@ impl PropertyFilter {
         if self.op.takes_value() && self.value.chars().count() > super::properties::MAX_STRING {
             return Err(format!("A property filter's value is at most {} characters.", super::properties::MAX_STRING));
         }
-        if matches!(self.op, PropertyOp::Less | PropertyOp::Greater) && self.typed().is_none_or(|t| t.kind == "boolean") {
-            return Err(format!("“{}” {} compares numbers and dates: “{}” is neither.", self.name, self.op.label(), self.value));
+        if matches!(self.op, PropertyOp::Less | PropertyOp::Greater) && self.typed().is_none_or(|t| t.kind == "boolean")
+        {
+            return Err(format!(
+                "“{}” {} compares numbers and dates: “{}” is neither.",
+                self.name,
+                self.op.label(),
+                self.value
+            ));
         }
         Ok(self)
     }
@@ -214,7 +228,9 @@ mod tests {
 
     #[test]
     fn url_form_round_trips() {
-        for (key, value) in [("prop.plan", "pro"), ("prop.plan:not", "free"), ("prop.age:lt", "30"), ("prop.a.b:exists", "")] {
+        for (key, value) in
+            [("prop.plan", "pro"), ("prop.plan:not", "free"), ("prop.age:lt", "30"), ("prop.a.b:exists", "")]
+        {
             let filter = parse(key, value).unwrap();
             assert_eq!(filter.to_param(), (key.to_string(), value.to_string()));
         }

@@ -88,8 +88,14 @@ mod tests {
 
     #[test]
     fn count_labels() {
-        let page =
-            |total, total_is_more| UsersPage { users: vec![], total, total_is_more, partial: false, next_cursor: None };
+        let page = |total, total_is_more| UsersPage {
+            users: vec![],
+            total,
+            total_is_more,
+            partial: false,
+            next_cursor: None,
+            column_values: vec![],
+        };
         assert_eq!(page(1, false).count_label().as_deref(), Some("1 user"));
         assert_eq!(page(42, false).count_label().as_deref(), Some("42 users"));
         assert_eq!(page(1_234_567, false).count_label().as_deref(), Some("1,234,567 users"));

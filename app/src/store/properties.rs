@@ -40,6 +40,8 @@ fn from_history(value: Option<String>) -> StoreResult<Option<PropertyValue>> {
 }
 
 type PropertyRow = (String, String, Option<String>, Option<f64>, i64);
+/// (user id, name, kind, string, number) of a property of one of many users.
+type ValueRow = (i64, String, String, Option<String>, Option<f64>);
 type ChangeRow = (i64, String, Option<String>, Option<String>, String, i64);
 
 const PROPERTIES_OF: &str = "SELECT name, kind, text_value, number_value, updated_at
@@ -85,7 +87,7 @@ impl Store {
             placeholders(1, user_ids.len()),
             placeholders(1 + user_ids.len(), names.len())
         );
-        let rows: Vec<(i64, String, String, Option<String>, Option<f64>)> = with_pool!(self, |pool| {
+        let rows: Vec<ValueRow> = with_pool!(self, |pool| {
             let mut q = sqlx::query_as(&sql);
             for id in user_ids {
                 q = q.bind(*id);
@@ -95,7 +97,10 @@ impl Store {
             }
             q.fetch_all(pool).await
         })?;
-        Ok(rows.into_iter().map(|(user, name, kind, text, number)| (user, name, from_columns(&kind, text, number))).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(user, name, kind, text, number)| (user, name, from_columns(&kind, text, number)))
+            .collect())
     }
 
     /// Up to `up_to` names of the app's properties starting with `prefix`,

@@ -165,7 +165,10 @@ mod tests {
     #[test]
     fn a_plain_form_adds_a_filter_and_a_column() {
         let v = view("q=ana&pf.name=plan&pf.op=not&pf.value=free+trial&cols=a&col.add=b");
-        assert_eq!(v.properties, [PropertyFilter { name: "plan".into(), op: PropertyOp::IsNot, value: "free trial".into() }]);
+        assert_eq!(
+            v.properties,
+            [PropertyFilter { name: "plan".into(), op: PropertyOp::IsNot, value: "free trial".into() }]
+        );
         assert_eq!(v.columns, ["a", "b"]);
         assert_eq!(view("pf.name=&pf.value=x").properties, []);
         assert!(view("prop.age:gt=old").bad_property.unwrap().contains("numbers and dates"));

@@ -154,10 +154,10 @@ pub fn PropertyFilterForm(view: ListView) -> impl IntoView {
                         on:focus=move |_| values_after_pause(value.get_untracked())
                     />
                 </label>
-                <button type="submit">"Add"</button>
+                <button type="submit" class="small">"Add"</button>
                 {datalist("property-names", names)}
                 {datalist("property-values", values)}
-                <p class="form-error" role="alert">{move || problem.get()}</p>
+                {move || problem.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
             </form>
         </details>
     })
@@ -208,9 +208,9 @@ pub fn ColumnPicker(view: ListView) -> impl IntoView {
                         on:focus=move |_| names_after_pause(name.get_untracked())
                     />
                 </label>
-                <button type="submit">"Add"</button>
+                <button type="submit" class="small">"Add"</button>
                 {datalist("column-names", names)}
-                <p class="form-error" role="alert">{move || problem.get()}</p>
+                {move || problem.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
             </form>
         </details>
     })
