@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod live;
 pub mod live_app;
 pub mod profile;
+pub mod properties;
 pub mod segments;
 pub mod wasm;
 
@@ -32,6 +33,9 @@ use crate::web::open_store;
 pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::UsersList { users, runs } => users_list(config, users, runs).await,
+        BenchCommand::Properties { users, runs, ingest_users } => {
+            self::properties::properties(config, users, runs, ingest_users).await
+        }
         BenchCommand::Segments { segments, runs } => self::segments::segments(config, segments, runs).await,
         BenchCommand::Activity { events, runs } => self::activity::activity(config, events, runs).await,
         BenchCommand::Live { events } => self::live::live(config, events).await,
@@ -58,7 +62,7 @@ const FIRST: &[&str] = &["Ana", "Bruno", "Carla", "Diogo", "Eva", "Filipe", "Gab
 const LAST: &[&str] = &["Silva", "Santos", "Ferreira", "Pereira", "Oliveira", "Costa", "Rodrigues", "Martins"];
 
 /// The "Bench" app with `users` users "bench-0000000"…, created or topped up.
-async fn seed(store: &Store, users: usize) -> anyhow::Result<i64> {
+pub(crate) async fn seed(store: &Store, users: usize) -> anyhow::Result<i64> {
     let now = now_ms();
     let app_id = match store.app_by_name(BENCH_APP).await? {
         Some(app) => app.id,
@@ -116,7 +120,7 @@ fn bench_user(i: usize) -> String {
 /// The first page as the browser ends up showing it: the server's answer,
 /// and while that is partial, the rest asked for from where it stopped.
 /// Returns the page and how many answers it took.
-async fn complete_first_page(
+pub(crate) async fn complete_first_page(
     store: &Store,
     app_id: i64,
     filter: &UserFilter,

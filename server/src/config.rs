@@ -262,6 +262,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         runs: usize,
     },
+    /// User properties: the users list's property filters at --users users
+    /// with 20 properties each, the profile's Properties box, and the
+    /// properties ingest route (batches of 1,000 users) over HTTP.
+    Properties {
+        #[arg(long, default_value_t = 1_000_000)]
+        users: usize,
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Users whose properties are posted in the ingest case.
+        #[arg(long, default_value_t = 100_000)]
+        ingest_users: usize,
+    },
     /// The "New Segment" modal's search with many segments in one app.
     Segments {
         #[arg(long, default_value_t = 100_000)]

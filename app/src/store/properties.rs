@@ -9,9 +9,9 @@ use crate::model::properties::{PropertyChange, PropertySet, PropertyValue, UserP
 use crate::model::users::UserSummary;
 
 /// A stored row's value columns: kind, string, number.
-type ValueColumns<'v> = (&'static str, Option<&'v str>, Option<f64>);
+pub(crate) type ValueColumns<'v> = (&'static str, Option<&'v str>, Option<f64>);
 
-fn columns(value: &PropertyValue) -> ValueColumns<'_> {
+pub(crate) fn columns(value: &PropertyValue) -> ValueColumns<'_> {
     match value {
         PropertyValue::String(s) => ("string", Some(s.as_str()), None),
         PropertyValue::Number(n) => ("number", None, Some(*n)),

@@ -50,11 +50,18 @@ impl BruteForce {
     /// The ids of the first `limit` users `filter` matches (no segment), in
     /// list order, and how many match in all.
     pub fn first_page(&self, filter: &UserFilter, limit: usize) -> (Vec<i64>, usize) {
+        self.first_page_where(filter, limit, |_| true)
+    }
+
+    /// [`BruteForce::first_page`] among the users whose id `keep` keeps (the
+    /// bench's property filters, evaluated from how it generated them).
+    pub fn first_page_where(&self, filter: &UserFilter, limit: usize, keep: impl Fn(i64) -> bool) -> (Vec<i64>, usize) {
         let words = search_words(&filter.search);
         let mut found: Vec<&Row> = self
             .rows
             .iter()
             .filter(|r| filter.include_deactivated || r.active)
+            .filter(|r| keep(r.id))
             .filter(|r| words.iter().all(|w| r.tokens.iter().any(|t| t.starts_with(w.as_str()))))
             .collect();
         let total = found.len();

@@ -4,6 +4,7 @@
 //! [`WriteTx::bulk_load`] (`COPY` on PostgreSQL).
 
 use super::bulk_load::Cell;
+use crate::model::properties::PropertyValue;
 use crate::store::{with_pool, write_tx, Store, StoreResult};
 
 /// A device to bulk-insert for an existing user.
@@ -132,6 +133,33 @@ impl Store {
             })
             .collect();
         write_tx!(self, |tx| tx.bulk_load("locations", COLUMNS, &rows).await.map(|_| ()))
+    }
+
+    /// Inserts properties `(user_id, name, value)` of the app's users (new
+    /// pairs only), without history: the bench's dataset.
+    pub async fn bulk_insert_properties(
+        &self,
+        app_id: i64,
+        properties: &[(i64, String, PropertyValue)],
+        now: i64,
+    ) -> StoreResult<()> {
+        const COLUMNS: &[&str] = &["user_id", "app_id", "name", "kind", "text_value", "number_value", "updated_at"];
+        let rows: Vec<Vec<Cell>> = properties
+            .iter()
+            .map(|(user, name, value)| {
+                let (kind, text, number) = crate::store::properties::columns(value);
+                vec![
+                    (*user).into(),
+                    app_id.into(),
+                    name.as_str().into(),
+                    kind.into(),
+                    text.map(str::to_string).into(),
+                    number.into(),
+                    now.into(),
+                ]
+            })
+            .collect();
+        write_tx!(self, |tx| tx.bulk_load("user_properties", COLUMNS, &rows).await.map(|_| ()))
     }
 
     /// Inserts memberships `(segment_id, user_id, added_at)` (new pairs only).
