@@ -107,13 +107,14 @@ store_test!(a_batch_creates_users_and_is_all_or_nothing, |store: Store| async mo
         ("bob".parse().unwrap(), vec![set("plan", text("free"))]),
     ];
     let done = store.set_properties_of_many(app, &batch, BY_API, 1_000).await.unwrap();
-    assert_eq!(done.iter().map(|(u, n)| (u.external_id.as_str(), *n)).collect::<Vec<_>>(), [("ana", 1), ("bob", 1)]);
+    let ana = store.user_by_external_id(app, "ana").await.unwrap().unwrap().id;
+    let bob = store.user_by_external_id(app, "bob").await.unwrap().unwrap().id;
+    assert_eq!(done, [(ana, 1), (bob, 1)]);
     let too_many: Vec<PropertySet> =
         (0..=MAX_PROPERTIES).map(|n| set(&format!("p{n}"), PropertyValue::Boolean(true))).collect();
     let refused = vec![("ana".parse().unwrap(), vec![set("plan", text("team"))]), ("cat".parse().unwrap(), too_many)];
     let error = store.set_properties_of_many(app, &refused, BY_API, 2_000).await.unwrap_err();
     assert!(matches!(&error, StoreError::Invalid { field, .. } if field == "[1].properties"), "{error:?}");
-    let ana = done[0].0.id;
     assert_eq!(store.properties_of(ana).await.unwrap()[0].value, text("pro"), "the batch was refused whole");
     assert!(store.user_by_external_id(app, "cat").await.unwrap().is_none(), "no half-written user");
     assert_eq!(store.properties_of(theirs).await.unwrap()[0].value, text("gold"), "another app's user untouched");
@@ -198,4 +199,61 @@ store_test!(property_changes_show_once_each_in_the_unified_timeline, |store: Sto
     let first = app::store::timeline_position(&timeline[0]);
     let rest = store.user_timeline(app, ana, Some(first), 10).await.unwrap();
     assert_eq!(rest[0].detail, "(none) → “free”");
+});
+
+store_test!(concurrent_batches_over_the_same_users_all_land, multi_thread, |store: Store| async move {
+    // Batches naming the same users in opposite orders, at once: none
+    // deadlocks or is lost, and every change has its history row.
+    let app = new_app(&store, "Shop").await;
+    let users: Vec<String> = (0..300).map(|i| format!("u-{i}")).collect();
+    let batch = |round: usize, reversed: bool| {
+        let mut entries: Vec<(app::ids::ExternalId, Vec<PropertySet>)> = users
+            .iter()
+            .map(|u| (u.parse().unwrap(), vec![set(&format!("r{round}"), PropertyValue::Number(round as f64))]))
+            .collect();
+        if reversed {
+            entries.reverse();
+        }
+        entries
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..6 {
+        let (store, entries) = (store.clone(), batch(round, round % 2 == 1));
+        tasks.spawn(async move { store.set_properties_of_many(app, &entries, BY_API, 1_000).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        assert_eq!(done.unwrap().unwrap().len(), users.len());
+    }
+    for u in ["u-0", "u-150", "u-299"] {
+        let id = store.user_by_external_id(app, u).await.unwrap().unwrap().id;
+        assert_eq!(store.properties_of(id).await.unwrap().len(), 6, "{u} holds one property per batch");
+        assert_eq!(store.property_history(id, None, 100).await.unwrap().len(), 6, "{u}'s history");
+    }
+    // The same property changed by every batch at once: each change records
+    // the value it replaced, so the history is one unbroken chain.
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..6 {
+        let mut entries: Vec<(app::ids::ExternalId, Vec<PropertySet>)> = users
+            .iter()
+            .map(|u| (u.parse().unwrap(), vec![set("shared", PropertyValue::Number(round as f64))]))
+            .collect();
+        if round % 2 == 1 {
+            entries.reverse();
+        }
+        let store = store.clone();
+        tasks.spawn(async move { store.set_properties_of_many(app, &entries, BY_API, 2_000).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap().unwrap();
+    }
+    for u in ["u-0", "u-299"] {
+        let id = store.user_by_external_id(app, u).await.unwrap().unwrap().id;
+        let mut chain: Vec<_> = store.property_history(id, None, 100).await.unwrap();
+        chain.retain(|c| c.name == "shared");
+        chain.reverse();
+        assert_eq!(chain[0].old, None, "{u}");
+        for pair in chain.windows(2) {
+            assert_eq!(pair[1].old, pair[0].new, "{u}: each change replaced the one before it");
+        }
+    }
 });

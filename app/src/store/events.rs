@@ -358,7 +358,7 @@ impl WriteTx {
     }
 
     /// Row ids of an app's users by userID; unknown ones are absent.
-    async fn user_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, i64>> {
+    pub(crate) async fn user_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, i64>> {
         let rows: Vec<(String, i64)> = self.by_external_ids("external_id, id", "users", app_id, names).await?;
         Ok(rows.into_iter().collect())
     }

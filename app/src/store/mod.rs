@@ -20,6 +20,7 @@ mod export;
 mod live_view;
 mod messages;
 mod properties;
+mod property_writes;
 mod rate_limits;
 #[cfg(feature = "bench")]
 mod seed;

@@ -1,12 +1,8 @@
 //! User properties and the history of their changes.
 
-use std::collections::BTreeMap;
-
 use super::export::Rows;
-use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, UserInput, WriteTx};
-use crate::ids::ExternalId;
-use crate::model::properties::{PropertyChange, PropertySet, PropertyValue, UserProperty, MAX_PROPERTIES};
-use crate::model::users::UserSummary;
+use super::{with_pool, Store, StoreResult};
+use crate::model::properties::{PropertyChange, PropertyValue, UserProperty};
 
 /// A stored row's value columns: kind, string, number.
 pub(crate) type ValueColumns<'v> = (&'static str, Option<&'v str>, Option<f64>);
@@ -21,7 +17,7 @@ pub(crate) fn columns(value: &PropertyValue) -> ValueColumns<'_> {
     }
 }
 
-fn from_columns(kind: &str, text: Option<String>, number: Option<f64>) -> PropertyValue {
+pub(crate) fn from_columns(kind: &str, text: Option<String>, number: Option<f64>) -> PropertyValue {
     match kind {
         "number" => PropertyValue::Number(number.unwrap_or_default()),
         "boolean" => PropertyValue::Boolean(number.is_some_and(|n| n != 0.0)),
@@ -31,7 +27,7 @@ fn from_columns(kind: &str, text: Option<String>, number: Option<f64>) -> Proper
 }
 
 /// A history row's value: the value as JSON, `None` when absent.
-fn history_value(value: Option<&PropertyValue>) -> StoreResult<Option<String>> {
+pub(crate) fn history_value(value: Option<&PropertyValue>) -> StoreResult<Option<String>> {
     Ok(value.map(serde_json::to_string).transpose()?)
 }
 
@@ -41,20 +37,11 @@ fn from_history(value: Option<String>) -> StoreResult<Option<PropertyValue>> {
 
 type PropertyRow = (String, String, Option<String>, Option<f64>, i64);
 /// (user id, name, kind, string, number) of a property of one of many users.
-type ValueRow = (i64, String, String, Option<String>, Option<f64>);
+pub(crate) type ValueRow = (i64, String, String, Option<String>, Option<f64>);
 type ChangeRow = (i64, String, Option<String>, Option<String>, String, i64);
 
 const PROPERTIES_OF: &str = "SELECT name, kind, text_value, number_value, updated_at
                              FROM user_properties WHERE user_id = $1 ORDER BY name";
-const UPSERT: &str = "INSERT INTO user_properties (user_id, app_id, name, kind, text_value, number_value, updated_at)
-                      VALUES ($1, $2, $3, $4, $5, $6, $7)
-                      ON CONFLICT (user_id, name) DO UPDATE SET kind = excluded.kind,
-                          text_value = excluded.text_value, number_value = excluded.number_value,
-                          updated_at = excluded.updated_at";
-const REMOVE: &str = "DELETE FROM user_properties WHERE user_id = $1 AND name = $2";
-const RECORD: &str =
-    "INSERT INTO property_changes (app_id, user_id, name, old_value, new_value, changed_by, changed_at)
-                      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 fn property(row: PropertyRow) -> UserProperty {
     let (name, kind, text, number, updated_at) = row;
@@ -202,141 +189,5 @@ impl Store {
             Err(error) => stream::once(async move { Err(error) }).right_stream(),
         })
         .boxed()
-    }
-
-    /// Creates or updates the user and applies its property changes in one
-    /// transaction; the user and how many values changed.
-    pub async fn upsert_user_with_properties(
-        &self,
-        app_id: i64,
-        external_id: &ExternalId,
-        input: &UserInput<'_>,
-        changes: &[PropertySet],
-        by: &str,
-        now: i64,
-    ) -> StoreResult<(UserSummary, usize)> {
-        write_tx!(self, |tx| {
-            let user = tx.upsert_user(app_id, external_id, input, now).await?;
-            let made = tx.set_properties(app_id, user.id, changes, by, now).await?;
-            Ok((user, made.len()))
-        })
-    }
-
-    /// Creates or updates each user (as `PUT /api/v1/users/{userID}` does)
-    /// and applies its property changes, all in one transaction: one
-    /// refused user refuses the batch.
-    pub async fn set_properties_of_many(
-        &self,
-        app_id: i64,
-        users: &[(ExternalId, Vec<PropertySet>)],
-        by: &str,
-        now: i64,
-    ) -> StoreResult<Vec<(UserSummary, usize)>> {
-        write_tx!(self, |tx| {
-            let mut done = Vec::with_capacity(users.len());
-            for (index, (external_id, changes)) in users.iter().enumerate() {
-                let user = tx.upsert_user(app_id, external_id, &UserInput::default(), now).await?;
-                let changed = tx.set_properties(app_id, user.id, changes, by, now).await.map_err(|e| match e {
-                    StoreError::Invalid { message, .. } => {
-                        StoreError::Invalid { field: format!("[{index}].properties"), message }
-                    }
-                    other => other,
-                })?;
-                done.push((user, changed.len()));
-            }
-            Ok(done)
-        })
-    }
-}
-
-impl WriteTx {
-    /// Applies `changes` (a later change of a name wins over an earlier
-    /// one) to the user's properties: each value that differs from the
-    /// stored one is written with its history row. Past
-    /// [`MAX_PROPERTIES`] nothing is written. Returns the changes made.
-    pub async fn set_properties(
-        &mut self,
-        app_id: i64,
-        user_id: i64,
-        changes: &[PropertySet],
-        by: &str,
-        now: i64,
-    ) -> StoreResult<Vec<PropertyChange>> {
-        if changes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<PropertyRow> =
-            with_tx!(self, |conn| sqlx::query_as(PROPERTIES_OF).bind(user_id).fetch_all(&mut *conn).await)?;
-        let mut stored: BTreeMap<String, PropertyValue> =
-            rows.into_iter().map(|r| (r.0.clone(), property(r).value)).collect();
-        let wanted: BTreeMap<&str, Option<&PropertyValue>> =
-            changes.iter().map(|c| (c.name.as_str(), c.value.as_ref())).collect();
-        let mut made = Vec::new();
-        for (name, new) in wanted {
-            let old = stored.get(name).cloned();
-            if old.as_ref() == new {
-                continue;
-            }
-            match new {
-                Some(value) => stored.insert(name.to_string(), value.clone()),
-                None => stored.remove(name),
-            };
-            made.push(PropertyChange {
-                id: 0,
-                name: name.to_string(),
-                old,
-                new: new.cloned(),
-                by: by.to_string(),
-                at: now,
-            });
-        }
-        if stored.len() > MAX_PROPERTIES {
-            return Err(StoreError::Invalid {
-                field: "properties".into(),
-                message: format!(
-                    "a user holds at most {MAX_PROPERTIES} properties ({} after these changes)",
-                    stored.len()
-                ),
-            });
-        }
-        for change in &made {
-            match &change.new {
-                Some(value) => {
-                    let (kind, text, number) = columns(value);
-                    with_tx!(self, |conn| sqlx::query(UPSERT)
-                        .bind(user_id)
-                        .bind(app_id)
-                        .bind(&change.name)
-                        .bind(kind)
-                        .bind(text)
-                        .bind(number)
-                        .bind(now)
-                        .execute(&mut *conn)
-                        .await
-                        .map(|_| ()))?;
-                }
-                None => {
-                    with_tx!(self, |conn| sqlx::query(REMOVE)
-                        .bind(user_id)
-                        .bind(&change.name)
-                        .execute(&mut *conn)
-                        .await
-                        .map(|_| ()))?;
-                }
-            }
-            let (old, new) = (history_value(change.old.as_ref())?, history_value(change.new.as_ref())?);
-            with_tx!(self, |conn| sqlx::query(RECORD)
-                .bind(app_id)
-                .bind(user_id)
-                .bind(&change.name)
-                .bind(old)
-                .bind(new)
-                .bind(by)
-                .bind(now)
-                .execute(&mut *conn)
-                .await
-                .map(|_| ()))?;
-        }
-        Ok(made)
     }
 }
