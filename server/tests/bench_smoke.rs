@@ -73,6 +73,9 @@ async fn bench_all_runs_every_case_on_both_databases_and_writes_the_table() {
         "Ingest with 5 Live pages open",
         "Live page first render",
         "Ingest throughput",
+        "Users list property filters",
+        "Properties box",
+        "Properties ingest",
         "Export of the heaviest user",
     ] {
         let row = table.lines().find(|l| l.starts_with(&format!("| {case}"))).unwrap_or_else(|| panic!("{case}"));

@@ -122,7 +122,7 @@ impl PropertyFilter {
             None => (rest, PropertyOp::Is),
         };
         let value = if op.takes_value() { value.to_string() } else { String::new() };
-        Some(PropertyFilter { name: name.to_string(), op, value }.checked())
+        Some(PropertyFilter { name: name.to_string(), op, value }.named())
     }
 
     /// The filter as a URL parameter (key, value).
@@ -142,24 +142,32 @@ impl PropertyFilter {
         }
     }
 
+    /// The filter, or why its name cannot be a property's: all the browser
+    /// checks, so that the value's typing ([`PropertyFilter::typed`]) and
+    /// its date parsing stay out of the wasm; the server checks the rest.
+    pub fn named(self) -> Result<PropertyFilter, String> {
+        match name_problem(&self.name) {
+            Some(problem) => Err(problem),
+            None => Ok(self),
+        }
+    }
+
     /// The filter, or why it cannot be one.
     pub fn checked(self) -> Result<PropertyFilter, String> {
-        if let Some(problem) = name_problem(&self.name) {
-            return Err(problem);
-        }
-        if self.op.takes_value() && self.value.chars().count() > super::properties::MAX_STRING {
+        let this = self.named()?;
+        if this.op.takes_value() && this.value.chars().count() > super::properties::MAX_STRING {
             return Err(format!("A property filter's value is at most {} characters.", super::properties::MAX_STRING));
         }
-        if matches!(self.op, PropertyOp::Less | PropertyOp::Greater) && self.typed().is_none_or(|t| t.kind == "boolean")
+        if matches!(this.op, PropertyOp::Less | PropertyOp::Greater) && this.typed().is_none_or(|t| t.kind == "boolean")
         {
             return Err(format!(
                 "“{}” {} compares numbers and dates: “{}” is neither.",
-                self.name,
-                self.op.label(),
-                self.value
+                this.name,
+                this.op.label(),
+                this.value
             ));
         }
-        Ok(self)
+        Ok(this)
     }
 
     /// The number, boolean or date the value reads as, if any.
@@ -177,10 +185,21 @@ impl PropertyFilter {
             let ms = at.timestamp_millis() as f64;
             return Some(TypedValue { kind: "date", lo: ms, hi: ms });
         }
-        let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+        let day = parse_day(text)?;
         let start = day.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis() as f64;
         Some(TypedValue { kind: "date", lo: start, hi: start + DAY_MS - 1.0 })
     }
+}
+
+/// A day written `YYYY-MM-DD`.
+fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
+    let mut parts = text.split('-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |part: &str, n: usize| part.len() == n && part.bytes().all(|b| b.is_ascii_digit());
+    if parts.next().is_some() || !digits(year, 4) || !digits(month, 2) || !digits(day, 2) {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
 }
 
 /// The property filters among a URL query's parameters, in order, or why
@@ -191,7 +210,7 @@ pub fn filters_from_pairs<K: AsRef<str>, V: AsRef<str>>(
     let mut filters = Vec::new();
     for (key, value) in pairs {
         if let Some(filter) = PropertyFilter::from_param(key.as_ref(), value.as_ref()) {
-            filters.push(filter?);
+            filters.push(filter?.checked()?);
         }
     }
     if filters.len() > MAX_PROPERTY_FILTERS {
@@ -242,8 +261,9 @@ mod tests {
     fn bad_filters_say_why() {
         assert!(parse("prop.plan:like", "x").unwrap_err().contains("not a property filter"));
         assert!(parse("prop.$plan", "x").is_err());
-        assert!(parse("prop.plan:gt", "pro").unwrap_err().contains("numbers and dates"));
-        assert!(parse("prop.paid:lt", "true").is_err());
+        assert!(parse("prop.plan:gt", "pro").unwrap().checked().unwrap_err().contains("numbers and dates"));
+        assert!(parse("prop.paid:lt", "true").unwrap().checked().is_err());
+        assert!(parse("prop.day:lt", "2026-1-06").unwrap().checked().is_err());
     }
 
     #[test]

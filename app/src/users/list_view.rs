@@ -73,7 +73,7 @@ impl ListView {
         }
         if let Some(name) = added_name {
             let value = if added_op.takes_value() { added_value } else { String::new() };
-            view.add_property(PropertyFilter { name, op: added_op, value }.checked());
+            view.add_property(PropertyFilter { name, op: added_op, value }.named());
         }
         view
     }
@@ -171,6 +171,6 @@ mod tests {
         );
         assert_eq!(v.columns, ["a", "b"]);
         assert_eq!(view("pf.name=&pf.value=x").properties, []);
-        assert!(view("prop.age:gt=old").bad_property.unwrap().contains("numbers and dates"));
+        assert!(view("prop.$age:gt=3").bad_property.unwrap().contains("reserved"));
     }
 }

@@ -98,7 +98,7 @@ pub fn PropertyFilterForm(view: ListView) -> impl IntoView {
         ev.prevent_default();
         let op = op.get_untracked();
         let value = if op.takes_value() { value.get_untracked() } else { String::new() };
-        match (PropertyFilter { name: name.get_untracked().trim().to_string(), op, value }).checked() {
+        match (PropertyFilter { name: name.get_untracked().trim().to_string(), op, value }).named() {
             Ok(filter) => {
                 problem.set(None);
                 let mut next = view.clone().restarted();

@@ -33,6 +33,8 @@ enum Target {
     ExportHeapBelow { mb: f64 },
     /// The percentage on the line that starts with `line` at most `percent`.
     DropAtMost { percent: f64, line: &'static str, label: &'static str },
+    /// The lowest "N users/s" of the lines that contain `include` at least this.
+    UsersPerSecondAtLeast { per_sec: f64, include: &'static str, label: &'static str },
 }
 
 /// What one run of a case shows: the number its target is judged by, and
@@ -76,12 +78,13 @@ impl Target {
             Target::IngestAtLeast { sqlite, postgres: pg } => value >= if postgres { pg } else { sqlite },
             Target::ExportHeapBelow { mb } => value < mb,
             Target::DropAtMost { percent, .. } => value <= percent,
+            Target::UsersPerSecondAtLeast { per_sec, .. } => value >= per_sec,
         }
     }
 
     /// Higher figures are better (throughput) rather than lower (times, memory).
     fn higher_is_better(self) -> bool {
-        matches!(self, Target::IngestAtLeast { .. })
+        matches!(self, Target::IngestAtLeast { .. } | Target::UsersPerSecondAtLeast { .. })
     }
 
     /// The figure one run's output shows, or why there is none.
@@ -136,6 +139,13 @@ impl Target {
                 .find_map(|l| l.strip_prefix(line)?.split(" %").next()?.trim().parse::<f64>().ok())
                 .map(|d| Figure { value: d, text: format!("{label} {d:.1} % (goal ≤ {percent} %)") })
                 .ok_or_else(|| format!("no line '{line}' in the output")),
+            Target::UsersPerSecondAtLeast { per_sec, include, label } => output
+                .lines()
+                .filter(|l| l.contains(include))
+                .filter_map(|l| number_before(l, " users/s"))
+                .fold(None, |worst: Option<f64>, r| Some(worst.map_or(r, |w| w.min(r))))
+                .map(|r| Figure { value: r, text: format!("{label} {r:.0} users/s (goal ≥ {per_sec:.0})") })
+                .ok_or_else(|| format!("no '{include}' line with users/s in the output")),
         }
     }
 }
@@ -239,6 +249,36 @@ fn cases(users: usize, events: usize, segments: usize, scale: f64) -> Vec<Case> 
             title: "Ingest throughput over HTTP",
             args: args(&["bench", "ingest", "--events", &ingest_events, "--singles", &singles]),
             target: Target::IngestAtLeast { sqlite: 50_000.0, postgres: 25_000.0 },
+        },
+        Case {
+            title: "Users list property filters (20 properties per user)",
+            args: args(&[
+                "bench",
+                "properties",
+                "--users",
+                &users.to_string(),
+                "--runs",
+                "20",
+                "--ingest-users",
+                &shrink(100_000.0, 2_000.0),
+            ]),
+            // The "worst case" line (matches far into the order) is shown, not judged.
+            target: Target::P99Below {
+                ms: 100.0,
+                include: Some(" matches, "),
+                exclude: Some("worst case"),
+                label: "worst filter",
+            },
+        },
+        Case {
+            title: "Properties box (a user's 20 properties)",
+            args: Vec::new(), // judged on the property filters case's output
+            target: Target::P99Below { ms: 20.0, include: Some("Properties box"), exclude: None, label: "box" },
+        },
+        Case {
+            title: "Properties ingest (batches of 1,000 users × 5 properties)",
+            args: Vec::new(), // judged on the property filters case's output
+            target: Target::UsersPerSecondAtLeast { per_sec: 20_000.0, include: "users/s (", label: "slowest round" },
         },
         Case {
             title: "Export of the heaviest user",

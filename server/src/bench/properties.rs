@@ -38,12 +38,21 @@ const COUNTRIES: [&str; 20] = [
 const BATCH: usize = 1_000;
 const CLIENTS: usize = 4;
 
+/// A number from 0 to 9 unrelated to the user's place in any list order
+/// (names and creation follow `i`): a multiplicative hash of `i`.
+fn mixed(i: usize) -> usize {
+    ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize % 10
+}
+
 /// The properties of bench user `i`, relative to `epoch` (the dataset's
-/// fixed day, so a reseed gives the same values).
+/// fixed day, so a reseed gives the same values). `cohort` follows the
+/// user's first name on purpose: the list's worst case, a broad filter
+/// with no match in the first tenth of the name order.
 fn properties_of(i: usize, epoch: i64) -> Vec<(String, PropertyValue)> {
     let text = |s: String| PropertyValue::String(s);
     let mut props = vec![
-        ("plan".to_string(), text(PLANS[i % 10].into())),
+        ("plan".to_string(), text(PLANS[mixed(i)].into())),
+        ("cohort".to_string(), text(if i.is_multiple_of(10) { "a" } else { "b" }.into())),
         ("tier".to_string(), text(format!("t{:04}", i % 1000))),
         ("country".to_string(), text(COUNTRIES[(i / 7) % 20].into())),
         ("seats".to_string(), PropertyValue::Number((i % 500) as f64)),
@@ -53,7 +62,7 @@ fn properties_of(i: usize, epoch: i64) -> Vec<(String, PropertyValue)> {
     if !i.is_multiple_of(10) {
         props.push(("referrer".to_string(), text(format!("site{}", i % 37))));
     }
-    for k in 7..=19 {
+    for k in 8..=19 {
         props.push((format!("p{k:02}"), text(format!("v{}", (i * k) % 97))));
     }
     props
@@ -62,9 +71,10 @@ fn properties_of(i: usize, epoch: i64) -> Vec<(String, PropertyValue)> {
 /// The dataset's fixed day: 2026-01-01.
 const EPOCH: i64 = 1_767_225_600_000;
 
-/// Whether user `i` meets `f`, from how its values were generated.
-fn meets(i: usize, f: &PropertyFilter) -> bool {
-    let value = properties_of(i, EPOCH).into_iter().find(|(name, _)| *name == f.name).map(|(_, v)| v);
+/// Whether bench user `i` (`None`: one of the app's other users, who hold
+/// no properties) meets `f`, from how its values were generated.
+fn meets(i: Option<usize>, f: &PropertyFilter) -> bool {
+    let value = i.and_then(|i| properties_of(i, EPOCH).into_iter().find(|(name, _)| *name == f.name).map(|(_, v)| v));
     let as_number = |v: &PropertyValue| match v {
         PropertyValue::Number(n) => Some(*n),
         PropertyValue::Date(ms) => Some(*ms as f64),
@@ -142,7 +152,7 @@ pub async fn properties(config: &Config, users: usize, runs: usize, ingest_users
     let reference = store.brute_force(app_id).await?;
     let mut incomplete = 0;
     for (label, f) in cases {
-        let keep = |id: i64| index_of.get(&id).is_some_and(|&i| f.properties.iter().all(|p| meets(i, p)));
+        let keep = |id: i64| f.properties.iter().all(|p| meets(index_of.get(&id).copied(), p));
         let (expected, matches) = reference.first_page_where(&f, 50, keep);
         let mut times = Vec::with_capacity(runs);
         let (mut shown, mut counted) = (Vec::new(), String::new());

@@ -71,15 +71,31 @@ impl PropertyCondition {
     /// indexes, values from `$at` (only for a condition that needs the
     /// property). One row per user: a user holds a property once.
     pub fn matches_sql(&self, at: usize) -> String {
+        self.index_sql(at, true)
+    }
+
+    /// [`PropertyCondition::matches_sql`] from the indexes alone: a string
+    /// compared by the first characters the index holds, so it may count a
+    /// few more (strings longer than those that share them). For the plan's
+    /// probes, which only compare sizes.
+    fn estimate_sql(&self, at: usize) -> String {
+        self.index_sql(at, false)
+    }
+
+    fn index_sql(&self, at: usize, exact: bool) -> String {
         let from = format!("SELECT p.user_id FROM user_properties p WHERE p.app_id = $1 AND p.name = ${at}");
         let (text, kind, lo, hi) = (at + 1, at + 2, at + 3, at + 4);
+        // `substr(…, 1)`, not the column: SQLite would propagate a
+        // `column = value` term into the index expression beside it
+        // (`substr(value, 1, 200)`), which then no longer matches the
+        // index, and read every row of the property instead of its range.
+        let whole = if exact { format!(" AND substr(p.text_value, 1) = ${text}") } else { String::new() };
         match self.op {
             // Strings by the text index (which holds their first
             // characters), typed values by the number index.
             PropertyOp::Is => format!(
-                "{from} AND substr(p.text_value, 1, {TEXT_KEY}) = substr(${text}, 1, {TEXT_KEY}) \
-                 AND p.text_value = ${text} UNION ALL {from} AND p.kind = ${kind} \
-                 AND p.number_value >= ${lo} AND p.number_value <= ${hi}"
+                "{from} AND substr(p.text_value, 1, {TEXT_KEY}) = substr(${text}, 1, {TEXT_KEY}){whole} \
+                 UNION ALL {from} AND p.kind = ${kind} AND p.number_value >= ${lo} AND p.number_value <= ${hi}"
             ),
             _ => format!("{from} AND {}", self.value_sql(at)),
         }
@@ -102,8 +118,9 @@ macro_rules! bind_conditions {
 pub(crate) use bind_conditions;
 
 impl Store {
-    /// How many of the app's users match `condition` (one that needs the
-    /// property), counting at most `up_to` (a range of one index).
+    /// About how many of the app's users match `condition` (one that needs
+    /// the property), counting at most `up_to` (a range of one index, read
+    /// from the index alone; see [`PropertyCondition::estimate_sql`]).
     pub(crate) async fn property_matches(
         &self,
         app_id: i64,
@@ -112,7 +129,7 @@ impl Store {
     ) -> StoreResult<i64> {
         let sql = format!(
             "SELECT COUNT(*) FROM (SELECT user_id FROM ({}) AS d LIMIT $7) AS matching",
-            condition.matches_sql(2)
+            condition.estimate_sql(2)
         );
         let conditions = std::slice::from_ref(condition);
         with_pool!(self, |pool| {
