@@ -96,6 +96,8 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         ("fn /api/segments/search", NoOne),
         // A list of many users (a directory page), not one person's data.
         ("fn /api/users/list", NoOne),
+        // Property names and values seen across the app, for the filter builder.
+        ("fn /api/properties/suggest", NoOne),
         // The whole app's activity (many users), not one person's page.
         ("fn /api/live/overview", NoOne),
         ("GET /api/live/app", NoOne),

@@ -78,6 +78,7 @@ fn table(app_b: i64, user: i64, message: i64, segment: i64, device: i64, doomed:
             true,
         ),
         case("/api/properties/history", user_form(), [401, 200, 200], false),
+        case("/api/properties/suggest", vec![("name", "pl".into())], [401, 200, 200], false),
         case("/api/activity/recent", user_form(), [401, 200, 200], false),
         case("/api/activity/search", user_form(), [401, 200, 200], false),
         case("/api/activity/histogram", user_form(), [401, 200, 200], false),

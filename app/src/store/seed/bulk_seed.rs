@@ -162,6 +162,20 @@ impl Store {
         write_tx!(self, |tx| tx.bulk_load("user_properties", COLUMNS, &rows).await.map(|_| ()))
     }
 
+    /// Deletes every property of the app's users (a bench dataset made by
+    /// another generator), without history, a chunk at a time.
+    pub async fn delete_app_properties(&self, app_id: i64) -> StoreResult<()> {
+        let sql = "DELETE FROM user_properties WHERE (user_id, name) IN
+                   (SELECT user_id, name FROM user_properties WHERE app_id = $1 LIMIT 100000)";
+        loop {
+            let deleted: u64 =
+                with_pool!(self, |pool| sqlx::query(sql).bind(app_id).execute(pool).await.map(|r| r.rows_affected()))?;
+            if deleted == 0 {
+                return Ok(());
+            }
+        }
+    }
+
     /// Inserts memberships `(segment_id, user_id, added_at)` (new pairs only).
     pub async fn bulk_insert_memberships(&self, members: &[(i64, i64, i64)], added_by: &str) -> StoreResult<()> {
         const COLUMNS: &[&str] = &["segment_id", "user_id", "added_by", "added_at"];

@@ -38,8 +38,8 @@
 //! the narrowest one a user must hold the property for, when it has few
 //! matches (`Budget::members`) and fewer than the segment or the recent
 //! users, drives the page (**Property**: its matches from the property's
-//! index, sorted) and its count. Postings know no properties, so a search
-//! that would merge them walks in list order instead.
+//! index, sorted) and its count. The postings and range plans check them
+//! with a match's other words; a list of everyone walks in list order.
 //!
 //! Every plan is exact: a page holds the first matches in list order. No
 //! round is unbounded: the walk checks at most a budget of users, the merge
@@ -167,11 +167,9 @@ impl Store {
     async fn page_by_plan(&self, app_id: i64, plan: &plan::SearchPlan, req: &PageRequest) -> StoreResult<Found> {
         match &plan.strategy {
             SearchStrategy::Postings(tokens) => {
-                self.list_by_postings(app_id, tokens, &plan.words[tokens.len()..], req).await
+                self.list_by_postings(app_id, tokens, &plan.words[tokens.len()..], &plan.properties, req).await
             }
-            SearchStrategy::Range
-                if plan.segment.is_none() && plan.active_since.is_none() && plan.properties.is_empty() =>
-            {
+            SearchStrategy::Range if plan.segment.is_none() && plan.active_since.is_none() => {
                 self.list_by_range(app_id, plan, req).await
             }
             _ => self.list_in_order(app_id, plan, req).await,

@@ -187,9 +187,9 @@ impl Store {
             // The narrowest word's few entries still drive.
             (SearchStrategy::Driven, _) => SearchStrategy::Driven,
             (_, Some((i, _))) => SearchStrategy::Property(i),
-            // Neither everyone in order nor postings know properties: walk
-            // in list order, checking each user.
-            (SearchStrategy::Everyone | SearchStrategy::Postings(_), None) => SearchStrategy::Scan,
+            // Everyone, filtered: walk in list order, checking each user (the
+            // other plans check the conditions with their candidates').
+            (SearchStrategy::Everyone, None) => SearchStrategy::Scan,
             (other, None) => other.clone(),
         };
         Ok(())

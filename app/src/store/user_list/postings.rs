@@ -9,6 +9,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::keys::{in_list_order, next_of, prev_of, Found, PageRequest, Position, SortKey};
+use super::properties::{bind_conditions, checks_sql, PropertyCondition};
 use super::search::{prefix_range, word_checks};
 use crate::model::{UserSort, UserSummary};
 use crate::store::users::summary_columns;
@@ -140,6 +141,7 @@ impl Store {
         app_id: i64,
         merged_words: &[Vec<String>],
         checked_words: &[String],
+        properties: &[PropertyCondition],
         req: &PageRequest,
     ) -> StoreResult<Found> {
         let sort = req.sort;
@@ -161,7 +163,8 @@ impl Store {
             let over = spending.spent + CHECK_COST * found.len() as i64 >= spending.budget;
             if !more || over || found.len() as i64 >= check_size {
                 spending.spent += CHECK_COST * found.len() as i64;
-                let mut kept = self.users_among(app_id, &found, checked_words, req.include_deactivated).await?;
+                let mut kept =
+                    self.users_among(app_id, &found, checked_words, properties, req.include_deactivated).await?;
                 for id in found.drain(..) {
                     if let Some(user) = kept.remove(&id) {
                         users.push(user);
@@ -250,6 +253,7 @@ impl Store {
         app_id: i64,
         ids: &[i64],
         words: &[String],
+        properties: &[PropertyCondition],
         include_deactivated: bool,
     ) -> StoreResult<HashMap<i64, UserSummary>> {
         if ids.is_empty() {
@@ -258,10 +262,11 @@ impl Store {
         let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             // `+app_id`: look the ids up by key, not by scanning the app's users.
-            concat!("SELECT ", summary_columns!(), " FROM users WHERE id IN ({}) AND +app_id = $1{}{}"),
+            concat!("SELECT ", summary_columns!(), " FROM users WHERE id IN ({}) AND +app_id = $1{}{}{}"),
             placeholders.join(", "),
             if include_deactivated { "" } else { " AND active" },
-            word_checks(words.len(), ids.len() + 2, "users.id")
+            word_checks(words.len(), ids.len() + 2, "users.id"),
+            checks_sql(properties, ids.len() + 2 + 2 * words.len(), "users.id"),
         );
         let users: Vec<UserSummary> = with_pool!(self, |pool| {
             let mut q = sqlx::query_as::<_, UserSummary>(&sql).bind(app_id);
@@ -271,6 +276,7 @@ impl Store {
             for (lo, hi) in words.iter().map(|w| prefix_range(w)) {
                 q = q.bind(lo).bind(hi);
             }
+            bind_conditions!(q, properties);
             q.fetch_all(pool).await
         })?;
         Ok(users.into_iter().map(|u| (u.id, u)).collect())

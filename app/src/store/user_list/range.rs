@@ -39,7 +39,8 @@ impl Store {
         let mut seen = HashSet::new();
         let positions: Vec<&Position> = entries.iter().filter(|p| seen.insert(p.1)).collect();
         let ids: Vec<i64> = positions.iter().map(|p| p.1).collect();
-        let mut kept = self.users_among(app_id, &ids, &plan.words[1..], req.include_deactivated).await?;
+        let mut kept =
+            self.users_among(app_id, &ids, &plan.words[1..], &plan.properties, req.include_deactivated).await?;
         let mut users = Vec::new();
         for position in &positions {
             if let Some(user) = kept.remove(&position.1) {
