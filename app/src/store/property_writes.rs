@@ -158,7 +158,7 @@ impl WriteTx {
         }
         let history: Vec<(i64, &PropertyChange)> =
             users.iter().zip(&made).flat_map(|((user_id, _), changes)| changes.iter().map(|c| (*user_id, c))).collect();
-        self.record_changes(app_id, &history).await?;
+        self.record_changes(app_id, &history, by, now).await?;
         Ok(made)
     }
 
@@ -188,20 +188,28 @@ impl WriteTx {
         Ok(stored)
     }
 
+    /// Writes values, a chunk per statement. The app and the time are bound
+    /// once per statement, not per row: the writer binds a third fewer
+    /// values (SQLite's `WHERE true` lets its parser read `ON CONFLICT`
+    /// after a `SELECT`).
     async fn upsert_values(&mut self, app_id: i64, upserts: &[Upsert<'_>], now: i64) -> StoreResult<()> {
+        let marks = self.marks();
         for chunk in chunks(upserts) {
             let sql = format!(
                 "INSERT INTO user_properties (user_id, app_id, name, kind, text_value, number_value, updated_at)
-                 VALUES {} ON CONFLICT (user_id, name) DO UPDATE SET kind = excluded.kind,
+                 SELECT v.column1, {}, v.column2, v.column3, v.column4, v.column5, {} FROM (VALUES {}) AS v WHERE true
+                 ON CONFLICT (user_id, name) DO UPDATE SET kind = excluded.kind,
                      text_value = excluded.text_value, number_value = excluded.number_value,
                      updated_at = excluded.updated_at",
-                self.marks().values(chunk.len(), 7)
+                marks.list(1, 1),
+                marks.list(2, 1),
+                marks.values_after(2, chunk.len(), 5)
             );
             with_tx!(self, |conn| {
-                let mut query = sqlx::query(&sql);
+                let mut query = sqlx::query(&sql).bind(app_id).bind(now);
                 for (user_id, name, value) in chunk {
                     let (kind, text, number) = columns(value);
-                    query = query.bind(*user_id).bind(app_id).bind(*name).bind(kind).bind(text).bind(number).bind(now);
+                    query = query.bind(*user_id).bind(*name).bind(kind).bind(text).bind(number);
                 }
                 query.execute(&mut *conn).await.map(|_| ())
             })?;
@@ -209,28 +217,32 @@ impl WriteTx {
         Ok(())
     }
 
-    async fn record_changes(&mut self, app_id: i64, changes: &[(i64, &PropertyChange)]) -> StoreResult<()> {
+    /// Writes the history rows of `changes` (all by `by` at `at`).
+    async fn record_changes(
+        &mut self,
+        app_id: i64,
+        changes: &[(i64, &PropertyChange)],
+        by: &str,
+        at: i64,
+    ) -> StoreResult<()> {
         let mut rows = Vec::with_capacity(changes.len());
         for (user_id, change) in changes {
             rows.push((*user_id, *change, history_value(change.old.as_ref())?, history_value(change.new.as_ref())?));
         }
+        let marks = self.marks();
         for chunk in chunks(&rows) {
             let sql = format!(
                 "INSERT INTO property_changes (app_id, user_id, name, old_value, new_value, changed_by, changed_at)
-                 VALUES {}",
-                self.marks().values(chunk.len(), 7)
+                 SELECT {}, v.column1, v.column2, v.column3, v.column4, {}, {} FROM (VALUES {}) AS v",
+                marks.list(1, 1),
+                marks.list(2, 1),
+                marks.list(3, 1),
+                marks.values_after(3, chunk.len(), 4)
             );
             with_tx!(self, |conn| {
-                let mut query = sqlx::query(&sql);
+                let mut query = sqlx::query(&sql).bind(app_id).bind(by).bind(at);
                 for (user_id, change, old, new) in chunk {
-                    query = query
-                        .bind(app_id)
-                        .bind(*user_id)
-                        .bind(&change.name)
-                        .bind(old.as_deref())
-                        .bind(new.as_deref())
-                        .bind(&change.by)
-                        .bind(change.at);
+                    query = query.bind(*user_id).bind(&change.name).bind(old.as_deref()).bind(new.as_deref());
                 }
                 query.execute(&mut *conn).await.map(|_| ())
             })?;

@@ -136,6 +136,10 @@ pub async fn properties(config: &Config, users: usize, runs: usize, ingest_users
         ("country=PT (5%), by name", with(vec![filter("country", Is, "PT")], "", UserSort::Name)),
         ("country=PT + 'ana', by name", with(vec![filter("country", Is, "PT")], "ana", UserSort::Name)),
         (
+            "worst case: cohort=b (90%, none in the first 10% by name)",
+            with(vec![filter("cohort", Is, "b")], "", UserSort::Name),
+        ),
+        (
             "worst case: country=PT + 'ana' (0.5%), last activity",
             with(vec![filter("country", Is, "PT")], "ana", UserSort::LastActivity),
         ),

@@ -31,11 +31,7 @@ impl Store {
         let unfiltered = words.is_empty() && plan.segment.is_none() && plan.properties.is_empty();
         // Everyone is counted from one index alone: cheap well past the bound.
         let budget = if unfiltered { budget.max(2 * up_to) } else { budget };
-        // A property's matches are counted when they drive the page, or
-        // when no word or segment narrows the users first.
-        let by_property = plan.property_lead.filter(|_| {
-            matches!(plan.strategy, SearchStrategy::Property(_)) || (words.is_empty() && plan.segment.is_none())
-        });
+        let by_property = plan.counted_property();
         let by_members = plan
             .segment
             .filter(|_| by_property.is_none() && (words.is_empty() || plan.strategy == SearchStrategy::Members));

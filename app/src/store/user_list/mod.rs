@@ -134,7 +134,8 @@ impl Store {
         // The page and its count read on two connections at once.
         let page = self.page_by_plan(app_id, &plan, &req);
         // A property's index range is counted as far as it may drive a page.
-        let count_budget = if plan.property_lead.is_some() { budget.count.max(budget.members) } else { budget.count };
+        let count_budget =
+            if plan.counted_property().is_some() { budget.count.max(budget.members) } else { budget.count };
         let count = self.count_users(app_id, &plan, filter.include_deactivated, bound, count_budget);
         let (Found { users, stopped_at }, count) = tokio::try_join!(page, count)?;
         Ok(ListPage { users, total: count.n, total_is_lower_bound: count.at_least, stopped_at })

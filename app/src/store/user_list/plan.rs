@@ -75,6 +75,15 @@ pub(crate) struct SearchPlan {
 }
 
 impl SearchPlan {
+    /// The property condition whose index range the count reads: the one
+    /// that drives the page, or the narrowest when no word or segment
+    /// narrows the users first.
+    pub fn counted_property(&self) -> Option<usize> {
+        self.property_lead.filter(|_| {
+            matches!(self.strategy, SearchStrategy::Property(_)) || (self.words.is_empty() && self.segment.is_none())
+        })
+    }
+
     /// The strategy in a few words ("postings pedro,pereira & team"), for
     /// the benchmark and tests.
     pub fn describe(&self) -> String {
