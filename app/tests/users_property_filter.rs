@@ -13,7 +13,7 @@ use app::error::AppError;
 use app::ids::ExternalId;
 use app::model::properties::{PropertySet, PropertyValue, BY_API};
 use app::model::property_filter::{PropertyFilter, PropertyOp};
-use app::model::users::UserScope;
+use app::model::users::{ColumnValue, UserScope};
 use app::model::{UserFilter, UserSort, UserSummary};
 use app::store::{Budget, BulkUser, Store};
 use app::store_test;
@@ -242,9 +242,12 @@ store_test!(columns_suggestions_and_bad_filters, |store: Store| async move {
     let first: Vec<UserSummary> = all.iter().filter(|u| number(u) < 4).cloned().collect();
     let columns = ["plan".to_string(), "nope".to_string(), "vip".to_string()];
     let values = column_values(&store, &first, &columns).await.unwrap();
+    assert_eq!(ColumnValue::of(&PropertyValue::Number(1234.5)), ColumnValue::Words("1,234.5".into()));
+    assert_eq!(ColumnValue::of(&PropertyValue::Boolean(true)), ColumnValue::Words("Yes".into()));
     for (user, row) in first.iter().zip(&values) {
         let props: HashMap<&str, PropertyValue> = properties_of(number(user)).into_iter().collect();
-        assert_eq!(row, &vec![props.get("plan").cloned(), None, props.get("vip").cloned()], "{}", user.external_id);
+        let shown = |name: &str| props.get(name).map(ColumnValue::of);
+        assert_eq!(row, &vec![shown("plan"), None, shown("vip")], "{}", user.external_id);
     }
     use app::properties::service::suggestions;
     assert_eq!(suggestions(&store, app, "", None).await.unwrap(), ["age", "motto", "plan", "signup", "vip"]);

@@ -40,7 +40,28 @@ pub struct UsersPage {
     /// The values of the view's property columns, one row per user (in
     /// `users`' order), one value per column (`None`: the user has none).
     #[serde(default)]
-    pub column_values: Vec<Vec<Option<super::properties::PropertyValue>>>,
+    pub column_values: Vec<Vec<Option<ColumnValue>>>,
+}
+
+/// A property column's value as the list shows it: in words, or a date the
+/// browser shows in the viewer's time zone. Worded on the server, so the
+/// list's wasm carries no number formatting or parsing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ColumnValue {
+    Words(String),
+    Date(i64),
+}
+
+impl ColumnValue {
+    pub fn of(value: &super::properties::PropertyValue) -> ColumnValue {
+        use super::properties::PropertyValue;
+        match value {
+            PropertyValue::String(s) => ColumnValue::Words(s.clone()),
+            PropertyValue::Number(n) => ColumnValue::Words(super::properties::grouped(*n)),
+            PropertyValue::Boolean(b) => ColumnValue::Words(if *b { "Yes" } else { "No" }.into()),
+            PropertyValue::Date(ms) => ColumnValue::Date(*ms),
+        }
+    }
 }
 
 impl UsersPage {

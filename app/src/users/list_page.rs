@@ -13,10 +13,9 @@ use super::property_filters::{ColumnHeader, ColumnPicker, PropertyFilterChips, P
 use super::{list_users, take_deleted_notice};
 use crate::error::AppError;
 use crate::layout::ErrorMessage;
-use crate::model::properties::PropertyValue;
 use crate::model::users::ActiveWithin;
+use crate::model::users::ColumnValue;
 use crate::model::{UserSort, UserSummary, UsersPage as Page};
-use crate::properties::PropertyValueView;
 use crate::ui::LocalTime;
 use crate::ui::{debounced, TYPING_PAUSE};
 
@@ -294,7 +293,7 @@ fn UsersTable(page: Page, view: ListView) -> impl IntoView {
 }
 
 #[component]
-fn UserRow(user: UserSummary, values: Vec<Option<PropertyValue>>) -> impl IntoView {
+fn UserRow(user: UserSummary, values: Vec<Option<ColumnValue>>) -> impl IntoView {
     let name = user.display_name().to_string();
     let href = format!("/users/{}", user.id);
     view! {
@@ -314,7 +313,14 @@ fn UserRow(user: UserSummary, values: Vec<Option<PropertyValue>>) -> impl IntoVi
             <td><LocalTime ms=user.created_at /></td>
             {values
                 .into_iter()
-                .map(|value| view! { <td>{value.map(|value| view! { <PropertyValueView value /> })}</td> })
+                .map(|value| {
+                    let shown = match value {
+                        Some(ColumnValue::Words(words)) => words.into_any(),
+                        Some(ColumnValue::Date(ms)) => view! { <LocalTime ms /> }.into_any(),
+                        None => ().into_any(),
+                    };
+                    view! { <td>{shown}</td> }
+                })
                 .collect_view()}
         </tr>
     }

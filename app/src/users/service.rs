@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use crate::error::AppError;
 use crate::model::properties::PropertyValue;
 use crate::model::property_filter::MAX_PROPERTY_FILTERS;
+use crate::model::users::ColumnValue;
 use crate::model::users::UserScope;
 use crate::model::{UserFilter, UserSort, UserSummary, UsersPage};
 use crate::store::{sort_key_of, Budget, Position, SortKey, Store, SEEN_PRECISION_MS};
@@ -132,7 +133,7 @@ pub async fn column_values(
     store: &Store,
     users: &[UserSummary],
     columns: &[String],
-) -> Result<Vec<Vec<Option<PropertyValue>>>, AppError> {
+) -> Result<Vec<Vec<Option<ColumnValue>>>, AppError> {
     if columns.is_empty() || users.is_empty() {
         return Ok(Vec::new());
     }
@@ -143,5 +144,8 @@ pub async fn column_values(
         .into_iter()
         .map(|(user_id, name, value)| ((user_id, name), value))
         .collect();
-    Ok(ids.iter().map(|&id| columns.iter().map(|name| found.remove(&(id, name.clone()))).collect()).collect())
+    Ok(ids
+        .iter()
+        .map(|&id| columns.iter().map(|name| found.remove(&(id, name.clone())).as_ref().map(ColumnValue::of)).collect())
+        .collect())
 }
