@@ -80,6 +80,30 @@ fn datalist(id: &'static str, found: Resource<Vec<String>>) -> impl IntoView {
     }
 }
 
+/// A property name's field, with the app's names suggested while typing.
+#[component]
+fn NameField(label: String, field: &'static str, list: &'static str, name: RwSignal<String>) -> impl IntoView {
+    let (after_pause, names) = suggestions(None);
+    view! {
+        <label>
+            {label}
+            <input
+                name=field
+                required
+                autocomplete="off"
+                list=list
+                maxlength="64"
+                on:input:target=move |ev| {
+                    name.set(ev.target().value());
+                    after_pause(ev.target().value());
+                }
+                on:focus=move |_| after_pause(name.get_untracked())
+            />
+        </label>
+        {datalist(list, names)}
+    }
+}
+
 /// "Filter by property": a property, a condition and a value, added to the view.
 #[component]
 pub fn PropertyFilterForm(view: ListView) -> impl IntoView {
@@ -91,7 +115,6 @@ pub fn PropertyFilterForm(view: ListView) -> impl IntoView {
     let op = RwSignal::new(PropertyOp::Is);
     let value = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
-    let (names_after_pause, names) = suggestions(None);
     let (values_after_pause, values) = suggestions(Some(name.into()));
     let kept = kept_fields(&view);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -115,21 +138,7 @@ pub fn PropertyFilterForm(view: ListView) -> impl IntoView {
             <summary>"Filter by property"</summary>
             <form class="property-filter-form" method="get" action="/users" on:submit=on_submit>
                 {kept}
-                <label>
-                    "Property"
-                    <input
-                        name="pf.name"
-                        required
-                        autocomplete="off"
-                        list="property-names"
-                        maxlength="64"
-                        on:input:target=move |ev| {
-                            name.set(ev.target().value());
-                            names_after_pause(ev.target().value());
-                        }
-                        on:focus=move |_| names_after_pause(name.get_untracked())
-                    />
-                </label>
+                <NameField label="Property".into() field="pf.name" list="property-names" name />
                 <label>
                     "Condition"
                     <select name="pf.op" on:change:target=move |ev| {
@@ -155,7 +164,6 @@ pub fn PropertyFilterForm(view: ListView) -> impl IntoView {
                     />
                 </label>
                 <button type="submit" class="small">"Add"</button>
-                {datalist("property-names", names)}
                 {datalist("property-values", values)}
                 {move || problem.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
             </form>
@@ -172,7 +180,6 @@ pub fn ColumnPicker(view: ListView) -> impl IntoView {
     let navigate = use_navigate();
     let name = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
-    let (names_after_pause, names) = suggestions(None);
     let kept = kept_fields(&view);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -193,23 +200,8 @@ pub fn ColumnPicker(view: ListView) -> impl IntoView {
             <summary>"Columns"</summary>
             <form class="column-form" method="get" action="/users" on:submit=on_submit>
                 {kept}
-                <label>
-                    {format!("Show a property (up to {MAX_COLUMNS})")}
-                    <input
-                        name="col.add"
-                        required
-                        autocomplete="off"
-                        list="column-names"
-                        maxlength="64"
-                        on:input:target=move |ev| {
-                            name.set(ev.target().value());
-                            names_after_pause(ev.target().value());
-                        }
-                        on:focus=move |_| names_after_pause(name.get_untracked())
-                    />
-                </label>
+                <NameField label=format!("Show a property (up to {MAX_COLUMNS})") field="col.add" list="column-names" name />
                 <button type="submit" class="small">"Add"</button>
-                {datalist("column-names", names)}
                 {move || problem.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
             </form>
         </details>

@@ -97,14 +97,7 @@ fn count_sql(plan: &SearchPlan, include_deactivated: bool) -> String {
     } else {
         format!(" AND EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id{active}{recent})")
     };
-    let member = if segment {
-        format!(
-            " AND EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = ${} AND sm.user_id = m.user_id)",
-            seen + 1
-        )
-    } else {
-        String::new()
-    };
+    let member = member_check(segment, seen + 1);
     let properties = checks_sql(&plan.properties, properties_at, "m.user_id");
     format!(
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT user_id, token FROM user_search \
@@ -127,14 +120,7 @@ fn property_count_sql(plan: &SearchPlan, lead: usize, include_deactivated: bool)
     let recent = recent_check(since, seen + 1 + usize::from(segment));
     let properties_at = seen + 1 + usize::from(segment) + usize::from(since);
     let matches = plan.properties[lead].matches_sql(properties_at + BINDS * lead);
-    let member = if segment {
-        format!(
-            " AND EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = ${} AND sm.user_id = m.user_id)",
-            seen + 1
-        )
-    } else {
-        String::new()
-    };
+    let member = member_check(segment, seen + 1);
     format!(
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT user_id FROM ({matches}) AS d LIMIT ${budget}) AS m \
          WHERE EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id{active}{recent}){}{member}{} LIMIT ${bound}) AS matching), \
@@ -162,6 +148,15 @@ fn members_count_sql(plan: &SearchPlan, include_deactivated: bool) -> String {
          (SELECT COUNT(*) FROM (SELECT 1 FROM segment_members WHERE segment_id = $2 LIMIT ${seen}) AS examined)",
         word_checks(words, 3, "m.user_id"),
     )
+}
+
+/// The segment's condition on a match `m`, its id bound at `at`.
+fn member_check(segment: bool, at: usize) -> String {
+    if segment {
+        format!(" AND EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = ${at} AND sm.user_id = m.user_id)")
+    } else {
+        String::new()
+    }
 }
 
 /// The activity window's condition on a users row, its start bound at `at`.
