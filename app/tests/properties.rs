@@ -135,6 +135,14 @@ store_test!(deleting_a_user_erases_properties_and_history, |store: Store| async 
     tx.commit().await.unwrap();
     assert_eq!(store.rows_referencing(ana, &devices).await.unwrap(), vec![], "no row left pointing at the user");
     assert!(store.property_history(ana, None, 10).await.unwrap().is_empty());
+
+    // A change arriving for the deleted user is refused and writes nothing
+    // (a foreign key on SQLite, the write's lock on PostgreSQL).
+    let mut tx = store.begin_write().await.unwrap();
+    let refused = tx.set_properties(app, ana, &[set("plan", text("late"))], BY_API, 3_000).await;
+    assert!(refused.is_err(), "{refused:?}");
+    drop(tx);
+    assert_eq!(store.rows_referencing(ana, &devices).await.unwrap(), vec![], "no row written for the deleted user");
 });
 
 store_test!(an_admins_edit_is_checked_audited_and_kept_in_the_history, |store: Store| async move {

@@ -131,8 +131,12 @@ impl WriteTx {
         ids.sort_unstable();
         ids.dedup();
         // The users' rows are locked before their values are read, so a
-        // change racing with another records the value it replaced.
-        self.lock_in_id_order(Locked::Users, &ids).await?;
+        // change racing with another records the value it replaced; a user
+        // deleted meanwhile refuses the write (PostgreSQL's property tables
+        // have no foreign keys, see migration 0025).
+        if self.lock_in_id_order(Locked::Users, &ids).await? < ids.len() {
+            return Err(StoreError::NotFound("user"));
+        }
         let mut stored = self.stored_properties(&ids).await?;
         let mut made = Vec::with_capacity(users.len());
         for (index, (user_id, changes)) in users.iter().enumerate() {

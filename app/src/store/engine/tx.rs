@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Postgres, Sqlite, Transaction};
 
-use super::batch::{chunks, Marks};
+use super::batch::Marks;
 use crate::store::{Backend, Store, StoreError, StoreResult};
 
 /// An open write transaction on either backend. Store write methods are
@@ -237,25 +237,16 @@ impl WriteTx {
     /// other instead of deadlocking; an `UPDATE … FROM` alone locks in
     /// whatever order its plan visits rows. Only PostgreSQL needs it (and has
     /// `FOR NO KEY UPDATE`): a SQLite write transaction already holds the
-    /// database's one write lock.
-    pub(crate) async fn lock_in_id_order(&mut self, table: Locked, ids: &[i64]) -> StoreResult<()> {
+    /// database's one write lock. Returns how many of the rows exist (on
+    /// SQLite all of them: no other writer can have deleted one).
+    pub(crate) async fn lock_in_id_order(&mut self, table: Locked, ids: &[i64]) -> StoreResult<usize> {
         debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids sorted and distinct");
-        let TxInner::Postgres(tx) = &mut self.inner else { return Ok(()) };
-        let from = match table {
-            Locked::Users => "users",
-            Locked::Devices => "devices",
+        let TxInner::Postgres(tx) = &mut self.inner else { return Ok(ids.len()) };
+        let sql = match table {
+            Locked::Users => "SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+            Locked::Devices => "SELECT id FROM devices WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
         };
-        for chunk in chunks(ids) {
-            let sql = format!(
-                "SELECT id FROM {from} WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
-                Marks::Numbered.list(1, chunk.len())
-            );
-            let mut query = sqlx::query_scalar::<_, i64>(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            query.fetch_all(&mut **tx).await?;
-        }
-        Ok(())
+        let locked = sqlx::query_scalar::<_, i64>(sql).bind(ids).fetch_all(&mut **tx).await?;
+        Ok(locked.len())
     }
 }

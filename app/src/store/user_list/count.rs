@@ -2,7 +2,7 @@
 //! entries, and said to be a lower bound whenever it may be one.
 
 use super::plan::{SearchPlan, SearchStrategy};
-use super::properties::{bind_conditions, checks_sql, BINDS};
+use super::properties::{bind_conditions, checks_sql, other_checks_sql, BINDS};
 use super::search::{prefix_range, word_checks};
 use crate::store::{with_pool, Store, StoreResult};
 
@@ -126,7 +126,7 @@ fn property_count_sql(plan: &SearchPlan, lead: usize, include_deactivated: bool)
          WHERE EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id{active}{recent}){}{member}{} LIMIT ${bound}) AS matching), \
          (SELECT COUNT(*) FROM (SELECT 1 FROM ({matches}) AS e LIMIT ${seen}) AS examined)",
         word_checks(words, 2, "m.user_id"),
-        checks_sql(&plan.properties, properties_at, "m.user_id"),
+        other_checks_sql(&plan.properties, lead, properties_at, "m.user_id"),
     )
 }
 

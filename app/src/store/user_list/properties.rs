@@ -107,6 +107,18 @@ pub(crate) fn checks_sql(conditions: &[PropertyCondition], at: usize, user_id: &
     conditions.iter().enumerate().map(|(i, c)| c.check_sql(at + BINDS * i, user_id)).collect()
 }
 
+/// [`checks_sql`] without the condition `lead`, for a plan that reads its
+/// matches from the index: checking it again would read every match's
+/// row a second time.
+pub(crate) fn other_checks_sql(conditions: &[PropertyCondition], lead: usize, at: usize, user_id: &str) -> String {
+    conditions
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != lead)
+        .map(|(i, c)| c.check_sql(at + BINDS * i, user_id))
+        .collect()
+}
+
 /// Binds every condition's values to a query, in order.
 macro_rules! bind_conditions {
     ($q:ident, $conditions:expr) => {

@@ -5,7 +5,7 @@
 
 use super::keys::{key_column, order_fragments, up_to_fragment, Found, PageRequest, Position, SortKey};
 use super::plan::{SearchPlan, SearchStrategy};
-use super::properties::{bind_conditions, checks_sql};
+use super::properties::{bind_conditions, checks_sql, other_checks_sql};
 use super::search::{prefix_range, word_checks};
 use crate::model::{UserSort, UserSummary};
 use crate::store::users::summary_columns;
@@ -97,15 +97,15 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
     let up_to = if up_to { up_to_fragment(req.sort, up_to_at) } else { String::new() };
     let properties = |user_id: &str| checks_sql(&plan.properties, properties_at, user_id);
     // The segment's and the properties' conditions.
-    let member = |user_id: &str| {
-        let segment = match plan.segment {
-            Some(_) => format!(
-                " AND EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = ${segment_at} AND sm.user_id = {user_id})"
-            ),
-            None => String::new(),
-        };
-        segment + &properties(user_id)
+    let segment = |user_id: &str| {
+        match plan.segment {
+        Some(_) => format!(
+            " AND EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = ${segment_at} AND sm.user_id = {user_id})"
+        ),
+        None => String::new(),
+    }
     };
+    let member = |user_id: &str| segment(user_id) + &properties(user_id);
     match plan.strategy {
         SearchStrategy::Driven => format!(
             concat!(
@@ -200,7 +200,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
             recent,
             keyset,
             word_checks(words, 4, "users.id"),
-            member("users.id"),
+            segment("users.id") + &other_checks_sql(&plan.properties, lead, properties_at, "users.id"),
             order,
             limit
         ),
