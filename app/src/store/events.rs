@@ -359,14 +359,14 @@ impl WriteTx {
 
     /// Row ids of an app's users by userID; unknown ones are absent.
     pub(crate) async fn user_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, i64>> {
-        let rows: Vec<(String, i64)> = self.by_external_ids("external_id, id", "users", app_id, names).await?;
+        let rows: Vec<(String, i64)> = self.by_external_ids("t.external_id, t.id", "users", app_id, names).await?;
         Ok(rows.into_iter().collect())
     }
 
     /// (row id, its user's row id) of an app's devices by deviceID.
     async fn device_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, (i64, Option<i64>)>> {
         let rows: Vec<(String, i64, Option<i64>)> =
-            self.by_external_ids("external_id, id, user_id", "devices", app_id, names).await?;
+            self.by_external_ids("t.external_id, t.id, t.user_id", "devices", app_id, names).await?;
         Ok(rows.into_iter().map(|(name, id, user)| (name, (id, user))).collect())
     }
 
@@ -399,14 +399,20 @@ impl WriteTx {
             return Ok(Vec::new());
         }
         if self.is_postgres() {
-            let sql =
-                format!("SELECT {columns} FROM {table} WHERE app_id = $1 AND external_id = ANY($2) FOR KEY SHARE");
+            // A join on the names, not `external_id = ANY($2)`: for an app
+            // whose users arrived since the table's statistics were taken,
+            // the planner thought the app nearly empty and read all of its
+            // users through another index, filtering them by the array.
+            let sql = format!(
+                "SELECT {columns} FROM unnest($2::text[]) AS n(name) JOIN {table} t \
+                 ON t.app_id = $1 AND t.external_id = n.name FOR KEY SHARE OF t"
+            );
             let query = sqlx::query_as(&sql).bind(app_id).bind(names);
             return Ok(query.fetch_all(&mut **self.postgres()?).await?);
         }
         let sql = format!(
-            "SELECT json_group_array(json_array({columns})) FROM {table}
-             WHERE app_id = $1 AND external_id IN (SELECT value FROM json_each($2))"
+            "SELECT json_group_array(json_array({columns})) FROM {table} AS t
+             WHERE t.app_id = $1 AND t.external_id IN (SELECT value FROM json_each($2))"
         );
         let names = serde_json::to_string(names).map_err(|err| StoreError::Unavailable(err.to_string()))?;
         let found: String =

@@ -48,20 +48,22 @@ impl Drop for ServerProcess {
 /// Each run ingests into an app of its own, named this and the time.
 const APP_PREFIX: &str = "Ingest bench ";
 
-/// Deletes the events earlier runs ingested (their apps' users and devices
-/// stay): left there, every run added 300,000 or more events to the
-/// database the other benches measure as holding 10M.
+/// Deletes the events and properties earlier runs ingested (their apps'
+/// users and devices stay): left there, every run added 300,000 or more
+/// events (or 500,000 properties) to the database the other benches
+/// measure as holding 10M (or 20M).
 /// Then the database is settled ([`Store::settle`]: on PostgreSQL a
 /// `VACUUM`), or the measured run would write among their dead rows while
 /// autovacuum cleaned them up beside it.
 async fn delete_earlier_runs(store: &Store) -> anyhow::Result<()> {
     let mut deleted = 0;
     for app in store.list_apps().await?.into_iter().filter(|app| app.name.starts_with(APP_PREFIX)) {
-        let n = store.delete_app_events(app.id).await?;
-        if n > 0 {
-            eprintln!("deleted the {n} events of an earlier run ({})", app.name);
+        let events = store.delete_app_events(app.id).await?;
+        let properties = store.delete_app_properties(app.id).await?;
+        if events + properties > 0 {
+            eprintln!("deleted the {events} events and {properties} property rows of an earlier run ({})", app.name);
         }
-        deleted += n;
+        deleted += events + properties;
     }
     if deleted > 0 {
         store.settle().await?;
@@ -95,6 +97,10 @@ pub(crate) async fn seed(store: &Store, users: usize) -> anyhow::Result<(i64, St
         }
         Ok(())
     })?;
+    // The new users analyzed and their pages marked visible, as an app's
+    // users are once the database has settled: otherwise the measured run
+    // meets the planner's idea of an empty app and autovacuum beside it.
+    store.settle().await?;
     Ok((app.id, key))
 }
 

@@ -162,18 +162,29 @@ impl Store {
         write_tx!(self, |tx| tx.bulk_load("user_properties", COLUMNS, &rows).await.map(|_| ()))
     }
 
-    /// Deletes every property of the app's users (a bench dataset made by
-    /// another generator), without history, a chunk at a time.
-    pub async fn delete_app_properties(&self, app_id: i64) -> StoreResult<()> {
-        let sql = "DELETE FROM user_properties WHERE (user_id, name) IN
-                   (SELECT user_id, name FROM user_properties WHERE app_id = $1 LIMIT 100000)";
-        loop {
-            let deleted: u64 =
-                with_pool!(self, |pool| sqlx::query(sql).bind(app_id).execute(pool).await.map(|r| r.rows_affected()))?;
-            if deleted == 0 {
-                return Ok(());
+    /// Deletes every property of the app's users and their history (a
+    /// bench dataset made by another generator, an earlier run's ingest), a
+    /// chunk at a time; how many rows went.
+    pub async fn delete_app_properties(&self, app_id: i64) -> StoreResult<u64> {
+        let values = "DELETE FROM user_properties WHERE (user_id, name) IN
+                      (SELECT user_id, name FROM user_properties WHERE app_id = $1 LIMIT 100000)";
+        let history = "DELETE FROM property_changes WHERE (user_id, id) IN (SELECT c.user_id, c.id FROM users u
+                       JOIN property_changes c ON c.user_id = u.id WHERE u.app_id = $1 LIMIT 100000)";
+        let mut deleted = 0;
+        for sql in [values, history] {
+            loop {
+                let n: u64 = with_pool!(self, |pool| sqlx::query(sql)
+                    .bind(app_id)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                deleted += n;
+                if n == 0 {
+                    break;
+                }
             }
         }
+        Ok(deleted)
     }
 
     /// Inserts memberships `(segment_id, user_id, added_at)` (new pairs only).
