@@ -19,6 +19,7 @@ pub mod messages;
 #[cfg(feature = "ssr")]
 pub mod metrics;
 pub mod model;
+pub mod notes;
 pub mod profile;
 pub mod properties;
 pub mod routes;

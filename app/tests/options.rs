@@ -57,6 +57,7 @@ async fn full_user(store: &Store, app: i64, id: &str) -> (i64, Vec<i64>) {
     generate_push_mail(store, app, user, "mail.example.com", &admin()).await.unwrap();
     app::properties::service::set(store, app, user, "plan", "string", "free", &admin()).await.unwrap();
     app::properties::service::set(store, app, user, "plan", "string", "pro", &admin()).await.unwrap();
+    app::notes::service::add(store, app, user, "Prefers email.", &admin()).await.unwrap();
     record_view(store, app, user, &admin()).await.unwrap();
     (user, devices)
 }
@@ -74,6 +75,7 @@ store_test!(delete_leaves_no_row_pointing_at_the_user_or_its_devices, |store: St
         "users",
         "user_properties",
         "property_changes",
+        "notes",
         "devices",
         "locations",
         "events",
@@ -273,6 +275,9 @@ store_test!(the_export_holds_every_section, |store: Store| async move {
     let values: Vec<(&serde_json::Value, &serde_json::Value)> =
         history.iter().map(|c| (&c["old"]["value"], &c["new"]["value"])).collect();
     assert_eq!(values, [(&"free".into(), &"pro".into()), (&serde_json::Value::Null, &"free".into())], "newest first");
+    let notes = json["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!((&notes[0]["body"], &notes[0]["author"]), (&"Prefers email.".into(), &"admin@example.com".into()));
 
     let csv = String::from_utf8(exported(&store, app, ana, ExportFormat::EventsCsv).await).unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_bytes());

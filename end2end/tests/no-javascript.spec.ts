@@ -62,6 +62,18 @@ test.describe("as an admin", () => {
     await expect(box.getByRole("row", { name: /^tier\b/ })).toContainText("gold");
   });
 
+  test("a note is added with a plain form and the profile shows it", async ({ page, request }) => {
+    const id = `e2e-nojs-note-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+    const user = await ingest(request, "PUT", `/users/${id}`, { userName: "No JS Note" });
+    await page.goto(user.consoleUrl as string);
+    const box = page.getByRole("region", { name: "Notes" });
+    await expect(box.getByText("No notes yet.")).toBeVisible();
+    await box.getByLabel("New note").fill("Written without JavaScript");
+    await box.getByRole("button", { name: "Add note" }).click();
+    await expect(page).toHaveURL(new RegExp(`${user.consoleUrl}\\??$`));
+    await expect(box.getByRole("listitem").first()).toContainText("Written without JavaScript");
+  });
+
   test("the users list's property filter is a plain form", async ({ page, request }) => {
     const stamp = `${Date.now()}${Math.floor(Math.random() * 1e6)}`;
     const name = `e2e_nojs_${stamp}`;

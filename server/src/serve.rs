@@ -35,6 +35,11 @@ use tower::ServiceExt;
 /// How long a shutdown waits for requests in flight (a live stream never
 /// ends by itself) before it closes what is left.
 const DRAIN: Duration = Duration::from_secs(10);
+/// How long sent data may go unacknowledged before the connection is
+/// dropped; with the live streams' keep-alive every 10 s, a dead client
+/// is noticed within about 25 s.
+#[cfg(target_os = "linux")]
+const UNACKNOWLEDGED: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Clone)]
 pub struct ConnectionLimits {
@@ -150,6 +155,11 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
+        // Data unacknowledged this long ends the connection: a browser
+        // that lost the network drops its live streams (and leaves the
+        // profiles it had open) within seconds, not the kernel's minutes.
+        #[cfg(target_os = "linux")]
+        let _ = socket2::SockRef::from(&stream).set_tcp_user_timeout(Some(UNACKNOWLEDGED));
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));

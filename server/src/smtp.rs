@@ -234,7 +234,7 @@ async fn deliver(smtp: &Smtp, tokens: &[String], message: &[u8], envelope_from: 
     match inbound::deliver(&smtp.store, tokens, message, envelope_from).await {
         Ok(stored) => {
             for message in stored {
-                smtp.live.messages_changed(message.app_id, message.user_id);
+                smtp.live.changed(::app::model::profile::BoxChanged::Messages, message.app_id, message.user_id);
             }
             "250 2.0.0 OK: delivered".into()
         }

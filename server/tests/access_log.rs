@@ -66,6 +66,7 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         ("fn /api/profile/access-log", Person(Viewed::Profile, of_user())),
         ("fn /api/segments/of-user", Person(Viewed::Profile, of_user())),
         ("fn /api/properties/history", Person(Viewed::Profile, of_user())),
+        ("fn /api/notes/list", Person(Viewed::Profile, of_user())),
         ("fn /api/devices/get", Person(Viewed::Device, Call::ServerFn(vec![("device_id", device.to_string())]))),
         (
             "fn /api/messages/list",
@@ -126,6 +127,9 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         "fn /api/segments/remove",
         "fn /api/properties/set",
         "fn /api/properties/remove",
+        "fn /api/notes/add",
+        "fn /api/notes/edit",
+        "fn /api/notes/delete",
         "fn /api/profile/push-mail/generate",
         "fn /api/profile/push-mail/revoke",
         "fn /api/messages/send",

@@ -22,7 +22,20 @@ struct Case {
     mutates: bool,
 }
 
-fn table(app_b: i64, user: i64, message: i64, segment: i64, device: i64, doomed: i64) -> Vec<Case> {
+/// The rows the table's calls name.
+struct Named {
+    app_b: i64,
+    user: i64,
+    message: i64,
+    segment: i64,
+    device: i64,
+    doomed: i64,
+    /// Notes by the admin account: one to edit, one to delete.
+    notes: [i64; 2],
+}
+
+fn table(named: &Named) -> Vec<Case> {
+    let Named { app_b, user, message, segment, device, doomed, notes: [edited, deleted] } = *named;
     let case = |path, form: Vec<(&'static str, String)>, expect, mutates| Case { path, form, expect, mutates };
     let user_form = || vec![("user_id", user.to_string())];
     vec![
@@ -78,6 +91,20 @@ fn table(app_b: i64, user: i64, message: i64, segment: i64, device: i64, doomed:
             true,
         ),
         case("/api/properties/history", user_form(), [401, 200, 200], false),
+        case("/api/notes/list", user_form(), [401, 200, 200], false),
+        case("/api/notes/add", vec![("user_id", user.to_string()), ("body", "Called".into())], [401, 403, 200], true),
+        case(
+            "/api/notes/edit",
+            vec![("user_id", user.to_string()), ("note_id", edited.to_string()), ("body", "Edited".into())],
+            [401, 403, 200],
+            true,
+        ),
+        case(
+            "/api/notes/delete",
+            vec![("user_id", user.to_string()), ("note_id", deleted.to_string())],
+            [401, 403, 200],
+            true,
+        ),
         case("/api/properties/suggest", vec![("name", "pl".into())], [401, 200, 200], false),
         case("/api/activity/recent", user_form(), [401, 200, 200], false),
         case("/api/activity/search", user_form(), [401, 200, 200], false),
@@ -132,10 +159,12 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
         let token = app.store.push_token_of(app_a, user).await.unwrap();
         let segments = app.store.segments_of_user(app_a, user).await.unwrap();
         let properties = app.store.properties_of(user).await.unwrap();
+        let notes = app.store.notes_of(user, None, 10).await.unwrap();
         (
             token,
             segments,
             properties,
+            notes,
             app.store.count_segments(app_a).await.unwrap(),
             app.store.recent_audit(1).await.unwrap(),
         )
@@ -159,7 +188,14 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
     };
     let device = app.store.upsert_device(app_a, &"d1".parse().unwrap(), &device_input, 1).await.unwrap();
     let doomed = app.store.upsert_user(app_a, &"doomed".parse().unwrap(), &input, 1).await.unwrap().id;
-    let cases = table(app_b, user, message, segment, device, doomed);
+    let author = app.store.admin_by_email("admin@example.com").await.unwrap().unwrap().id;
+    let mut notes = [0; 2];
+    for note in &mut notes {
+        let mut tx = app.store.begin_write().await.unwrap();
+        *note = tx.add_note(app_a, user, (author, "admin@example.com"), "A note", 1).await.unwrap().id;
+        tx.commit().await.unwrap();
+    }
+    let cases = table(&Named { app_b, user, message, segment, device, doomed, notes });
     let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
     let tabled: BTreeSet<&str> = cases.iter().map(|c| c.path).collect();
     assert_eq!(registered, tabled, "every server function needs a row in this table");

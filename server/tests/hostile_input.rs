@@ -66,7 +66,7 @@ const SKIPPED: &[&str] = &["/api/auth/logout", "/api/auth/login"];
 /// A form for server function `path` that it must refuse (numbers that are
 /// not numbers, names that are not names), or any text for a reader.
 fn server_fn_form(g: &mut Gen, path: &str) -> Vec<(String, String)> {
-    let numeric = ["user_id", "device_id", "message_id", "segment_id", "app_id", "limit", "segment_ids[0]"];
+    let numeric = ["user_id", "device_id", "message_id", "note_id", "segment_id", "app_id", "limit", "segment_ids[0]"];
     let mut form: Vec<(String, String)> = numeric.iter().map(|n| (n.to_string(), not_a_number(g))).collect();
     let text = |g: &mut Gen| if g.below(2) == 0 { bad_text(g) } else { g.pick(NASTY_TEXT).to_string() };
     for field in ["text", "title", "body", "confirmation", "cursor", "search", "sort", "after", "from", "to"] {
@@ -224,6 +224,11 @@ store_test!(ten_thousand_hostile_requests_are_refused_cleanly, |store: Store| as
         let message = json!({"title": text, "body": format!("{text}\n{text}")});
         let (status, _) = app.post(&format!("/api/v1/users/nasty-{n}/messages"), &key, message).await;
         assert_eq!(status, StatusCode::CREATED, "message {text}");
+        let user_id = app.store.user_by_external_id(app_id, &format!("nasty-{n}")).await.unwrap().unwrap().id;
+        let note = format!("{text}\nhttps://example.com/\"{text}");
+        let (status, added) =
+            app.server_fn(&admin, "/api/notes/add", &[("user_id", &user_id.to_string()), ("body", &note)]).await;
+        assert_eq!((status, added["body"].as_str()), (StatusCode::OK, Some(note.as_str())), "note {text}");
         let page = admin.get(format!("{}{}", app.base, user["consoleUrl"].as_str().unwrap())).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
         let html = page.text().await.unwrap();

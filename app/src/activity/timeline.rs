@@ -16,6 +16,7 @@ fn kind_label(kind: TimelineKind) -> &'static str {
         TimelineKind::Message => "Message",
         TimelineKind::Audit => "Change",
         TimelineKind::Property => "Property",
+        TimelineKind::Note => "Note",
     }
 }
 

@@ -37,7 +37,7 @@ pub async fn current_account() -> Result<Me, AppError> {
     let admin = super::session::signed_in().await?;
     let apps = state.store.list_apps().await?;
     let app = super::session::chosen_app(&apps).await?.cloned();
-    Ok(Me { email: admin.email, role: admin.role, app, apps })
+    Ok(Me { id: admin.id, email: admin.email, role: admin.role, app, apps })
 }
 
 /// Makes `app_id` the app the dashboard shows (a view choice: viewers may too).

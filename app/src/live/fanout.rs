@@ -17,10 +17,12 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, mpsc};
 
+use super::presence::{OwnTabs, PresenceBook, PresenceNote, ViewersChanged, ANNOUNCE_EVERY, SWEEP_EVERY};
 use crate::model::activity::ActivityEvent;
 use crate::model::devices::DeviceMoved;
 use crate::model::live::{LiveCounts, LiveEvent};
-use crate::store::{Store, StoredIds, MESSAGES_PREFIX, MOVED_PREFIX};
+use crate::model::profile::{BoxChanged, Viewer};
+use crate::store::{Store, StoredIds, MOVED_PREFIX};
 
 /// Past this many watched users the fan-out reads a commit's events of
 /// everyone (one statement) instead of naming the users.
@@ -39,8 +41,10 @@ pub enum LiveUpdate {
     Activity(Arc<[ActivityEvent]>),
     /// A device's new last position.
     Moved(DeviceMoved),
-    /// The user's private messages changed (a new one, a delivery).
-    Messages { app_id: i64, user_id: i64 },
+    /// One of the user's profile boxes changed (its readers reload).
+    Changed { what: BoxChanged, app_id: i64, user_id: i64 },
+    /// The accounts with the profile of `profile` open changed.
+    Presence { app_id: i64, profile: i64, viewers: Arc<[Viewer]> },
     /// A batch of events of the apps with a Live page open (deactivated
     /// users' marked), for the app-wide streams.
     AppActivity(Arc<[LiveEvent]>),
@@ -92,7 +96,13 @@ impl Watched {
 pub(super) enum Committed {
     Events(StoredIds),
     Moved(i64),
-    Messages { app_id: i64, user_id: i64 },
+    Changed {
+        what: BoxChanged,
+        app_id: i64,
+        user_id: i64,
+    },
+    /// Another instance's tabs opened or closed (PostgreSQL).
+    Presence(PresenceNote),
 }
 
 pub(super) type CommitQueue = mpsc::UnboundedSender<(Committed, Instant)>;
@@ -103,6 +113,10 @@ pub(super) struct FanOut {
     pub fanout: broadcast::Sender<LiveUpdate>,
     pub watched: Arc<Watched>,
     pub watched_apps: Arc<Watched>,
+    pub presence: Arc<PresenceBook>,
+    /// This instance's number in presence notes (its own come back from
+    /// NOTIFY, and are already applied).
+    pub instance: u64,
 }
 
 impl FanOut {
@@ -162,8 +176,13 @@ pub(super) async fn run(mut queue: mpsc::UnboundedReceiver<(Committed, Instant)>
                     oldest.get_or_insert(arrived);
                 }
                 Committed::Moved(device_id) => out.moved(device_id).await,
-                Committed::Messages { app_id, user_id } => {
-                    let _ = out.fanout.send(LiveUpdate::Messages { app_id, user_id });
+                Committed::Changed { what, app_id, user_id } => {
+                    let _ = out.fanout.send(LiveUpdate::Changed { what, app_id, user_id });
+                }
+                Committed::Presence(note) => {
+                    if note.instance != out.instance {
+                        broadcast_viewers(&out.fanout, out.presence.apply(&note, Instant::now()));
+                    }
                 }
             }
             if events.len() < MERGED_READ {
@@ -235,17 +254,71 @@ pub(super) async fn listen(
     }
 }
 
-/// A notification's payload: `MESSAGES_PREFIX app:user`, `MOVED_PREFIX
-/// device`, or event ids separated by commas.
+/// A notification's payload: `<box>:app:user` (a [`BoxChanged`]'s name),
+/// a presence note, `MOVED_PREFIX device`, or event ids separated by
+/// commas.
 fn parse(payload: &str) -> Option<Committed> {
-    if let Some(whose) = payload.strip_prefix(MESSAGES_PREFIX) {
-        let (app, user) = whose.split_once(':')?;
-        return Some(Committed::Messages { app_id: app.parse().ok()?, user_id: user.parse().ok()? });
+    if let Some(note) = PresenceNote::parse(payload) {
+        return Some(Committed::Presence(note));
+    }
+    for what in BoxChanged::ALL {
+        if let Some(whose) = payload.strip_prefix(what.name()).and_then(|rest| rest.strip_prefix(':')) {
+            let (app, user) = whose.split_once(':')?;
+            return Some(Committed::Changed { what, app_id: app.parse().ok()?, user_id: user.parse().ok()? });
+        }
     }
     if let Some(device) = payload.strip_prefix(MOVED_PREFIX) {
         return device.parse().ok().map(Committed::Moved);
     }
     Some(Committed::Events(StoredIds::List(payload.split(',').filter_map(|id| id.parse().ok()).collect())))
+}
+
+/// Tells the streams of each profile whose viewers changed.
+pub(super) fn broadcast_viewers(fanout: &broadcast::Sender<LiveUpdate>, changes: Vec<ViewersChanged>) {
+    for ViewersChanged { app_id, profile, viewers } in changes {
+        let _ = fanout.send(LiveUpdate::Presence { app_id, profile, viewers: Arc::from(viewers) });
+    }
+}
+
+/// Every [`SWEEP_EVERY`], drops the tabs no instance announced lately; every
+/// [`ANNOUNCE_EVERY`], announces this instance's tabs to the others
+/// (PostgreSQL: a NOTIFY per [`super::presence::TABS_PER_MESSAGE`] tabs,
+/// no row written).
+pub(super) async fn keep_presence(
+    store: Store,
+    fanout: broadcast::Sender<LiveUpdate>,
+    book: Arc<PresenceBook>,
+    own: Arc<OwnTabs>,
+    instance: u64,
+) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut announced = Instant::now();
+    loop {
+        tick.tick().await;
+        if store.is_closed() {
+            return;
+        }
+        broadcast_viewers(&fanout, book.sweep(Instant::now()));
+        if announced.elapsed() >= ANNOUNCE_EVERY {
+            announced = Instant::now();
+            for note in own.notes(instance) {
+                // This instance's own tabs stay in its book while open: it
+                // applies its notes itself, with a fresh expiry each time.
+                broadcast_viewers(&fanout, book.apply(&note, Instant::now()));
+                announce(&store, &note).await;
+            }
+        }
+    }
+}
+
+/// Sends a presence note to the other instances (PostgreSQL; on SQLite there
+/// are none).
+pub(super) async fn announce(store: &Store, note: &PresenceNote) {
+    let Some(payload) = note.payload() else { return };
+    if let Err(error) = store.announce(&payload).await {
+        tracing::warn!(%error, "live: cannot announce presence");
+    }
 }
 
 /// Every [`COUNTS_EVERY`], each app with a Live page open on this instance
@@ -277,7 +350,15 @@ mod tests {
     fn notifications_are_read_as_what_they_name() {
         assert!(matches!(parse("1,2,x,3"), Some(Committed::Events(StoredIds::List(ids))) if ids == vec![1, 2, 3]));
         assert!(matches!(parse(&format!("{MOVED_PREFIX}42")), Some(Committed::Moved(42))));
-        assert!(matches!(parse(&format!("{MESSAGES_PREFIX}7:9")), Some(Committed::Messages { app_id: 7, user_id: 9 })));
-        assert!(parse(&format!("{MESSAGES_PREFIX}7")).is_none());
+        for what in BoxChanged::ALL {
+            let changed = parse(&format!("{}:7:9", what.name()));
+            assert!(
+                matches!(changed, Some(Committed::Changed { what: w, app_id: 7, user_id: 9 }) if w == what),
+                "{changed:?}"
+            );
+            assert!(parse(&format!("{}:7", what.name())).is_none());
+        }
+        let note = PresenceNote { instance: 3, open: false, tabs: Vec::new() };
+        assert!(matches!(parse(&note.payload().unwrap()), Some(Committed::Presence(n)) if n == note));
     }
 }

@@ -5,14 +5,16 @@
 //! open on this instance shows are read back ([`Subscription`]): an ingest
 //! nobody watches is not read back at all.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::fanout::{self, CommitQueue, Committed, FanOut, LiveUpdate, Watched};
+use super::fanout::{self, broadcast_viewers, CommitQueue, Committed, FanOut, LiveUpdate, Watched};
 use super::limits::StreamLimits;
+use super::presence::{OwnTabs, PresenceBook, PresenceNote, Tab};
+use crate::model::profile::{BoxChanged, Viewer};
 use crate::store::{Store, StoreResult, StoredIds};
 
 /// Batches the broadcast holds for a slow stream before it lags (and is
@@ -35,6 +37,48 @@ pub struct LiveHub {
     /// Turns true when the instance shuts down: every stream ends, telling
     /// its browser to reconnect (to another instance).
     closing: watch::Sender<bool>,
+    presence: Presence,
+}
+
+/// Who has which profile open (see `presence`): every instance's tabs, and
+/// this instance's own, which it announces.
+#[derive(Clone)]
+struct Presence {
+    store: Store,
+    book: Arc<PresenceBook>,
+    own: Arc<OwnTabs>,
+    /// This instance's number in presence notes (random at start).
+    instance: u64,
+    next_stream: Arc<AtomicU64>,
+}
+
+/// An open profile's place in the presence book: dropping it (the stream
+/// ended) withdraws the tab on every instance.
+pub struct OpenTab {
+    presence: Presence,
+    fanout: broadcast::Sender<LiveUpdate>,
+    tab: Tab,
+}
+
+impl Drop for OpenTab {
+    fn drop(&mut self) {
+        self.presence.own.close(self.tab.stream);
+        let note = PresenceNote { instance: self.presence.instance, open: false, tabs: vec![self.tab.clone()] };
+        self.presence.publish(&self.fanout, note);
+    }
+}
+
+impl Presence {
+    /// Applies `note` here and sends it to the other instances.
+    fn publish(&self, fanout: &broadcast::Sender<LiveUpdate>, note: PresenceNote) {
+        broadcast_viewers(fanout, self.book.apply(&note, Instant::now()));
+        if self.store.is_postgres() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let store = self.store.clone();
+                runtime.spawn(async move { fanout::announce(&store, &note).await });
+            }
+        }
+    }
 }
 
 /// One open stream's view of the live channel: every update committed
@@ -60,11 +104,20 @@ impl LiveHub {
         let (broadcast, _) = broadcast::channel(FANOUT_CAPACITY);
         let watched = Arc::new(Watched::default());
         let watched_apps = Arc::new(Watched::default());
+        let presence = Presence {
+            store: store.clone(),
+            book: Arc::default(),
+            own: Arc::default(),
+            instance: rand::random(),
+            next_stream: Arc::default(),
+        };
         let out = FanOut {
             store: store.clone(),
             fanout: broadcast.clone(),
             watched: watched.clone(),
             watched_apps: watched_apps.clone(),
+            presence: presence.book.clone(),
+            instance: presence.instance,
         };
         let listening = Arc::new(AtomicBool::new(true));
         let (queue, commits) = mpsc::unbounded_channel();
@@ -76,9 +129,25 @@ impl LiveHub {
             None => Some(queue),
         };
         tokio::spawn(fanout::count_watched_apps(store.clone(), broadcast.clone(), watched_apps.clone()));
+        tokio::spawn(fanout::keep_presence(
+            store.clone(),
+            broadcast.clone(),
+            presence.book.clone(),
+            presence.own.clone(),
+            presence.instance,
+        ));
         tokio::spawn(fanout::run(commits, out));
         let (closing, _) = watch::channel(false);
-        Ok(LiveHub { fanout: broadcast, local, watched, watched_apps, limits: Arc::default(), listening, closing })
+        Ok(LiveHub {
+            fanout: broadcast,
+            local,
+            watched,
+            watched_apps,
+            limits: Arc::default(),
+            listening,
+            closing,
+            presence,
+        })
     }
 
     /// Whether committed changes reach this instance: on PostgreSQL, its
@@ -117,12 +186,28 @@ impl LiveHub {
         }
     }
 
-    /// Call after a change to a user's messages is committed (on
-    /// PostgreSQL its transaction has notified every instance).
-    pub fn messages_changed(&self, app_id: i64, user_id: i64) {
+    /// Call after a change to one of a user's profile boxes is committed
+    /// (on PostgreSQL its transaction has notified every instance).
+    pub fn changed(&self, what: BoxChanged, app_id: i64, user_id: i64) {
         if let Some(local) = &self.local {
-            let _ = local.send((Committed::Messages { app_id, user_id }, Instant::now()));
+            let _ = local.send((Committed::Changed { what, app_id, user_id }, Instant::now()));
         }
+    }
+
+    /// `viewer` opened the profile of `profile`: announced on every
+    /// instance until the returned tab is dropped.
+    pub fn open_tab(&self, app_id: i64, profile: i64, viewer: Viewer) -> OpenTab {
+        let stream = self.presence.next_stream.fetch_add(1, Ordering::Relaxed);
+        let tab = Tab { stream, app_id, profile, viewer };
+        self.presence.own.open(tab.clone());
+        let note = PresenceNote { instance: self.presence.instance, open: true, tabs: vec![tab.clone()] };
+        self.presence.publish(&self.fanout, note);
+        OpenTab { presence: self.presence.clone(), fanout: self.fanout.clone(), tab }
+    }
+
+    /// The accounts with the profile of `profile` open, on any instance.
+    pub fn viewers(&self, profile: i64) -> Vec<Viewer> {
+        self.presence.book.viewers(profile)
     }
 
     /// A stream of `user_id`'s profile: every change committed from now

@@ -4,19 +4,23 @@
 //! browser's connection; `subscriber` the profile's feed, which its boxes
 //! share (the Live page's is `live_page::stream`).
 
+use crate::model::profile::BoxChanged;
+
 #[cfg(feature = "ssr")]
 mod fanout;
 #[cfg(feature = "ssr")]
 mod hub;
 #[cfg(feature = "ssr")]
 pub mod limits;
+#[cfg(feature = "ssr")]
+pub mod presence;
 mod source;
 mod subscriber;
 
 #[cfg(feature = "ssr")]
 pub use fanout::LiveUpdate;
 #[cfg(feature = "ssr")]
-pub use hub::{LiveHub, Subscription};
+pub use hub::{LiveHub, OpenTab, Subscription};
 #[cfg(feature = "ssr")]
 pub use limits::{StreamLimits, StreamRefused, StreamSlot};
 pub use source::{open_stream, LiveState};
@@ -37,7 +41,16 @@ pub const MOVED: &str = "moved";
 
 /// The SSE event name of a change to the user's private messages (its data:
 /// `{"user_id"}`; no SSE id): the messages box reloads.
-pub const MESSAGES: &str = "messages";
+pub const MESSAGES: &str = BoxChanged::Messages.name();
+
+/// The SSE event name of a change to the user's notes (as [`MESSAGES`]):
+/// the Notes box reloads.
+pub const NOTES: &str = BoxChanged::Notes.name();
+
+/// The SSE event name of who else has the profile open (its data: the
+/// other accounts, `[Viewer]`; no SSE id), sent on opening and on every
+/// change.
+pub const PRESENCE: &str = "presence";
 
 /// The SSE event name of the hint a stream sends when its server shuts down
 /// (with a short `retry:`): the browser's EventSource reconnects by itself,

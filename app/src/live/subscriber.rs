@@ -8,9 +8,10 @@ use leptos::prelude::*;
 
 use crate::model::activity::ActivityEvent;
 use crate::model::devices::DeviceMoved;
+use crate::model::profile::Viewer;
 
 use super::source::{open_stream, LiveState};
-use super::{user_stream_path, ACTIVITY, MESSAGES, MOVED};
+use super::{user_stream_path, ACTIVITY, MESSAGES, MOVED, NOTES, PRESENCE};
 
 /// Items received (events, moves), in arrival order. Readers remember the
 /// sequence number they read up to, so several boxes can follow one log
@@ -56,6 +57,10 @@ pub struct LiveFeed {
     pub moves: RwSignal<LiveLog<DeviceMoved>>,
     /// Counts changes to the user's private messages (readers reload on it).
     pub messages: RwSignal<u64>,
+    /// Counts changes to the user's notes (as `messages`).
+    pub notes: RwSignal<u64>,
+    /// The other accounts with this profile open.
+    pub others: RwSignal<Vec<Viewer>>,
 }
 
 /// Opens the live stream of `user_id`'s profile, resuming after the event
@@ -67,13 +72,15 @@ pub fn provide_live(user_id: i64, after: i64) -> LiveFeed {
         activity: RwSignal::new(LiveLog::default()),
         moves: RwSignal::new(LiveLog::default()),
         messages: RwSignal::new(0),
+        notes: RwSignal::new(0),
+        others: RwSignal::new(Vec::new()),
     };
     provide_context(feed);
     open_stream(
         feed.state,
         user_stream_path(user_id),
         after,
-        &[ACTIVITY, MOVED, MESSAGES],
+        &[ACTIVITY, MOVED, MESSAGES, NOTES, PRESENCE],
         move |name, data| match name {
             ACTIVITY => {
                 if let Ok(event) = serde_json::from_str::<ActivityEvent>(&data) {
@@ -85,7 +92,13 @@ pub fn provide_live(user_id: i64, after: i64) -> LiveFeed {
                     feed.moves.update(|log| log.push(moved));
                 }
             }
-            _ => feed.messages.update(|n| *n += 1),
+            MESSAGES => feed.messages.update(|n| *n += 1),
+            NOTES => feed.notes.update(|n| *n += 1),
+            _ => {
+                if let Ok(others) = serde_json::from_str::<Vec<Viewer>>(&data) {
+                    feed.others.set(others);
+                }
+            }
         },
     );
     feed

@@ -34,6 +34,6 @@ pub async fn send_message(user_id: i64, title: String, body: String) -> Result<i
     let id = super::service::send(&state.store, app.id, user_id, &title, &body, "dashboard", &admin.email)
         .await
         .or_else(fail)?;
-    state.live.messages_changed(app.id, user_id);
+    state.live.changed(crate::model::profile::BoxChanged::Messages, app.id, user_id);
     Ok(id)
 }

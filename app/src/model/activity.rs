@@ -119,6 +119,8 @@ pub enum TimelineKind {
     Audit,
     /// A property's change (by the app or an admin).
     Property,
+    /// An admin's note on the user.
+    Note,
 }
 
 impl TimelineKind {
@@ -129,6 +131,7 @@ impl TimelineKind {
             TimelineKind::Message => 1,
             TimelineKind::Audit => 2,
             TimelineKind::Property => 3,
+            TimelineKind::Note => 4,
         }
     }
 }

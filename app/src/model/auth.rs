@@ -50,6 +50,8 @@ impl TryFrom<String> for Role {
 /// The signed-in account and the app it is looking at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Me {
+    /// The account's id (whose notes are its own).
+    pub id: i64,
     pub email: String,
     pub role: Role,
     pub app: Option<AppInfo>,

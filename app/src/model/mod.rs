@@ -12,6 +12,7 @@ pub mod auth;
 pub mod devices;
 pub mod live;
 pub mod messages;
+pub mod notes;
 pub mod profile;
 pub mod properties;
 pub mod property_filter;

@@ -93,3 +93,34 @@ mod tests {
         assert_eq!(Viewed::of_action("exported user"), None);
     }
 }
+
+/// One account with a profile open, as "Also viewing" names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Viewer {
+    pub account_id: i64,
+    pub email: String,
+    /// `admin` or `viewer`.
+    pub role: String,
+}
+
+/// A profile box whose data changed: every open copy of the profile
+/// reloads it (the live channel carries the change, not the data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoxChanged {
+    /// The user's private messages (a new one, a delivery).
+    Messages,
+    /// The user's notes (added, edited, deleted).
+    Notes,
+}
+
+impl BoxChanged {
+    pub const ALL: [BoxChanged; 2] = [BoxChanged::Messages, BoxChanged::Notes];
+
+    /// The SSE event's name, and the change's name between instances.
+    pub const fn name(self) -> &'static str {
+        match self {
+            BoxChanged::Messages => "messages",
+            BoxChanged::Notes => "notes",
+        }
+    }
+}

@@ -219,6 +219,8 @@ async fn write_json(
     out.section("properties", futures::stream::iter(properties.into_iter().map(Ok)).boxed()).await?;
     out.write(b",").await?;
     out.section("property_history", store.export_property_history(user.id)).await?;
+    out.write(b",").await?;
+    out.section("notes", store.export_notes(user.id)).await?;
     out.write(b"}\n").await
 }
 

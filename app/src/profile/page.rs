@@ -21,6 +21,7 @@ use crate::layout::{ErrorMessage, MeResource};
 use crate::live::provide_live;
 use crate::messages::{MessagesBox, MessagesState};
 use crate::model::UserProfile;
+use crate::notes::{AlsoViewing, NotesBox, NotesReader, NotesState};
 use crate::properties::{PropertiesBox, PropertiesState};
 use crate::segments::SegmentsBox;
 use crate::ui::LocalTime;
@@ -74,7 +75,8 @@ pub fn ProfilePage() -> impl IntoView {
     let messages = MessagesState::new(user_id);
     let access_log = access_log_resource(user_id);
     let properties = PropertiesState::new(user_id);
-    let boxes = ProfileBoxes { search, recent, activity, messages, access_log, properties };
+    let notes = NotesState::new(user_id);
+    let boxes = ProfileBoxes { search, recent, activity, messages, access_log, properties, notes };
 
     view! {
         <section class="page profile-page">
@@ -83,9 +85,13 @@ pub fn ProfilePage() -> impl IntoView {
             </nav>
             <Transition fallback=|| view! { <p class="loading" role="status">"Loading profile…"</p> }>
                 {move || Suspend::new(async move {
-                    let can_edit = me.await.map(|me| me.can_edit()).unwrap_or(false);
+                    let me = me.await.ok();
+                    let can_edit = me.as_ref().is_some_and(|me| me.can_edit());
+                    let reader = NotesReader { can_edit, account_id: me.map_or(0, |me| me.id) };
                     match profile.await {
-                        Ok(profile) => view! { <ProfileGrid profile can_edit push_mail lifecycle boxes /> }.into_any(),
+                        Ok(profile) => {
+                            view! { <ProfileGrid profile can_edit reader push_mail lifecycle boxes /> }.into_any()
+                        }
                         Err(error) => view! { <Title text="User not found" /> <ErrorMessage error /> }.into_any(),
                     }
                 })}
@@ -105,12 +111,14 @@ struct ProfileBoxes {
     messages: MessagesState,
     access_log: AccessLogResource,
     properties: PropertiesState,
+    notes: NotesState,
 }
 
 #[component]
 fn ProfileGrid(
     profile: UserProfile,
     can_edit: bool,
+    reader: NotesReader,
     push_mail: PushMailActions,
     lifecycle: LifecycleActions,
     boxes: ProfileBoxes,
@@ -124,6 +132,7 @@ fn ProfileGrid(
         <header class="page-header">
             <h1>{name.clone()}</h1>
             <OptionsMenu user=user.clone() can_edit lifecycle />
+            <AlsoViewing />
         </header>
         {(!user.active).then(|| view! { <DeactivatedBanner user_id=user.id can_edit actions=lifecycle /> })}
         <div class="profile-grid">
@@ -165,6 +174,7 @@ fn ProfileGrid(
             <MapBox devices=profile.devices />
             <LatestActivity recent=boxes.recent />
             <MessagesBox user_id=user.id state=boxes.messages />
+            <NotesBox user_id=user.id reader state=boxes.notes />
             <AccessLogBox entries=boxes.access_log />
             <EventSearch user_id=user.id search=boxes.search data=boxes.activity />
         </div>

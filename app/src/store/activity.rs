@@ -179,6 +179,15 @@ impl Store {
         listener.listen(&channel).await?;
         Ok(Some((listener, channel)))
     }
+
+    /// PostgreSQL: sends `payload` on the events channel to every instance
+    /// at once (no transaction, no row); nothing on SQLite (one instance).
+    pub async fn announce(&self, payload: &str) -> StoreResult<()> {
+        let Backend::Postgres(pool) = &self.backend else { return Ok(()) };
+        let sql = "SELECT pg_notify('audience_events_' || current_schema(), $1)";
+        sqlx::query(sql).bind(payload).execute(pool).await?;
+        Ok(())
+    }
 }
 
 /// The NOTIFY channel of committed events' ids: one per schema, as

@@ -5,10 +5,7 @@
 use super::tx::TxInner;
 use super::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
 use crate::model::messages::{Delivery, DeliveryStatus};
-
-/// A notification's payload that announces a change to a user's messages
-/// (`messages:<app id>:<user id>`), on the live channel's NOTIFY channel.
-pub const MESSAGES_PREFIX: &str = "messages:";
+use crate::model::profile::BoxChanged;
 
 /// A message as a device's inbox lists it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -101,7 +98,7 @@ impl Store {
             .flatten();
             let told = match (changed, user) {
                 (true, Some(user)) => {
-                    tx.notify_messages(app_id, user).await?;
+                    tx.notify_changed(BoxChanged::Messages, app_id, user).await?;
                     Some(user)
                 }
                 _ => None,
@@ -137,7 +134,7 @@ impl Store {
                 (None, _) => Opened::NotFound,
                 (Some(_), 0) => Opened::Already,
                 (Some(user_id), _) => {
-                    tx.notify_messages(app_id, user_id).await?;
+                    tx.notify_changed(BoxChanged::Messages, app_id, user_id).await?;
                     Opened::Now { user_id }
                 }
             })
@@ -204,12 +201,14 @@ impl WriteTx {
         Ok(queued)
     }
 
-    /// PostgreSQL: announces a change to the user's messages to every
-    /// instance, delivered when (and only if) this transaction commits.
-    pub(crate) async fn notify_messages(&mut self, app_id: i64, user_id: i64) -> StoreResult<()> {
+    /// PostgreSQL: announces a change to one of the user's profile boxes
+    /// to every instance (`<box>:<app id>:<user id>` on the live channel's
+    /// NOTIFY channel), delivered when (and only if) this transaction
+    /// commits. SQLite: the caller tells the hub after the commit.
+    pub(crate) async fn notify_changed(&mut self, what: BoxChanged, app_id: i64, user_id: i64) -> StoreResult<()> {
         let TxInner::Postgres(tx) = &mut self.inner else { return Ok(()) };
         let sql = "SELECT pg_notify('audience_events_' || current_schema(), $1)";
-        sqlx::query(sql).bind(format!("{MESSAGES_PREFIX}{app_id}:{user_id}")).execute(&mut **tx).await?;
+        sqlx::query(sql).bind(format!("{}:{app_id}:{user_id}", what.name())).execute(&mut **tx).await?;
         Ok(())
     }
 }

@@ -42,6 +42,7 @@ const DELETE_SEARCH_KEYS: &str = "DELETE FROM user_search WHERE user_id = $1";
 const DELETE_DEVICES: &str = "DELETE FROM devices WHERE user_id = $1";
 const DELETE_PROPERTIES: &str = "DELETE FROM user_properties WHERE user_id = $1";
 const DELETE_PROPERTY_CHANGES: &str = "DELETE FROM property_changes WHERE user_id = $1";
+const DELETE_NOTES: &str = "DELETE FROM notes WHERE user_id = $1";
 /// Earlier audit entries about the user stay (who did what, when) but lose
 /// the user and their detail (segment names, message titles).
 const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHERE user_id = $1";
@@ -49,7 +50,7 @@ const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHER
 /// Every statement above that takes the user's id alone, by name: what
 /// the plan test (`Store::per_user_plans`) explains.
 #[cfg(any(test, feature = "test-support"))]
-pub(crate) const BY_USER: [(&str, &str); 13] = [
+pub(crate) const BY_USER: [(&str, &str); 14] = [
     ("deliveries of the user's messages", DELETE_MESSAGE_DELIVERIES),
     ("deliveries to the user's devices", DELETE_DEVICE_DELIVERIES),
     ("messages", DELETE_MESSAGES),
@@ -62,13 +63,14 @@ pub(crate) const BY_USER: [(&str, &str); 13] = [
     ("devices", DELETE_DEVICES),
     ("properties", DELETE_PROPERTIES),
     ("property changes", DELETE_PROPERTY_CHANGES),
+    ("notes", DELETE_NOTES),
     ("audit entries", ANONYMISE_AUDIT),
 ];
 
 impl WriteTx {
     /// Deletes the user, its devices, locations, events, messages, their
     /// deliveries, its segment memberships, search keys, properties with
-    /// their history and Push Mail
+    /// their history, notes and Push Mail
     /// address (a column of the user). `None` when the user is not in the
     /// app (nothing is touched).
     pub async fn delete_user(&mut self, app_id: i64, user_id: i64) -> StoreResult<Option<Erased>> {
@@ -98,6 +100,7 @@ impl WriteTx {
         let devices = self.delete_where_user(DELETE_DEVICES, user_id).await?;
         self.delete_where_user(DELETE_PROPERTIES, user_id).await?;
         self.delete_where_user(DELETE_PROPERTY_CHANGES, user_id).await?;
+        self.delete_where_user(DELETE_NOTES, user_id).await?;
         self.delete_where_user(ANONYMISE_AUDIT, user_id).await?;
         let user = "DELETE FROM users WHERE app_id = $1 AND id = $2";
         with_tx!(self, |conn| sqlx::query(user).bind(app_id).bind(user_id).execute(&mut *conn).await.map(|_| ()))?;

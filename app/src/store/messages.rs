@@ -127,7 +127,7 @@ impl WriteTx {
     pub async fn insert_message(&mut self, app_id: i64, user_id: i64, message: &NewMessage<'_>) -> StoreResult<i64> {
         let id = self.insert_message_row(app_id, user_id, message).await?;
         self.queue_deliveries(app_id, user_id, id, message.created_at).await?;
-        self.notify_messages(app_id, user_id).await?;
+        self.notify_changed(crate::model::profile::BoxChanged::Messages, app_id, user_id).await?;
         Ok(id)
     }
 
@@ -176,7 +176,7 @@ impl WriteTx {
             .await)?;
         if let Some((id, app_id, user_id)) = inserted {
             self.queue_deliveries(app_id, user_id, id, message.created_at).await?;
-            self.notify_messages(app_id, user_id).await?;
+            self.notify_changed(crate::model::profile::BoxChanged::Messages, app_id, user_id).await?;
         }
         Ok(inserted)
     }

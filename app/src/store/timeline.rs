@@ -1,5 +1,5 @@
 //! The unified timeline: one user's events, private messages, audit rows
-//! (Push Mail, segments, admin actions) and property changes, newest first. Each source is read
+//! (Push Mail, segments, admin actions), property changes and notes, newest first. Each source is read
 //! up to the page size before the cursor with its own index; the merge is in
 //! Rust.
 
@@ -34,7 +34,12 @@ const MESSAGES: &str = "SELECT id, created_at AS at, title, source || ' · ' || 
 const AUDIT: &str = "SELECT id, created_at AS at, action AS title, substr(detail, 1, 300) AS detail, actor
     FROM audit WHERE app_id = $1 AND user_id = $2 AND created_at <= $3 AND (created_at < $3 OR id < $4)
       AND action NOT LIKE 'viewed %' AND action <> 'exported user'
-      AND action NOT IN ('set property', 'removed property')
+      AND action NOT IN ('set property', 'removed property', 'added note')
+    ORDER BY created_at DESC, id DESC LIMIT $5";
+/// Notes, as they read now (their audit row "added note" is left out above;
+/// an edit or a deletion shows as its own change).
+const NOTES: &str = "SELECT id, created_at AS at, 'Note' AS title, substr(body, 1, 300) AS detail, author AS actor
+    FROM notes WHERE app_id = $1 AND user_id = $2 AND created_at <= $3 AND (created_at < $3 OR id < $4)
     ORDER BY created_at DESC, id DESC LIMIT $5";
 /// Property changes, the app's and the admins' (whose audit rows are left
 /// out above, so each change shows once).
@@ -69,9 +74,12 @@ impl Store {
         limit: i64,
     ) -> StoreResult<Vec<TimelineEntry>> {
         let mut entries = Vec::new();
-        for (kind, sql) in
-            [(TimelineKind::Event, EVENTS), (TimelineKind::Message, MESSAGES), (TimelineKind::Audit, AUDIT)]
-        {
+        for (kind, sql) in [
+            (TimelineKind::Event, EVENTS),
+            (TimelineKind::Message, MESSAGES),
+            (TimelineKind::Audit, AUDIT),
+            (TimelineKind::Note, NOTES),
+        ] {
             let (at, id) = bound(kind, before);
             let rows: Vec<Row> = with_pool!(self, |pool| sqlx::query_as(sql)
                 .bind(app_id)

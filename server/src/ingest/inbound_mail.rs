@@ -92,7 +92,7 @@ pub async fn post_inbound_mail(
         .ok_or_else(|| ApiError::invalid("to", format!("no recipient on {domain}")))?;
     let stored = inbound::deliver(&state.store, &[token], &body, None).await.map_err(inbound_error)?;
     for message in &stored {
-        state.live.messages_changed(message.app_id, message.user_id);
+        state.live.changed(::app::model::profile::BoxChanged::Messages, message.app_id, message.user_id);
     }
     let id = stored.first().map(|m| m.id);
     Ok((StatusCode::CREATED, Json(MailStored { message_id: id })))

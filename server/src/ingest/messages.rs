@@ -100,7 +100,7 @@ pub async fn get_inbox(
         state.store.device_id_by_external_id(app.0.id, &device_id).await?.ok_or_else(|| unknown_device(&device_id))?;
     let (messages, changed_user) = state.store.read_inbox(app.0.id, device, INBOX_LIMIT, now_ms()).await?;
     if let Some(user_id) = changed_user {
-        state.live.messages_changed(app.0.id, user_id);
+        state.live.changed(::app::model::profile::BoxChanged::Messages, app.0.id, user_id);
     }
     let messages = messages
         .into_iter()
@@ -171,7 +171,7 @@ pub async fn open_message(
         }
         Opened::Already => Ok(Json(OpenedResponse { status: OpenedStatus::Opened, changed: false })),
         Opened::Now { user_id } => {
-            state.live.messages_changed(app.0.id, user_id);
+            state.live.changed(::app::model::profile::BoxChanged::Messages, app.0.id, user_id);
             Ok(Json(OpenedResponse { status: OpenedStatus::Opened, changed: true }))
         }
     }
@@ -234,6 +234,6 @@ pub async fn post_message(
         .filter(|u| u.active)
         .ok_or_else(|| ApiError::not_found("userID", format!("unknown userID '{user_id}'")))?;
     let id = service::send(&state.store, app.0.id, user.id, &body.title, &body.body, "api", "api").await?;
-    state.live.messages_changed(app.0.id, user.id);
+    state.live.changed(::app::model::profile::BoxChanged::Messages, app.0.id, user.id);
     Ok((StatusCode::CREATED, Json(MessageSent { message_id: id })))
 }

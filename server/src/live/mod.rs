@@ -24,8 +24,10 @@ use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
 use tower_sessions::Session;
 
-/// A comment line this often keeps proxies from closing an idle stream.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// A comment line this often keeps proxies from closing an idle stream,
+/// and lets the server notice a client gone without a word (its sockets
+/// give up on unacknowledged data, see `serve`).
+const KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// How soon a browser reconnects after a shutdown's hint.
 const RECONNECT_AFTER: Duration = Duration::from_millis(250);
 /// Events queued for one slow client before its stream waits.

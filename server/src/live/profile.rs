@@ -1,6 +1,8 @@
 //! `GET /api/live/users/{id}`: one profile's live stream: `activity` (the
 //! user's events), `moved` (a device's new position; the profile map and
-//! the device page follow it) and `messages` (the private messages changed).
+//! the device page follow it), `messages` and `notes` (that box changed),
+//! and `presence` (the other accounts with the profile open, first on
+//! opening, then on each change; the stream itself is this account's tab).
 //!
 //! A stream first replays, from the database, the user's events after
 //! `Last-Event-ID` (or `?after=`, which the page sets to the newest id it
@@ -15,7 +17,8 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use ::app::activity::model::ActivityEvent;
-use ::app::live::{LiveHub, LiveUpdate, StreamLimits, StreamSlot, Subscription, ACTIVITY, MESSAGES, MOVED};
+use ::app::live::{LiveHub, LiveUpdate, OpenTab, StreamLimits, StreamSlot, Subscription, ACTIVITY, MOVED, PRESENCE};
+use ::app::model::profile::Viewer;
 use ::app::state::AppState;
 use ::app::store::Store;
 use axum::extract::{Path, Query, State};
@@ -76,6 +79,8 @@ pub(super) async fn user_stream(
     }
     // Subscribe before replaying: nothing committed in between is missed.
     let live = state.live.subscribe(user_id);
+    let viewer = Viewer { account_id: account.id, email: account.email.clone(), role: account.role.as_str().into() };
+    let tab = state.live.open_tab(app.id, user_id, viewer);
     let (queue, events) = mpsc::channel(CLIENT_QUEUE);
     let stream = OpenStream {
         store: state.store.clone(),
@@ -85,6 +90,7 @@ pub(super) async fn user_stream(
         account: account.id,
         limits,
         _slot: slot,
+        _tab: tab,
     };
     tokio::spawn(forward(stream, after, live, queue));
     sse(events)
@@ -127,6 +133,28 @@ struct OpenStream {
     limits: Arc<StreamLimits>,
     /// Held, never read: dropping it frees the slot.
     _slot: StreamSlot,
+    /// Held, never read: dropping it withdraws the account's tab.
+    _tab: OpenTab,
+}
+
+/// What one stream last said of the other accounts on the profile.
+struct Others {
+    account: i64,
+    sent: Option<Vec<Viewer>>,
+}
+
+impl Others {
+    /// The SSE event naming the accounts other than the stream's own,
+    /// unless it says what the last one said.
+    fn event(&mut self, viewers: &[Viewer]) -> Option<Event> {
+        let others: Vec<Viewer> = viewers.iter().filter(|v| v.account_id != self.account).cloned().collect();
+        if self.sent.as_ref() == Some(&others) {
+            return None;
+        }
+        let data = serde_json::to_string(&others).ok()?;
+        self.sent = Some(others);
+        Some(Event::default().event(PRESENCE).data(data))
+    }
 }
 
 /// Replays the user's events after `after`, then forwards the live ones,
@@ -134,6 +162,12 @@ struct OpenStream {
 async fn forward(stream: OpenStream, after: i64, mut live: Subscription, queue: mpsc::Sender<Event>) {
     let OpenStream { ref store, app_id, user_id, .. } = stream;
     let mut sent = Sent { ids: HashSet::new(), order: VecDeque::new(), highest: 0 };
+    let mut others = Others { account: stream.account, sent: None };
+    if let Some(event) = others.event(&stream.hub.viewers(user_id)) {
+        if queue.send(event).await.is_err() {
+            return;
+        }
+    }
     // `after` absent (i64::MAX): live events only.
     let mut cursor = after;
     let mut replayed = 0;
@@ -188,11 +222,21 @@ async fn forward(stream: OpenStream, after: i64, mut live: Subscription, queue: 
                 }
                 continue;
             }
-            Ok(LiveUpdate::Messages { app_id: app, user_id: user }) => {
+            Ok(LiveUpdate::Changed { what, app_id: app, user_id: user }) => {
                 if user == user_id && app == app_id {
                     let data = serde_json::json!({ "user_id": user }).to_string();
-                    if queue.send(Event::default().event(MESSAGES).data(data)).await.is_err() {
+                    if queue.send(Event::default().event(what.name()).data(data)).await.is_err() {
                         return;
+                    }
+                }
+                continue;
+            }
+            Ok(LiveUpdate::Presence { app_id: app, profile, viewers }) => {
+                if profile == user_id && app == app_id {
+                    if let Some(event) = others.event(&viewers) {
+                        if queue.send(event).await.is_err() {
+                            return;
+                        }
                     }
                 }
                 continue;

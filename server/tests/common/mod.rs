@@ -235,8 +235,37 @@ impl EventStream {
         tokio::time::timeout(SSE_PATIENCE, self.read()).await.expect("an event within the patience limit")
     }
 
-    /// The next event, however long it takes.
+    /// The next event, however long it takes. Presence (who else has the
+    /// profile open, sent on opening and on changes) is skipped: see
+    /// [`EventStream::next_presence`].
     pub async fn read(&mut self) -> Sse {
+        loop {
+            let event = self.read_any().await;
+            if event.event != "presence" {
+                return event;
+            }
+        }
+    }
+
+    /// The next `presence` event's viewers, as "email (role)"; fails after
+    /// `patience`.
+    pub async fn next_presence(&mut self, patience: Duration) -> Vec<String> {
+        let viewers = tokio::time::timeout(patience, async {
+            loop {
+                let event = self.read_any().await;
+                if event.event == "presence" {
+                    return event.data;
+                }
+            }
+        })
+        .await
+        .expect("a presence event within the patience limit");
+        let viewers = viewers.as_array().expect("a list of viewers");
+        viewers.iter().map(|v| format!("{} ({})", v["email"].as_str().unwrap(), v["role"].as_str().unwrap())).collect()
+    }
+
+    /// The next event of any kind.
+    async fn read_any(&mut self) -> Sse {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -264,7 +293,11 @@ impl EventStream {
     pub async fn read_until_end(&mut self) -> Option<Sse> {
         loop {
             if self.buffer.contains("\n\n") {
-                return Some(self.read().await);
+                let event = self.read_any().await;
+                if event.event == "presence" {
+                    continue;
+                }
+                return Some(event);
             }
             let chunk = self.response.chunk().await.ok().flatten()?;
             self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
