@@ -77,12 +77,15 @@ struct Held {
     expires: Instant,
 }
 
-/// Every instance's open tabs, by profile, then by (instance, stream).
+/// One profile's open tabs, by (instance, stream).
+type Tabs = HashMap<(u64, u64), Held>;
+
+/// Every instance's open tabs, by profile.
 #[derive(Default)]
-pub struct PresenceBook(Mutex<HashMap<i64, HashMap<(u64, u64), Held>>>);
+pub struct PresenceBook(Mutex<HashMap<i64, Tabs>>);
 
 impl PresenceBook {
-    fn profiles(&self) -> std::sync::MutexGuard<'_, HashMap<i64, HashMap<(u64, u64), Held>>> {
+    fn profiles(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Tabs>> {
         // Each change is one insert or remove: consistent after a panic.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -130,21 +133,21 @@ impl PresenceBook {
 
     /// The accounts with `profile` open, by email.
     pub fn viewers(&self, profile: i64) -> Vec<Viewer> {
-        self.profiles().get(&profile).map(|tabs| sorted_viewers(tabs)).unwrap_or_default()
+        self.profiles().get(&profile).map(sorted_viewers).unwrap_or_default()
     }
 }
 
-fn accounts(tabs: &HashMap<(u64, u64), Held>) -> BTreeSet<Viewer> {
+fn accounts(tabs: &Tabs) -> BTreeSet<Viewer> {
     tabs.values().map(|held| held.viewer.clone()).collect()
 }
 
-fn sorted_viewers(tabs: &HashMap<(u64, u64), Held>) -> Vec<Viewer> {
+fn sorted_viewers(tabs: &Tabs) -> Vec<Viewer> {
     let mut viewers: Vec<Viewer> = accounts(tabs).into_iter().collect();
     viewers.sort_by(|a, b| a.email.cmp(&b.email).then(a.account_id.cmp(&b.account_id)));
     viewers
 }
 
-fn viewers_changed(profile: i64, tabs: &HashMap<(u64, u64), Held>, app_id: i64) -> ViewersChanged {
+fn viewers_changed(profile: i64, tabs: &Tabs, app_id: i64) -> ViewersChanged {
     ViewersChanged { app_id, profile, viewers: sorted_viewers(tabs) }
 }
 
