@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { ADMIN_STATE, ingest, open } from "../tests/helpers";
+import { ADMIN_STATE, VIEWER_STATE, ingest, open } from "../tests/helpers";
 
 /** Where the documentation's screenshots go (docs/CONSOLE.md, README.md). */
 const shot = (name: string) => `../docs/screenshots/${name}.png`;
@@ -15,7 +15,7 @@ async function demoProfile(page: Page): Promise<string> {
   return href as string;
 }
 
-test("the documentation's screenshots", async ({ page }) => {
+test("the documentation's screenshots", async ({ page, browser }) => {
   test.setTimeout(120_000);
   // A shared view: a property filter, property columns, the builder open.
   await open(page, "/users?prop.plan:not=free&cols=plan,seats,signup_source");
@@ -26,7 +26,16 @@ test("the documentation's screenshots", async ({ page }) => {
   const profile = await demoProfile(page);
   await open(page, profile);
   await expect(page.locator("#activity-search [data-ready=true]")).toBeAttached();
+  // A note, and a viewer with the profile open beside the admin.
+  const notes = page.getByRole("region", { name: "Notes" });
+  await notes.getByLabel("New note").fill("Asked about the annual plan on the phone.\nFollow up after the trial: https://example.com/crm/4127");
+  await notes.getByRole("button", { name: "Add note" }).click();
+  await expect(notes.getByRole("listitem").first()).toBeVisible();
+  const viewerContext = await browser.newContext({ storageState: VIEWER_STATE });
+  await open(await viewerContext.newPage(), profile);
+  await expect(page.locator(".also-viewing")).toContainText("Also viewing");
   await page.screenshot({ path: shot("profile"), fullPage: true });
+  await viewerContext.close();
 
   const segments = page.getByRole("region", { name: "Segments" });
   await segments.getByRole("button", { name: "New Segment" }).click();
