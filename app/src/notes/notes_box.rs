@@ -115,7 +115,7 @@ fn NewNote(user_id: i64, add: ServerAction<AddNote>) -> impl IntoView {
                 {move || format!("Plain text; links become clickable. {} of {MAX_NOTE} characters.", text.with(|t| t.chars().count()))}
             </p>
             {move || error().map(|error| view! { <p class="error" role="alert">{error.to_string()}</p> })}
-            <button type="submit" disabled=move || add.pending().get()>
+            <button type="submit" class="primary small" disabled=move || add.pending().get()>
                 {move || if add.pending().get() { "Adding…" } else { "Add note" }}
             </button>
         </ActionForm>
@@ -175,7 +175,7 @@ fn NoteItem(user_id: i64, note: Note, reader: Reader, state: NotesState) -> impl
             {move || (!editing.get() && reader.can_edit).then(|| view! {
                 <div class="note-actions">
                     {mine.then(|| view! {
-                        <button type="button" on:click=move |_| editing.set(true)>"Edit"</button>
+                        <button type="button" class="small" on:click=move |_| editing.set(true)>"Edit"</button>
                     })}
                     {move || if confirming.get() {
                         view! {
@@ -183,16 +183,19 @@ fn NoteItem(user_id: i64, note: Note, reader: Reader, state: NotesState) -> impl
                                 "Delete this note? "
                                 <button
                                     type="button"
-                                    class="danger"
+                                    class="small danger"
                                     on:click=move |_| { state.delete.dispatch(DeleteNote { user_id, note_id }); }
                                 >
                                     "Delete"
                                 </button>
-                                <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                                <button type="button" class="small" on:click=move |_| confirming.set(false)>"Cancel"</button>
                             </span>
                         }.into_any()
                     } else {
-                        view! { <button type="button" on:click=move |_| confirming.set(true)>"Delete"</button> }.into_any()
+                        view! {
+                            <button type="button" class="small danger" on:click=move |_| confirming.set(true)>"Delete"</button>
+                        }
+                        .into_any()
                     }}
                 </div>
             })}
@@ -258,8 +261,8 @@ fn EditForm(
             >
                 {body}
             </textarea>
-            <button type="submit">"Save"</button>
-            <button type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+            <button type="submit" class="primary small">"Save"</button>
+            <button type="button" class="small" on:click=move |_| editing.set(false)>"Cancel"</button>
         </form>
     }
 }
