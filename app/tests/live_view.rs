@@ -198,3 +198,46 @@ store_test!(the_overview_shows_active_users_events_and_positions_of_this_app_onl
     let theirs = LiveView { segment: Some("Theirs".into()), ..Default::default() };
     assert_eq!(overview(&store, app, &theirs, now).await.unwrap_err().status_code(), 404);
 });
+
+store_test!(the_fan_out_reads_a_commits_events_of_the_watched_apps_in_id_order, |store: Store| async move {
+    use app::store::StoredIds;
+    let now = app::time::now_ms();
+    let (app, users, _) = seed(&store, "fan", now).await;
+    let (other, _, _) = seed(&store, "elsewhere", now).await;
+    let asleep = users.iter().find(|(_, u)| !u.active).map(|(name, _)| name.clone()).unwrap();
+    let batch =
+        [event("purchase", "fan-u0", now), event("app.open", &asleep, now + 1), event("tap", "fan-u1", now + 2)];
+    let stored = store.insert_events(app, &batch, now).await.unwrap().stored;
+    store.insert_events(other, &[event("tap", "elsewhere-u0", now)], now).await.unwrap();
+    let ids: Vec<i64> = match &stored {
+        StoredIds::Range { after, up_to } => (after + 1..=*up_to).collect(),
+        StoredIds::List(ids) => ids.clone(),
+        StoredIds::None => panic!("nothing stored"),
+    };
+    assert_eq!(ids.len(), 3);
+    // The commit's own form (a range on SQLite, a list on PostgreSQL), and
+    // a list with another app's id in it.
+    let mut listed = ids.clone();
+    listed.push(ids[2] + 1);
+    for (ids, apps) in [(stored, vec![app]), (StoredIds::List(listed), vec![app])] {
+        let events = store.live_events_stored(&ids, &apps).await.unwrap();
+        let seen: Vec<(&str, Option<&str>, Option<&str>, bool)> = events
+            .iter()
+            .map(|e| (e.event.event_type.as_str(), e.user_external_id.as_deref(), e.platform.as_deref(), e.user_active))
+            .collect();
+        let platform = |name: &str| Some(users[name].platform);
+        assert_eq!(
+            seen,
+            [
+                ("purchase", Some("fan-u0"), platform("fan-u0"), true),
+                ("app.open", Some(asleep.as_str()), platform(&asleep), false),
+                ("tap", Some("fan-u1"), platform("fan-u1"), true),
+            ]
+        );
+        assert!(events.windows(2).all(|w| w[0].event.id < w[1].event.id), "id order");
+        assert_eq!(events[0].event.data.as_deref(), batch[0].data.as_deref(), "data as sent");
+        assert_eq!(events[0].event.device_name.as_deref(), platform("fan-u0"), "the device's name");
+    }
+    let none = store.live_events_stored(&StoredIds::List(ids), &[other]).await.unwrap();
+    assert!(none.is_empty(), "another app's page reads none of them");
+});

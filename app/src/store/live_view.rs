@@ -5,6 +5,7 @@
 use super::activity::activity_columns;
 use super::batch::Marks;
 use super::{with_pool, Backend, Store, StoreResult, StoredIds, SEEN_PRECISION_MS};
+use crate::model::activity::ActivityEvent;
 use crate::model::devices::Fix;
 use crate::model::live::{ActiveNow, LiveCounts, LiveEvent, LivePosition, PlatformActive, ACTIVE_WINDOWS, TOP_TYPES};
 
@@ -27,10 +28,85 @@ macro_rules! live_columns {
     };
 }
 
-const LIVE_FROM: &str =
-    " FROM events e LEFT JOIN devices d ON d.id = e.device_id LEFT JOIN users u ON u.id = e.user_id";
+/// The device and user of an event `e`.
+macro_rules! live_joins {
+    () => {
+        " LEFT JOIN devices d ON d.id = e.device_id LEFT JOIN users u ON u.id = e.user_id"
+    };
+}
+
+const LIVE_FROM: &str = concat!(" FROM events e", live_joins!());
 
 const MINUTE_MS: i64 = 60_000;
+
+/// [`live_columns!`]'s values of a row, as SQLite's `json_array` writes them.
+type JsonRow = (
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    Option<i64>,
+    Option<String>,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+/// SQLite: the live rows `filter` picks, in id order, as one JSON array of
+/// arrays. sqlx hands SQLite's rows over one at a time (each row sent from
+/// its worker thread); the fan-out reads every event of a watched app, and
+/// one value per read keeps that off the ingest's two cores.
+fn sqlite_as_json(filter: &str) -> String {
+    format!(
+        concat!(
+            "SELECT json_group_array(json_array(e.id, e.app_id, e.user_id, e.event_type, e.device_id, ",
+            "COALESCE(d.device_string, d.platform), e.occurred_at, e.data, u.external_id, u.user_name, d.platform, ",
+            "COALESCE(u.active, TRUE))) FROM (SELECT * FROM events e {} ORDER BY e.id) AS e",
+            live_joins!()
+        ),
+        filter
+    )
+}
+
+/// The rows of [`sqlite_as_json`]'s answer.
+fn from_json(rows: &str) -> StoreResult<Vec<LiveEvent>> {
+    let rows: Vec<JsonRow> =
+        serde_json::from_str(rows).map_err(|err| super::StoreError::Unavailable(format!("live rows: {err}")))?;
+    let mut events: Vec<LiveEvent> = rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                app_id,
+                user_id,
+                event_type,
+                device_id,
+                device_name,
+                occurred_at,
+                data,
+                user,
+                name,
+                platform,
+                active,
+            )| {
+                LiveEvent {
+                    event: ActivityEvent { id, app_id, user_id, event_type, device_id, device_name, occurred_at, data },
+                    user_external_id: user,
+                    user_name: name,
+                    platform,
+                    user_active: active != 0,
+                }
+            },
+        )
+        .collect();
+    // Aggregated as the subquery ordered them; sorted again, as the
+    // fan-out relies on it and SQL does not promise an aggregate's order.
+    events.sort_by_key(|event| event.event.id);
+    Ok(events)
+}
 
 impl Store {
     /// Users active in each window before `now`, by platform, and users
@@ -156,23 +232,28 @@ impl Store {
             (StoredIds::List(ids), Backend::Sqlite(pool)) => {
                 let mut events = Vec::with_capacity(ids.len());
                 for chunk in ids.chunks(500) {
-                    let sql = format!(
-                        concat!(
-                            "SELECT ",
-                            live_columns!(),
-                            "{} WHERE e.id IN ({}) AND +e.app_id IN ({}) ORDER BY e.id"
-                        ),
-                        LIVE_FROM,
+                    let sql = sqlite_as_json(&format!(
+                        "WHERE e.id IN ({}) AND +e.app_id IN ({})",
                         Marks::Anonymous.list(1, chunk.len()),
                         apps_list(chunk.len() + 1)
-                    );
-                    let mut q = sqlx::query_as(&sql);
+                    ));
+                    let mut q = sqlx::query_scalar(&sql);
                     for id in chunk.iter().chain(apps) {
                         q = q.bind(*id);
                     }
-                    events.extend(q.fetch_all(pool).await?);
+                    let rows: String = q.fetch_one(pool).await?;
+                    events.extend(from_json(&rows)?);
                 }
                 Ok(events)
+            }
+            (StoredIds::Range { after, up_to }, Backend::Sqlite(pool)) => {
+                let sql = sqlite_as_json(&format!("WHERE e.id > ? AND e.id <= ? AND +e.app_id IN ({})", apps_list(3)));
+                let mut q = sqlx::query_scalar(&sql).bind(after).bind(up_to);
+                for app in apps {
+                    q = q.bind(*app);
+                }
+                let rows: String = q.fetch_one(pool).await?;
+                from_json(&rows)
             }
             (StoredIds::Range { after, up_to }, _) => {
                 let sql = format!(
