@@ -52,6 +52,14 @@ pub fn check_line(value: &str, max: usize) -> Result<(), TextError> {
     Ok(())
 }
 
+/// A plausible email address, `local@domain.tld` with no spaces (the real
+/// check is whether mail arrives); the ingest API and imports share it.
+pub fn is_plausible_email(value: &str) -> bool {
+    value.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !value.contains(' ')
+    })
+}
+
 /// An id the customer's app chose: a userID, a deviceID, an event id.
 /// 1 to [`ExternalId::MAX_CHARS`] characters, not blank, one line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -70,12 +70,15 @@ pub fn ConsoleLayout() -> impl IntoView {
                 </a>
                 <Suspense>{move || Suspend::new(async move { me.await.ok().map(|me| view! { <AppSwitcher me /> }) })}</Suspense>
                 <ul class="menu">
-                    <MenuGroup label="Audience" id="menu-audience" prefixes=&["/users", "/live"]>
+                    <MenuGroup label="Audience" id="menu-audience" prefixes=&["/users", "/live", "/jobs"]>
                         <li>
                             <A href="/users">"Users"</A>
                         </li>
                         <li>
                             <A href="/live">"Live"</A>
+                        </li>
+                        <li>
+                            <A href="/jobs">"Jobs"</A>
                         </li>
                     </MenuGroup>
                 </ul>

@@ -10,6 +10,7 @@ pub mod codec;
 pub mod devices;
 pub mod error;
 pub mod ids;
+pub mod jobs;
 pub mod layout;
 #[cfg(feature = "ssr")]
 pub mod limits;
@@ -113,9 +114,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("users") view=crate::users::UsersPage ssr=SsrMode::Async />
                     // Async: the whole page waits for its data, so an unknown
                     // user can answer with a real 404 status.
+                    <Route path=path!("users/import") view={Lazy::<routes::ImportRoute>::new()} />
                     <Route path=path!("users/:id") view={Lazy::<routes::ProfileRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("devices/:id") view={Lazy::<routes::DeviceRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("live") view={Lazy::<routes::LiveRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("jobs") view={Lazy::<routes::JobsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("jobs/:id") view={Lazy::<routes::JobRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
             </div>

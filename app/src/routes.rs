@@ -56,3 +56,15 @@ lazy_page!(
     /// The app's activity as it happens (Audience > Live).
     LiveRoute => crate::live_page::LivePage
 );
+lazy_page!(
+    /// Recent jobs (Audience > Jobs).
+    JobsRoute => crate::jobs::JobsPage
+);
+lazy_page!(
+    /// One job: progress, preview and refusals.
+    JobRoute => crate::jobs::JobPage
+);
+lazy_page!(
+    /// Audience > Users > Import.
+    ImportRoute => crate::jobs::ImportPage
+);

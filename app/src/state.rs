@@ -23,6 +23,8 @@ pub struct AppState {
     pub live: crate::live::LiveHub,
     /// Where the maps' tiles come from (written into every page's head).
     pub map_tiles: crate::model::devices::MapTiles,
+    /// The instance's job runner (bulk actions, imports).
+    pub jobs: crate::jobs::Jobs,
 }
 
 /// The server's state, for a server function. An error rather than a panic

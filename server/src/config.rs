@@ -106,6 +106,17 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// Log lines as `text` (for people) or `json` (one object per line, for
     /// a log pipeline). `RUST_LOG` sets the filter either way.
+    /// Where uploaded CSV files wait for their import (the instance that
+    /// received a file imports it).
+    #[arg(long, env = "IMPORT_DIR", default_value = "data/imports", global = true)]
+    pub import_dir: std::path::PathBuf,
+    /// The largest CSV upload accepted, in MiB.
+    #[arg(long, env = "IMPORT_MAX_MIB", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub import_max_mib: u64,
+    /// Seconds without progress after which another instance takes over a
+    /// running job (its instance stopped).
+    #[arg(long, env = "JOB_STALE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub job_stale_secs: u64,
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
 }
@@ -125,6 +136,8 @@ impl Config {
         cli.config.smtp_port = 0;
         // Many tests' servers share one PostgreSQL: connections as needed.
         cli.config.database_warm_connections = 0;
+        // Each test process keeps its uploads apart.
+        cli.config.import_dir = std::env::temp_dir().join(format!("audience-imports-{}", std::process::id()));
         cli.config
     }
 
@@ -147,6 +160,14 @@ impl Config {
     }
 
     /// The deadlines and caps of client connections.
+    pub fn jobs_config(&self) -> app::jobs::JobsConfig {
+        app::jobs::JobsConfig {
+            import_dir: self.import_dir.clone(),
+            max_upload_bytes: self.import_max_mib * 1024 * 1024,
+            stale_after: std::time::Duration::from_secs(self.job_stale_secs),
+        }
+    }
+
     pub fn connection_limits(&self) -> crate::serve::ConnectionLimits {
         crate::serve::ConnectionLimits {
             client_timeout: std::time::Duration::from_secs(self.client_timeout_secs),

@@ -18,4 +18,5 @@ pub mod request_id;
 pub mod route_table;
 pub mod serve;
 pub mod smtp;
+pub mod transfer;
 pub mod web;

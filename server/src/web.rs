@@ -24,7 +24,6 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_sessions::cookie::SameSite;
@@ -85,7 +84,10 @@ pub fn router(
         .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(12)));
     Router::new()
         .nest("/api/v1", crate::ingest::routes().into_router())
-        .nest("/api", crate::live::routes().merge(crate::export::routes()).into_router())
+        .nest(
+            "/api",
+            crate::live::routes().merge(crate::export::routes()).merge(crate::transfer::routes()).into_router(),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -97,7 +99,7 @@ pub fn router(
         .layer(middleware::from_fn(crate::edge::refuse_nul))
         .layer(middleware::from_fn_with_state(Arc::<str>::from(origin), same_origin_server_fns))
         .layer(sessions)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn(limit_bodies))
         .layer(middleware::from_fn(json_errors_on_api))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
@@ -118,7 +120,8 @@ pub fn router(
 /// Every axum route outside Leptos (pages and server functions are listed
 /// by Leptos itself): method and full path, as the route matrix test reads them.
 pub fn api_routes() -> Vec<(Method, String)> {
-    let tables = [("/api/v1", crate::ingest::routes()), ("/api", crate::live::routes().merge(crate::export::routes()))];
+    let console = crate::live::routes().merge(crate::export::routes()).merge(crate::transfer::routes());
+    let tables = [("/api/v1", crate::ingest::routes()), ("/api", console)];
     let listed = |prefix: &str, routes: &[(Method, String)]| {
         routes.iter().map(|(method, path)| (method.clone(), format!("{prefix}{path}"))).collect::<Vec<_>>()
     };
@@ -181,6 +184,25 @@ fn database_unavailable_page() -> Response {
     response
 }
 
+/// Paths whose body is a file (CSV imports): their handlers stream it to
+/// disk under the import limit (`IMPORT_MAX_MIB`) instead of [`BODY_LIMIT`].
+const UPLOAD_PATHS: [&str; 2] = ["/api/v1/users/import", "/api/users/import"];
+
+/// Every request body is limited to [`BODY_LIMIT`] (a longer declared one
+/// is refused at once), but an upload's.
+async fn limit_bodies(request: Request, next: Next) -> Response {
+    if UPLOAD_PATHS.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > BODY_LIMIT) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let limited = axum::body::Body::new(http_body_util::Limited::new(body, BODY_LIMIT));
+    next.run(Request::from_parts(parts, limited)).await
+}
+
 /// Refuses server-function calls from other sites (CSRF): a POST to /api/…
 /// (the cookie-authenticated server functions; the ingest API uses bearer
 /// keys) must carry an Origin or Referer of the console's public origin.
@@ -191,7 +213,7 @@ async fn same_origin_server_fns(State(origin): State<Arc<str>>, request: Request
     if !safe && is_server_fn && !is_same_origin(request.headers(), &origin) {
         return json_error(StatusCode::FORBIDDEN, "cross-origin request refused");
     }
-    if is_server_fn {
+    if is_server_fn && !UPLOAD_PATHS.contains(&path) {
         // Reading past the limit fails the call with "length limit exceeded",
         // which `AppError` answers as 413.
         let (parts, body) = request.into_parts();
@@ -261,6 +283,7 @@ pub struct Server {
     draining: Arc<AtomicBool>,
     shutdown_delay: std::time::Duration,
     metrics_addr: Option<SocketAddr>,
+    jobs: app::jobs::Jobs,
 }
 
 impl Server {
@@ -285,6 +308,7 @@ impl Server {
         let shared = store.is_postgres().then(|| store.clone());
         let limits = Arc::new(RateLimits::new(config.ingest_rate_per_sec, shared, config.trusted_proxies.clone()));
         let live = LiveHub::start(store.clone()).await.context("cannot start the live channel")?;
+        let jobs = app::jobs::Jobs::new(config.jobs_config());
         let state = AppState {
             leptos_options,
             store: store.clone(),
@@ -293,6 +317,7 @@ impl Server {
             inbound_secret_hash: config.inbound_mail_secret.as_deref().filter(|s| !s.is_empty()).map(api_key::hash),
             live: live.clone(),
             map_tiles: MapTiles { url: config.map_tile_url.clone(), attribution: config.map_attribution.clone() },
+            jobs: jobs.clone(),
         };
         let smtp = match config.smtp_port {
             0 => None,
@@ -326,6 +351,7 @@ impl Server {
             draining,
             shutdown_delay: std::time::Duration::from_secs(config.shutdown_delay_secs),
             metrics_addr,
+            jobs,
         })
     }
 
@@ -357,6 +383,7 @@ impl Server {
     pub async fn run(mut self) -> anyhow::Result<()> {
         tracing::info!("serving the Audience console on http://{}", self.local_addr());
         self.start_smtp();
+        let runner = self.jobs.spawn(self.store.clone());
         let sessions = self.store.session_store();
         let cleanup = tokio::spawn(sessions.continuously_delete_expired(tokio::time::Duration::from_secs(600)));
         let (store, retention) = (self.store.clone(), self.retention_days);
@@ -387,6 +414,10 @@ impl Server {
         crate::serve::serve(self.listener, self.app, self.connections, self.slots, shutdown).await;
         cleanup.abort();
         maintenance.abort();
+        // The job in hand stops after its chunk and is handed back, so the
+        // next instance (or this one, restarted) goes on at once.
+        self.jobs.stop();
+        let _ = runner.await;
         // Whatever the requests wrote is committed; close the pools cleanly.
         self.store.close().await;
         tracing::info!("stopped");
@@ -403,6 +434,7 @@ impl Server {
     /// Serves in the background (tests); the task ends with the runtime.
     pub fn spawn(self) -> SocketAddr {
         let addr = self.local_addr();
+        self.jobs.spawn(self.store.clone());
         let never = std::future::pending();
         tokio::spawn(crate::serve::serve(self.listener, self.app, self.connections, self.slots, never));
         addr

@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod auth;
 pub mod devices;
+pub mod jobs;
 pub mod live;
 pub mod messages;
 pub mod notes;

@@ -3,7 +3,7 @@
 
 use crate::auth::session::SessionAdmin;
 use crate::error::AppError;
-use crate::store::{write_tx, Erased, NewAudit, Store};
+use crate::store::{write_tx, Erased, NewAudit, Store, StoreError, WriteTx};
 use crate::time::now_ms;
 
 /// The audit actions of this module.
@@ -63,20 +63,31 @@ pub async fn delete(
         });
     }
     let now = now_ms();
-    let erased = write_tx!(store, |tx| {
-        let Some(erased) = tx.delete_user(app_id, user_id).await? else {
-            return Ok(None);
-        };
-        let detail = format!(
-            "{} devices, {} locations, {} events, {} messages",
-            erased.devices, erased.locations, erased.events, erased.messages
-        );
-        let audit =
-            NewAudit { app_id: Some(app_id), actor: &admin.email, action: DELETED, user_id: None, detail: &detail };
-        tx.record_audit(&audit, now).await?;
-        Ok(Some(erased))
-    })?;
+    let erased = write_tx!(store, |tx| erase(tx, app_id, user_id, &admin.email, now).await)?;
     let erased = erased.ok_or_else(not_found)?;
     tracing::info!(app_id, user_id, events = erased.events, "deleted a user");
     Ok((user.external_id, erased))
+}
+
+/// In `tx`, deletes the user (see `store/erasure.rs`) with the audit entry
+/// that says `actor` deleted a user, with counts and no personal data.
+/// `None` when the user is not in the app. Options > Delete and the bulk
+/// Delete both erase this way.
+pub async fn erase(
+    tx: &mut WriteTx,
+    app_id: i64,
+    user_id: i64,
+    actor: &str,
+    now: i64,
+) -> Result<Option<Erased>, StoreError> {
+    let Some(erased) = tx.delete_user(app_id, user_id).await? else {
+        return Ok(None);
+    };
+    let detail = format!(
+        "{} devices, {} locations, {} events, {} messages",
+        erased.devices, erased.locations, erased.events, erased.messages
+    );
+    let audit = NewAudit { app_id: Some(app_id), actor, action: DELETED, user_id: None, detail: &detail };
+    tx.record_audit(&audit, now).await?;
+    Ok(Some(erased))
 }

@@ -143,8 +143,9 @@ pub async fn add_as(
 
 /// Segments added at once, at most.
 const MAX_ADD: usize = 100;
-const ADDED: &str = "added to segment";
-const REMOVED: &str = "removed from segment";
+/// The audit actions of a user joining and leaving a segment.
+pub const ADDED: &str = "added to segment";
+pub const REMOVED: &str = "removed from segment";
 
 /// The store's `NotFound` of a join, in words for the person at the console.
 fn not_found_in_words(err: StoreError) -> AppError {

@@ -43,6 +43,8 @@ const DELETE_DEVICES: &str = "DELETE FROM devices WHERE user_id = $1";
 const DELETE_PROPERTIES: &str = "DELETE FROM user_properties WHERE user_id = $1";
 const DELETE_PROPERTY_CHANGES: &str = "DELETE FROM property_changes WHERE user_id = $1";
 const DELETE_NOTES: &str = "DELETE FROM notes WHERE user_id = $1";
+/// The user leaves the selections of bulk jobs still running.
+const DELETE_JOB_USERS: &str = "DELETE FROM job_users WHERE user_id = $1";
 /// Earlier audit entries about the user stay (who did what, when) but lose
 /// the user and their detail (segment names, message titles).
 const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHERE user_id = $1";
@@ -50,7 +52,7 @@ const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHER
 /// Every statement above that takes the user's id alone, by name: what
 /// the plan test (`Store::per_user_plans`) explains.
 #[cfg(any(test, feature = "test-support"))]
-pub(crate) const BY_USER: [(&str, &str); 14] = [
+pub(crate) const BY_USER: [(&str, &str); 15] = [
     ("deliveries of the user's messages", DELETE_MESSAGE_DELIVERIES),
     ("deliveries to the user's devices", DELETE_DEVICE_DELIVERIES),
     ("messages", DELETE_MESSAGES),
@@ -64,6 +66,7 @@ pub(crate) const BY_USER: [(&str, &str); 14] = [
     ("properties", DELETE_PROPERTIES),
     ("property changes", DELETE_PROPERTY_CHANGES),
     ("notes", DELETE_NOTES),
+    ("bulk job selections", DELETE_JOB_USERS),
     ("audit entries", ANONYMISE_AUDIT),
 ];
 
@@ -101,6 +104,7 @@ impl WriteTx {
         self.delete_where_user(DELETE_PROPERTIES, user_id).await?;
         self.delete_where_user(DELETE_PROPERTY_CHANGES, user_id).await?;
         self.delete_where_user(DELETE_NOTES, user_id).await?;
+        self.delete_where_user(DELETE_JOB_USERS, user_id).await?;
         self.delete_where_user(ANONYMISE_AUDIT, user_id).await?;
         let user = "DELETE FROM users WHERE app_id = $1 AND id = $2";
         with_tx!(self, |conn| sqlx::query(user).bind(app_id).bind(user_id).execute(&mut *conn).await.map(|_| ()))?;

@@ -6,6 +6,7 @@
 mod activity;
 mod admins;
 mod apps;
+mod bulk;
 mod deliveries;
 mod device_reads;
 mod devices;
@@ -17,6 +18,7 @@ mod event_rows;
 mod event_search;
 mod events;
 mod export;
+mod jobs;
 mod live_view;
 mod messages;
 mod notes;
@@ -37,6 +39,7 @@ mod users;
 pub use crate::write_tx;
 pub use activity::MOVED_PREFIX;
 pub use admins::{AdminRecord, NewAudit};
+pub use bulk::{BulkAudit, ChunkEffect};
 pub use deliveries::{InboxMessage, Opened};
 pub use devices::{DeviceInput, LocationInput};
 pub use engine::health::PoolStats;
@@ -52,6 +55,7 @@ pub use export::{
     ExportedAudit, ExportedDelivery, ExportedDevice, ExportedEvent, ExportedLocation, ExportedMembership,
     ExportedMessage, Rows,
 };
+pub use jobs::{ChunkDone, ClaimedJob, NewJob};
 pub use messages::{NewMessage, StoredMessage};
 pub use rate_limits::SharedQuota;
 #[cfg(feature = "bench")]
@@ -230,6 +234,14 @@ impl Store {
         match self.backend {
             Backend::Sqlite(_) => "sqlite",
             Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// How generated placeholders are written for this backend.
+    pub(crate) fn marks(&self) -> batch::Marks {
+        match self.backend {
+            Backend::Sqlite(_) => batch::Marks::Anonymous,
+            Backend::Postgres(_) => batch::Marks::Numbered,
         }
     }
 

@@ -78,6 +78,26 @@ impl WriteTx {
         Ok(made.into_iter().next().unwrap_or_default())
     }
 
+    /// An import's chunk: each user created or updated (names as given,
+    /// `None` keeping the stored one) with its property changes. The
+    /// userIDs must differ. A user past [`MAX_PROPERTIES`] refuses the
+    /// chunk, named by its place (`[3].properties`).
+    pub(crate) async fn import_users(
+        &mut self,
+        app_id: i64,
+        users: &[(&ExternalId, UserInput<'_>, &[PropertySet])],
+        by: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let inputs: Vec<(&ExternalId, UserInput<'_>)> =
+            users.iter().map(|(id, input, _)| (*id, input.clone())).collect();
+        let ids = self.upsert_users(app_id, &inputs, now).await?;
+        let batch: Vec<(i64, &[PropertySet])> =
+            ids.iter().zip(users).map(|(id, (_, _, changes))| (*id, *changes)).collect();
+        self.set_properties_of_users(app_id, &batch, by, now).await?;
+        Ok(())
+    }
+
     /// The user ids of a batch's userIDs, in order: existing users found in
     /// one look-up (deactivated ones reactivated), new ones created.
     async fn resolve_users(

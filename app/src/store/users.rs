@@ -1,6 +1,9 @@
 //! End-users of a customer app.
 
 use super::user_list::index::UserToIndex;
+use std::collections::HashMap;
+
+use super::batch::chunks;
 use super::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
 use crate::ids::ExternalId;
 use crate::model::UserSummary;
@@ -78,6 +81,32 @@ impl Store {
     /// Hides a user and its devices from the dashboard until it registers again.
     pub async fn set_user_active(&self, app_id: i64, user_id: i64, active: bool, now: i64) -> StoreResult<bool> {
         write_tx!(self, |tx| tx.set_user_active(app_id, user_id, active, now).await)
+    }
+}
+
+impl Store {
+    /// The users of `ids` that are users of the app, by id (each once).
+    pub async fn users_in_app(&self, app_id: i64, ids: &[i64]) -> StoreResult<Vec<UserSummary>> {
+        let mut found = Vec::with_capacity(ids.len());
+        let marks = self.marks();
+        for chunk in chunks(ids) {
+            let sql = format!(
+                concat!("SELECT ", summary_columns!(), " FROM users WHERE app_id = {} AND id IN ({})"),
+                marks.list(1, 1),
+                marks.list(2, chunk.len())
+            );
+            let rows: Vec<UserSummary> = with_pool!(self, |pool| {
+                let mut query = sqlx::query_as(&sql).bind(app_id);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.fetch_all(pool).await
+            })?;
+            found.extend(rows);
+        }
+        found.sort_by_key(|u| u.id);
+        found.dedup_by_key(|u| u.id);
+        Ok(found)
     }
 }
 
@@ -163,5 +192,66 @@ impl WriteTx {
             .await?
             .rows_affected());
         Ok(changed == 1)
+    }
+
+    /// Creates or updates many users by userID at once, as
+    /// [`WriteTx::upsert_user`] does one (`None` keeps a stored value; a
+    /// deactivated user is reactivated), and re-indexes them for search.
+    /// The userIDs must differ. Returns each one's id, in the order given.
+    pub(crate) async fn upsert_users(
+        &mut self,
+        app_id: i64,
+        users: &[(&ExternalId, UserInput<'_>)],
+        now: i64,
+    ) -> StoreResult<Vec<i64>> {
+        // In userID order: batches writing the same users at once wait for
+        // each other rather than deadlock.
+        let mut sorted: Vec<&(&ExternalId, UserInput<'_>)> = users.iter().collect();
+        sorted.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        let marks = self.marks();
+        let mut ids: HashMap<String, i64> = HashMap::with_capacity(users.len());
+        let mut indexed = Vec::with_capacity(users.len());
+        for chunk in chunks(&sorted) {
+            let sql = format!(
+                concat!(
+                    "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at) VALUES {}
+                     ON CONFLICT (app_id, external_id) DO UPDATE SET
+                         user_name = COALESCE(excluded.user_name, users.user_name),
+                         email = COALESCE(excluded.email, users.email),
+                         active = TRUE,
+                         updated_at = excluded.updated_at
+                     RETURNING ",
+                    summary_columns!()
+                ),
+                marks.values(chunk.len(), 7)
+            );
+            let stored: Vec<UserSummary> = with_tx!(self, |conn| {
+                let mut query = sqlx::query_as::<_, UserSummary>(&sql);
+                for (external_id, input) in chunk {
+                    query = query
+                        .bind(app_id)
+                        .bind(external_id.as_str())
+                        .bind(input.user_name)
+                        .bind(input.email)
+                        .bind(true)
+                        .bind(now)
+                        .bind(now);
+                }
+                query.fetch_all(&mut *conn).await
+            })?;
+            for user in stored {
+                ids.insert(user.external_id.clone(), user.id);
+                indexed.push(UserToIndex {
+                    id: user.id,
+                    app_id,
+                    created_at: user.created_at,
+                    external_id: user.external_id,
+                    user_name: user.user_name,
+                    email: user.email,
+                });
+            }
+        }
+        self.reindex_users(&indexed).await?;
+        Ok(users.iter().map(|(external_id, _)| ids.get(external_id.as_str()).copied().unwrap_or_default()).collect())
     }
 }

@@ -1,16 +1,18 @@
 //! Components shared by features: the modal dialog, "Load more", absolute
-//! times in the viewer's zone, and the pause after typing before a search
-//! runs.
+//! times in the viewer's zone, the pause after typing before a search
+//! runs, and refreshing on a timer.
 
 mod debounce;
 mod load_more;
 mod local_time;
 mod modal;
+mod poll;
 
 pub use debounce::{debounced, TYPING_PAUSE};
 pub use load_more::LoadMore;
 pub use local_time::{format_local, LocalTime};
 pub use modal::{Modal, ModalHeader};
+pub use poll::every;
 
 use leptos::prelude::*;
 

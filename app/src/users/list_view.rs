@@ -132,6 +132,35 @@ impl ListView {
         filters_query(&self.properties)
     }
 
+    /// Which users the view lists (its page and columns aside); why not,
+    /// when a property filter of its URL is not one.
+    pub fn filter(&self) -> Result<crate::model::UserFilter, String> {
+        if let Some(message) = &self.bad_property {
+            return Err(message.clone());
+        }
+        Ok(crate::model::UserFilter {
+            search: self.search.clone(),
+            sort: self.sort,
+            include_deactivated: self.deactivated,
+            segment: self.segment.clone(),
+            active: self.active,
+            properties: self.properties.clone(),
+        })
+    }
+
+    /// The view's query without its page (`segment=VIP&q=ana`): what a bulk
+    /// action over "all matching" is sent.
+    pub fn selection_query(&self) -> String {
+        let view = ListView { after: None, columns: Vec::new(), ..self.clone() };
+        view.href().split_once('?').map(|(_, query)| query.to_string()).unwrap_or_default()
+    }
+
+    /// The view of a query string (`segment=VIP&q=ana`).
+    pub fn from_query(query: &str) -> ListView {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        ListView::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
     /// The view from its first page (after a filter changed).
     pub fn restarted(self) -> ListView {
         ListView { after: None, bad_property: None, ..self }

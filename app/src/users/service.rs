@@ -20,7 +20,7 @@ const MAX_SEARCH: usize = 200;
 
 /// Cursor text: "<sort>~<key>~<id>" of the position the next page starts
 /// after (the previous page's last row, or where a partial page stopped).
-fn encode_cursor(sort: UserSort, (key, id): &Position) -> String {
+pub(crate) fn encode_cursor(sort: UserSort, (key, id): &Position) -> String {
     let key = match key {
         SortKey::Int(k) => k.to_string(),
         SortKey::Text(k) => k.clone(),
@@ -28,11 +28,11 @@ fn encode_cursor(sort: UserSort, (key, id): &Position) -> String {
     format!("{}~{key}~{id}", sort.as_param())
 }
 
-fn position_of(sort: UserSort, user: &UserSummary) -> Position {
+pub(crate) fn position_of(sort: UserSort, user: &UserSummary) -> Position {
     (sort_key_of(sort, user), user.id)
 }
 
-fn decode_cursor(sort: UserSort, cursor: &str) -> Result<Position, AppError> {
+pub(crate) fn decode_cursor(sort: UserSort, cursor: &str) -> Result<Position, AppError> {
     let invalid = || AppError::invalid("cursor", "This page link is not valid any more. Go back to the first page.");
     let (cursor_sort, rest) = cursor.split_once('~').ok_or_else(invalid)?;
     let (key, id) = rest.rsplit_once('~').ok_or_else(invalid)?;
@@ -45,6 +45,33 @@ fn decode_cursor(sort: UserSort, cursor: &str) -> Result<Position, AppError> {
         _ => SortKey::Int(key.parse().map_err(|_| invalid())?),
     };
     Ok((key, id))
+}
+
+/// Checks a view of the list and resolves it for one request: its
+/// segment to the app's segment id (404 when the app has none of that
+/// name), its activity window to a time.
+pub async fn resolve_scope(store: &Store, app_id: i64, filter: &UserFilter) -> Result<UserScope, AppError> {
+    if filter.properties.len() > MAX_PROPERTY_FILTERS {
+        return Err(AppError::invalid("properties", format!("Filter by at most {MAX_PROPERTY_FILTERS} properties.")));
+    }
+    for property in &filter.properties {
+        property.clone().checked().map_err(|message| AppError::invalid("properties", message))?;
+    }
+    if filter.search.chars().count() > MAX_SEARCH {
+        return Err(AppError::invalid("search", format!("Search for at most {MAX_SEARCH} characters.")));
+    }
+    let segment = match filter.segment.as_deref().map(str::trim).filter(|name| !name.is_empty()) {
+        Some(name) => Some(
+            store
+                .segment_by_name(app_id, name)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("There is no segment named “{name}” in this app.")))?
+                .id,
+        ),
+        None => None,
+    };
+    let active_since = filter.active.map(|window| window.since(crate::time::now_ms(), SEEN_PRECISION_MS));
+    Ok(UserScope { segment, active_since })
 }
 
 #[tracing::instrument(skip(store))]
@@ -68,28 +95,8 @@ pub async fn users_page_within(
     limit: i64,
     budget: Budget,
 ) -> Result<UsersPage, AppError> {
-    if filter.properties.len() > MAX_PROPERTY_FILTERS {
-        return Err(AppError::invalid("properties", format!("Filter by at most {MAX_PROPERTY_FILTERS} properties.")));
-    }
-    for property in &filter.properties {
-        property.clone().checked().map_err(|message| AppError::invalid("properties", message))?;
-    }
-    if filter.search.chars().count() > MAX_SEARCH {
-        return Err(AppError::invalid("search", format!("Search for at most {MAX_SEARCH} characters.")));
-    }
     let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(filter.sort, c)).transpose()?;
-    let segment = match filter.segment.as_deref().map(str::trim).filter(|name| !name.is_empty()) {
-        Some(name) => Some(
-            store
-                .segment_by_name(app_id, name)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("There is no segment named “{name}” in this app.")))?
-                .id,
-        ),
-        None => None,
-    };
-    let active_since = filter.active.map(|window| window.since(crate::time::now_ms(), SEEN_PRECISION_MS));
-    let scope = UserScope { segment, active_since };
+    let scope = resolve_scope(store, app_id, filter).await?;
     // One row more than asked tells whether a next page exists.
     let mut found = store.users_page_within(app_id, filter, scope, after, limit + 1, budget).await?;
     // A round whose budget ran out before the page filled goes on from
@@ -102,7 +109,7 @@ pub async fn users_page_within(
         if wanted <= 0 || rounds >= FILL_ROUNDS {
             break;
         }
-        let (more, stopped_at) = store.more_users_within(app_id, filter, scope, at, wanted, budget).await?;
+        let (more, stopped_at) = store.more_users_within(app_id, filter, scope, Some(at), wanted, budget).await?;
         found.users.extend(more);
         found.stopped_at = stopped_at;
         rounds += 1;

@@ -6,6 +6,7 @@
 mod devices;
 pub mod error;
 pub mod events;
+mod import;
 mod inbound_mail;
 mod messages;
 pub mod openapi;
@@ -33,6 +34,8 @@ pub fn routes() -> RouteTable<AppState> {
     RouteTable::default()
         .route("/users/{user_id}", &[M::PUT], put(users::put_user))
         .route("/users/properties", &[M::POST], post(properties::post_properties))
+        .route("/users/import", &[M::POST], post(import::post_import).layer(DefaultBodyLimit::disable()))
+        .route("/jobs/{id}", &[M::GET, M::HEAD], get(import::get_job))
         .route(
             "/users/{user_id}/segments/{name}",
             &[M::PUT, M::DELETE],

@@ -34,6 +34,8 @@ use super::{devices, events, inbound_mail, messages, properties, segments, users
     paths(
         users::put_user,
         properties::post_properties,
+        super::import::post_import,
+        super::import::get_job,
         devices::put_device,
         devices::post_locations,
         events::post_events,

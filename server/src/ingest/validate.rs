@@ -37,10 +37,7 @@ pub fn opt_text(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiE
 /// A plausible email address (the real check is whether mail arrives).
 pub fn email(field: &str, value: &str) -> Result<(), ApiError> {
     text(field, value, 320)?;
-    let valid = value.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !value.contains(' ')
-    });
-    if !valid {
+    if !app::ids::is_plausible_email(value) {
         return Err(ApiError::invalid(field, format!("{field} is not an email address")));
     }
     Ok(())

@@ -143,24 +143,20 @@ impl Store {
 
     /// More rows of a page that stopped at `after` (its budget ran out
     /// before it filled), without counting again: the matches after
-    /// `after`, up to `limit`, and where this round stopped, if it did.
+    /// `after` (from the start of the list when `None`), up to `limit`,
+    /// and where this round stopped, if it did.
     pub async fn more_users_within(
         &self,
         app_id: i64,
         filter: &UserFilter,
         scope: UserScope,
-        after: Position,
+        after: Option<Position>,
         limit: i64,
         budget: Budget,
     ) -> StoreResult<(Vec<UserSummary>, Option<Position>)> {
         let plan = self.plan_search(app_id, &filter.search, &filter.properties, filter.sort, scope, &budget).await?;
-        let req = PageRequest {
-            sort: filter.sort,
-            include_deactivated: filter.include_deactivated,
-            after: Some(after),
-            limit,
-            budget,
-        };
+        let req =
+            PageRequest { sort: filter.sort, include_deactivated: filter.include_deactivated, after, limit, budget };
         let Found { users, stopped_at } = self.page_by_plan(app_id, &plan, &req).await?;
         Ok((users, stopped_at))
     }

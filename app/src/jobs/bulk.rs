@@ -1,0 +1,430 @@
+//! Bulk actions on users as jobs. Starting one checks the request and
+//! records the selection: ticked users at once, "all matching" as the
+//! job's first steps (the view read in creation order, newest first, which
+//! users cannot move in, so none is read twice or skipped; users created
+//! after the job started come before the walk's start and are left out).
+//! Then each step acts on a chunk of the selection in one transaction
+//! with its audit rows, and drops that chunk: a chunk's effect happens
+//! once, however often the job is resumed.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{BulkAction, Job, JobKind, Selection, MAX_TICKED};
+use super::runner::Step;
+use crate::auth::session::SessionAdmin;
+use crate::error::AppError;
+use crate::model::properties::grouped;
+use crate::model::users::UserScope;
+use crate::model::{UserFilter, UserSort, UserSummary};
+use crate::profile::lifecycle;
+use crate::segments::service as segments;
+use crate::store::{write_tx, Budget, BulkAudit, ChunkDone, ClaimedJob, NewJob, Position, Store, StoreError};
+use crate::time::now_ms;
+use crate::users::service::{decode_cursor, encode_cursor, position_of, resolve_scope};
+
+/// Users of a view read per round (into a job's selection, or an export).
+const SELECT_ROUND: i64 = 5_000;
+/// Users a deletion erases per chunk at most: each user's rows are erased
+/// one by one.
+const DELETE_CHUNK: i64 = 50;
+
+/// A selection walk's budget per round: larger than a page's, as a job
+/// is not waited for by a person at each round.
+fn select_budget() -> Budget {
+    Budget { walk: 20_000, postings: 300_000, ..Budget::default() }
+}
+
+/// A bulk job's settings (`jobs.params`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BulkParams {
+    /// The view, for "all matching" (read in creation order).
+    filter: Option<UserFilter>,
+    /// The view's segment and activity window, resolved when it started.
+    scope_segment: Option<i64>,
+    active_since: Option<i64>,
+    /// The segment acted on: (id, name).
+    segment: Option<(i64, String)>,
+    /// Delete: the number of users the admin confirmed.
+    confirmed: Option<i64>,
+}
+
+/// Where a bulk job is (`jobs.position`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum BulkPosition {
+    /// Reading the view: the cursor the next round starts after, and the
+    /// next selection row's number.
+    Selecting {
+        after: Option<String>,
+        next_seq: i64,
+    },
+    Acting,
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data serializes")
+}
+
+/// Starts a bulk action; the job as created (its selection may still be
+/// being read).
+#[tracing::instrument(skip(store, admin, selection), fields(action = ?action.kind()))]
+pub async fn start(
+    store: &Store,
+    app_id: i64,
+    selection: &Selection,
+    action: &BulkAction,
+    admin: &SessionAdmin,
+) -> Result<Job, AppError> {
+    let (filter, scope) = match selection {
+        Selection::Users(ids) if ids.is_empty() => {
+            return Err(AppError::invalid("selection", "Select at least one user."));
+        }
+        Selection::Users(ids) if ids.len() > MAX_TICKED => return Err(too_many_ticked()),
+        Selection::Users(_) => (None, UserScope::default()),
+        Selection::Matching(filter) => {
+            let scope = resolve_scope(store, app_id, filter).await?;
+            (Some(UserFilter { sort: UserSort::Created, ..filter.clone() }), scope)
+        }
+    };
+    let ticked = match selection {
+        Selection::Users(ids) => Some(store.users_in_app(app_id, ids).await?.iter().map(|u| u.id).collect::<Vec<_>>()),
+        Selection::Matching(_) => None,
+    };
+    let confirmed = match action {
+        BulkAction::Delete { confirmation } => {
+            let typed: Option<i64> = confirmation.trim().replace([',', ' '], "").parse().ok();
+            let Some(typed) = typed else {
+                return Err(AppError::invalid("confirmation", "Type the number of users to delete."));
+            };
+            if let Some(ids) = &ticked {
+                if typed != ids.len() as i64 {
+                    return Err(AppError::invalid(
+                        "confirmation",
+                        format!("Type {} to delete {} users.", ids.len(), ids.len()),
+                    ));
+                }
+            }
+            Some(typed)
+        }
+        _ => None,
+    };
+    let segment = match action {
+        BulkAction::AddToSegment { segment } => {
+            let (segment, _) = segments::create_as(store, app_id, segment, &admin.email).await?;
+            Some((segment.id, segment.name))
+        }
+        BulkAction::RemoveFromSegment { segment } => {
+            let found = store.segment_by_name(app_id, segment).await?.ok_or_else(|| {
+                AppError::NotFound(format!("There is no segment named “{}” in this app.", segment.trim()))
+            })?;
+            Some((found.id, found.name))
+        }
+        _ => None,
+    };
+    let description = describe(action.kind(), segment.as_ref().map(|(_, name)| name.as_str()), selection);
+    let params =
+        BulkParams { filter, scope_segment: scope.segment, active_since: scope.active_since, segment, confirmed };
+    let params = to_json(&params);
+    let now = now_ms();
+    let id = match &ticked {
+        Some(ids) => write_tx!(store, |tx| {
+            let position = to_json(&BulkPosition::Acting);
+            let job = NewJob {
+                app_id,
+                kind: action.kind(),
+                actor: &admin.email,
+                description: &description,
+                params: &params,
+                total: ids.len() as i64,
+                position: Some(&position),
+                owner: None,
+            };
+            let id = tx.create_job(&job, now).await?;
+            tx.add_job_users(id, 0, ids).await?;
+            Ok(id)
+        })?,
+        None => {
+            let position = to_json(&BulkPosition::Selecting { after: None, next_seq: 0 });
+            let job = NewJob {
+                app_id,
+                kind: action.kind(),
+                actor: &admin.email,
+                description: &description,
+                params: &params,
+                total: 0,
+                position: Some(&position),
+                owner: None,
+            };
+            store.create_job(&job, now).await?
+        }
+    };
+    tracing::info!(job = id, "bulk job started");
+    store.job(app_id, id).await?.ok_or(AppError::Internal)
+}
+
+/// "Add to segment “VIP”: everyone matching “ana”".
+fn describe(kind: JobKind, segment: Option<&str>, selection: &Selection) -> String {
+    let action = match (kind, segment) {
+        (JobKind::AddToSegment, Some(name)) => format!("Add to segment “{name}”"),
+        (JobKind::RemoveFromSegment, Some(name)) => format!("Remove from segment “{name}”"),
+        (JobKind::Deactivate, _) => "Deactivate".into(),
+        (JobKind::Reactivate, _) => "Reactivate".into(),
+        _ => "Delete".into(),
+    };
+    format!("{action}: {}", who_words(selection))
+}
+
+/// "12 selected users", "all users matching “ana”".
+fn who_words(selection: &Selection) -> String {
+    match selection {
+        Selection::Users(ids) if ids.len() == 1 => "1 selected user".to_string(),
+        Selection::Users(ids) => format!("{} selected users", grouped(ids.len() as f64)),
+        Selection::Matching(filter) => format!("all users matching {}", view_words(filter)),
+    }
+}
+
+/// A view of the list in words: "“ana” in segment “VIP”, active in the
+/// last hour" or "the whole list".
+fn view_words(filter: &UserFilter) -> String {
+    let mut parts = Vec::new();
+    if !filter.search.trim().is_empty() {
+        parts.push(format!("“{}”", filter.search.trim()));
+    }
+    if let Some(segment) = filter.segment.as_deref().filter(|s| !s.trim().is_empty()) {
+        parts.push(format!("in segment “{}”", segment.trim()));
+    }
+    if let Some(window) = filter.active {
+        parts.push(format!("active in {}", window.label()));
+    }
+    for property in &filter.properties {
+        parts.push(format!("with {}", property.name));
+    }
+    if filter.include_deactivated {
+        parts.push("deactivated included".into());
+    }
+    if parts.is_empty() {
+        "the whole list".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// One round of reading the users a view matches, in its order: the
+/// users, and the cursor the next round starts after (`None` at the end).
+async fn matching_round(
+    store: &Store,
+    app_id: i64,
+    filter: &UserFilter,
+    scope: UserScope,
+    after: Option<Position>,
+) -> Result<(Vec<UserSummary>, Option<String>), StoreError> {
+    let (users, stopped_at) =
+        store.more_users_within(app_id, filter, scope, after, SELECT_ROUND, select_budget()).await?;
+    let next = match (&stopped_at, users.last()) {
+        (Some(at), _) => Some(encode_cursor(filter.sort, at)),
+        (None, Some(last)) if users.len() as i64 == SELECT_ROUND => {
+            Some(encode_cursor(filter.sort, &position_of(filter.sort, last)))
+        }
+        _ => None,
+    };
+    Ok((users, next))
+}
+
+/// Reads a selection's users a round at a time: the ticked ones, or every
+/// user a view matches (in creation order, newest first).
+pub struct MatchingWalk {
+    app_id: i64,
+    words: String,
+    source: WalkSource,
+}
+
+enum WalkSource {
+    Ticked(Option<Vec<i64>>),
+    View { filter: UserFilter, scope: UserScope, after: Option<Option<String>> },
+}
+
+impl MatchingWalk {
+    pub async fn new(store: &Store, app_id: i64, selection: &Selection) -> Result<MatchingWalk, AppError> {
+        let words = who_words(selection);
+        let source = match selection {
+            Selection::Users(ids) if ids.len() > MAX_TICKED => return Err(too_many_ticked()),
+            Selection::Users(ids) => WalkSource::Ticked(Some(ids.clone())),
+            Selection::Matching(filter) => WalkSource::View {
+                scope: resolve_scope(store, app_id, filter).await?,
+                filter: UserFilter { sort: UserSort::Created, ..filter.clone() },
+                after: Some(None),
+            },
+        };
+        Ok(MatchingWalk { app_id, words, source })
+    }
+
+    /// The selection in words ("all users matching “ana”").
+    pub fn words(&self) -> &str {
+        &self.words
+    }
+
+    /// The next round's users; `None` once all were read.
+    pub async fn next_users(&mut self, store: &Store) -> Result<Option<Vec<UserSummary>>, StoreError> {
+        match &mut self.source {
+            WalkSource::Ticked(ids) => match ids.take() {
+                Some(ids) => Ok(Some(store.users_in_app(self.app_id, &ids).await?)),
+                None => Ok(None),
+            },
+            WalkSource::View { filter, scope, after } => {
+                let Some(cursor) = after.take() else { return Ok(None) };
+                let position = match cursor.as_deref().map(|c| decode_cursor(filter.sort, c)).transpose() {
+                    Ok(position) => position,
+                    Err(err) => return Err(StoreError::Invalid { field: "cursor".into(), message: err.to_string() }),
+                };
+                let (users, next) = matching_round(store, self.app_id, filter, *scope, position).await?;
+                *after = next.map(Some);
+                Ok(Some(users))
+            }
+        }
+    }
+}
+
+/// How many users the view matches now, counted exactly (it reads them all).
+pub async fn count_matching(store: &Store, app_id: i64, filter: &UserFilter) -> Result<i64, AppError> {
+    let mut walk = MatchingWalk::new(store, app_id, &Selection::Matching(filter.clone())).await?;
+    let mut count = 0;
+    while let Some(users) = walk.next_users(store).await? {
+        count += users.len() as i64;
+    }
+    Ok(count)
+}
+
+fn too_many_ticked() -> AppError {
+    let most = grouped(MAX_TICKED as f64);
+    AppError::invalid("selection", format!("Tick at most {most} users, or use “Select all matching”."))
+}
+
+/// A claimed bulk job, stepping through its selection.
+pub(crate) struct BulkWork {
+    job: Job,
+    params: BulkParams,
+    position: BulkPosition,
+    /// Users per chunk.
+    chunk: i64,
+}
+
+impl BulkWork {
+    pub(crate) fn open(claimed: ClaimedJob, chunk: i64) -> Result<BulkWork, String> {
+        let params: BulkParams = serde_json::from_str(&claimed.params)
+            .map_err(|err| format!("the job's settings are not readable: {err}"))?;
+        let position = match claimed.position.as_deref() {
+            Some(text) => {
+                serde_json::from_str(text).map_err(|err| format!("the job's position is not readable: {err}"))?
+            }
+            None => BulkPosition::Acting,
+        };
+        Ok(BulkWork { job: claimed.job, params, position, chunk: chunk.max(1) })
+    }
+
+    pub(crate) fn app_id(&self) -> i64 {
+        self.job.app_id
+    }
+
+    pub(crate) async fn step(&mut self, store: &Store, owner: &str) -> Result<Step, StoreError> {
+        match self.position.clone() {
+            BulkPosition::Selecting { after, next_seq } => self.select(store, owner, after, next_seq).await,
+            BulkPosition::Acting => self.act(store, owner).await,
+        }
+    }
+
+    /// Reads one round of the view into the selection.
+    async fn select(
+        &mut self,
+        store: &Store,
+        owner: &str,
+        after: Option<String>,
+        next_seq: i64,
+    ) -> Result<Step, StoreError> {
+        let Some(filter) = self.params.filter.clone() else {
+            return Ok(Step::Failed("the job has no view to read".into()));
+        };
+        let after = match after.as_deref().map(|cursor| decode_cursor(filter.sort, cursor)).transpose() {
+            Ok(after) => after,
+            Err(_) => return Ok(Step::Failed("the job's position is not readable".into())),
+        };
+        let scope = UserScope { segment: self.params.scope_segment, active_since: self.params.active_since };
+        let (users, next) = matching_round(store, self.job.app_id, &filter, scope, after).await?;
+        let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+        let total = next_seq + ids.len() as i64;
+        let position = match &next {
+            Some(cursor) => BulkPosition::Selecting { after: Some(cursor.clone()), next_seq: total },
+            None => BulkPosition::Acting,
+        };
+        let position_text = to_json(&position);
+        let (job_id, now) = (self.job.id, now_ms());
+        let held = write_tx!(store, |tx| {
+            if !tx.hold_job(job_id, owner, now).await? {
+                return Ok(false);
+            }
+            tx.add_job_users(job_id, next_seq, &ids).await?;
+            tx.set_job_total(job_id, total).await?;
+            tx.advance_job(job_id, &ChunkDone { position: Some(&position_text), ..ChunkDone::default() }).await?;
+            Ok(true)
+        })?;
+        if !held {
+            return Ok(Step::Lost);
+        }
+        self.position = position;
+        if matches!(self.position, BulkPosition::Acting) {
+            if let Some(confirmed) = self.params.confirmed.filter(|&confirmed| confirmed != total) {
+                return Ok(Step::Failed(format!(
+                    "The view holds {} users now, not the {} confirmed; nobody was deleted. Start again to delete them.",
+                    grouped(total as f64),
+                    grouped(confirmed as f64)
+                )));
+            }
+        }
+        Ok(Step::More)
+    }
+
+    /// Acts on the next chunk of the selection.
+    async fn act(&mut self, store: &Store, owner: &str) -> Result<Step, StoreError> {
+        let (job_id, app_id, now) = (self.job.id, self.job.app_id, now_ms());
+        let kind = self.job.kind;
+        let size = if kind == JobKind::Delete { self.chunk.min(DELETE_CHUNK) } else { self.chunk };
+        let actor = self.job.actor.clone();
+        let segment = self.params.segment.clone();
+        write_tx!(store, |tx| {
+            if !tx.hold_job(job_id, owner, now).await? {
+                return Ok(Step::Lost);
+            }
+            let Some((last_seq, rows)) = tx.next_job_chunk(job_id, size).await? else {
+                return Ok(Step::Finished);
+            };
+            let chunk = (job_id, last_seq, app_id);
+            let changed = match (kind, &segment) {
+                (JobKind::AddToSegment, Some((id, name))) => {
+                    let audit = BulkAudit { actor: &actor, action: segments::ADDED, detail: name };
+                    tx.bulk_join_segment(chunk, *id, audit, now).await?
+                }
+                (JobKind::RemoveFromSegment, Some((id, name))) => {
+                    let audit = BulkAudit { actor: &actor, action: segments::REMOVED, detail: name };
+                    tx.bulk_leave_segment(chunk, *id, audit, now).await?
+                }
+                (JobKind::Deactivate | JobKind::Reactivate, _) => {
+                    let active = kind == JobKind::Reactivate;
+                    let action = if active { lifecycle::REACTIVATED } else { lifecycle::DEACTIVATED };
+                    tx.bulk_set_active(chunk, active, BulkAudit { actor: &actor, action, detail: "" }, now).await?
+                }
+                (JobKind::Delete, _) => {
+                    let mut erased = 0;
+                    for user_id in tx.job_chunk_user_ids(job_id, last_seq, app_id).await? {
+                        if lifecycle::erase(tx, app_id, user_id, &actor, now).await?.is_some() {
+                            erased += 1;
+                        }
+                    }
+                    erased
+                }
+                _ => return Ok(Step::Failed("the job does not say what to do".into())),
+            };
+            tx.drop_job_chunk(job_id, last_seq).await?;
+            let done = ChunkDone { done: rows, changed, unchanged: rows - changed, ..ChunkDone::default() };
+            tx.advance_job(job_id, &done).await?;
+            Ok(Step::More)
+        })
+    }
+}
