@@ -376,6 +376,8 @@ pub(crate) struct ImportWork {
     refused: i64,
     /// Rows per chunk.
     chunk_rows: usize,
+    /// Bytes counted as done (the header's too).
+    counted: i64,
 }
 
 impl ImportWork {
@@ -418,7 +420,8 @@ impl ImportWork {
         .map_err(|err| err.to_string())??;
         let refused = claimed.job.refused;
         let chunk_rows = chunk_rows.max(1);
-        Ok(ImportWork { job: claimed.job, path, columns, reader: Some(reader), position, refused, chunk_rows })
+        let counted = claimed.job.done;
+        Ok(ImportWork { job: claimed.job, path, columns, reader: Some(reader), position, refused, chunk_rows, counted })
     }
 
     pub(crate) fn app_id(&self) -> i64 {
@@ -475,7 +478,7 @@ impl ImportWork {
         let mut rows = merge_repeated(rows);
         let write = self.job.kind == JobKind::Import;
         let position = serde_json::to_string(&chunk.position).expect("plain data serializes");
-        let done = chunk.position.byte as i64 - self.position.byte as i64;
+        let done = chunk.position.byte as i64 - self.counted;
         let (actor, app_id) = (self.job.actor.clone(), self.job.app_id);
         // A row past a user's property limit refuses only that row: the
         // chunk is written again without it.
@@ -523,6 +526,7 @@ impl ImportWork {
         }
         self.refused += refusals.len() as i64;
         self.position = chunk.position;
+        self.counted = chunk.position.byte as i64;
         if chunk.ended {
             if write {
                 let _ = tokio::fs::remove_file(&self.path).await;

@@ -1,0 +1,173 @@
+//! Importing users from CSV, on SQLite and PostgreSQL: the header checked
+//! at upload; a dry run that writes nothing and names every refused row by
+//! its line; the import itself, keyed by userID (a re-run updates, never
+//! duplicates); malformed rows (bad UTF-8, ragged, quotes) refused without
+//! stopping the rest; a stopped import resumed after its last chunk.
+
+use std::time::Duration;
+
+use app::jobs::import::{self, Upload, UploadError};
+use app::jobs::model::{JobKind, JobStatus};
+use app::jobs::{Jobs, JobsConfig, Turn};
+use app::model::properties::PropertyValue;
+use app::store::Store;
+use app::store_test;
+use app::test_fixtures::new_app;
+
+fn runner(stale: Duration) -> Jobs {
+    let dir = std::env::temp_dir().join(format!("audience-test-imports-{}", std::process::id()));
+    Jobs::new(JobsConfig { import_dir: dir, stale_after: stale, chunk_rows: 3, ..JobsConfig::default() })
+}
+
+async fn upload(jobs: &Jobs, csv: &[u8]) -> Result<Upload, UploadError> {
+    // In pieces, as a network upload arrives.
+    let pieces: Vec<Result<Vec<u8>, std::io::Error>> = csv.chunks(7).map(|c| Ok(c.to_vec())).collect();
+    import::receive(jobs.import_dir(), jobs.max_upload_bytes(), futures::stream::iter(pieces)).await
+}
+
+async fn run_all(jobs: &Jobs, store: &Store) -> Option<Turn> {
+    let mut last = None;
+    while let Some((_, turn)) = jobs.run_next(store, None).await.unwrap() {
+        last = Some(turn);
+    }
+    last
+}
+
+const FILE: &[u8] = b"userID,userName,email,plan,seats\n\
+u-1,Ana,ana@example.com,pro,12\n\
+u-2,\"Silva, Bo\",,free,\n\
+,Nobody,,,\n\
+u-3,Cy,not-an-email,pro,1\n\
+u-4,\"Multi\nline\",,team,3\n\
+u-5,Ed\xff,,pro,2\n\
+u-6,Fi,,pro\n\
+u-7,Gus,,pro,7\n";
+
+store_test!(a_checked_file_names_refused_rows_by_line_and_writes_nothing, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let jobs = runner(Duration::from_secs(30));
+    let file = upload(&jobs, FILE).await.unwrap();
+    assert_eq!(file.columns, ["userID", "userName", "email", "plan", "seats"]);
+    let preview = import::preview(&file, 3).await.unwrap();
+    assert_eq!(
+        preview.iter().map(|(line, row)| (*line, row.is_ok())).collect::<Vec<_>>(),
+        [(2, true), (3, true), (4, false)]
+    );
+    let check = import::start(&store, &jobs, app, &file, JobKind::ImportCheck, "admin@example.com").await.unwrap();
+    assert_eq!(run_all(&jobs, &store).await, Some(Turn::Ended(JobStatus::Done)));
+    let checked = store.job(app, check.id).await.unwrap().unwrap();
+    assert_eq!((checked.changed, checked.refused), (3, 5));
+    assert_eq!(checked.done, FILE.len() as i64, "the whole file was read");
+    let refusals = store.job_refusals(check.id, 100).await.unwrap();
+    let found: Vec<(i64, &str, &str)> =
+        refusals.iter().map(|r| (r.line, r.user_ref.as_str(), r.reason.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (4, "", "userID must not be empty"),
+            (5, "u-3", "email is not an email address"),
+            (6, "u-4", "userName contains control characters"),
+            (8, "u-5", "column 2 is not UTF-8 text"),
+            (9, "u-6", "has 4 fields; the header has 5"),
+        ],
+        "lines count the header and the quoted line break"
+    );
+    assert!(store.user_by_external_id(app, "u-1").await.unwrap().is_none(), "a check writes nothing");
+    assert!(file.path.exists(), "the checked file waits for its import");
+});
+
+store_test!(an_import_is_keyed_by_user_id_and_a_rerun_updates, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let other = new_app(&store, "Other").await;
+    let jobs = runner(Duration::from_secs(30));
+    let file = upload(&jobs, FILE).await.unwrap();
+    let job = import::start(&store, &jobs, app, &file, JobKind::Import, "admin@example.com").await.unwrap();
+    run_all(&jobs, &store).await;
+    let done = store.job(app, job.id).await.unwrap().unwrap();
+    assert_eq!((done.status, done.changed, done.refused), (JobStatus::Done, 3, 5));
+    assert!(!file.path.exists(), "an imported file is removed");
+    let ana = store.user_by_external_id(app, "u-1").await.unwrap().unwrap();
+    assert_eq!((ana.user_name.as_deref(), ana.email.as_deref()), (Some("Ana"), Some("ana@example.com")));
+    let bo = store.user_by_external_id(app, "u-2").await.unwrap().unwrap();
+    assert_eq!(bo.user_name.as_deref(), Some("Silva, Bo"), "quoted commas stay in the cell");
+    let props: Vec<(String, PropertyValue)> =
+        store.properties_of(ana.id).await.unwrap().into_iter().map(|p| (p.name, p.value)).collect();
+    assert_eq!(
+        props,
+        [("plan".into(), PropertyValue::String("pro".into())), ("seats".into(), PropertyValue::Number(12.0))]
+    );
+    assert!(store.user_by_external_id(other, "u-1").await.unwrap().is_none());
+    let found = store.users_page(app, &Default::default(), Default::default(), None, 50).await.unwrap();
+    assert_eq!(found.total, 3);
+
+    // Again, with a change: the same users, updated; an empty cell keeps.
+    let again = b"userID,userName,seats\nu-1,Ana Silva,\nu-7,,8\nu-7,Gus B,9\n";
+    let file = upload(&jobs, again).await.unwrap();
+    import::start(&store, &jobs, app, &file, JobKind::Import, "admin@example.com").await.unwrap();
+    run_all(&jobs, &store).await;
+    let found = store.users_page(app, &Default::default(), Default::default(), None, 50).await.unwrap();
+    assert_eq!(found.total, 3, "nobody was duplicated");
+    let ana = store.user_by_external_id(app, "u-1").await.unwrap().unwrap();
+    assert_eq!((ana.user_name.as_deref(), ana.email.as_deref()), (Some("Ana Silva"), Some("ana@example.com")));
+    let seats = store.properties_of(ana.id).await.unwrap().into_iter().find(|p| p.name == "seats").unwrap();
+    assert_eq!(seats.value, PropertyValue::Number(12.0), "an empty cell changes nothing");
+    let gus = store.user_by_external_id(app, "u-7").await.unwrap().unwrap();
+    assert_eq!(gus.user_name.as_deref(), Some("Gus B"), "a later row of the same user wins");
+    let seats = store.properties_of(gus.id).await.unwrap().into_iter().find(|p| p.name == "seats").unwrap();
+    assert_eq!(seats.value, PropertyValue::Number(9.0));
+});
+
+store_test!(a_stopped_import_goes_on_after_its_last_chunk, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let first = runner(Duration::from_secs(3600));
+    let mut csv = b"userID,n\n".to_vec();
+    for i in 0..20 {
+        csv.extend(format!("u-{i},{i}\n").as_bytes());
+    }
+    csv.extend(b"bad\n");
+    let file = upload(&first, &csv).await.unwrap();
+    let job = import::start(&store, &first, app, &file, JobKind::Import, "api").await.unwrap();
+    assert_eq!(first.run_next(&store, Some(3)).await.unwrap(), Some((job.id, Turn::More)));
+    assert_eq!(store.job(app, job.id).await.unwrap().unwrap().changed, 9);
+    // Another runner with the same folder takes over once the first is stale.
+    let second = Jobs::new(JobsConfig {
+        import_dir: first.import_dir().to_path_buf(),
+        stale_after: Duration::ZERO,
+        chunk_rows: 3,
+        ..JobsConfig::default()
+    });
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(second.run_next(&store, None).await.unwrap(), Some((job.id, Turn::Ended(JobStatus::Done))));
+    let done = store.job(app, job.id).await.unwrap().unwrap();
+    assert_eq!((done.changed, done.refused), (20, 1));
+    let refusals = store.job_refusals(job.id, 10).await.unwrap();
+    assert_eq!((refusals[0].line, refusals[0].reason.as_str()), (22, "has 1 fields; the header has 2"));
+    let first_user = store.user_by_external_id(app, "u-0").await.unwrap().unwrap().id;
+    let history = store.property_history(first_user, None, 10).await.unwrap();
+    assert_eq!(history.len(), 1, "the first chunk was not written twice");
+});
+
+store_test!(bad_files_are_refused_at_upload_with_the_reason, |store: Store| async move {
+    let _ = store;
+    let jobs = runner(Duration::from_secs(30));
+    for (file, expected) in [
+        (&b""[..], "The file is empty"),
+        (b"userName,email\nAna,a@b.co\n", "no userID column"),
+        (b"userID,plan,plan\n", "names “plan” twice"),
+        (b"userID,$plan\n", "reserved"),
+        (b"user\xffID\n", "not UTF-8"),
+    ] {
+        let refused = upload(&jobs, file).await.unwrap_err();
+        assert!(matches!(refused, UploadError::Header(_)), "{refused:?}");
+        assert!(refused.to_string().contains(expected), "{refused} should say {expected}");
+    }
+    let small = Jobs::new(JobsConfig {
+        import_dir: jobs.import_dir().to_path_buf(),
+        max_upload_bytes: 10,
+        ..JobsConfig::default()
+    });
+    let too_big = upload(&small, b"userID\nu-1\nu-2\n").await.unwrap_err();
+    assert!(matches!(too_big, UploadError::TooLarge { limit: 10 }), "{too_big:?}");
+    // With a byte-order mark, the header still names userID.
+    assert_eq!(upload(&jobs, b"\xef\xbb\xbfuserID\nu-1\n").await.unwrap().columns, ["userID"]);
+});
