@@ -165,6 +165,7 @@ impl Config {
             import_dir: self.import_dir.clone(),
             max_upload_bytes: self.import_max_mib * 1024 * 1024,
             stale_after: std::time::Duration::from_secs(self.job_stale_secs),
+            ..app::jobs::JobsConfig::default()
         }
     }
 

@@ -32,10 +32,12 @@ struct Named {
     doomed: i64,
     /// Notes by the admin account: one to edit, one to delete.
     notes: [i64; 2],
+    /// A job another instance holds (so it is still under way).
+    job: i64,
 }
 
 fn table(named: &Named) -> Vec<Case> {
-    let Named { app_b, user, message, segment, device, doomed, notes: [edited, deleted] } = *named;
+    let Named { app_b, user, message, segment, device, doomed, notes: [edited, deleted], job } = *named;
     let case = |path, form: Vec<(&'static str, String)>, expect, mutates| Case { path, form, expect, mutates };
     let user_form = || vec![("user_id", user.to_string())];
     vec![
@@ -106,6 +108,19 @@ fn table(named: &Named) -> Vec<Case> {
             true,
         ),
         case("/api/properties/suggest", vec![("name", "pl".into())], [401, 200, 200], false),
+        case("/api/jobs/list", vec![], [401, 200, 200], false),
+        case("/api/jobs/get", vec![("id", job.to_string())], [401, 200, 200], false),
+        case("/api/jobs/import_limit", vec![], [401, 200, 200], false),
+        case("/api/jobs/count", vec![("view", "q=u".into())], [401, 403, 200], false),
+        case(
+            "/api/jobs/bulk",
+            vec![("action", "add_to_segment".into()), ("ids", user.to_string()), ("segment", "Bulk".into())],
+            [401, 403, 200],
+            true,
+        ),
+        case("/api/jobs/cancel", vec![("id", job.to_string())], [401, 403, 200], true),
+        // Not a checked file: the admin is told so.
+        case("/api/jobs/import", vec![("check", job.to_string())], [401, 403, 422], true),
         case("/api/activity/recent", user_form(), [401, 200, 200], false),
         case("/api/activity/search", user_form(), [401, 200, 200], false),
         case("/api/activity/histogram", user_form(), [401, 200, 200], false),
@@ -195,7 +210,18 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
         *note = tx.add_note(app_a, user, (author, "admin@example.com"), "A note", 1).await.unwrap().id;
         tx.commit().await.unwrap();
     }
-    let cases = table(&Named { app_b, user, message, segment, device, doomed, notes });
+    let held = app::store::NewJob {
+        app_id: app_a,
+        kind: app::jobs::model::JobKind::Deactivate,
+        actor: "admin@example.com",
+        description: "Deactivate: 1 selected user",
+        params: "{}",
+        total: 1,
+        position: None,
+        owner: Some("another-instance"),
+    };
+    let job = app.store.create_job(&held, app::time::now_ms()).await.unwrap();
+    let cases = table(&Named { app_b, user, message, segment, device, doomed, notes, job });
     let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
     let tabled: BTreeSet<&str> = cases.iter().map(|c| c.path).collect();
     assert_eq!(registered, tabled, "every server function needs a row in this table");
@@ -219,6 +245,15 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
             if case.mutates && expected < 2 {
                 assert!(status == 401 || status == 403, "{} must refuse {who}", case.path);
             }
+        }
+        // A job the admin started runs in the background: let it end before
+        // the next row's snapshot (only the held job stays under way).
+        for _ in 0..200 {
+            let jobs = app.store.recent_jobs(app_a, 50).await.unwrap();
+            if jobs.iter().all(|j| j.id == job || j.status.is_finished()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
     assert!(app.store.user_by_id(app_a, doomed).await.unwrap().is_none(), "the admin's delete went through");

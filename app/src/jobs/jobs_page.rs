@@ -263,7 +263,8 @@ fn ImportChecked(check: i64, rows: i64, can_edit: Signal<bool>) -> impl IntoView
             navigate(&format!("/jobs/{}", job.id), Default::default());
         }
     });
-    let label = StoredValue::new(format!("Import {} rows", crate::model::properties::grouped(rows as f64)));
+    let plural = if rows == 1 { "" } else { "s" };
+    let label = StoredValue::new(format!("Import {} row{plural}", crate::model::properties::grouped(rows as f64)));
     view! {
         <section class="box" aria-labelledby="import-title">
             <h2 id="import-title">"Import"</h2>
