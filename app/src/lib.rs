@@ -6,6 +6,8 @@
 
 pub mod activity;
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod background;
 pub mod codec;
 pub mod devices;
 pub mod error;
@@ -36,6 +38,7 @@ pub mod test_fixtures;
 pub mod text;
 pub mod time;
 pub mod ui;
+pub mod user_view;
 pub mod users;
 
 use leptos::prelude::*;

@@ -24,7 +24,7 @@ pub struct AppState {
     /// Where the maps' tiles come from (written into every page's head).
     pub map_tiles: crate::model::devices::MapTiles,
     /// The instance's job runner (bulk actions, imports).
-    pub jobs: crate::jobs::Jobs,
+    pub jobs: crate::background::Jobs,
 }
 
 /// The server's state, for a server function. An error rather than a panic

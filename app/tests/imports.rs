@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use app::jobs::import::{self, Upload, UploadError};
 use app::jobs::model::{JobKind, JobStatus};
-use app::jobs::{Jobs, JobsConfig, Turn};
+use app::jobs::{run_next, Jobs, JobsConfig, Turn};
 use app::model::properties::PropertyValue;
 use app::store::Store;
 use app::store_test;
@@ -27,7 +27,7 @@ async fn upload(jobs: &Jobs, csv: &[u8]) -> Result<Upload, UploadError> {
 
 async fn run_all(jobs: &Jobs, store: &Store) -> Option<Turn> {
     let mut last = None;
-    while let Some((_, turn)) = jobs.run_next(store, None).await.unwrap() {
+    while let Some((_, turn)) = run_next(jobs, store, None).await.unwrap() {
         last = Some(turn);
     }
     last
@@ -127,7 +127,7 @@ store_test!(a_stopped_import_goes_on_after_its_last_chunk, |store: Store| async 
     csv.extend(b"bad\n");
     let file = upload(&first, &csv).await.unwrap();
     let job = import::start(&store, &first, app, &file, JobKind::Import, "api").await.unwrap();
-    assert_eq!(first.run_next(&store, Some(3)).await.unwrap(), Some((job.id, Turn::More)));
+    assert_eq!(run_next(&first, &store, Some(3)).await.unwrap(), Some((job.id, Turn::More)));
     assert_eq!(store.job(app, job.id).await.unwrap().unwrap().changed, 9);
     // Another runner with the same folder takes over once the first is stale.
     let second = Jobs::new(JobsConfig {
@@ -137,7 +137,7 @@ store_test!(a_stopped_import_goes_on_after_its_last_chunk, |store: Store| async 
         ..JobsConfig::default()
     });
     tokio::time::sleep(Duration::from_millis(5)).await;
-    assert_eq!(second.run_next(&store, None).await.unwrap(), Some((job.id, Turn::Ended(JobStatus::Done))));
+    assert_eq!(run_next(&second, &store, None).await.unwrap(), Some((job.id, Turn::Ended(JobStatus::Done))));
     let done = store.job(app, job.id).await.unwrap().unwrap();
     assert_eq!((done.changed, done.refused), (20, 1));
     let refusals = store.job_refusals(job.id, 10).await.unwrap();

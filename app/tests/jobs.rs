@@ -8,7 +8,7 @@ use std::time::Duration;
 use app::error::AppError;
 use app::jobs::model::{Job, JobKind, JobStatus};
 use app::jobs::service::{cancel, count_matching, start_bulk, BulkRequest};
-use app::jobs::{Jobs, JobsConfig, Turn};
+use app::jobs::{run_next, Jobs, JobsConfig, Turn};
 use app::store::Store;
 use app::store_test;
 use app::test_fixtures::{admin, new_app, new_user};
@@ -28,7 +28,7 @@ fn runner(chunk: i64, stale: Duration) -> Jobs {
 /// Runs jobs until none is left; the last turn.
 async fn run_all(jobs: &Jobs, store: &Store) -> Option<Turn> {
     let mut last = None;
-    while let Some((_, turn)) = jobs.run_next(store, None).await.unwrap() {
+    while let Some((_, turn)) = run_next(jobs, store, None).await.unwrap() {
         last = Some(turn);
     }
     last
@@ -119,22 +119,22 @@ store_test!(a_job_stopped_half_way_resumes_without_repeating_a_chunk, |store: St
     let first = runner(4, Duration::from_secs(3600));
     let started = start_bulk(&store, app, &bulk("deactivate", Some(""), None, None), &admin()).await.unwrap();
     // The selection round and two chunks, then the instance "stops".
-    assert_eq!(first.run_next(&store, Some(3)).await.unwrap(), Some((started.id, Turn::More)));
+    assert_eq!(run_next(&first, &store, Some(3)).await.unwrap(), Some((started.id, Turn::More)));
     let half = job(&store, app, started.id).await;
     assert_eq!((half.status, half.total, half.done), (JobStatus::Running, 30, 8));
     // A fresh runner does not take a job whose runner was heard of lately…
     let patient = runner(4, Duration::from_secs(3600));
-    assert_eq!(patient.run_next(&store, None).await.unwrap(), None);
+    assert_eq!(run_next(&patient, &store, None).await.unwrap(), None);
     // …but takes it over once that runner is stale, and goes on.
     let second = runner(4, Duration::ZERO);
     tokio::time::sleep(Duration::from_millis(5)).await;
-    assert_eq!(second.run_next(&store, None).await.unwrap(), Some((started.id, Turn::Ended(JobStatus::Done))));
+    assert_eq!(run_next(&second, &store, None).await.unwrap(), Some((started.id, Turn::Ended(JobStatus::Done))));
     let done = job(&store, app, started.id).await;
     assert_eq!((done.done, done.changed, done.unchanged), (30, 30, 0));
     assert_eq!(audit_count(&store, "deactivated user").await, 30, "no chunk was done twice");
     assert_eq!(store.count_active_users(app).await.unwrap(), 0);
     // The first runner finds the job is not its own any more.
-    assert_eq!(first.run_next(&store, None).await.unwrap(), None);
+    assert_eq!(run_next(&first, &store, None).await.unwrap(), None);
 });
 
 store_test!(cancelling_stops_between_chunks_and_keeps_what_is_done, |store: Store| async move {
@@ -143,9 +143,9 @@ store_test!(cancelling_stops_between_chunks_and_keeps_what_is_done, |store: Stor
     let jobs = runner(4, Duration::from_secs(30));
     let started =
         start_bulk(&store, app, &bulk("add_to_segment", Some(""), None, Some("Beta")), &admin()).await.unwrap();
-    assert_eq!(jobs.run_next(&store, Some(2)).await.unwrap(), Some((started.id, Turn::More)));
+    assert_eq!(run_next(&jobs, &store, Some(2)).await.unwrap(), Some((started.id, Turn::More)));
     cancel(&store, app, started.id, &admin()).await.unwrap();
-    assert_eq!(jobs.run_next(&store, None).await.unwrap(), Some((started.id, Turn::Ended(JobStatus::Cancelled))));
+    assert_eq!(run_next(&jobs, &store, None).await.unwrap(), Some((started.id, Turn::Ended(JobStatus::Cancelled))));
     let cancelled = job(&store, app, started.id).await;
     assert_eq!((cancelled.status, cancelled.done), (JobStatus::Cancelled, 4));
     assert_eq!(members(&store, app, "Beta").await, 4, "the chunk done before the cancel stays");

@@ -15,7 +15,7 @@ use app::jobs::model::{JobKind, Selection};
 use app::model::{AppInfo, Role};
 use app::profile::export::CHUNKS_IN_FLIGHT;
 use app::state::AppState;
-use app::users::ListView;
+use app::user_view::ListView;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};

@@ -383,7 +383,7 @@ impl Server {
     pub async fn run(mut self) -> anyhow::Result<()> {
         tracing::info!("serving the Audience console on http://{}", self.local_addr());
         self.start_smtp();
-        let runner = self.jobs.spawn(self.store.clone());
+        let runner = app::jobs::spawn(&self.jobs, self.store.clone());
         let sessions = self.store.session_store();
         let cleanup = tokio::spawn(sessions.continuously_delete_expired(tokio::time::Duration::from_secs(600)));
         let (store, retention) = (self.store.clone(), self.retention_days);
@@ -434,7 +434,7 @@ impl Server {
     /// Serves in the background (tests); the task ends with the runtime.
     pub fn spawn(self) -> SocketAddr {
         let addr = self.local_addr();
-        self.jobs.spawn(self.store.clone());
+        app::jobs::spawn(&self.jobs, self.store.clone());
         let never = std::future::pending();
         tokio::spawn(crate::serve::serve(self.listener, self.app, self.connections, self.slots, never));
         addr

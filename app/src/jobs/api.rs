@@ -4,40 +4,8 @@
 
 use leptos::prelude::*;
 
-use super::model::{Job, Refusal};
+use super::model::{Job, JobDetail};
 use crate::error::AppError;
-
-/// A job with what its page shows beside the progress.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct JobDetail {
-    pub job: Job,
-    /// Refused rows, by line (the first ones kept).
-    pub refusals: Vec<Refusal>,
-    /// A checked file's first rows: line, userID, userName, email, and the
-    /// property values in words, or why the row would be refused.
-    pub preview: Vec<PreviewRow>,
-    /// When the page was answered (epoch ms): the rate and time left are
-    /// worked out against it.
-    pub now: i64,
-}
-
-/// One row of a checked file's preview.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PreviewRow {
-    pub line: i64,
-    pub user_id: String,
-    pub user_name: String,
-    pub email: String,
-    /// "plan: pro, seats: 12".
-    pub properties: String,
-    /// Why the row would be refused.
-    pub refused: Option<String>,
-}
-
-/// Rows a check's preview shows.
-pub const PREVIEW_ROWS: usize = 10;
-/// Refused rows a job's page lists.
-pub const REFUSALS_SHOWN: i64 = 200;
 
 /// The current app's recent jobs, newest first.
 #[server(endpoint = "jobs/list", output = crate::codec::Json)]

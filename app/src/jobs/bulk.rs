@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::{BulkAction, Job, JobKind, Selection, MAX_TICKED};
-use super::runner::Step;
+use super::step::Step;
 use crate::auth::session::SessionAdmin;
 use crate::error::AppError;
 use crate::model::properties::grouped;
@@ -20,7 +20,7 @@ use crate::profile::lifecycle;
 use crate::segments::service as segments;
 use crate::store::{write_tx, Budget, BulkAudit, ChunkDone, ClaimedJob, NewJob, Position, Store, StoreError};
 use crate::time::now_ms;
-use crate::users::service::{decode_cursor, encode_cursor, position_of, resolve_scope};
+use crate::user_view::{decode_cursor, encode_cursor, position_of, resolve_scope};
 
 /// Users of a view read per round (into a job's selection, or an export).
 const SELECT_ROUND: i64 = 5_000;

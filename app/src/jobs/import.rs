@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
 use super::model::{Job, JobKind, Refusal};
-use super::runner::{Jobs, Step};
+use super::step::Step;
+use crate::background::Jobs;
 use crate::error::AppError;
 use crate::ids::{check_line, is_plausible_email, ExternalId};
 use crate::model::properties::{name_problem, PropertySet, PropertyValue, MAX_PROPERTIES};

@@ -11,8 +11,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::model::{Job, JobKind, JobStatus};
+use super::model::{JobDetail, PreviewRow};
 use super::progress::{JobProgress, JobStatusBadge};
-use super::{get_job, list_jobs, refusals_words, JobDetail, PreviewRow};
+use super::{get_job, list_jobs, refusals_words};
 use crate::layout::{ErrorMessage, MeResource};
 use crate::ui::{every, LocalTime};
 

@@ -19,10 +19,14 @@ pub mod import;
 pub mod runner;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+mod step;
 
+#[cfg(feature = "ssr")]
+pub use crate::background::{Jobs, JobsConfig};
 pub use api::*;
 pub use import_page::{import_limit, ImportPage};
 pub use jobs_page::{JobPage, JobsPage};
 pub use progress::{JobProgress, JobStatusBadge};
 #[cfg(feature = "ssr")]
-pub use runner::{Jobs, JobsConfig, Turn};
+pub use runner::{run_next, spawn, Turn};

@@ -1,16 +1,16 @@
 //! Jobs as plain async functions over the store: the server functions and
 //! the API's routes wrap these, tests call them directly.
 
-use super::api::{JobDetail, PreviewRow, PREVIEW_ROWS, REFUSALS_SHOWN};
 use super::import::{self, ImportRow};
 use super::model::{BulkAction, Job, JobKind, Selection};
-use super::runner::Jobs;
+use super::model::{JobDetail, PreviewRow, PREVIEW_ROWS, REFUSALS_SHOWN};
 use crate::auth::session::SessionAdmin;
+use crate::background::Jobs;
 use crate::error::AppError;
 use crate::model::properties::value_words;
 use crate::store::{NewAudit, Store};
 use crate::time::now_ms;
-use crate::users::ListView;
+use crate::user_view::ListView;
 
 /// The audit action of a job stopped by an admin.
 pub const CANCELLED: &str = "cancelled job";

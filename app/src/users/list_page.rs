@@ -8,7 +8,6 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use super::list_view::ListView;
 use super::property_filters::{ColumnHeader, ColumnPicker, PropertyFilterChips, PropertyFilterForm};
 use super::{list_users, take_deleted_notice};
 use crate::error::AppError;
@@ -18,6 +17,7 @@ use crate::model::users::ColumnValue;
 use crate::model::{UserSort, UserSummary, UsersPage as Page};
 use crate::ui::LocalTime;
 use crate::ui::{debounced, TYPING_PAUSE};
+use crate::user_view::ListView;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {

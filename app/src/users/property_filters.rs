@@ -8,10 +8,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
-use super::list_view::ListView;
 use crate::model::property_filter::{PropertyFilter, PropertyOp, MAX_COLUMNS, MAX_PROPERTY_FILTERS};
 use crate::properties::suggest_properties;
 use crate::ui::{debounced, TYPING_PAUSE};
+use crate::user_view::ListView;
 
 /// The view's property filters as chips whose cross (a plain link) removes one.
 #[component]

@@ -1,5 +1,6 @@
-//! The users list's view and its URL, which holds the whole view so it can
-//! be shared and survives a reload: `?segment=&active=&q=&sort=
+//! The users list's view and its URL (the filter URL), which holds the
+//! whole view so it can be shared and survives a reload, and says which
+//! users a bulk action or an export acts on: `?segment=&active=&q=&sort=
 //! &deactivated=1&prop.<name>[:op]=&cols=&after=` (property filters and
 //! columns: see [`crate::model::property_filter`]).
 //!
@@ -12,6 +13,11 @@ use crate::model::property_filter::{
 };
 use crate::model::users::ActiveWithin;
 use crate::model::UserSort;
+
+#[cfg(feature = "ssr")]
+mod scope;
+#[cfg(feature = "ssr")]
+pub use scope::{decode_cursor, encode_cursor, position_of, resolve_scope};
 
 /// The view a URL describes.
 #[derive(Debug, Clone, PartialEq, Default)]
