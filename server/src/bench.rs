@@ -10,6 +10,7 @@ pub mod all;
 pub mod dataset;
 pub mod export;
 pub mod ingest;
+pub mod jobs;
 pub mod live;
 pub mod live_app;
 pub mod profile;
@@ -43,6 +44,7 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             self::live_app::live_app(config, users, seconds, events, rounds, runs, scale).await
         }
         BenchCommand::Export { events } => self::export::export(config, events).await,
+        BenchCommand::Jobs { users } => self::jobs::jobs(config, users).await,
         BenchCommand::Profile { events, runs } => self::profile::profile(config, events, runs).await,
         BenchCommand::Wasm => self::wasm::wasm(&config.site_root),
         BenchCommand::Seed { scale } => {

@@ -341,6 +341,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         events: usize,
     },
+    /// Background jobs: a server process imports `--users` users from a
+    /// CSV file (its memory sampled), then adds them all to a segment while
+    /// a profile page is loaded again and again.
+    Jobs {
+        #[arg(long, default_value_t = 1_000_000)]
+        users: usize,
+    },
     /// Ingest → live stream latency: a server process, a viewer's SSE
     /// stream, events posted one at a time.
     Live {

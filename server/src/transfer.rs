@@ -17,7 +17,7 @@ use app::profile::export::CHUNKS_IN_FLIGHT;
 use app::state::AppState;
 use app::user_view::ListView;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Query, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -67,10 +67,15 @@ fn back_to_form(message: &str) -> Response {
 }
 
 #[tracing::instrument(skip_all)]
-async fn upload(State(state): State<AppState>, session: Session, mut form: Multipart) -> Response {
+async fn upload(State(state): State<AppState>, session: Session, request: Request) -> Response {
+    // Who asks first: the body is read only for an admin.
     let (admin, app) = match console_admin(&state, &session, "import users").await {
         Ok(found) => found,
         Err(refused) => return refused,
+    };
+    let mut form = match Multipart::from_request(request, &state).await {
+        Ok(form) => form,
+        Err(err) => return back_to_form(&format!("The upload is not a file form: {}", err.body_text())),
     };
     let field = loop {
         match form.next_field().await {

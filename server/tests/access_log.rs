@@ -59,6 +59,10 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         "POST /api/v1/users/{user_id}/messages",
         "POST /api/v1/events",
         "POST /api/v1/inbound/mail",
+        "POST /api/v1/users/import",
+        // A job's progress and refused rows (the file's userIDs as written).
+        "GET /api/v1/jobs/{id}",
+        "HEAD /api/v1/jobs/{id}",
     ];
     let mut rows: Vec<(&'static str, Reads)> = api.into_iter().map(|route| (route, NoOne)).collect();
     rows.extend([
@@ -101,6 +105,20 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         ("fn /api/properties/suggest", NoOne),
         // The whole app's activity (many users), not one person's page.
         ("fn /api/live/overview", NoOne),
+        // Many users at once: audited once in the app's trail ("exported
+        // users", with the selection in words), not in each one's log.
+        ("GET /api/users/export.csv", NoOne),
+        ("HEAD /api/users/export.csv", NoOne),
+        ("GET /api/users/export.json", NoOne),
+        ("HEAD /api/users/export.json", NoOne),
+        // Jobs: their progress, outcome and refused rows, not a person's page.
+        ("fn /api/jobs/list", NoOne),
+        ("fn /api/jobs/get", NoOne),
+        ("fn /api/jobs/count", NoOne),
+        ("fn /api/jobs/import_limit", NoOne),
+        ("page /jobs", NoOne),
+        ("page /jobs/{id}", NoOne),
+        ("page /users/import", NoOne),
         ("GET /api/live/app", NoOne),
         ("HEAD /api/live/app", NoOne),
         ("page /users", NoOne),
@@ -135,6 +153,10 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         "fn /api/messages/send",
         "fn /api/profile/set-active",
         "fn /api/profile/delete",
+        "fn /api/jobs/bulk",
+        "fn /api/jobs/cancel",
+        "fn /api/jobs/import",
+        "POST /api/users/import",
     ];
     // Changes (admins only) answer with what changed, and are audited as
     // changes; the rest read no one's data.

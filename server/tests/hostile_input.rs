@@ -58,6 +58,9 @@ const READS_ANY_TEXT: &[&str] = &[
     "/api/auth/me",
     // Typed text: names and values that start with it, or none.
     "/api/properties/suggest",
+    // The app's jobs and the upload limit: no argument to refuse.
+    "/api/jobs/list",
+    "/api/jobs/import_limit",
 ];
 /// Not fuzzed: they end the session or are audited and rate limited by
 /// design (their own tests cover them).

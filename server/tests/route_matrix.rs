@@ -33,7 +33,7 @@ const CALLERS: [&str; 5] = ["anonymous", "viewer", "admin", "app key", "other ap
 /// A page that needs a session sends the caller to sign in.
 const SIGN_IN: u16 = 303;
 
-fn rows(user: i64, message: i64) -> Vec<Row> {
+fn rows(user: i64, message: i64, job: i64) -> Vec<Row> {
     let row = |method: Method, route: &'static str, path: String, body: Option<Value>, expect| Row {
         method,
         route,
@@ -75,6 +75,19 @@ fn rows(user: i64, message: i64) -> Vec<Row> {
         ),
         api(Method::POST, "/api/v1/users/{user_id}/messages", "/users/u1/messages", Some(message_body), 201, 404),
         api(Method::POST, "/api/v1/events", "/events", Some(json!([{"type": "tap", "userID": "u1"}])), 200, 422),
+        // A CSV file (here a header alone, `"userID"`): a job of the key's
+        // own app; never read without a key.
+        api(Method::POST, "/api/v1/users/import", "/users/import", Some(json!("userID")), 202, 202),
+        api(Method::GET, "/api/v1/jobs/{id}", &format!("/jobs/{job}"), None, 200, 404),
+        api(Method::HEAD, "/api/v1/jobs/{id}", &format!("/jobs/{job}"), None, 200, 404),
+        // The Import form's upload (this body is not a file form: an admin
+        // is sent back to the form with the reason).
+        row(Method::POST, "/api/users/import", "/api/users/import".into(), None, [401, 403, 303, 401, 303]),
+        // The bulk export: the caller's own app's users, admins only.
+        row(Method::GET, "/api/users/export.csv", "/api/users/export.csv".into(), None, [401, 403, 200, 401, 200]),
+        row(Method::HEAD, "/api/users/export.csv", "/api/users/export.csv".into(), None, [401, 403, 200, 401, 200]),
+        row(Method::GET, "/api/users/export.json", "/api/users/export.json".into(), None, [401, 403, 200, 401, 200]),
+        row(Method::HEAD, "/api/users/export.json", "/api/users/export.json".into(), None, [401, 403, 200, 401, 200]),
         // The webhook takes its own secret, never a session or an app key.
         api(Method::POST, "/api/v1/inbound/mail", "/inbound/mail", None, 401, 401),
         // The API's OpenAPI document is public.
@@ -122,7 +135,7 @@ fn rows(user: i64, message: i64) -> Vec<Row> {
 }
 
 /// Leptos' pages, GET only: `(route as Leptos lists it, path, expected)`.
-fn page_rows(user: i64, device: i64) -> Vec<(&'static str, String, [u16; 5])> {
+fn page_rows(user: i64, device: i64, job: i64) -> Vec<(&'static str, String, [u16; 5])> {
     vec![
         ("/login", "/login".into(), [200, 200, 200, 200, 200]),
         ("/", "/".into(), [SIGN_IN, 303, 303, SIGN_IN, 303]),
@@ -130,6 +143,9 @@ fn page_rows(user: i64, device: i64) -> Vec<(&'static str, String, [u16; 5])> {
         ("/live", "/live".into(), [SIGN_IN, 200, 200, SIGN_IN, 200]),
         ("/users/{id}", format!("/users/{user}"), [SIGN_IN, 200, 200, SIGN_IN, 404]),
         ("/devices/{id}", format!("/devices/{device}"), [SIGN_IN, 200, 200, SIGN_IN, 404]),
+        ("/users/import", "/users/import".into(), [SIGN_IN, 200, 200, SIGN_IN, 200]),
+        ("/jobs", "/jobs".into(), [SIGN_IN, 200, 200, SIGN_IN, 200]),
+        ("/jobs/{id}", format!("/jobs/{job}"), [SIGN_IN, 200, 200, SIGN_IN, 404]),
     ]
 }
 
@@ -166,6 +182,18 @@ store_test!(every_route_answers_each_kind_of_caller_as_listed, |store: Store| as
     let device = app.store.device_id_by_external_id(app_a, "d1").await.unwrap().unwrap();
     let message = sent["messageId"].as_i64().expect("the message's id");
     app::segments::service::create_as(&app.store, app_a, "VIP", "test").await.unwrap();
+    // A finished job of app A.
+    let held = app::store::NewJob {
+        app_id: app_a,
+        kind: app::jobs::model::JobKind::Deactivate,
+        actor: "admin@example.com",
+        description: "Deactivate: 1 selected user",
+        params: "{}",
+        total: 0,
+        position: None,
+        owner: Some("another-instance"),
+    };
+    let job = app.store.create_job(&held, app::time::now_ms()).await.unwrap();
     app.new_account("viewer@example.com", "viewer").await;
     app.new_account("admin@example.com", "admin").await;
     app.new_account("other@example.com", "admin").await;
@@ -183,12 +211,12 @@ store_test!(every_route_answers_each_kind_of_caller_as_listed, |store: Store| as
         [(&anonymous, None), (&viewer, None), (&admin, None), (&anonymous, Some(&key_a)), (&other, Some(&key_b))];
 
     // Every registered route has a row, and no row names a route that is not.
-    let rows = rows(user, message);
+    let rows = rows(user, message, job);
     let registered: BTreeSet<(String, String)> =
         server::web::api_routes().into_iter().map(|(m, p)| (m.to_string(), p)).collect();
     let tabled: BTreeSet<(String, String)> = rows.iter().map(|r| (r.method.to_string(), r.route.to_string())).collect();
     assert_eq!(registered, tabled, "every registered route needs a row in this table");
-    let pages = page_rows(user, device);
+    let pages = page_rows(user, device, job);
     let leptos: BTreeSet<String> = server::web::page_routes().iter().map(|route| route.path().to_string()).collect();
     let paged: BTreeSet<String> = pages.iter().map(|(route, _, _)| route.to_string()).collect();
     assert_eq!(leptos, paged, "every page Leptos routes needs a row in this table");

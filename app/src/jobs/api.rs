@@ -77,7 +77,8 @@ pub async fn import_checked(check: i64) -> Result<Job, AppError> {
 pub fn refusals_words(shown: usize, refused: i64) -> String {
     use crate::model::properties::grouped;
     if shown as i64 >= refused {
-        format!("{} refused rows", grouped(refused as f64))
+        let noun = if refused == 1 { "row" } else { "rows" };
+        format!("{} refused {noun}", grouped(refused as f64))
     } else {
         format!("The first {} of {} refused rows", grouped(shown as f64), grouped(refused as f64))
     }
@@ -88,6 +89,7 @@ mod tests {
     #[test]
     fn refusal_counts_in_words() {
         assert_eq!(super::refusals_words(3, 3), "3 refused rows");
+        assert_eq!(super::refusals_words(1, 1), "1 refused row");
         assert_eq!(super::refusals_words(200, 1_234), "The first 200 of 1,234 refused rows");
     }
 }

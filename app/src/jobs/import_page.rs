@@ -51,7 +51,7 @@ pub fn ImportPage() -> impl IntoView {
             <form class="box import-form" method="post" action="/api/users/import" enctype="multipart/form-data">
                 <label for="import-file">"CSV file"</label>
                 <input id="import-file" type="file" name="file" accept=".csv,text/csv" required />
-                <button type="submit" class="button primary">"Check file"</button>
+                <button type="submit" class="primary">"Check file"</button>
             </form>
         </section>
     }

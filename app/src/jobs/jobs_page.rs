@@ -43,7 +43,7 @@ pub fn JobsPage() -> impl IntoView {
         <section class="page jobs-page">
             <header class="page-header">
                 <h1>"Jobs"</h1>
-                <A href="/users/import" attr:class="button">"Import users"</A>
+                <A href="/users/import" attr:class="options-button">"Import users"</A>
             </header>
             <Transition fallback=|| view! { <p class="loading" role="status">"Loading jobs…"</p> }>
                 {move || Suspend::new(async move {
@@ -179,7 +179,7 @@ fn JobBody(detail: JobDetail, refresh: Callback<()>) -> impl IntoView {
             {move || (running && can_edit.get() && !job.cancel_requested).then(|| view! {
                 <ActionForm action=cancel>
                     <input type="hidden" name="id" value=id />
-                    <button type="submit" class="button danger">"Cancel job"</button>
+                    <button type="submit" class="small danger">"Cancel job"</button>
                 </ActionForm>
             })}
             {move || cancel.value().get().and_then(Result::err).map(|error| view! { <ErrorMessage error /> })}
@@ -275,7 +275,7 @@ fn ImportChecked(check: i64, rows: i64, can_edit: Signal<bool>) -> impl IntoView
                     view! {
                         <ActionForm action=import>
                             <input type="hidden" name="check" value=check />
-                            <button type="submit" class="button primary" disabled=move || import.pending().get()>
+                            <button type="submit" class="primary small" disabled=move || import.pending().get()>
                                 {label.get_value()}
                             </button>
                         </ActionForm>

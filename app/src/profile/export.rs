@@ -11,9 +11,9 @@ use tokio::sync::mpsc;
 
 use crate::auth::session::SessionAdmin;
 use crate::error::AppError;
+use crate::model::UserSummary;
 use crate::store::{write_tx, ExportedEvent, NewAudit, Rows, Store, StoreError};
 use crate::time::now_ms;
-use crate::users::model::UserSummary;
 
 /// Bytes gathered before a chunk is sent.
 pub const CHUNK_BYTES: usize = 64 * 1024;

@@ -97,7 +97,7 @@ fn SegmentChip(
     let interactive = crate::ui::hydrated();
     let label = format!("Remove segment {}", segment.name);
     let name = segment.name.clone();
-    let members = crate::users::segment_members_href(&segment.name);
+    let members = crate::user_view::segment_members_href(&segment.name);
     let members_label = format!("Users in segment {}", segment.name);
     view! {
         <li class="chip">

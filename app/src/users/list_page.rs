@@ -8,10 +8,11 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
+use super::bulk_bar::{BulkBar, Selected};
 use super::property_filters::{ColumnHeader, ColumnPicker, PropertyFilterChips, PropertyFilterForm};
 use super::{list_users, take_deleted_notice};
 use crate::error::AppError;
-use crate::layout::ErrorMessage;
+use crate::layout::{ErrorMessage, MeResource};
 use crate::model::users::ActiveWithin;
 use crate::model::users::ColumnValue;
 use crate::model::{UserSort, UserSummary, UsersPage as Page};
@@ -45,6 +46,15 @@ pub fn UsersPage() -> impl IntoView {
     };
     let (pending, set_pending) = signal(false);
     let deleted = Resource::new(|| (), |_| take_deleted_notice());
+    let me = expect_context::<MeResource>();
+    // A new view starts with nothing selected.
+    let selected = Selected::new();
+    Effect::new(move |_| {
+        view_state.track();
+        selected.ticked.set(Default::default());
+        selected.all_matching.set(false);
+    });
+    let reload = Callback::new(move |()| page.refetch());
 
     view! {
         <Title text="Users" />
@@ -149,8 +159,12 @@ pub fn UsersPage() -> impl IntoView {
                 set_pending=set_pending
             >
                 {move || Suspend::new(async move {
+                    let can_edit = me.await.is_ok_and(|me| me.can_edit());
                     match page.await {
-                        Ok(page) => view! { <UsersTable page view=view_state.get_untracked() /> }.into_any(),
+                        Ok(page) => {
+                            let bulk = can_edit.then_some((selected, reload));
+                            view! { <UsersTable page view=view_state.get_untracked() bulk /> }.into_any()
+                        }
                         Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     }
                 })}
@@ -222,8 +236,10 @@ fn ActiveFilter(window: ActiveWithin, view: ListView) -> impl IntoView {
     }
 }
 
+/// The page's users; with `bulk` (admins), a column of checkboxes and the
+/// bulk actions' bar.
 #[component]
-fn UsersTable(page: Page, view: ListView) -> impl IntoView {
+fn UsersTable(page: Page, view: ListView, bulk: Option<(Selected, Callback<()>)>) -> impl IntoView {
     if page.users.is_empty() && !page.partial {
         let message = match (&view.segment, view.search.is_empty()) {
             _ if !view.properties.is_empty() => "No users match these property filters in this view.".to_string(),
@@ -248,11 +264,41 @@ fn UsersTable(page: Page, view: ListView) -> impl IntoView {
     });
     let next = page.next_cursor.map(|cursor| ListView { after: Some(cursor), ..view.clone() }.href());
     let first = view.after.is_some().then(|| ListView { after: None, ..view.clone() }.href());
+    let page_ids: Vec<i64> = page.users.iter().map(|u| u.id).collect();
+    let ready = crate::ui::hydrated();
+    let bar = bulk.map(|(selected, done)| {
+        view! { <BulkBar view=view.clone() count=page.total at_least=page.total_is_more page_ids=page_ids.clone() selected done /> }
+    });
+    let selected = bulk.map(|(selected, _)| selected);
+    let tick_page = selected.map(|selected| {
+        let ids = page_ids.clone();
+        let all_ticked = {
+            let ids = ids.clone();
+            move || !ids.is_empty() && selected.ticked.with(|t| ids.iter().all(|id| t.contains(id)))
+        };
+        view! {
+            <th scope="col" class="select">
+                <input
+                    type="checkbox"
+                    aria-label="Select every user on this page"
+                    disabled=move || !ready.get()
+                    prop:checked=all_ticked
+                    on:change:target=move |ev| {
+                        let on = ev.target().checked();
+                        for id in &ids {
+                            selected.tick(*id, on);
+                        }
+                    }
+                />
+            </th>
+        }
+    });
     let rows = (!page.users.is_empty()).then(|| {
         view! {
-            <table class="users-table">
+            <table class="users-table" class:selectable=selected.is_some()>
                 <thead>
                     <tr>
+                        {tick_page}
                         <th scope="col">"User"</th>
                         <th scope="col">"userID"</th>
                         <th scope="col">"Email"</th>
@@ -268,7 +314,7 @@ fn UsersTable(page: Page, view: ListView) -> impl IntoView {
                         .enumerate()
                         .map(|(i, user)| {
                             let values = page.column_values.get(i).cloned().unwrap_or_default();
-                            view! { <UserRow user values /> }
+                            view! { <UserRow user values selected ready /> }
                         })
                         .collect_view()}
                 </tbody>
@@ -277,6 +323,7 @@ fn UsersTable(page: Page, view: ListView) -> impl IntoView {
     });
     view! {
         {count.map(|count| view! { <p class="count">{count}</p> })}
+        {bar}
         {partial}
         {rows}
         <nav class="pager" aria-label="Pages">
@@ -293,11 +340,32 @@ fn UsersTable(page: Page, view: ListView) -> impl IntoView {
 }
 
 #[component]
-fn UserRow(user: UserSummary, values: Vec<Option<ColumnValue>>) -> impl IntoView {
+fn UserRow(
+    user: UserSummary,
+    values: Vec<Option<ColumnValue>>,
+    selected: Option<Selected>,
+    ready: Signal<bool>,
+) -> impl IntoView {
     let name = user.display_name().to_string();
     let href = format!("/users/{}", user.id);
+    let id = user.id;
+    let tick = selected.map(|selected| {
+        let label = format!("Select {name}");
+        view! {
+            <td class="select">
+                <input
+                    type="checkbox"
+                    aria-label=label
+                    disabled=move || !ready.get()
+                    prop:checked=move || selected.all_matching.get() || selected.ticked.with(|t| t.contains(&id))
+                    on:change:target=move |ev| selected.tick(id, ev.target().checked())
+                />
+            </td>
+        }
+    });
     view! {
         <tr class:deactivated=!user.active>
+            {tick}
             <td class="user-name">
                 <A href=href>{name}</A>
                 {(!user.active).then(|| view! { <span class="badge">"Deactivated"</span> })}

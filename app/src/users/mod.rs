@@ -1,6 +1,7 @@
 //! Audience > Users.
 
 mod api;
+mod bulk_bar;
 mod list_page;
 mod property_filters;
 pub use crate::model::users as model;

@@ -35,6 +35,8 @@ enum Target {
     DropAtMost { percent: f64, line: &'static str, label: &'static str },
     /// The lowest "N users/s" of the lines that contain `include` at least this.
     UsersPerSecondAtLeast { per_sec: f64, include: &'static str, label: &'static str },
+    /// The megabytes on the line that starts with `line` under `mb`.
+    MegabytesBelow { mb: f64, line: &'static str, label: &'static str },
 }
 
 /// What one run of a case shows: the number its target is judged by, and
@@ -79,6 +81,7 @@ impl Target {
             Target::ExportHeapBelow { mb } => value < mb,
             Target::DropAtMost { percent, .. } => value <= percent,
             Target::UsersPerSecondAtLeast { per_sec, .. } => value >= per_sec,
+            Target::MegabytesBelow { mb, .. } => value < mb,
         }
     }
 
@@ -133,6 +136,11 @@ impl Target {
                 .fold(None, |worst: Option<f64>, m| Some(worst.map_or(m, |w| w.max(m))))
                 .map(|m| Figure { value: m, text: format!("heap growth {m:.1} MB (goal < {mb} MB)") })
                 .ok_or_else(|| "no export row in the output".into()),
+            Target::MegabytesBelow { mb, line, label } => output
+                .lines()
+                .find_map(|l| number_before(l.strip_prefix(line)?, " MB"))
+                .map(|m| Figure { value: m, text: format!("{label} {m:.1} MB (goal < {mb} MB)") })
+                .ok_or_else(|| format!("no line starting with “{line}” in the output")),
             // Signed: a run may be faster with the pages open.
             Target::DropAtMost { percent, line, label } => output
                 .lines()
@@ -279,6 +287,35 @@ fn cases(users: usize, events: usize, segments: usize, scale: f64) -> Vec<Case> 
             title: "Properties ingest (batches of 1,000 users × 5 properties)",
             args: Vec::new(), // judged on the property filters case's output
             target: Target::UsersPerSecondAtLeast { per_sec: 20_000.0, include: "users/s (", label: "slowest round" },
+        },
+        Case {
+            title: "CSV import of 1,000,000 users (a job)",
+            args: args(&["bench", "jobs", "--users", &users.to_string()]),
+            target: Target::UsersPerSecondAtLeast { per_sec: 20_000.0, include: "import:", label: "import" },
+        },
+        Case {
+            title: "Server memory growth during the import",
+            args: Vec::new(), // judged on the import case's output
+            target: Target::MegabytesBelow { mb: 100.0, line: "import memory:", label: "heap growth" },
+        },
+        Case {
+            title: "Add to segment over every user of the app (a job)",
+            args: Vec::new(), // judged on the import case's output
+            target: Target::UsersPerSecondAtLeast {
+                per_sec: 50_000.0,
+                include: "add to segment:",
+                label: "add to segment",
+            },
+        },
+        Case {
+            title: "Profile render while a job runs",
+            args: Vec::new(), // judged on the import case's output
+            target: Target::P99Below {
+                ms: 50.0,
+                include: Some("profile while a job runs"),
+                exclude: None,
+                label: "profile",
+            },
         },
         Case {
             title: "Export of the heaviest user",
@@ -436,8 +473,8 @@ target/release/server bench all --sqlite sqlite://data/bench-all.db \\
 segments and 10,000,000 events over 30 days (one user with 1,000,000 of
 them); the first run seeds for a long while, later runs reuse the data.
 Each case is a subcommand of its own (`server bench users-list`,
-`profile`, `segments`, `activity`, `live`, `live-app`, `ingest`, `export`,
-`wasm`) for
+`profile`, `segments`, `activity`, `live`, `live-app`, `ingest`, `jobs`,
+`export`, `wasm`) for
 measuring one change. Speed is only ever measured here, never asserted by
 a test: a timing assert fails on a busy machine and passes on a fast one.
 

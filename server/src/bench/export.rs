@@ -22,7 +22,7 @@ use crate::web::open_store;
 /// of it (`VmRSS`) and the anonymous part (`RssAnon`: heap and stacks, what
 /// the process allocated; the rest is mapped files, such as the SQLite
 /// database read through `mmap`, which the kernel shares and evicts).
-fn rss_bytes(pid: u32) -> Option<(u64, u64)> {
+pub(crate) fn rss_bytes(pid: u32) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<u64> {
         let line = status.lines().find(|l| l.starts_with(name))?;

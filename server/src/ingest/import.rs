@@ -166,7 +166,7 @@ pub async fn post_import(
 
 /// A job's progress; once it has ended, its counts and refused rows.
 #[utoipa::path(
-    get,
+    method(get, head),
     path = "/api/v1/jobs/{id}",
     tag = "users",
     params(("id" = i64, Path, description = "The job's id, as the import answered.")),

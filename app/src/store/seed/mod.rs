@@ -5,6 +5,7 @@
 //! server.
 
 mod app_events;
+mod app_reset;
 mod brute_force;
 mod bulk;
 mod bulk_load;
