@@ -126,7 +126,7 @@ async fn end(jobs: &Jobs, store: &Store, id: i64, status: JobStatus, error: Opti
 
 /// A claimed job, ready to take its next step.
 enum JobWork {
-    Bulk(super::bulk::BulkWork),
+    Bulk(Box<super::bulk::BulkWork>),
     Import(Box<super::import::ImportWork>),
 }
 
@@ -138,7 +138,7 @@ impl JobWork {
                     super::import::ImportWork::open(jobs.import_dir(), claimed, jobs.config().chunk_rows).await?;
                 Ok(JobWork::Import(Box::new(work)))
             }
-            _ => Ok(JobWork::Bulk(super::bulk::BulkWork::open(claimed, jobs.config().chunk_users)?)),
+            _ => Ok(JobWork::Bulk(Box::new(super::bulk::BulkWork::open(claimed, jobs.config().chunk_users)?))),
         }
     }
 
