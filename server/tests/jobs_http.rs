@@ -96,7 +96,7 @@ store_test!(the_console_uploads_checks_imports_and_exports, |store: Store| async
     app.sign_in(&viewer, "viewer@example.com").await;
     let form = || {
         let file =
-            reqwest::multipart::Part::bytes(b"userID,userName,email\nu-1,Ana,ana@example.com\nu-2,Bo,nope\n".to_vec())
+            reqwest::multipart::Part::bytes(b"userID,userName,email\nu-1,Ana,ana@example.com\nu-2,Bo,nope\nu-3,=HYPERLINK(1),\n".to_vec())
                 .file_name("users.csv");
         reqwest::multipart::Form::new().part("file", file)
     };
@@ -122,10 +122,10 @@ store_test!(the_console_uploads_checks_imports_and_exports, |store: Store| async
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(detail["job"]["refused"], 1, "{detail}");
+    assert_eq!((detail["job"]["refused"].as_i64(), detail["job"]["changed"].as_i64()), (Some(1), Some(2)), "{detail}");
     assert_eq!(detail["preview"][1]["refused"], "email is not an email address");
     let page = admin.get(format!("{}{to}", app.base)).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("email is not an email address") && page.contains("Import 1 row<"), "{page}");
+    assert!(page.contains("email is not an email address") && page.contains("Import 2 rows<"), "{page}");
 
     // "Import": the same file, now written.
     let (status, job) = app.server_fn(&admin, "/api/jobs/import", &[("check", &check.to_string())]).await;
@@ -170,9 +170,11 @@ store_test!(the_console_uploads_checks_imports_and_exports, |store: Store| async
     let csv = csv.text().await.unwrap();
     assert!(csv.starts_with("userID,userName,email,active,createdAt,lastSeenAt\n"), "{csv}");
     assert!(csv.contains("u-1,Ana,ana@example.com,true,"), "{csv}");
+    assert!(csv.contains("u-3,'=HYPERLINK(1),,true,"), "a formula is neutralised: {csv}");
     let json: Value =
         admin.get(format!("{}/api/users/export.json?view=q%3Du", app.base)).send().await.unwrap().json().await.unwrap();
-    assert_eq!(json[0]["userID"], "u-1", "{json}");
+    let ids: Vec<&str> = json.as_array().unwrap().iter().map(|u| u["userID"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["u-3", "u-1"], "newest first: {json}");
     let audit = app.store.recent_audit(10).await.unwrap();
     assert!(audit.iter().any(|e| e.action == "exported users"), "exports are audited");
 });

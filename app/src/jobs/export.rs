@@ -13,7 +13,7 @@ use crate::auth::session::SessionAdmin;
 use crate::error::AppError;
 use crate::model::properties::PropertyValue;
 use crate::model::UserSummary;
-use crate::profile::export::{Chunk, CHUNK_BYTES};
+use crate::profile::export::{no_formula, Chunk, CHUNK_BYTES};
 use crate::store::{NewAudit, Store, StoreError};
 use crate::time::now_ms;
 

@@ -326,7 +326,7 @@ async fn write_events_csv(store: &Store, user_id: i64, out: &mut ChunkSink) -> R
 /// (OWASP's advice on CSV injection); the app's data stays readable. A
 /// formula is `=`, `+`, `-` or `@` first, after any leading whitespace
 /// (spreadsheets skip it), or a tab or carriage return first.
-fn no_formula(cell: &str) -> String {
+pub fn no_formula(cell: &str) -> String {
     let starts_formula = matches!(cell.chars().next(), Some('\t' | '\r'))
         || matches!(cell.trim_start().chars().next(), Some('=' | '+' | '-' | '@'));
     if starts_formula {
