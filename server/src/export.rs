@@ -4,8 +4,6 @@
 //! database is read (`app::profile::export`); each export is audited first.
 
 use crate::route_table::RouteTable;
-use app::auth::session::{admin_of, app_chosen_in};
-use app::model::Role;
 use app::profile::export::{file_name, start_export, write_export, ExportFormat, CHUNKS_IN_FLIGHT};
 use app::profile::service::push_address;
 use app::state::AppState;
@@ -42,20 +40,9 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 #[tracing::instrument(skip_all, fields(user_id = id.0, ?format))]
 async fn export(state: State<AppState>, session: Session, id: Path<i64>, format: ExportFormat) -> Response {
     let (State(state), Path(user_id)) = (state, id);
-    let admin = match admin_of(&session).await {
-        Ok(Some(admin)) => admin,
-        Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "Please sign in."),
-        Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available; try again."),
-    };
-    if admin.role != Role::Admin {
-        return refuse(StatusCode::FORBIDDEN, "Only admins can export a user's data.");
-    }
-    let apps = match state.store.list_apps().await {
-        Ok(apps) => apps,
-        Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available; try again."),
-    };
-    let Some(app) = app_chosen_in(&session, &apps).await else {
-        return refuse(StatusCode::NOT_FOUND, "No app yet.");
+    let (admin, app) = match crate::transfer::console_admin(&state, &session, "export a user's data").await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
     let user = match start_export(&state.store, app.id, user_id, format, &admin).await {
         Ok(user) => user,

@@ -95,9 +95,10 @@ store_test!(the_console_uploads_checks_imports_and_exports, |store: Store| async
     let viewer = app.browser();
     app.sign_in(&viewer, "viewer@example.com").await;
     let form = || {
-        let file =
-            reqwest::multipart::Part::bytes(b"userID,userName,email\nu-1,Ana,ana@example.com\nu-2,Bo,nope\nu-3,=HYPERLINK(1),\n".to_vec())
-                .file_name("users.csv");
+        let file = reqwest::multipart::Part::bytes(
+            b"userID,userName,email\nu-1,Ana,ana@example.com\nu-2,Bo,nope\nu-3,=HYPERLINK(1),\n".to_vec(),
+        )
+        .file_name("users.csv");
         reqwest::multipart::Form::new().part("file", file)
     };
     let upload = |client: &reqwest::Client| {

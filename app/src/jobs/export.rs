@@ -198,9 +198,9 @@ async fn csv_rows(
         ];
         let extra =
             columns.iter().map(|name| found.get(&(user.id, name.as_str())).map(|v| value_text(v)).unwrap_or_default());
-        writer
-            .write_record(fixed.into_iter().chain(extra))
-            .map_err(|e| StoreError::Invalid { field: "csv".into(), message: e.to_string() })?;
+        // Cells a spreadsheet would run as a formula start with an apostrophe.
+        let cells = fixed.into_iter().chain(extra).map(|cell| no_formula(&cell));
+        writer.write_record(cells).map_err(|e| StoreError::Invalid { field: "csv".into(), message: e.to_string() })?;
     }
     buffer.extend(writer.into_inner().unwrap_or_default());
     Ok(())
