@@ -30,7 +30,7 @@ test.describe("as an admin", () => {
 
     const segment = `Bulk ${stamp}`;
     await bar.getByLabel("Action").selectOption({ label: "Add to segment" });
-    await bar.getByLabel("Segment").fill(segment);
+    await bar.getByRole("textbox", { name: "Segment" }).fill(segment);
     await bar.getByRole("button", { name: "Apply" }).click();
     // The job's progress, then its outcome.
     await expect(bar.getByRole("progressbar")).toBeVisible();

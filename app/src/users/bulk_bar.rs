@@ -137,18 +137,14 @@ pub fn BulkBar(
             <ActionForm action=start attr:class="bulk-form">
                 <input type="hidden" name="view" value=move || query.get_value() />
                 <input type="hidden" name="ids" prop:value=move || selected.ids() />
-                <label>
-                    "Action "
-                    <select name="action" on:change:target=move |ev| action.set(ev.target().value())>
-                        {ACTIONS.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
-                    </select>
-                </label>
+                <label for="bulk-action">"Action"</label>
+                <select id="bulk-action" name="action" on:change:target=move |ev| action.set(ev.target().value())>
+                    {ACTIONS.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                </select>
                 {move || action.with(|a| a.ends_with("segment")).then(|| view! {
-                    <label>
-                        "Segment "
-                        <input type="text" name="segment" required maxlength="64" autocomplete="off"
-                            placeholder="Name (a new one is created)" />
-                    </label>
+                    <label for="bulk-segment">"Segment"</label>
+                    <input id="bulk-segment" type="text" name="segment" required maxlength="64" autocomplete="off"
+                        placeholder="Name (a new one is created)" />
                 })}
                 {move || (action.get() == "delete").then(|| view! { <DeleteConfirmation query=query.get_value() selected count_words=count_words.get_value() /> })}
                 <button type="submit" class="primary small" disabled=move || start.pending().get()>"Apply"</button>
@@ -189,13 +185,13 @@ fn DeleteConfirmation(query: String, selected: Selected, count_words: String) ->
         _ => None,
     };
     view! {
-        <label class="danger-confirm">
+        <label class="danger-confirm" for="bulk-confirmation">
             {move || match number() {
-                Some(n) => format!("Deleting erases these users and everything about them. Type {} to confirm ", grouped(n as f64)),
-                None => "Counting the users to delete… ".to_string(),
+                Some(n) => format!("Deleting erases these users and everything about them. Type {} to confirm", grouped(n as f64)),
+                None => "Counting the users to delete…".to_string(),
             }}
-            <input type="text" name="confirmation" required inputmode="numeric" autocomplete="off" />
         </label>
+        <input id="bulk-confirmation" type="text" name="confirmation" required inputmode="numeric" autocomplete="off" />
     }
 }
 
