@@ -89,8 +89,18 @@ pub fn BulkBar(
     selected: Selected,
     done: Callback<()>,
 ) -> impl IntoView {
-    let start = ServerAction::<crate::jobs::StartBulk>::new();
     let action = RwSignal::new("add_to_segment".to_string());
+    let segment = RwSignal::new(String::new());
+    let confirmation = RwSignal::new(String::new());
+    // A plain action over the server function (not an ActionForm): the
+    // form's values are the signals here, and the users page, the first
+    // one loaded, carries no form-reading code.
+    let start = Action::new(move |(view, ids): &(String, String)| {
+        let (action, view, ids) = (action.get_untracked(), Some(view.clone()), Some(ids.clone()));
+        let segment = Some(segment.get_untracked()).filter(|_| action.ends_with("segment"));
+        let confirmation = Some(confirmation.get_untracked()).filter(|_| action == "delete");
+        crate::jobs::start_bulk(action, view, ids, segment, confirmation)
+    });
     let started = selected.started;
     Effect::new(move |_| {
         if let Some(Ok(job)) = start.value().get() {
@@ -134,9 +144,10 @@ pub fn BulkBar(
                 </button>
             })}
             <button type="button" class="link-button" on:click=move |_| selected.clear()>"Clear selection"</button>
-            <ActionForm action=start attr:class="bulk-form">
-                <input type="hidden" name="view" value=move || query.get_value() />
-                <input type="hidden" name="ids" prop:value=move || selected.ids() />
+            <form class="bulk-form" on:submit=move |ev| {
+                ev.prevent_default();
+                start.dispatch((query.get_value(), selected.ids()));
+            }>
                 <label for="bulk-action">"Action"</label>
                 <select id="bulk-action" name="action" on:change:target=move |ev| action.set(ev.target().value())>
                     {ACTIONS.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
@@ -144,11 +155,11 @@ pub fn BulkBar(
                 {move || action.with(|a| a.ends_with("segment")).then(|| view! {
                     <label for="bulk-segment">"Segment"</label>
                     <input id="bulk-segment" type="text" name="segment" required maxlength="64" autocomplete="off"
-                        placeholder="Name (a new one is created)" />
+                        placeholder="Name (a new one is created)" on:input:target=move |ev| segment.set(ev.target().value()) />
                 })}
-                {move || (action.get() == "delete").then(|| view! { <DeleteConfirmation query=query.get_value() selected count_words=count_words.get_value() /> })}
+                {move || (action.get() == "delete").then(|| view! { <DeleteConfirmation query=query.get_value() selected confirmation /> })}
                 <button type="submit" class="primary small" disabled=move || start.pending().get()>"Apply"</button>
-            </ActionForm>
+            </form>
             <span class="bulk-export">
                 "Export: "
                 <a href=move || export_href.with_value(|href| href("csv")) download>"CSV"</a>
@@ -164,7 +175,7 @@ pub fn BulkBar(
 /// Deleting asks for the number of users, typed: counted exactly for "all
 /// matching" (the list's own count stops at a bound).
 #[component]
-fn DeleteConfirmation(query: String, selected: Selected, count_words: String) -> impl IntoView {
+fn DeleteConfirmation(query: String, selected: Selected, confirmation: RwSignal<String>) -> impl IntoView {
     let exact = Resource::new(
         move || selected.all_matching.get(),
         move |all| {
@@ -178,7 +189,6 @@ fn DeleteConfirmation(query: String, selected: Selected, count_words: String) ->
             }
         },
     );
-    let _ = count_words;
     let number = move || match exact.get() {
         Some(Ok(Some(n))) => Some(n),
         _ if !selected.all_matching.get() => Some(selected.ticked.with(BTreeSet::len) as i64),
@@ -191,7 +201,8 @@ fn DeleteConfirmation(query: String, selected: Selected, count_words: String) ->
                 None => "Counting the users to delete…".to_string(),
             }}
         </label>
-        <input id="bulk-confirmation" type="text" name="confirmation" required inputmode="numeric" autocomplete="off" />
+        <input id="bulk-confirmation" type="text" name="confirmation" required inputmode="numeric" autocomplete="off"
+            on:input:target=move |ev| confirmation.set(ev.target().value()) />
     }
 }
 
