@@ -53,10 +53,12 @@ test("a first visit loads the bundle compressed, with hashed names cached for go
   // The size bound, counted on the gzip copies served to browsers without
   // brotli (this one got brotli, smaller still). A size, not a timing. The
   // goal is 250 KB (docs/BENCHMARKS.md judges it); the users list's
-  // property filter builder and column picker, still in the main module,
-  // take the first visit past it, so this bound stops further growth.
+  // property filter builder and column picker, and its bulk actions (the
+  // selection bar, its server calls and a job's progress), still in the
+  // main module, take the first visit past it, so this bound stops further
+  // growth.
   const gzipped = wasm.reduce((sum, file) => sum + statSync(`../target/site${file.url}.gz`).size, 0);
-  expect(gzipped, JSON.stringify(wasm)).toBeLessThanOrEqual(282_000);
+  expect(gzipped, JSON.stringify(wasm)).toBeLessThanOrEqual(330_000);
   const page1 = users.find((r) => r.url === "/users");
   expect(page1?.encoding).toMatch(/^(br|gzip)$/);
   const total = (list: typeof users) => list.reduce((sum, r) => sum + Math.max(r.bytes, 0), 0);
