@@ -395,24 +395,25 @@ impl BulkWork {
             let Some((last_seq, rows)) = tx.next_job_chunk(job_id, size).await? else {
                 return Ok(Step::Finished);
             };
-            let chunk = (job_id, last_seq, app_id);
+            let users = tx.job_chunk_user_ids(job_id, last_seq, app_id).await?;
             let changed = match (kind, &segment) {
                 (JobKind::AddToSegment, Some((id, name))) => {
                     let audit = BulkAudit { actor: &actor, action: segments::ADDED, detail: name };
-                    tx.bulk_join_segment(chunk, *id, audit, now).await?
+                    tx.bulk_join_segment(app_id, &users, *id, audit, now).await?
                 }
                 (JobKind::RemoveFromSegment, Some((id, name))) => {
                     let audit = BulkAudit { actor: &actor, action: segments::REMOVED, detail: name };
-                    tx.bulk_leave_segment(chunk, *id, audit, now).await?
+                    tx.bulk_leave_segment(app_id, &users, *id, audit, now).await?
                 }
                 (JobKind::Deactivate | JobKind::Reactivate, _) => {
                     let active = kind == JobKind::Reactivate;
                     let action = if active { lifecycle::REACTIVATED } else { lifecycle::DEACTIVATED };
-                    tx.bulk_set_active(chunk, active, BulkAudit { actor: &actor, action, detail: "" }, now).await?
+                    let audit = BulkAudit { actor: &actor, action, detail: "" };
+                    tx.bulk_set_active(app_id, &users, active, audit, now).await?
                 }
                 (JobKind::Delete, _) => {
                     let mut erased = 0;
-                    for user_id in tx.job_chunk_user_ids(job_id, last_seq, app_id).await? {
+                    for user_id in users {
                         if lifecycle::erase(tx, app_id, user_id, &actor, now).await?.is_some() {
                             erased += 1;
                         }

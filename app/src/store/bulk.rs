@@ -1,29 +1,11 @@
 //! Bulk actions over a job's selection (`job_users`), a chunk at a time.
-//! Each statement reads the chunk's users from `job_users` (no ids travel
-//! back and forth) and joins `users` on the app, so a user deleted since
-//! the selection, or another app's, is left alone. Audit rows are written
-//! first, for exactly the users the change will touch, in the same
-//! transaction as the change.
+//! A chunk's users are read by the selection's key and kept to the app's
+//! users that still exist (a user deleted since the selection, or another
+//! app's, is left alone). Each change returns the users it touched, and
+//! exactly those get an audit row, in the same transaction.
 
 use super::batch::chunks;
 use super::{with_tx, StoreResult, WriteTx};
-
-/// The users of a job's chunk: every `job_users` row of the job up to
-/// `$2` (earlier chunks' rows are gone), joined to the app's users (`$3`).
-macro_rules! chunk_users {
-    () => {
-        "FROM job_users j JOIN users u ON u.id = j.user_id WHERE j.job_id = $1 AND j.seq <= $2 AND u.app_id = $3"
-    };
-}
-
-/// What one chunk of a bulk action did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ChunkEffect {
-    /// Users in the chunk.
-    pub users: i64,
-    /// Users it changed.
-    pub changed: i64,
-}
 
 /// An audit row per user a bulk change touches: its action and detail.
 #[derive(Debug, Clone, Copy)]
@@ -62,15 +44,17 @@ impl WriteTx {
         Ok(last.map(|last| (last, rows)))
     }
 
-    /// The app's users of the chunk up to `last_seq`, by id.
+    /// The app's users of the chunk up to `last_seq`, by id: the chunk's
+    /// rows read by the selection's key, then those still users of the app.
     pub async fn job_chunk_user_ids(&mut self, job_id: i64, last_seq: i64, app_id: i64) -> StoreResult<Vec<i64>> {
-        let sql = concat!("SELECT u.id ", chunk_users!(), " ORDER BY u.id");
-        Ok(with_tx!(self, |conn| sqlx::query_scalar(sql)
-            .bind(job_id)
-            .bind(last_seq)
-            .bind(app_id)
-            .fetch_all(&mut *conn)
-            .await)?)
+        let sql = "SELECT user_id FROM job_users WHERE job_id = $1 AND seq <= $2";
+        let ids: Vec<i64> =
+            with_tx!(self, |conn| sqlx::query_scalar(sql).bind(job_id).bind(last_seq).fetch_all(&mut *conn).await)?;
+        let sql = format!(
+            "SELECT u.id FROM {} JOIN users u ON u.id = c.id WHERE u.app_id = $1 ORDER BY u.id",
+            self.id_list(2)
+        );
+        self.ids_query(&sql, app_id, &ids).await
     }
 
     /// Drops the chunk's rows from the selection: its work is done.
@@ -80,129 +64,165 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The chunk's users join the segment (those not in it yet, each with
-    /// an audit row); how many joined.
+    /// `users` (the app's) join the segment, those not in it yet each with
+    /// an audit row; how many joined.
     pub async fn bulk_join_segment(
         &mut self,
-        (job_id, last_seq, app_id): (i64, i64, i64),
+        app_id: i64,
+        users: &[i64],
         segment_id: i64,
         audit: BulkAudit<'_>,
         now: i64,
     ) -> StoreResult<i64> {
-        let outside = "AND NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = $4 AND m.user_id = u.id)";
-        self.bulk_audit(job_id, last_seq, app_id, segment_id, outside, audit, now).await?;
-        let sql = concat!(
-            "INSERT INTO segment_members (segment_id, user_id, added_by, added_at) SELECT $4, u.id, $5, $6 ",
-            chunk_users!(),
-            " ON CONFLICT DO NOTHING"
+        // `WHERE true`: SQLite's parser needs it before `ON CONFLICT`.
+        let sql = format!(
+            "INSERT INTO segment_members (segment_id, user_id, added_by, added_at)
+             SELECT $1, c.id, $2, $3 FROM {} WHERE true ON CONFLICT DO NOTHING RETURNING user_id",
+            self.id_list(4)
         );
-        let joined = with_tx!(self, |conn| sqlx::query(sql)
-            .bind(job_id)
-            .bind(last_seq)
-            .bind(app_id)
-            .bind(segment_id)
-            .bind(audit.actor)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected());
-        Ok(joined as i64)
+        let joined = self.ids_query_text(&sql, (segment_id, audit.actor, now), users).await?;
+        self.bulk_audit(app_id, &joined, audit, now).await?;
+        Ok(joined.len() as i64)
     }
 
-    /// The chunk's members of the segment leave it (each with an audit
-    /// row); how many left.
+    /// The members among `users` leave the segment, each with an audit row;
+    /// how many left.
     pub async fn bulk_leave_segment(
         &mut self,
-        (job_id, last_seq, app_id): (i64, i64, i64),
+        app_id: i64,
+        users: &[i64],
         segment_id: i64,
         audit: BulkAudit<'_>,
         now: i64,
     ) -> StoreResult<i64> {
-        let inside = "AND EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = $4 AND m.user_id = u.id)";
-        self.bulk_audit(job_id, last_seq, app_id, segment_id, inside, audit, now).await?;
-        let sql = concat!(
-            "DELETE FROM segment_members WHERE segment_id = $4 AND user_id IN (SELECT u.id ",
-            chunk_users!(),
-            ")"
+        let sql = format!(
+            "DELETE FROM segment_members WHERE segment_id = $1 AND user_id IN (SELECT c.id FROM {}) RETURNING user_id",
+            self.id_list(2)
         );
-        let left = with_tx!(self, |conn| sqlx::query(sql)
-            .bind(job_id)
-            .bind(last_seq)
-            .bind(app_id)
-            .bind(segment_id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected());
-        Ok(left as i64)
+        let left = self.ids_query(&sql, segment_id, users).await?;
+        self.bulk_audit(app_id, &left, audit, now).await?;
+        Ok(left.len() as i64)
     }
 
-    /// The chunk's users become active or deactivated (those not so yet,
-    /// each with an audit row); how many changed.
+    /// `users` become active or deactivated, those not so yet each with an
+    /// audit row; how many changed.
     pub async fn bulk_set_active(
         &mut self,
-        (job_id, last_seq, app_id): (i64, i64, i64),
+        app_id: i64,
+        users: &[i64],
         active: bool,
         audit: BulkAudit<'_>,
         now: i64,
     ) -> StoreResult<i64> {
-        let other = "AND u.active <> $4";
-        self.bulk_audit(job_id, last_seq, app_id, active, other, audit, now).await?;
-        let sql = concat!(
-            "UPDATE users SET active = $4, updated_at = $5 WHERE active <> $4 AND id IN (SELECT u.id ",
-            chunk_users!(),
-            ")"
+        let sql = format!(
+            "UPDATE users SET updated_at = $1, active = $2
+             WHERE active <> $2 AND id IN (SELECT c.id FROM {}) RETURNING id",
+            self.id_list(3)
         );
-        let changed = with_tx!(self, |conn| sqlx::query(sql)
-            .bind(job_id)
-            .bind(last_seq)
-            .bind(app_id)
-            .bind(active)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected());
-        Ok(changed as i64)
+        let changed = self.ids_query_flag(&sql, (now, active), users).await?;
+        self.bulk_audit(app_id, &changed, audit, now).await?;
+        Ok(changed.len() as i64)
     }
 
-    /// An audit row for each of the chunk's users `condition` (on `u`, with
-    /// `$4` bound to `value`) holds for.
-    #[allow(clippy::too_many_arguments)]
-    async fn bulk_audit<V>(
-        &mut self,
-        job_id: i64,
-        last_seq: i64,
-        app_id: i64,
-        value: V,
-        condition: &str,
-        audit: BulkAudit<'_>,
-        now: i64,
-    ) -> StoreResult<()>
-    where
-        V: for<'q> sqlx::Encode<'q, sqlx::Sqlite>
-            + for<'q> sqlx::Encode<'q, sqlx::Postgres>
-            + sqlx::Type<sqlx::Sqlite>
-            + sqlx::Type<sqlx::Postgres>
-            + Copy
-            + Send
-            + 'static,
-    {
+    /// An audit row on each of `users`.
+    async fn bulk_audit(&mut self, app_id: i64, users: &[i64], audit: BulkAudit<'_>, now: i64) -> StoreResult<()> {
+        if users.is_empty() {
+            return Ok(());
+        }
         let sql = format!(
             "INSERT INTO audit (app_id, actor, action, user_id, detail, created_at)
-             SELECT $3, $5, $6, u.id, $7, $8 {} {condition} ORDER BY j.seq",
-            chunk_users!()
+             SELECT $1, $2, $3, c.id, $4, $5 FROM {}",
+            self.id_list(6)
         );
         with_tx!(self, |conn| sqlx::query(&sql)
-            .bind(job_id)
-            .bind(last_seq)
             .bind(app_id)
-            .bind(value)
             .bind(audit.actor)
             .bind(audit.action)
             .bind(audit.detail)
             .bind(now)
+            .bind_ids(users)
             .execute(&mut *conn)
             .await
             .map(|_| ()))?;
         Ok(())
+    }
+
+    /// `c(id)`: a list of ids bound as one value at placeholder `$n` (an
+    /// array on PostgreSQL, a JSON array on SQLite; see [`BindIds`]). One
+    /// statement for a chunk of any size, and no plan can read the ids any
+    /// way but as given (a join on the selection's table, planned from the
+    /// statistics of an emptier table, scanned a table once per row).
+    fn id_list(&self, n: usize) -> String {
+        if self.is_postgres() {
+            format!("unnest(${n}::bigint[]) AS c(id)")
+        } else {
+            format!("(SELECT value AS id FROM json_each(${n})) AS c")
+        }
+    }
+
+    /// Runs `sql` (`$1` bound to `first`, then the id list) and reads the
+    /// one id column it returns.
+    async fn ids_query(&mut self, sql: &str, first: i64, ids: &[i64]) -> StoreResult<Vec<i64>> {
+        Ok(with_tx!(self, |conn| sqlx::query_scalar(sql).bind(first).bind_ids(ids).fetch_all(&mut *conn).await)?)
+    }
+
+    /// [`WriteTx::ids_query`] with `$1` a time and `$2` a flag.
+    async fn ids_query_flag(&mut self, sql: &str, (time, flag): (i64, bool), ids: &[i64]) -> StoreResult<Vec<i64>> {
+        Ok(with_tx!(self, |conn| sqlx::query_scalar(sql)
+            .bind(time)
+            .bind(flag)
+            .bind_ids(ids)
+            .fetch_all(&mut *conn)
+            .await)?)
+    }
+
+    /// [`WriteTx::ids_query`] with `$2` a text and `$3` a time.
+    async fn ids_query_text(
+        &mut self,
+        sql: &str,
+        (first, text, time): (i64, &str, i64),
+        ids: &[i64],
+    ) -> StoreResult<Vec<i64>> {
+        Ok(with_tx!(self, |conn| sqlx::query_scalar(sql)
+            .bind(first)
+            .bind(text)
+            .bind(time)
+            .bind_ids(ids)
+            .fetch_all(&mut *conn)
+            .await)?)
+    }
+}
+
+/// Binds a list of ids as one value: a `bigint[]` on PostgreSQL, its JSON
+/// text on SQLite (read with `json_each`).
+trait BindIds {
+    fn bind_ids(self, ids: &[i64]) -> Self;
+}
+
+fn json_ids(ids: &[i64]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+}
+
+impl<'q, O> BindIds for sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
+    fn bind_ids(self, ids: &[i64]) -> Self {
+        self.bind(json_ids(ids))
+    }
+}
+
+impl<'q, O> BindIds for sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    fn bind_ids(self, ids: &[i64]) -> Self {
+        self.bind(ids.to_vec())
+    }
+}
+
+impl<'q> BindIds for sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    fn bind_ids(self, ids: &[i64]) -> Self {
+        self.bind(json_ids(ids))
+    }
+}
+
+impl<'q> BindIds for sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    fn bind_ids(self, ids: &[i64]) -> Self {
+        self.bind(ids.to_vec())
     }
 }

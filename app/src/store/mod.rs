@@ -39,7 +39,7 @@ mod users;
 pub use crate::write_tx;
 pub use activity::MOVED_PREFIX;
 pub use admins::{AdminRecord, NewAudit};
-pub use bulk::{BulkAudit, ChunkEffect};
+pub use bulk::BulkAudit;
 pub use deliveries::{InboxMessage, Opened};
 pub use devices::{DeviceInput, LocationInput};
 pub use engine::health::PoolStats;
