@@ -238,3 +238,45 @@ store_test!(bad_bulk_requests_are_refused_in_words, |store: Store| async move {
     assert!(matches!(missing, Err(AppError::NotFound(_))), "{missing:?}");
     assert!(store.recent_jobs(app, 10).await.unwrap().is_empty(), "a refused request starts no job");
 });
+
+store_test!(two_runners_and_single_edits_at_once_change_each_user_once, multi_thread, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let ids = users(&store, app, "u", 40).await;
+    let vip = app::segments::service::create_as(&store, app, "VIP", "test").await.unwrap().0.id;
+    let started =
+        start_bulk(&store, app, &bulk("add_to_segment", Some(""), None, Some("VIP")), &admin()).await.unwrap();
+    // Two instances' runners race for the job while an admin adds and
+    // removes a few of the same users one by one.
+    let runners = [runner(3, Duration::from_secs(30)), runner(3, Duration::from_secs(30))].map(|jobs| {
+        let store = store.clone();
+        tokio::spawn(async move { run_all(&jobs, &store).await })
+    });
+    let edits = ids[..8].iter().map(|&user| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for _ in 0..3 {
+                app::segments::service::add(&store, app, user, &[vip], &admin()).await.unwrap();
+                match app::segments::service::remove(&store, app, user, vip, &admin()).await {
+                    Ok(()) | Err(AppError::NotFound(_)) => {}
+                    Err(other) => panic!("removing {user}: {other:?}"),
+                }
+            }
+            app::segments::service::add(&store, app, user, &[vip], &admin()).await.unwrap();
+        })
+    });
+    for edit in edits {
+        edit.await.unwrap();
+    }
+    for runner in runners {
+        runner.await.unwrap();
+    }
+    assert_eq!(job(&store, app, started.id).await.status, JobStatus::Done);
+    assert_eq!(members(&store, app, "VIP").await, 40, "everyone ends in the segment");
+    // Every user's audit mirrors its changes exactly: one more "added" than
+    // "removed", whoever made them.
+    let audit = store.recent_audit(100_000).await.unwrap();
+    for user in ids {
+        let count = |action: &str| audit.iter().filter(|e| e.user_id == Some(user) && e.action == action).count();
+        assert_eq!(count("added to segment"), count("removed from segment") + 1, "user {user}");
+    }
+});

@@ -7,8 +7,8 @@
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::bulk::MatchingWalk;
 use super::model::Selection;
+use super::selection::MatchingWalk;
 use crate::auth::session::SessionAdmin;
 use crate::error::AppError;
 use crate::model::properties::PropertyValue;

@@ -12,11 +12,15 @@ pub use crate::model::jobs as model;
 #[cfg(feature = "ssr")]
 pub mod bulk;
 #[cfg(feature = "ssr")]
+mod csv_rows;
+#[cfg(feature = "ssr")]
 pub mod export;
 #[cfg(feature = "ssr")]
 pub mod import;
 #[cfg(feature = "ssr")]
 pub mod runner;
+#[cfg(feature = "ssr")]
+pub mod selection;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]

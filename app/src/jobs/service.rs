@@ -1,7 +1,8 @@
 //! Jobs as plain async functions over the store: the server functions and
 //! the API's routes wrap these, tests call them directly.
 
-use super::import::{self, ImportRow};
+use super::csv_rows::ImportRow;
+use super::import;
 use super::model::{BulkAction, Job, JobKind, Selection};
 use super::model::{JobDetail, PreviewRow, PREVIEW_ROWS, REFUSALS_SHOWN};
 use crate::auth::session::SessionAdmin;
@@ -72,7 +73,7 @@ pub async fn start_bulk(
 }
 
 pub async fn count_matching(store: &Store, app_id: i64, view: &str) -> Result<i64, AppError> {
-    super::bulk::count_matching(store, app_id, &view_filter(view)?).await
+    super::selection::count_matching(store, app_id, &view_filter(view)?).await
 }
 
 fn not_found() -> AppError {
