@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
+use app::ids::ExternalId;
 use app::jobs::import::{self, Upload, UploadError};
 use app::jobs::model::{JobKind, JobStatus};
 use app::jobs::{run_next, Jobs, JobsConfig, Turn};
 use app::model::properties::PropertyValue;
-use app::store::Store;
+use app::store::{Store, UserInput};
 use app::store_test;
 use app::test_fixtures::new_app;
 
@@ -115,6 +116,37 @@ store_test!(an_import_is_keyed_by_user_id_and_a_rerun_updates, |store: Store| as
     assert_eq!(gus.user_name.as_deref(), Some("Gus B"), "a later row of the same user wins");
     let seats = store.properties_of(gus.id).await.unwrap().into_iter().find(|p| p.name == "seats").unwrap();
     assert_eq!(seats.value, PropertyValue::Number(9.0));
+});
+
+store_test!(imported_users_are_found_and_sorted_as_if_written_one_by_one, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let reference = new_app(&store, "Reference").await;
+    let named = |name: &'static str, email: Option<&'static str>| UserInput { user_name: Some(name), email };
+    let id = |text: &str| ExternalId::parse(text).unwrap();
+    // One user exists before the import (it is renamed), one is new, one
+    // exists and keeps its name (an empty cell).
+    store.upsert_user(app, &id("u-1"), &named("Old Name", Some("old@example.com")), 1).await.unwrap();
+    store.upsert_user(app, &id("u-3"), &named("Kept Name", None), 1).await.unwrap();
+    let jobs = runner(Duration::from_secs(30));
+    let csv = "userID,userName,email\nu-1,Ana Silva,\nu-2,Zoë Ek,zoe.ek@example.com\nu-3,,kept@example.com\n";
+    let file = upload(&jobs, csv.as_bytes()).await.unwrap();
+    import::start(&store, &jobs, app, &file, JobKind::Import, "admin@example.com").await.unwrap();
+    run_all(&jobs, &store).await;
+    // The same users written one at a time, with the fields they end with.
+    let expected = [
+        ("u-1", named("Ana Silva", Some("old@example.com"))),
+        ("u-2", named("Zoë Ek", Some("zoe.ek@example.com"))),
+        ("u-3", named("Kept Name", Some("kept@example.com"))),
+    ];
+    for (user, input) in expected {
+        let imported = store.user_by_external_id(app, user).await.unwrap().unwrap();
+        let written = store.upsert_user(reference, &id(user), &input, 2).await.unwrap();
+        assert_eq!(
+            store.stored_search_keys(imported.id).await.unwrap(),
+            store.stored_search_keys(written.id).await.unwrap(),
+            "{user}'s sort key and search rows"
+        );
+    }
 });
 
 store_test!(a_stopped_import_goes_on_after_its_last_chunk, |store: Store| async move {

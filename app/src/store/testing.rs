@@ -226,6 +226,17 @@ impl Store {
         Ok(())
     }
 
+    /// A user's sort key and search tokens as stored (sorted): equal for
+    /// two users means both are found and sorted alike.
+    pub async fn stored_search_keys(&self, user_id: i64) -> StoreResult<(String, Vec<String>)> {
+        let sort = "SELECT sort_name FROM users WHERE id = $1";
+        let tokens = "SELECT token FROM user_search WHERE user_id = $1 ORDER BY token";
+        super::with_pool!(self, |pool| Ok((
+            sqlx::query_scalar(sort).bind(user_id).fetch_one(pool).await?,
+            sqlx::query_scalar(tokens).bind(user_id).fetch_all(pool).await?,
+        )))
+    }
+
     /// How many times each client event id of `app_id` is stored (a crash
     /// test's "exactly once").
     pub async fn stored_client_ids(&self, app_id: i64) -> StoreResult<Vec<(String, i64)>> {

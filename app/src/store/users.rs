@@ -1,6 +1,7 @@
 //! End-users of a customer app.
 
-use super::user_list::index::UserToIndex;
+use super::user_list::index::{SearchRows, UserToIndex};
+use super::user_list::search::IndexKeys;
 use std::collections::HashMap;
 
 use super::batch::chunks;
@@ -196,8 +197,13 @@ impl WriteTx {
 
     /// Creates or updates many users by userID at once, as
     /// [`WriteTx::upsert_user`] does one (`None` keeps a stored value; a
-    /// deactivated user is reactivated), and re-indexes them for search.
+    /// deactivated user is reactivated), and indexes them for search.
     /// The userIDs must differ. Returns each one's id, in the order given.
+    ///
+    /// New users are inserted with their sort keys and search rows in one
+    /// pass; only the users that already exist are updated and re-indexed
+    /// (an update, a delete and an insert of their search rows). An import
+    /// of new users so writes each row once.
     pub(crate) async fn upsert_users(
         &mut self,
         app_id: i64,
@@ -208,10 +214,12 @@ impl WriteTx {
         // each other rather than deadlock.
         let mut sorted: Vec<&(&ExternalId, UserInput<'_>)> = users.iter().collect();
         sorted.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        let mut ids = self.insert_new_users(app_id, &sorted, now).await?;
+        let existing: Vec<&(&ExternalId, UserInput<'_>)> =
+            sorted.into_iter().filter(|(external_id, _)| !ids.contains_key(external_id.as_str())).collect();
         let marks = self.marks();
-        let mut ids: HashMap<String, i64> = HashMap::with_capacity(users.len());
-        let mut indexed = Vec::with_capacity(users.len());
-        for chunk in chunks(&sorted) {
+        let mut indexed = Vec::with_capacity(existing.len());
+        for chunk in chunks(&existing) {
             let sql = format!(
                 concat!(
                     "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at) VALUES {}
@@ -253,5 +261,54 @@ impl WriteTx {
         }
         self.reindex_users(&indexed).await?;
         Ok(users.iter().map(|(external_id, _)| ids.get(external_id.as_str()).copied().unwrap_or_default()).collect())
+    }
+
+    /// Inserts those of `users` that do not exist yet, with their sort keys
+    /// and search rows; the new users' ids by userID. A user that exists
+    /// (or that a concurrent writer creates first) is left to the caller.
+    async fn insert_new_users(
+        &mut self,
+        app_id: i64,
+        users: &[&(&ExternalId, UserInput<'_>)],
+        now: i64,
+    ) -> StoreResult<HashMap<String, i64>> {
+        let marks = self.marks();
+        let mut ids = HashMap::with_capacity(users.len());
+        let mut rows = Vec::with_capacity(users.len());
+        for chunk in chunks(users) {
+            let keys: Vec<IndexKeys> = chunk
+                .iter()
+                .map(|(external_id, input)| IndexKeys::of(external_id.as_str(), input.user_name, input.email))
+                .collect();
+            let sql = format!(
+                "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at, sort_name)
+                 VALUES {} ON CONFLICT (app_id, external_id) DO NOTHING RETURNING external_id, id",
+                marks.values(chunk.len(), 8)
+            );
+            let inserted: Vec<(String, i64)> = with_tx!(self, |conn| {
+                let mut query = sqlx::query_as(&sql);
+                for ((external_id, input), keys) in chunk.iter().zip(&keys) {
+                    query = query
+                        .bind(app_id)
+                        .bind(external_id.as_str())
+                        .bind(input.user_name)
+                        .bind(input.email)
+                        .bind(true)
+                        .bind(now)
+                        .bind(now)
+                        .bind(&keys.sort_name);
+                }
+                query.fetch_all(&mut *conn).await
+            })?;
+            let inserted: HashMap<String, i64> = inserted.into_iter().collect();
+            for ((external_id, _), keys) in chunk.iter().zip(keys) {
+                if let Some(&user_id) = inserted.get(external_id.as_str()) {
+                    rows.push(SearchRows { app_id, user_id, created_at: now, keys });
+                }
+            }
+            ids.extend(inserted);
+        }
+        self.insert_search_rows(&rows).await?;
+        Ok(ids)
     }
 }
