@@ -4,7 +4,6 @@
 //! app's, is left alone). Each change returns the users it touched, and
 //! exactly those get an audit row, in the same transaction.
 
-use super::batch::chunks;
 use super::{with_tx, StoreResult, WriteTx};
 
 /// An audit row per user a bulk change touches: its action and detail.
@@ -16,21 +15,23 @@ pub struct BulkAudit<'a> {
 }
 
 impl WriteTx {
-    /// Appends users to a job's selection, numbered from `first_seq`.
+    /// Appends users to a job's selection, numbered from `first_seq`, in
+    /// one statement (the ids bound as one value).
     pub async fn add_job_users(&mut self, job_id: i64, first_seq: i64, user_ids: &[i64]) -> StoreResult<()> {
-        let marks = self.marks();
-        let mut seq = first_seq;
-        for chunk in chunks(user_ids) {
-            let sql = format!("INSERT INTO job_users (job_id, seq, user_id) VALUES {}", marks.values(chunk.len(), 3));
-            with_tx!(self, |conn| {
-                let mut query = sqlx::query(&sql);
-                for user_id in chunk {
-                    query = query.bind(job_id).bind(seq).bind(*user_id);
-                    seq += 1;
-                }
-                query.execute(&mut *conn).await.map(|_| ())
-            })?;
+        if user_ids.is_empty() {
+            return Ok(());
         }
+        let sql = format!(
+            "INSERT INTO job_users (job_id, seq, user_id) SELECT $1, $2 + c.n - 1, c.id FROM {}",
+            self.id_list(3)
+        );
+        with_tx!(self, |conn| sqlx::query(&sql)
+            .bind(job_id)
+            .bind(first_seq)
+            .bind_ids(user_ids)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 
@@ -147,16 +148,16 @@ impl WriteTx {
         Ok(())
     }
 
-    /// `c(id)`: a list of ids bound as one value at placeholder `$n` (an
-    /// array on PostgreSQL, a JSON array on SQLite; see [`BindIds`]). One
-    /// statement for a chunk of any size, and no plan can read the ids any
-    /// way but as given (a join on the selection's table, planned from the
+    /// `c(id, n)`: a list of ids (`n` their place, from 1) bound as one
+    /// value at placeholder `$n` (an array on PostgreSQL, a JSON array on
+    /// SQLite; see [`BindIds`]). One statement for a chunk of any size, and
+    /// no plan can read the ids any way but as given (a join on the selection's table, planned from the
     /// statistics of an emptier table, scanned a table once per row).
     fn id_list(&self, n: usize) -> String {
         if self.is_postgres() {
-            format!("unnest(${n}::bigint[]) AS c(id)")
+            format!("unnest(${n}::bigint[]) WITH ORDINALITY AS c(id, n)")
         } else {
-            format!("(SELECT value AS id FROM json_each(${n})) AS c")
+            format!("(SELECT value AS id, key + 1 AS n FROM json_each(${n})) AS c")
         }
     }
 
