@@ -85,6 +85,19 @@ async fn the_openapi_document_describes_every_ingest_route() {
         };
         assert_eq!(schemes, expected.iter().copied().collect(), "security of {method} {path}");
     }
+    // A path parameter names a `{segment}` of its path; anything else is
+    // a query parameter declared in the wrong place.
+    for (method, path) in &registered {
+        for parameter in paths[path][method]["parameters"].as_array().into_iter().flatten() {
+            let name = parameter["name"].as_str().unwrap_or_default();
+            if parameter["in"] == "path" {
+                assert!(
+                    path.contains(&format!("{{{name}}}")),
+                    "{method} {path}: path parameter {name:?} is not in the path"
+                );
+            }
+        }
+    }
     for scheme in ["api_key", "inbound_secret"] {
         assert_eq!(document["components"]["securitySchemes"][scheme]["scheme"], "bearer", "{scheme}");
     }

@@ -20,6 +20,7 @@ use super::ApiApp;
 
 /// `?dryRun=true`: check every row and write nothing.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportQuery {
     /// Check the file only: the job's refusals say which rows would be
