@@ -105,9 +105,27 @@ store_test!(a_viewer_sees_the_apps_events_in_order_with_whose_they_are, |store: 
         ("b-1", "open", "bob", None, None),
         ("a-2", "tap", "ana", Some("Ana"), None),
     ];
+    // Rows and the seconds' rates come interleaved (a second may end
+    // between two batches): both are read as they come.
+    let (mut rows, mut matched, mut shown) = (Vec::new(), 0, 0);
+    while rows.len() < expected.len() || matched < 3 {
+        let sse = tokio::time::timeout(SSE_PATIENCE, stream.read())
+            .await
+            .unwrap_or_else(|_| panic!("{} rows and {matched} counted within {SSE_PATIENCE:?}", rows.len()));
+        match sse.event.as_str() {
+            "event" => rows.push(sse),
+            "rate" => {
+                // The second's figures follow its rows: a readable rate is sent whole.
+                matched += sse.data["matched"].as_u64().expect("matched");
+                shown += sse.data["shown"].as_u64().expect("shown");
+                assert_eq!(sse.data["every"], 1, "{sse:?}");
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((matched, shown), (3, 3));
     let mut last_id = 0;
-    for (n, kind, user, name, platform) in expected {
-        let row = next_row(&mut stream).await;
+    for ((n, kind, user, name, platform), row) in expected.into_iter().zip(rows) {
         assert_eq!(marker(&row), n, "in order: {row:?}");
         assert_eq!(row.data["event"]["event_type"], kind, "{row:?}");
         assert_eq!(row.data["user_external_id"], user, "{row:?}");
@@ -118,15 +136,6 @@ store_test!(a_viewer_sees_the_apps_events_in_order_with_whose_they_are, |store: 
         assert!(id > last_id, "ids ascend: {id} after {last_id}");
         last_id = id;
     }
-    // The second's figures follow its rows: a readable rate is sent whole.
-    let (mut matched, mut shown) = (0, 0);
-    while matched < 3 {
-        let rate = next_of(&mut stream, "rate").await;
-        matched += rate.data["matched"].as_u64().expect("matched");
-        shown += rate.data["shown"].as_u64().expect("shown");
-        assert_eq!(rate.data["every"], 1, "{rate:?}");
-    }
-    assert_eq!((matched, shown), (3, 3));
 });
 
 store_test!(the_counts_are_sent_again_as_users_become_active, |store: Store| async move {
