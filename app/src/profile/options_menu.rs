@@ -48,6 +48,9 @@ pub fn OptionsMenu(user: UserSummary, can_edit: bool, lifecycle: LifecycleAction
     let deactivate_open = RwSignal::new(false);
     let delete_open = RwSignal::new(false);
     let send = ServerAction::<SendMessage>::new();
+    // The button does nothing until this component hydrates (on the profile
+    // route that can be after the root's Effect ran): disabled until then.
+    let ready = crate::ui::hydrated();
     // The items, in order: (label, what choosing it does).
     let mut items: Vec<(&'static str, Choice)> = vec![
         ("Export (JSON)", Choice::Download(export_url(user_id, false))),
@@ -194,6 +197,7 @@ pub fn OptionsMenu(user: UserSummary, can_edit: bool, lifecycle: LifecycleAction
                 node_ref=button
                 aria-haspopup="menu"
                 aria-controls="profile-options"
+                disabled=move || !ready.get()
                 aria-expanded=move || if expanded.get() { "true" } else { "false" }
                 on:click=move |_| expanded.update(|open| *open = !*open)
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
