@@ -2,7 +2,8 @@
 //! at upload; a dry run that writes nothing and names every refused row by
 //! its line; the import itself, keyed by userID (a re-run updates, never
 //! duplicates); malformed rows (bad UTF-8, ragged, quotes) refused without
-//! stopping the rest; a stopped import resumed after its last chunk.
+//! stopping the rest; a stopped import resumed after its last chunk; an
+//! import racing another writer of the same users.
 
 use std::time::Duration;
 
@@ -202,4 +203,47 @@ store_test!(bad_files_are_refused_at_upload_with_the_reason, |store: Store| asyn
     assert!(matches!(too_big, UploadError::TooLarge { limit: 10 }), "{too_big:?}");
     // With a byte-order mark, the header still names userID.
     assert_eq!(upload(&jobs, b"\xef\xbb\xbfuserID\nu-1\n").await.unwrap().columns, ["userID"]);
+});
+
+store_test!(an_import_racing_another_writer_of_its_users_creates_each_once, multi_thread, |store: Store| async move {
+    // New users are inserted by the import with their search rows at once;
+    // a user another writer creates meanwhile must go the update path
+    // instead (its search rows re-written, not added a second time).
+    let app = new_app(&store, "Shop").await;
+    let reference = new_app(&store, "Reference").await;
+    let named = |n: usize| format!("Person {n}");
+    let mut csv = String::from("userID,userName\n");
+    for n in 0..300 {
+        csv.push_str(&format!("r-{n},{}\n", named(n)));
+    }
+    let jobs = runner(Duration::from_secs(30));
+    let file = upload(&jobs, csv.as_bytes()).await.unwrap();
+    let job = import::start(&store, &jobs, app, &file, JobKind::Import, "api").await.unwrap();
+    // The other writer creates the same users, with the same names, from
+    // the end of the file backwards while the import goes forwards.
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for n in (0..300).rev() {
+                let (id, name) = (ExternalId::parse(&format!("r-{n}")).unwrap(), named(n));
+                let input = UserInput { user_name: Some(&name), email: None };
+                store.upsert_user(app, &id, &input, 2).await.unwrap();
+            }
+        })
+    };
+    run_all(&jobs, &store).await;
+    writer.await.unwrap();
+    let done = store.job(app, job.id).await.unwrap().unwrap();
+    assert_eq!((done.status, done.changed, done.refused), (JobStatus::Done, 300, 0));
+    for n in (0..300).step_by(7) {
+        let (id, name) = (ExternalId::parse(&format!("r-{n}")).unwrap(), named(n));
+        let stored = store.user_by_external_id(app, id.as_str()).await.unwrap().unwrap();
+        let input = UserInput { user_name: Some(&name), email: None };
+        let written = store.upsert_user(reference, &id, &input, 3).await.unwrap();
+        assert_eq!(
+            store.stored_search_keys(stored.id).await.unwrap(),
+            store.stored_search_keys(written.id).await.unwrap(),
+            "r-{n}'s sort key and search rows"
+        );
+    }
 });

@@ -51,8 +51,12 @@ impl WriteTx {
         let sql = "SELECT user_id FROM job_users WHERE job_id = $1 AND seq <= $2";
         let ids: Vec<i64> =
             with_tx!(self, |conn| sqlx::query_scalar(sql).bind(job_id).bind(last_seq).fetch_all(&mut *conn).await)?;
+        // PostgreSQL: locked as a foreign key's check would (`FOR KEY
+        // SHARE`), since memberships have none there (migration 0029): an
+        // erasure waits for the chunk, then deletes what it added.
+        let lock = if self.is_postgres() { " FOR KEY SHARE OF u" } else { "" };
         let sql = format!(
-            "SELECT u.id FROM {} JOIN users u ON u.id = c.id WHERE u.app_id = $1 ORDER BY u.id",
+            "SELECT u.id FROM {} JOIN users u ON u.id = c.id WHERE u.app_id = $1 ORDER BY u.id{lock}",
             self.id_list(2)
         );
         self.ids_query(&sql, app_id, &ids).await

@@ -195,14 +195,19 @@ impl WriteTx {
         added_by: &str,
         now: i64,
     ) -> StoreResult<()> {
-        let sql = "INSERT INTO segment_members (segment_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4)
-                   ON CONFLICT (segment_id, user_id) DO NOTHING";
+        // `SELECT … FROM users`: only users that exist, locked on PostgreSQL
+        // as the foreign key it lacks would (migration 0029).
+        let sql = format!(
+            "INSERT INTO segment_members (segment_id, user_id, added_by, added_at)
+             SELECT $1, id, $3, $4 FROM users WHERE id = $2{} ON CONFLICT (segment_id, user_id) DO NOTHING",
+            self.key_share_lock()
+        );
         let mut sorted = user_ids.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
         with_tx!(self, |conn| {
             for user_id in sorted {
-                sqlx::query(sql).bind(segment_id).bind(user_id).bind(added_by).bind(now).execute(&mut *conn).await?;
+                sqlx::query(&sql).bind(segment_id).bind(user_id).bind(added_by).bind(now).execute(&mut *conn).await?;
             }
         });
         Ok(())
@@ -220,7 +225,9 @@ impl WriteTx {
         added_by: &str,
         now: i64,
     ) -> StoreResult<Vec<Segment>> {
-        let user = "SELECT id FROM users WHERE id = $1 AND app_id = $2";
+        // Locked on PostgreSQL as the memberships' foreign key would (they
+        // have none there, migration 0029): an erasure waits for this join.
+        let user = format!("SELECT id FROM users WHERE id = $1 AND app_id = $2{}", self.key_share_lock());
         let find = "SELECT id, name FROM segments WHERE id = $1 AND app_id = $2";
         let join = "INSERT INTO segment_members (segment_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4)
                     ON CONFLICT (segment_id, user_id) DO NOTHING";
@@ -228,13 +235,8 @@ impl WriteTx {
         ids.sort_unstable();
         ids.dedup();
         let mut joined = Vec::new();
-        // A user deleted after the check (PostgreSQL) fails the insert's foreign key.
-        let user_gone = |err: sqlx::Error| match &err {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound("user"),
-            _ => StoreError::Db(err),
-        };
         with_tx!(self, |conn| {
-            sqlx::query_scalar::<_, i64>(user)
+            sqlx::query_scalar::<_, i64>(&user)
                 .bind(user_id)
                 .bind(app_id)
                 .fetch_optional(&mut *conn)
@@ -247,14 +249,8 @@ impl WriteTx {
                     .fetch_optional(&mut *conn)
                     .await?
                     .ok_or(StoreError::NotFound("segment"))?;
-                let added = sqlx::query(join)
-                    .bind(id)
-                    .bind(user_id)
-                    .bind(added_by)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(user_gone)?;
+                let added =
+                    sqlx::query(join).bind(id).bind(user_id).bind(added_by).bind(now).execute(&mut *conn).await?;
                 if added.rows_affected() == 1 {
                     joined.push(segment);
                 }

@@ -215,6 +215,18 @@ impl WriteTx {
         matches!(self.inner, TxInner::Postgres(_))
     }
 
+    /// ` FOR KEY SHARE` on PostgreSQL, nothing on SQLite: what a look-up
+    /// appends to lock the rows it found as a foreign key's check would,
+    /// where a table has no foreign key (0019, 0025, 0029). SQLite has one
+    /// writer at a time, and keeps its foreign keys.
+    pub(crate) fn key_share_lock(&self) -> &'static str {
+        if self.is_postgres() {
+            " FOR KEY SHARE"
+        } else {
+            ""
+        }
+    }
+
     pub async fn commit(self) -> StoreResult<()> {
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit().await?,

@@ -21,8 +21,10 @@ store_test!(a_failing_audit_insert_leaves_the_change_unwritten, |store: Store| a
     let input = UserInput { user_name: Some("Ana"), email: None };
     let result = write_tx!(store, |tx| {
         tx.upsert_user(app.id, &"u1".parse().unwrap(), &input, 2).await?;
-        // No app 999: the audit row breaks its foreign key.
-        tx.record_audit(&audit(999, "renamed"), 2).await?;
+        // An audit row neither database takes: no app 999 (SQLite's foreign
+        // key; PostgreSQL's audit has none, migration 0029) and a NUL in
+        // the text (PostgreSQL refuses it).
+        tx.record_audit(&NewAudit { detail: "a\0b", ..audit(999, "renamed") }, 2).await?;
         Ok(())
     });
     assert!(matches!(result, Err(StoreError::Db(_))), "{result:?}");

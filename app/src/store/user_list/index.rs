@@ -38,9 +38,14 @@ impl UserToIndex {
 }
 
 impl WriteTx {
-    /// Inserts the search rows of users that have none yet, a multi-row
+    /// Inserts the search rows of users that have none yet: on PostgreSQL
+    /// one statement over arrays (as the events, `event_rows.rs`; an
+    /// import writes about sixteen rows per user), on SQLite a multi-row
     /// statement per chunk of rows.
     pub(crate) async fn insert_search_rows(&mut self, users: &[SearchRows]) -> StoreResult<()> {
+        if self.is_postgres() {
+            return self.insert_search_arrays(users).await;
+        }
         // (app, token, user, sort name, created)
         let rows: Vec<(i64, &str, i64, &str, i64)> = users
             .iter()
@@ -68,25 +73,63 @@ impl WriteTx {
         Ok(())
     }
 
+    async fn insert_search_arrays(&mut self, users: &[SearchRows]) -> StoreResult<()> {
+        let rows = users.iter().map(|u| u.keys.tokens.len()).sum();
+        let (mut apps, mut tokens, mut ids, mut names, mut created) = (
+            Vec::with_capacity(rows),
+            Vec::with_capacity(rows),
+            Vec::with_capacity(rows),
+            Vec::with_capacity(rows),
+            Vec::with_capacity(rows),
+        );
+        for user in users {
+            for token in &user.keys.tokens {
+                apps.push(user.app_id);
+                tokens.push(token.as_str());
+                ids.push(user.user_id);
+                names.push(user.keys.sort_name.as_str());
+                created.push(user.created_at);
+            }
+        }
+        if rows == 0 {
+            return Ok(());
+        }
+        let sql = "INSERT INTO user_search (app_id, token, user_id, sort_name, created_at)
+                   SELECT * FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::text[], $5::int8[])";
+        sqlx::query(sql)
+            .bind(apps)
+            .bind(tokens)
+            .bind(ids)
+            .bind(names)
+            .bind(created)
+            .execute(&mut **self.postgres()?)
+            .await?;
+        Ok(())
+    }
+
     /// Rewrites the sort key and search rows of stored users (after a
-    /// change of name or email, or of the folding).
+    /// change of name or email, or of the folding). Only users the update
+    /// finds (and so locks) get rows: one deleted meanwhile gets none.
     pub(crate) async fn reindex_users(&mut self, users: &[UserToIndex]) -> StoreResult<()> {
-        let rows: Vec<SearchRows> = users.iter().map(UserToIndex::rows).collect();
+        let mut rows: Vec<SearchRows> = users.iter().map(UserToIndex::rows).collect();
         let marks = self.marks();
+        let mut found = std::collections::HashSet::with_capacity(rows.len());
         for chunk in chunks(&rows) {
             // VALUES columns are column1, column2… in both databases.
             let sql = format!(
-                "UPDATE users SET sort_name = v.column2 FROM (VALUES {}) AS v WHERE users.id = v.column1",
+                "UPDATE users SET sort_name = v.column2 FROM (VALUES {}) AS v WHERE users.id = v.column1 RETURNING users.id",
                 marks.values(chunk.len(), 2)
             );
-            with_tx!(self, |conn| {
-                let mut query = sqlx::query(&sql);
+            let updated: Vec<i64> = with_tx!(self, |conn| {
+                let mut query = sqlx::query_scalar(&sql);
                 for user in chunk {
                     query = query.bind(user.user_id).bind(&user.keys.sort_name);
                 }
-                query.execute(&mut *conn).await.map(|_| ())
+                query.fetch_all(&mut *conn).await
             })?;
+            found.extend(updated);
         }
+        rows.retain(|row| found.contains(&row.user_id));
         let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
         for chunk in chunks(&ids) {
             let sql = format!("DELETE FROM user_search WHERE user_id IN ({})", marks.list(1, chunk.len()));
