@@ -280,3 +280,40 @@ store_test!(two_runners_and_single_edits_at_once_change_each_user_once, multi_th
         assert_eq!(count("added to segment"), count("removed from segment") + 1, "user {user}");
     }
 });
+
+store_test!(users_deleted_while_a_bulk_add_runs_leave_no_membership, multi_thread, |store: Store| async move {
+    // PostgreSQL's memberships have no foreign keys (migration 0029): what
+    // keeps a chunk from adding a user an erasure just deleted is the
+    // chunk's lock on its users. Deletions race a job over the same users,
+    // a user per chunk; after both, nothing refers to a deleted user.
+    let app = new_app(&store, "Shop").await;
+    let ids = users(&store, app, "u", 90).await;
+    app::segments::service::create_as(&store, app, "VIP", "test").await.unwrap();
+    let started =
+        start_bulk(&store, app, &bulk("add_to_segment", Some(""), None, Some("VIP")), &admin()).await.unwrap();
+    let jobs = runner(1, Duration::from_secs(30));
+    let job_runner = {
+        let store = store.clone();
+        tokio::spawn(async move { run_all(&jobs, &store).await })
+    };
+    // Two of every three users, by three admins at once.
+    let doomed: Vec<(usize, i64)> = ids.iter().copied().enumerate().filter(|(n, _)| n % 3 != 0).collect();
+    let deleters = doomed.chunks(doomed.len().div_ceil(3)).map(|part| {
+        let (store, part) = (store.clone(), part.to_vec());
+        tokio::spawn(async move {
+            for (n, user) in part {
+                app::profile::lifecycle::delete(&store, app, user, &format!("u-{n:02}"), &admin()).await.unwrap();
+            }
+        })
+    });
+    for deleter in deleters.collect::<Vec<_>>() {
+        deleter.await.unwrap();
+    }
+    job_runner.await.unwrap();
+    assert_eq!(job(&store, app, started.id).await.status, JobStatus::Done);
+    for (_, user) in &doomed {
+        let left = store.rows_referencing(*user, &[]).await.unwrap();
+        assert!(left.is_empty(), "user {user}: rows left after a delete racing a bulk add: {left:?}");
+    }
+    assert_eq!(members(&store, app, "VIP").await, (ids.len() - doomed.len()) as i64, "the others all joined");
+});
