@@ -8,7 +8,8 @@
 //!   over its own start-to-end time (the upload is not counted);
 //! - adds all of them to a segment ("Add to segment" over the list's
 //!   whole view, a job), while a second client loads one user's profile
-//!   page again and again: the profile's render time while a job runs.
+//!   page again and again: the profile's render time while a job runs,
+//!   against the same page loaded with no job running just before.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -135,6 +136,17 @@ pub async fn jobs(config: &Config, users: usize) -> anyhow::Result<()> {
     let store = open_store(config).await?;
     let profile = store.user_by_external_id(app.id, "imp-0000000").await?.context("an imported user")?.id;
     store.close().await;
+    // The same page with no job running, to compare with.
+    let viewer = signed_in_client(&base, &email, &secret, app.id).await?;
+    let mut idle = Vec::new();
+    for _ in 0..100 {
+        let began = Instant::now();
+        let page = viewer.get(format!("{base}/users/{profile}")).send().await?;
+        anyhow::ensure!(page.status().is_success(), "the profile answered {}", page.status());
+        page.bytes().await?;
+        idle.push(began.elapsed());
+    }
+    println!("profile with no job running (whole page, server render, {} loads): {}", idle.len(), summary(idle));
     let started: Value = admin
         .post(format!("{base}/api/jobs/bulk"))
         .header("Origin", &base)
@@ -145,7 +157,6 @@ pub async fn jobs(config: &Config, users: usize) -> anyhow::Result<()> {
         .await?;
     let id = started["id"].as_i64().with_context(|| format!("the bulk action was refused: {started}"))?;
     let mut timings = Vec::new();
-    let viewer = signed_in_client(&base, &email, &secret, app.id).await?;
     let job_url = format!("{base}/api/v1/jobs/{id}");
     // A load first, then the job's status: a job over a few users may end
     // before a second request, and the figure still has its first load.
