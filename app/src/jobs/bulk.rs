@@ -173,6 +173,10 @@ pub(crate) struct BulkWork {
     position: BulkPosition,
     /// Users per chunk.
     chunk: i64,
+    /// The `seq` of the last selection row acted on by this runner (-1
+    /// before the first): the next chunk is read from just after it, not
+    /// from the start of the selection over the rows earlier chunks deleted.
+    acted_through: i64,
 }
 
 impl BulkWork {
@@ -185,7 +189,7 @@ impl BulkWork {
             }
             None => BulkPosition::Acting,
         };
-        Ok(BulkWork { job: claimed.job, params, position, chunk: chunk.max(1) })
+        Ok(BulkWork { job: claimed.job, params, position, chunk: chunk.max(1), acted_through: -1 })
     }
 
     pub(crate) fn app_id(&self) -> i64 {
@@ -256,14 +260,15 @@ impl BulkWork {
         let size = if kind == JobKind::Delete { self.chunk.min(DELETE_CHUNK) } else { self.chunk };
         let actor = self.job.actor.clone();
         let segment = self.params.segment.clone();
-        write_tx!(store, |tx| {
+        let after = self.acted_through;
+        let (step, last) = write_tx!(store, |tx| {
             if !tx.hold_job(job_id, owner, now).await? {
-                return Ok(Step::Lost);
+                return Ok((Step::Lost, None));
             }
-            let Some((last_seq, rows)) = tx.next_job_chunk(job_id, size).await? else {
-                return Ok(Step::Finished);
+            let Some((last_seq, rows)) = tx.next_job_chunk(job_id, after, size).await? else {
+                return Ok((Step::Finished, None));
             };
-            let users = tx.job_chunk_user_ids(job_id, last_seq, app_id).await?;
+            let users = tx.job_chunk_user_ids(job_id, (after, last_seq), app_id).await?;
             let changed = match (kind, &segment) {
                 (JobKind::AddToSegment, Some((id, name))) => {
                     let audit = BulkAudit { actor: &actor, action: segments::ADDED, detail: name };
@@ -288,12 +293,16 @@ impl BulkWork {
                     }
                     erased
                 }
-                _ => return Ok(Step::Failed("the job does not say what to do".into())),
+                _ => return Ok((Step::Failed("the job does not say what to do".into()), None)),
             };
-            tx.drop_job_chunk(job_id, last_seq).await?;
+            tx.drop_job_chunk(job_id, (after, last_seq)).await?;
             let done = ChunkDone { done: rows, changed, unchanged: rows - changed, ..ChunkDone::default() };
             tx.advance_job(job_id, &done).await?;
-            Ok(Step::More)
-        })
+            Ok((Step::More, Some(last_seq)))
+        })?;
+        if let Some(last) = last {
+            self.acted_through = last;
+        }
+        Ok(step)
     }
 }

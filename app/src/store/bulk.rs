@@ -35,22 +35,35 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The next chunk of a job's selection: the `seq` of its last row and
-    /// how many rows it has (`None` when the selection is used up).
-    pub async fn next_job_chunk(&mut self, job_id: i64, size: i64) -> StoreResult<Option<(i64, i64)>> {
+    /// The next chunk of a job's selection after the row `after` (-1 for
+    /// the first): the `seq` of its last row and how many rows it has
+    /// (`None` when the selection is used up). Reading from `after`, not
+    /// from the selection's start, skips the rows earlier chunks deleted
+    /// (dead index entries until a vacuum: each chunk would walk them all).
+    pub async fn next_job_chunk(&mut self, job_id: i64, after: i64, size: i64) -> StoreResult<Option<(i64, i64)>> {
         let sql = "SELECT MAX(seq), COUNT(*) FROM (
-                       SELECT seq FROM job_users WHERE job_id = $1 ORDER BY seq LIMIT $2) c";
+                       SELECT seq FROM job_users WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) c";
         let (last, rows): (Option<i64>, i64) =
-            with_tx!(self, |conn| sqlx::query_as(sql).bind(job_id).bind(size).fetch_one(&mut *conn).await)?;
+            with_tx!(self, |conn| sqlx::query_as(sql).bind(job_id).bind(after).bind(size).fetch_one(&mut *conn).await)?;
         Ok(last.map(|last| (last, rows)))
     }
 
-    /// The app's users of the chunk up to `last_seq`, by id: the chunk's
-    /// rows read by the selection's key, then those still users of the app.
-    pub async fn job_chunk_user_ids(&mut self, job_id: i64, last_seq: i64, app_id: i64) -> StoreResult<Vec<i64>> {
-        let sql = "SELECT user_id FROM job_users WHERE job_id = $1 AND seq <= $2";
-        let ids: Vec<i64> =
-            with_tx!(self, |conn| sqlx::query_scalar(sql).bind(job_id).bind(last_seq).fetch_all(&mut *conn).await)?;
+    /// The app's users of the chunk `(after, last]` (its rows' `seq`), by
+    /// id: the chunk's rows read by the selection's key, then those still
+    /// users of the app.
+    pub async fn job_chunk_user_ids(
+        &mut self,
+        job_id: i64,
+        (after, last): (i64, i64),
+        app_id: i64,
+    ) -> StoreResult<Vec<i64>> {
+        let sql = "SELECT user_id FROM job_users WHERE job_id = $1 AND seq > $2 AND seq <= $3";
+        let ids: Vec<i64> = with_tx!(self, |conn| sqlx::query_scalar(sql)
+            .bind(job_id)
+            .bind(after)
+            .bind(last)
+            .fetch_all(&mut *conn)
+            .await)?;
         // PostgreSQL: locked as a foreign key's check would (`FOR KEY
         // SHARE`), since memberships have none there (migration 0029): an
         // erasure waits for the chunk, then deletes what it added.
@@ -62,10 +75,16 @@ impl WriteTx {
         self.ids_query(&sql, app_id, &ids).await
     }
 
-    /// Drops the chunk's rows from the selection: its work is done.
-    pub async fn drop_job_chunk(&mut self, job_id: i64, last_seq: i64) -> StoreResult<()> {
-        let sql = "DELETE FROM job_users WHERE job_id = $1 AND seq <= $2";
-        with_tx!(self, |conn| sqlx::query(sql).bind(job_id).bind(last_seq).execute(&mut *conn).await.map(|_| ()))?;
+    /// Drops the chunk `(after, last]` from the selection: its work is done.
+    pub async fn drop_job_chunk(&mut self, job_id: i64, (after, last): (i64, i64)) -> StoreResult<()> {
+        let sql = "DELETE FROM job_users WHERE job_id = $1 AND seq > $2 AND seq <= $3";
+        with_tx!(self, |conn| sqlx::query(sql)
+            .bind(job_id)
+            .bind(after)
+            .bind(last)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 
