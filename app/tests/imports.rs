@@ -225,7 +225,7 @@ store_test!(an_import_racing_another_writer_of_its_users_creates_each_once, mult
         let store = store.clone();
         tokio::spawn(async move {
             for n in (0..300).rev() {
-                let (id, name) = (ExternalId::parse(&format!("r-{n}")).unwrap(), named(n));
+                let (id, name) = (ExternalId::parse(format!("r-{n}")).unwrap(), named(n));
                 let input = UserInput { user_name: Some(&name), email: None };
                 store.upsert_user(app, &id, &input, 2).await.unwrap();
             }
@@ -236,7 +236,7 @@ store_test!(an_import_racing_another_writer_of_its_users_creates_each_once, mult
     let done = store.job(app, job.id).await.unwrap().unwrap();
     assert_eq!((done.status, done.changed, done.refused), (JobStatus::Done, 300, 0));
     for n in (0..300).step_by(7) {
-        let (id, name) = (ExternalId::parse(&format!("r-{n}")).unwrap(), named(n));
+        let (id, name) = (ExternalId::parse(format!("r-{n}")).unwrap(), named(n));
         let stored = store.user_by_external_id(app, id.as_str()).await.unwrap().unwrap();
         let input = UserInput { user_name: Some(&name), email: None };
         let written = store.upsert_user(reference, &id, &input, 3).await.unwrap();
