@@ -1,5 +1,6 @@
 //! Segments: the store and the service the server functions and the ingest
-//! API call, each test on SQLite and on PostgreSQL (`store_test!`).
+//! API call, each test on SQLite and on PostgreSQL (`store_test!`); a join
+//! racing the user's deletion.
 
 use app::error::AppError;
 use app::model::AuditEntry;
@@ -252,4 +253,38 @@ store_test!(join_and_leave_by_name, |store: Store| async move {
         assert!(matches!(err, AppError::NotFound(_)), "{name}: {err:?}");
     }
     assert_eq!(audit(&store, app).await.len(), 3, "one removal audited");
+});
+
+store_test!(a_join_racing_the_users_deletion_leaves_no_membership, multi_thread, |store: Store| async move {
+    // PostgreSQL's memberships have no foreign keys (migration 0029): the
+    // join locks its user first, so a deletion either waits for the join
+    // (and deletes the membership) or comes first (and the join answers
+    // "not found"). Either way nothing refers to the deleted user.
+    let app = new_app(&store, "Shop").await;
+    let segment = service::create_as(&store, app, "VIP", "test").await.unwrap().0.id;
+    for round in 0..20 {
+        let external = format!("racer-{round}");
+        let user = new_user(&store, app, &external).await;
+        let joiners: Vec<_> = (0..3)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for _ in 0..5 {
+                        match service::add(&store, app, user, &[segment], &admin()).await {
+                            Ok(_) => {}
+                            Err(AppError::NotFound(_)) => return,
+                            Err(other) => panic!("joining {user}: {other:?}"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(round % 4)).await;
+        app::profile::lifecycle::delete(&store, app, user, &external, &admin()).await.unwrap();
+        for joiner in joiners {
+            joiner.await.unwrap();
+        }
+        let left = store.rows_referencing(user, &[]).await.unwrap();
+        assert!(left.is_empty(), "round {round}: rows left after a delete racing joins: {left:?}");
+    }
 });
