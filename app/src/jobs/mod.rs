@@ -18,6 +18,8 @@ pub mod export;
 #[cfg(feature = "ssr")]
 pub mod import;
 #[cfg(feature = "ssr")]
+mod import_work;
+#[cfg(feature = "ssr")]
 pub mod runner;
 #[cfg(feature = "ssr")]
 pub mod selection;

@@ -127,7 +127,7 @@ async fn end(jobs: &Jobs, store: &Store, id: i64, status: JobStatus, error: Opti
 /// A claimed job, ready to take its next step.
 enum JobWork {
     Bulk(Box<super::bulk::BulkWork>),
-    Import(Box<super::import::ImportWork>),
+    Import(Box<super::import_work::ImportWork>),
 }
 
 impl JobWork {
@@ -135,7 +135,7 @@ impl JobWork {
         match claimed.job.kind {
             JobKind::ImportCheck | JobKind::Import => {
                 let work =
-                    super::import::ImportWork::open(jobs.import_dir(), claimed, jobs.config().chunk_rows).await?;
+                    super::import_work::ImportWork::open(jobs.import_dir(), claimed, jobs.config().chunk_rows).await?;
                 Ok(JobWork::Import(Box::new(work)))
             }
             _ => Ok(JobWork::Bulk(Box::new(super::bulk::BulkWork::open(claimed, jobs.config().chunk_users)?))),

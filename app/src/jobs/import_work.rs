@@ -1,0 +1,325 @@
+//! An import job's work on its file: a chunk of rows at a time, each
+//! checked as the ingest API checks a user, written in one transaction
+//! with the job's position in the file (see `import.rs` for the upload).
+//! The next chunk is read while the current one is written.
+
+use std::path::{Path, PathBuf};
+
+use csv::{ByteRecord, Position, ReaderBuilder};
+
+use super::csv_rows::{check_row, merge_repeated, Columns, ImportRow, MAX_REF};
+use super::import::{FilePosition, ImportParams};
+use super::model::{Job, JobKind, Refusal};
+use super::step::Step;
+use crate::ids::ExternalId;
+use crate::model::properties::PropertySet;
+use crate::store::{ChunkDone, ClaimedJob, Store, StoreError, UserInput};
+use crate::time::now_ms;
+
+/// One chunk read from the file: each record's line and check, the
+/// position after it, and whether the file ended.
+struct ReadChunk {
+    rows: Vec<(i64, Result<ImportRow, Refusal>)>,
+    position: FilePosition,
+    ended: bool,
+}
+
+/// A chunk ready to write: its rows (a userID named twice merged into one
+/// row) and refusals. Kept until written, so a chunk the store could not
+/// write (busy, unreachable) is the one tried again.
+struct Prepared {
+    rows: Vec<(i64, ImportRow)>,
+    refusals: Vec<Refusal>,
+    position: FilePosition,
+    ended: bool,
+}
+
+impl From<ReadChunk> for Prepared {
+    fn from(chunk: ReadChunk) -> Prepared {
+        let mut refusals = Vec::new();
+        let mut rows: Vec<(i64, ImportRow)> = Vec::new();
+        for (line, row) in chunk.rows {
+            match row {
+                Ok(row) => rows.push((line, row)),
+                Err(refusal) => refusals.push(refusal),
+            }
+        }
+        Prepared { rows: merge_repeated(rows), refusals, position: chunk.position, ended: chunk.ended }
+    }
+}
+
+type FileReader = csv::Reader<std::fs::File>;
+type ReadAhead = tokio::task::JoinHandle<(FileReader, Prepared)>;
+
+/// Reads and checks the next `size` records (a blocking task).
+fn read_records(mut reader: FileReader, columns: &Columns, size: usize) -> (FileReader, Prepared) {
+    let mut rows = Vec::with_capacity(size);
+    let mut record = ByteRecord::new();
+    let mut ended = false;
+    while rows.len() < size {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => {
+                ended = true;
+                break;
+            }
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line() as i64);
+                rows.push((line, check_row(columns, &record, line)));
+            }
+            Err(err) => {
+                // The reader goes on after a record it could not read.
+                let line = err.position().map_or(0, |p| p.line() as i64);
+                rows.push((line, Err(Refusal { line, user_ref: String::new(), reason: err.to_string() })));
+            }
+        }
+    }
+    let p = reader.position();
+    let position = FilePosition { byte: p.byte(), line: p.line(), record: p.record() };
+    (reader, ReadChunk { rows, position, ended }.into())
+}
+
+/// A claimed import, reading its file.
+pub(crate) struct ImportWork {
+    job: Job,
+    path: PathBuf,
+    columns: Columns,
+    /// The file, when no read is under way.
+    reader: Option<FileReader>,
+    /// The next chunk, read and checked on a blocking thread while the
+    /// current one is written: reading the file and writing the database
+    /// overlap.
+    ahead: Option<ReadAhead>,
+    /// A chunk read but not written yet.
+    pending: Option<Prepared>,
+    position: FilePosition,
+    /// Refusals so far (how many more may be kept).
+    refused: i64,
+    /// Rows per chunk.
+    chunk_rows: usize,
+    /// Bytes counted as done (the header's too).
+    counted: i64,
+}
+
+impl ImportWork {
+    pub(crate) async fn open(dir: &Path, claimed: ClaimedJob, chunk_rows: usize) -> Result<ImportWork, String> {
+        let params: ImportParams = serde_json::from_str(&claimed.params)
+            .map_err(|err| format!("the job's settings are not readable: {err}"))?;
+        let columns = Columns::of(&params.columns)?;
+        let path = dir.join(&params.file);
+        let at: Option<FilePosition> = match claimed.position.as_deref() {
+            Some(text) => {
+                Some(serde_json::from_str(text).map_err(|err| format!("the job's position is not readable: {err}"))?)
+            }
+            None => None,
+        };
+        let opened = path.clone();
+        let (reader, position) = tokio::task::spawn_blocking(move || -> Result<(FileReader, FilePosition), String> {
+            let file = std::fs::File::open(&opened).map_err(|_| {
+                "The uploaded file is not on this server any more (its instance stopped). Upload it again: \
+                 rows imported so far are updated, never duplicated."
+                    .to_string()
+            })?;
+            let mut reader = ReaderBuilder::new().has_headers(false).flexible(true).from_reader(file);
+            let position = match at {
+                Some(at) => {
+                    let mut seek = Position::new();
+                    seek.set_byte(at.byte).set_line(at.line).set_record(at.record);
+                    reader.seek(seek).map_err(|err| format!("cannot go back to where the import was: {err}"))?;
+                    at
+                }
+                None => {
+                    let mut header = ByteRecord::new();
+                    reader.read_byte_record(&mut header).map_err(|err| err.to_string())?;
+                    let p = reader.position();
+                    FilePosition { byte: p.byte(), line: p.line(), record: p.record() }
+                }
+            };
+            Ok((reader, position))
+        })
+        .await
+        .map_err(|err| err.to_string())??;
+        let refused = claimed.job.refused;
+        let chunk_rows = chunk_rows.max(1);
+        let counted = claimed.job.done;
+        Ok(ImportWork {
+            job: claimed.job,
+            path,
+            columns,
+            reader: Some(reader),
+            ahead: None,
+            pending: None,
+            position,
+            refused,
+            chunk_rows,
+            counted,
+        })
+    }
+
+    pub(crate) fn app_id(&self) -> i64 {
+        self.job.app_id
+    }
+
+    /// Starts reading the chunk after the current one.
+    fn read_ahead(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            let (columns, size) = (self.columns.clone(), self.chunk_rows);
+            self.ahead = Some(tokio::task::spawn_blocking(move || read_records(reader, &columns, size)));
+        }
+    }
+
+    /// The chunk to write: the one not written yet, or the next of the file.
+    async fn next_chunk(&mut self) -> Result<Prepared, String> {
+        if let Some(chunk) = self.pending.take() {
+            return Ok(chunk);
+        }
+        if self.ahead.is_none() {
+            self.read_ahead();
+        }
+        let read = self.ahead.take().ok_or("the file is not open")?;
+        let (reader, chunk) = read.await.map_err(|err| err.to_string())?;
+        self.reader = Some(reader);
+        Ok(chunk)
+    }
+
+    pub(crate) async fn step(&mut self, store: &Store, owner: &str) -> Result<Step, StoreError> {
+        let mut chunk = match self.next_chunk().await {
+            Ok(chunk) => chunk,
+            Err(message) => return Ok(Step::Failed(format!("cannot read the file: {message}"))),
+        };
+        if !chunk.ended {
+            self.read_ahead();
+        }
+        match self.write(store, owner, &mut chunk).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(Step::Lost),
+            Err(err) => {
+                self.pending = Some(chunk);
+                return Err(err);
+            }
+        }
+        self.refused += chunk.refusals.len() as i64;
+        self.position = chunk.position;
+        self.counted = chunk.position.byte as i64;
+        if chunk.ended {
+            if self.job.kind == JobKind::Import {
+                let _ = tokio::fs::remove_file(&self.path).await;
+            }
+            return Ok(Step::Finished);
+        }
+        Ok(Step::More)
+    }
+
+    /// Writes the chunk's users (an import; a check writes none), its
+    /// refusals and the job's progress in one transaction. False when the
+    /// job's hold was lost.
+    async fn write(&self, store: &Store, owner: &str, chunk: &mut Prepared) -> Result<bool, StoreError> {
+        let write = self.job.kind == JobKind::Import;
+        let position = serde_json::to_string(&chunk.position).expect("plain data serializes");
+        let done = chunk.position.byte as i64 - self.counted;
+        let (actor, app_id) = (self.job.actor.as_str(), self.job.app_id);
+        // A row past a user's property limit refuses only that row: the
+        // chunk is written again without it.
+        loop {
+            let (job_id, refused_before, now) = (self.job.id, self.refused, now_ms());
+            let (rows, refusals) = (&chunk.rows, &chunk.refusals);
+            let result = crate::store::write_tx!(store, |tx| {
+                if !tx.hold_job(job_id, owner, now).await? {
+                    return Ok(false);
+                }
+                if write {
+                    let users: Vec<(&ExternalId, UserInput<'_>, &[PropertySet])> = rows
+                        .iter()
+                        .map(|(_, row)| {
+                            let input = UserInput { user_name: row.user_name.as_deref(), email: row.email.as_deref() };
+                            (&row.user_id, input, row.properties.as_slice())
+                        })
+                        .collect();
+                    tx.import_users(app_id, &users, actor, now).await?;
+                }
+                tx.keep_refusals(job_id, refused_before, refusals).await?;
+                let counts = ChunkDone {
+                    done,
+                    changed: rows.len() as i64,
+                    unchanged: 0,
+                    refused: refusals.len() as i64,
+                    position: Some(&position),
+                };
+                tx.advance_job(job_id, &counts).await?;
+                Ok(true)
+            });
+            match result {
+                Err(StoreError::Invalid { field, message }) => {
+                    let Some(index) = refused_entry(&field).filter(|&i| i < chunk.rows.len()) else {
+                        return Err(StoreError::Invalid { field, message });
+                    };
+                    let (line, row) = chunk.rows.remove(index);
+                    let user_ref = row.user_id.as_str().chars().take(MAX_REF).collect();
+                    chunk.refusals.push(Refusal { line, user_ref, reason: message });
+                    chunk.refusals.sort_by_key(|r| r.line);
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// `[3].properties` → 3: the batch entry the store refused.
+fn refused_entry(field: &str) -> Option<usize> {
+    field.strip_prefix('[')?.split_once(']')?.0.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_store_names_a_refused_entry_by_its_place() {
+        assert_eq!(super::refused_entry("[12].properties"), Some(12));
+        assert_eq!(super::refused_entry("properties"), None);
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::{ImportWork, Step};
+    use crate::jobs::model::JobKind;
+    use crate::jobs::{import, Jobs, JobsConfig};
+    use crate::store::{Store, StoreError};
+    use crate::store_test;
+    use crate::test_fixtures::new_app;
+    use crate::time::now_ms;
+
+    async fn step(work: &mut ImportWork, store: &Store, owner: &str) -> Result<&'static str, StoreError> {
+        Ok(match work.step(store, owner).await? {
+            Step::More => "more",
+            Step::Finished => "finished",
+            Step::Lost => "lost",
+            Step::Failed(_) => "failed",
+        })
+    }
+
+    store_test!(a_chunk_the_store_could_not_write_is_the_one_written_next, |store: Store| async move {
+        let app = new_app(&store, "Shop").await;
+        let dir = std::env::temp_dir().join(format!("audience-test-import-retry-{}", std::process::id()));
+        let jobs = Jobs::new(JobsConfig { import_dir: dir, chunk_rows: 2, ..JobsConfig::default() });
+        let csv = b"userID\nu-1\nu-2\nu-3\nu-4\n".to_vec();
+        let body = futures::stream::iter([Ok::<_, std::io::Error>(csv)]);
+        let file = import::receive(jobs.import_dir(), jobs.max_upload_bytes(), body).await.unwrap();
+        let job = import::start(&store, &jobs, app, &file, JobKind::Import, "api").await.unwrap();
+        let claimed = store.claim_job(jobs.owner(), now_ms(), 0).await.unwrap().expect("the import is waiting");
+        let mut work = ImportWork::open(jobs.import_dir(), claimed, 2).await.unwrap();
+        // A store that cannot be reached (its pool is closed): the first
+        // chunk is not written, as when the database goes away mid-import.
+        let unreachable = crate::store::testing::sqlite().await;
+        unreachable.store.close().await;
+        let refused =
+            step(&mut work, &unreachable.store, jobs.owner()).await.expect_err("a closed store writes nothing");
+        assert!(refused.is_unavailable(), "{refused}");
+        // The runner tries again: the same first chunk, then the rest.
+        assert_eq!(step(&mut work, &store, jobs.owner()).await.unwrap(), "more");
+        assert_eq!(step(&mut work, &store, jobs.owner()).await.unwrap(), "more");
+        assert_eq!(step(&mut work, &store, jobs.owner()).await.unwrap(), "finished");
+        for user in ["u-1", "u-2", "u-3", "u-4"] {
+            assert!(store.user_by_external_id(app, user).await.unwrap().is_some(), "{user} was imported");
+        }
+        assert_eq!(store.job(app, job.id).await.unwrap().unwrap().changed, 4);
+    });
+}
