@@ -12,10 +12,12 @@ use crate::store::{Backend, PgPoolSize, Store, StoreError, StoreResult};
 
 /// The most of a SQLite database file read through mmap (1 GiB).
 const MMAP_BYTES: u64 = 1 << 30;
-/// The SQLite writer connection's page cache (64 MiB; SQLite's default is
+/// The SQLite writer connection's page cache (32 MiB; SQLite's default is
 /// 2 MiB). A batch of 500 events changes a few thousand pages of the events
-/// table's indexes; a smaller cache spills them mid-transaction.
-const WRITER_CACHE_KIB: u64 = 64 * 1024;
+/// table's indexes; a smaller cache spills them mid-transaction. Reads go
+/// through mmap, so a bigger cache holds little more than dirty pages, and
+/// it is the server's largest steady allocation (an import's memory budget).
+const WRITER_CACHE_KIB: u64 = 32 * 1024;
 /// Pages in the WAL (about 400 MB) before the writer copies them back into
 /// the database itself (SQLite's default is 1,000). The background
 /// checkpoint (`checkpoints.rs`) copies pages off the writer, but a WAL
