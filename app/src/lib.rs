@@ -18,6 +18,7 @@ pub mod layout;
 pub mod limits;
 pub mod live;
 pub mod live_page;
+pub mod merging;
 pub mod messages;
 #[cfg(feature = "ssr")]
 pub mod metrics;

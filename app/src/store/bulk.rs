@@ -176,7 +176,7 @@ impl WriteTx {
     /// SQLite; see [`BindIds`]). One statement for a chunk of any size, and
     /// no plan can read the ids any way but as given (a join on the selection's table, planned from the
     /// statistics of an emptier table, scanned a table once per row).
-    fn id_list(&self, n: usize) -> String {
+    pub(super) fn id_list(&self, n: usize) -> String {
         if self.is_postgres() {
             format!("unnest(${n}::bigint[]) WITH ORDINALITY AS c(id, n)")
         } else {
@@ -219,7 +219,7 @@ impl WriteTx {
 
 /// Binds a list of ids as one value: a `bigint[]` on PostgreSQL, its JSON
 /// text on SQLite (read with `json_each`).
-trait BindIds {
+pub(super) trait BindIds {
     fn bind_ids(self, ids: &[i64]) -> Self;
 }
 

@@ -82,7 +82,6 @@ impl WriteTx {
         input: &DeviceInput,
         now: i64,
     ) -> StoreResult<i64> {
-        let find_user = "SELECT id FROM users WHERE app_id = $1 AND external_id = $2";
         let upsert = "INSERT INTO devices (app_id, external_id, user_id, platform, os_version, app_version,
                  sdk_version, device_string, language, timezone, transport, allowed_ui, location_status,
                  bluetooth_enabled, last_active_at, created_at, updated_at)
@@ -103,22 +102,17 @@ impl WriteTx {
                  last_active_at = excluded.last_active_at,
                  updated_at = excluded.updated_at
              RETURNING id";
+        // A merged userID names its kept user.
+        let user_id: Option<i64> = match &input.user_external_id {
+            None => None,
+            Some(external) => {
+                Some(*self.user_ids(app_id, &[external.as_str()]).await?.get(external.as_str()).ok_or_else(|| {
+                    StoreError::UnknownReference { field: "userID".into(), value: external.to_string() }
+                })?)
+            }
+        };
         let attributes = &input.attributes;
         with_tx!(self, |conn| {
-            let user_id: Option<i64> = match &input.user_external_id {
-                None => None,
-                Some(external) => Some(
-                    sqlx::query_scalar(find_user)
-                        .bind(app_id)
-                        .bind(external.as_str())
-                        .fetch_optional(&mut *conn)
-                        .await?
-                        .ok_or_else(|| StoreError::UnknownReference {
-                            field: "userID".into(),
-                            value: external.to_string(),
-                        })?,
-                ),
-            };
             let id: i64 = sqlx::query_scalar(upsert)
                 .bind(app_id)
                 .bind(external_id.as_str())

@@ -45,6 +45,11 @@ const DELETE_PROPERTY_CHANGES: &str = "DELETE FROM property_changes WHERE user_i
 const DELETE_NOTES: &str = "DELETE FROM notes WHERE user_id = $1";
 /// The user leaves the selections of bulk jobs still running.
 const DELETE_JOB_USERS: &str = "DELETE FROM job_users WHERE user_id = $1";
+/// userIDs merged into the user stop naming anyone.
+const DELETE_ALIASES: &str = "DELETE FROM user_aliases WHERE user_id = $1";
+/// The records of merges into the user hold the merged users' rows: they go
+/// too (such a merge can no longer be undone).
+const DELETE_MERGES: &str = "DELETE FROM user_merges WHERE kept_id = $1";
 /// Earlier audit entries about the user stay (who did what, when) but lose
 /// the user and their detail (segment names, message titles).
 const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHERE user_id = $1";
@@ -52,7 +57,7 @@ const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHER
 /// Every statement above that takes the user's id alone, by name: what
 /// the plan test (`Store::per_user_plans`) explains.
 #[cfg(any(test, feature = "test-support"))]
-pub(crate) const BY_USER: [(&str, &str); 15] = [
+pub(crate) const BY_USER: [(&str, &str); 17] = [
     ("deliveries of the user's messages", DELETE_MESSAGE_DELIVERIES),
     ("deliveries to the user's devices", DELETE_DEVICE_DELIVERIES),
     ("messages", DELETE_MESSAGES),
@@ -67,6 +72,8 @@ pub(crate) const BY_USER: [(&str, &str); 15] = [
     ("property changes", DELETE_PROPERTY_CHANGES),
     ("notes", DELETE_NOTES),
     ("bulk job selections", DELETE_JOB_USERS),
+    ("aliases", DELETE_ALIASES),
+    ("merges into the user", DELETE_MERGES),
     ("audit entries", ANONYMISE_AUDIT),
 ];
 
@@ -105,6 +112,8 @@ impl WriteTx {
         self.delete_where_user(DELETE_PROPERTY_CHANGES, user_id).await?;
         self.delete_where_user(DELETE_NOTES, user_id).await?;
         self.delete_where_user(DELETE_JOB_USERS, user_id).await?;
+        self.delete_where_user(DELETE_ALIASES, user_id).await?;
+        self.delete_where_user(DELETE_MERGES, user_id).await?;
         self.delete_where_user(ANONYMISE_AUDIT, user_id).await?;
         let user = "DELETE FROM users WHERE app_id = $1 AND id = $2";
         with_tx!(self, |conn| sqlx::query(user).bind(app_id).bind(user_id).execute(&mut *conn).await.map(|_| ()))?;
@@ -116,7 +125,7 @@ impl WriteTx {
     /// that looked them up first (`FOR KEY SHARE`) commits before this
     /// returns, and its events are then deleted below; one that comes after
     /// waits and finds them gone. SQLite has one writer: nothing interleaves.
-    async fn lock_for_erasure(&mut self, user_id: i64) -> StoreResult<()> {
+    pub(super) async fn lock_for_erasure(&mut self, user_id: i64) -> StoreResult<()> {
         if !self.is_postgres() {
             return Ok(());
         }

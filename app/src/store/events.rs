@@ -357,10 +357,16 @@ impl WriteTx {
         self.touch(Locked::Devices, &devices).await
     }
 
-    /// Row ids of an app's users by userID; unknown ones are absent.
+    /// Row ids of an app's users by userID, a merged userID naming its kept
+    /// user (`aliases.rs`); unknown ones are absent.
     pub(crate) async fn user_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, i64>> {
         let rows: Vec<(String, i64)> = self.by_external_ids("t.external_id, t.id", "users", app_id, names).await?;
-        Ok(rows.into_iter().collect())
+        let mut found: HashMap<String, i64> = rows.into_iter().collect();
+        if found.len() < names.len() {
+            let missing: Vec<&str> = names.iter().copied().filter(|name| !found.contains_key(*name)).collect();
+            found.extend(self.alias_targets(app_id, &missing).await?.into_iter().map(|(alias, (id, _))| (alias, id)));
+        }
+        Ok(found)
     }
 
     /// (row id, its user's row id) of an app's devices by deviceID.

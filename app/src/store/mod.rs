@@ -5,6 +5,7 @@
 
 mod activity;
 mod admins;
+mod aliases;
 mod apps;
 mod bulk;
 mod deliveries;
@@ -20,6 +21,8 @@ mod events;
 mod export;
 mod jobs;
 mod live_view;
+mod merge_undo;
+mod merges;
 mod messages;
 mod notes;
 mod properties;
@@ -33,6 +36,8 @@ mod sessions;
 pub mod testing;
 mod timeline;
 mod user_list;
+#[cfg(any(test, feature = "test-support"))]
+mod user_snapshot;
 mod users;
 
 /// See [`tx`](mod@tx): one write transaction, committed, retried on contention.
@@ -56,6 +61,8 @@ pub use export::{
     ExportedMessage, Rows,
 };
 pub use jobs::{ChunkDone, ClaimedJob, NewJob};
+pub use merge_undo::UNMERGED;
+pub use merges::{Merge, MergeCounts, MERGED, UNDO_WINDOW_MS};
 pub use messages::{NewMessage, StoredMessage};
 pub use rate_limits::SharedQuota;
 #[cfg(feature = "bench")]

@@ -141,9 +141,11 @@ impl WriteTx {
              RETURNING ",
             summary_columns!()
         );
+        // A merged userID names its kept user.
+        let external_id = self.canonical_external_id(app_id, external_id.as_str()).await?;
         let user = with_tx!(self, |conn| sqlx::query_as::<_, UserSummary>(sql)
             .bind(app_id)
-            .bind(external_id.as_str())
+            .bind(&external_id)
             .bind(input.user_name)
             .bind(input.email)
             .bind(now)
@@ -199,12 +201,54 @@ impl WriteTx {
     /// [`WriteTx::upsert_user`] does one (`None` keeps a stored value; a
     /// deactivated user is reactivated), and indexes them for search.
     /// The userIDs must differ. Returns each one's id, in the order given.
+    /// A merged userID writes to its kept user; an entry that then names a
+    /// user another entry names is written after the rest, on its own (one
+    /// statement cannot change a row twice).
+    pub(crate) async fn upsert_users(
+        &mut self,
+        app_id: i64,
+        users: &[(&ExternalId, UserInput<'_>)],
+        now: i64,
+    ) -> StoreResult<Vec<i64>> {
+        let names: Vec<&str> = users.iter().map(|(id, _)| id.as_str()).collect();
+        let aliases = self.alias_targets(app_id, &names).await?;
+        if aliases.is_empty() {
+            return self.upsert_distinct_users(app_id, users, now).await;
+        }
+        let kept: HashMap<&str, ExternalId> = aliases
+            .iter()
+            .filter_map(|(alias, (_, kept))| ExternalId::parse(kept.as_str()).ok().map(|id| (alias.as_str(), id)))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let (mut first, mut later) = (Vec::new(), Vec::new());
+        for (index, (id, input)) in users.iter().enumerate() {
+            let target = kept.get(id.as_str()).unwrap_or(id);
+            if seen.insert(target.as_str()) {
+                first.push((index, (target, input.clone())));
+            } else {
+                later.push(index);
+            }
+        }
+        let entries: Vec<(&ExternalId, UserInput<'_>)> = first.iter().map(|(_, entry)| entry.clone()).collect();
+        let written = self.upsert_distinct_users(app_id, &entries, now).await?;
+        let mut ids = vec![0; users.len()];
+        for ((index, _), id) in first.iter().zip(written) {
+            ids[*index] = id;
+        }
+        for index in later {
+            let (id, input) = &users[index];
+            ids[index] = self.upsert_user(app_id, id, input, now).await?.id;
+        }
+        Ok(ids)
+    }
+
+    /// [`WriteTx::upsert_users`] of userIDs that are not aliases.
     ///
     /// New users are inserted with their sort keys and search rows in one
     /// pass; only the users that already exist are updated and re-indexed
     /// (an update, a delete and an insert of their search rows). An import
     /// of new users so writes each row once.
-    pub(crate) async fn upsert_users(
+    async fn upsert_distinct_users(
         &mut self,
         app_id: i64,
         users: &[(&ExternalId, UserInput<'_>)],

@@ -191,11 +191,15 @@ pub struct MessageBody {
 
 /// The message stored.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"messageId": 123}))]
+#[schema(example = json!({"messageId": 123, "userID": "u-42"}))]
 pub struct MessageSent {
     /// The message's id, as the devices' inboxes list it.
     #[serde(rename = "messageId")]
     message_id: i64,
+    /// The user it went to: the one named, or the user a merged userID was
+    /// merged into.
+    #[serde(rename = "userID")]
+    user_id: String,
 }
 
 /// Sends the user a private message from the app.
@@ -229,11 +233,11 @@ pub async fn post_message(
 ) -> Result<(StatusCode, Json<MessageSent>), ApiError> {
     let user = state
         .store
-        .user_by_external_id(app.0.id, &user_id)
+        .user_by_external_id_or_alias(app.0.id, &user_id)
         .await?
         .filter(|u| u.active)
         .ok_or_else(|| ApiError::not_found("userID", format!("unknown userID '{user_id}'")))?;
     let id = service::send(&state.store, app.0.id, user.id, &body.title, &body.body, "api", "api").await?;
     state.live.changed(::app::model::profile::BoxChanged::Messages, app.0.id, user.id);
-    Ok((StatusCode::CREATED, Json(MessageSent { message_id: id })))
+    Ok((StatusCode::CREATED, Json(MessageSent { message_id: id, user_id: user.external_id })))
 }

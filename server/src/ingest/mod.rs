@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 mod import;
 mod inbound_mail;
+mod merge;
 mod messages;
 pub mod openapi;
 mod properties;
@@ -46,6 +47,7 @@ pub fn routes() -> RouteTable<AppState> {
         .route("/devices/{device_id}/inbox", &[M::GET, M::HEAD], get(messages::get_inbox))
         .route("/devices/{device_id}/inbox/{message_id}/open", &[M::POST], post(messages::open_message))
         .route("/users/{user_id}/messages", &[M::POST], post(messages::post_message))
+        .route("/users/{user_id}/merge", &[M::POST], post(merge::post_merge))
         .route("/events", &[M::POST], post(events::post_events))
         .route("/openapi.json", &[M::GET, M::HEAD], get(openapi::get_openapi))
         .route(

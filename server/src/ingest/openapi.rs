@@ -33,6 +33,7 @@ use super::{devices, events, inbound_mail, messages, properties, segments, users
     ),
     paths(
         users::put_user,
+        super::merge::post_merge,
         properties::post_properties,
         super::import::post_import,
         super::import::get_job,
