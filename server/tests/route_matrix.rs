@@ -74,6 +74,8 @@ fn rows(user: i64, message: i64, job: i64) -> Vec<Row> {
             404,
         ),
         api(Method::POST, "/api/v1/users/{user_id}/messages", "/users/u1/messages", Some(message_body), 201, 404),
+        // Merging "u2" (made for it) into "u1": the other app has neither.
+        api(Method::POST, "/api/v1/users/{user_id}/merge", "/users/u2/merge", Some(json!({"into": "u1"})), 201, 404),
         api(Method::POST, "/api/v1/events", "/events", Some(json!([{"type": "tap", "userID": "u1"}])), 200, 422),
         // A CSV file (here a header alone, `"userID"`): a job of the key's
         // own app; never read without a key.
@@ -176,6 +178,7 @@ store_test!(every_route_answers_each_kind_of_caller_as_listed, |store: Store| as
     let (app_b, key_b) = app.new_app("B").await;
     app.put("/api/v1/users/u1", &key_a, json!({"userName": "Ana"})).await;
     app.put("/api/v1/devices/d1", &key_a, json!({"userID": "u1", "platform": "iOS"})).await;
+    app.put("/api/v1/users/u2", &key_a, json!({})).await;
     let (status, sent) = app.post("/api/v1/users/u1/messages", &key_a, json!({"title": "T", "body": "B"})).await;
     assert_eq!(status, StatusCode::CREATED, "{sent}");
     let user = app.store.user_by_external_id(app_a, "u1").await.unwrap().unwrap().id;

@@ -275,6 +275,11 @@ impl Store {
             "messages",
             "message_deliveries",
             "audit",
+            "user_properties",
+            "property_changes",
+            "notes",
+            "user_merges",
+            "user_aliases",
         ];
         let mut counts = Vec::with_capacity(TABLES.len());
         for table in TABLES {

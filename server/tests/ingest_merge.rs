@@ -1,0 +1,61 @@
+//! `POST /api/v1/users/{userID}/merge` against a real server, on SQLite and
+//! PostgreSQL: the merge, asked again (idempotent), and the old userID
+//! routed to the kept user by every write that names it.
+
+mod common;
+
+use app::store::Store;
+use app::store_test;
+use common::TestApp;
+use reqwest::StatusCode;
+use serde_json::json;
+
+store_test!(a_merge_through_the_api_and_the_alias_after_it, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (app_id, key) = app.new_app("Shop").await;
+    app.put("/api/v1/users/anon-7", &key, json!({"properties": {"plan": "trial", "source": "ad"}})).await;
+    app.put("/api/v1/users/acct-1", &key, json!({"userName": "Ana", "properties": {"plan": "pro"}})).await;
+    let events = json!([{"type": "tap", "userID": "anon-7"}, {"type": "tap", "userID": "anon-7"}, {"type": "buy", "userID": "acct-1"}]);
+    let (status, body) = app.post("/api/v1/events", &key, events).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (status, merged) = app.post("/api/v1/users/anon-7/merge", &key, json!({"into": "acct-1"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{merged}");
+    assert_eq!((merged["userID"].as_str(), merged["into"].as_str()), (Some("anon-7"), Some("acct-1")));
+    assert_eq!((merged["moved"]["events"].as_i64(), merged["moved"]["properties"].as_i64()), (Some(2), Some(2)));
+    assert!(merged["undoUntil"].is_string() && merged["created"] == true, "{merged}");
+    let kept = app.store.user_by_external_id(app_id, "acct-1").await.unwrap().unwrap();
+    assert_eq!(merged["consoleUrl"], format!("/users/{}", kept.id));
+
+    // Asked again: the same merge, nothing done.
+    let (status, again) = app.post("/api/v1/users/anon-7/merge", &key, json!({"into": "acct-1"})).await;
+    assert_eq!((status, &again["mergeId"], &again["created"]), (StatusCode::OK, &merged["mergeId"], &json!(false)));
+
+    // The old userID names the kept user in every write.
+    let (status, body) = app.put("/api/v1/users/anon-7", &key, json!({"email": "ana@example.com"})).await;
+    assert_eq!((status, body["userID"].as_str()), (StatusCode::OK, Some("acct-1")), "{body}");
+    let (status, body) = app.post("/api/v1/events", &key, json!([{"type": "tap", "userID": "anon-7"}])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app.post("/api/v1/users/anon-7/messages", &key, json!({"title": "Hi", "body": "Yo"})).await;
+    assert_eq!((status, body["userID"].as_str()), (StatusCode::CREATED, Some("acct-1")), "{body}");
+    assert_eq!(app.store.count_events(app_id).await.unwrap(), 4);
+    assert!(app.store.user_by_external_id(app_id, "anon-7").await.unwrap().is_none(), "never created again");
+    let plan = app.store.properties_of(kept.id).await.unwrap();
+    let names: Vec<&str> = plan.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["plan", "source"], "the merged user's extra property moved; the kept plan stayed");
+
+    // Refusals, as JSON errors that write nothing.
+    let written = app.store.row_counts().await.unwrap();
+    for (path, body, expected) in [
+        ("/api/v1/users/ghost/merge", json!({"into": "acct-1"}), StatusCode::NOT_FOUND),
+        ("/api/v1/users/acct-1/merge", json!({"into": "ghost"}), StatusCode::NOT_FOUND),
+        ("/api/v1/users/acct-1/merge", json!({"into": "anon-7"}), StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/users/acct-1/merge", json!({"into": "acct-1", "why": 1}), StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/users/acct-1/merge", json!({}), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let (status, answer) = app.post(path, &key, body.clone()).await;
+        assert_eq!(status, expected, "{path} {body}: {answer}");
+        assert!(answer["error"].is_string(), "{path}: {answer}");
+    }
+    assert_eq!(app.store.row_counts().await.unwrap(), written);
+});
