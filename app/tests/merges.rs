@@ -232,3 +232,18 @@ store_test!(a_merge_racing_with_ingest_for_both_users_loses_nothing, multi_threa
         .sum();
     assert_eq!(total as i64, 4 * 15 * 20, "the kept user's hour counts hold every event");
 });
+
+store_test!(the_timeline_shows_the_merge_and_deleting_the_kept_user_takes_its_aliases, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let (a, b) = (new_user(&store, app, "a").await, new_user(&store, app, "b").await);
+    store.merge_users(app, (a, b), &[], "admin@example.com", 10).await.unwrap();
+    let timeline = store.user_timeline(app, b, None, 10).await.unwrap();
+    assert!(
+        timeline.iter().any(|e| e.title == app::store::MERGED && e.detail == "a into b"),
+        "the kept user's timeline shows the merge: {timeline:?}"
+    );
+    write_tx!(store, |tx| tx.delete_user(app, b).await).unwrap().expect("b deleted");
+    assert!(store.rows_referencing(b, &[]).await.unwrap().is_empty());
+    assert!(store.user_by_external_id_or_alias(app, "a").await.unwrap().is_none(), "a names nobody now");
+    assert!(store.merged_into(app, a).await.unwrap().is_none(), "the merge record went with the kept user");
+});

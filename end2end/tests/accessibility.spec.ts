@@ -1,13 +1,5 @@
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
-import { ADMIN_STATE, hydrated, open } from "./helpers";
-
-/** axe-core's WCAG 2.1 A and AA rules on the page as it is now. */
-async function expectNoViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  const summary = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`);
-  expect(summary).toEqual([]);
-}
+import { expect, test } from "@playwright/test";
+import { ADMIN_STATE, expectNoViolations, hydrated, open } from "./helpers";
 
 test("the sign-in page has no WCAG 2.1 AA violations", async ({ page }) => {
   await page.goto("/login");

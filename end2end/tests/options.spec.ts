@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
-import { ADMIN_STATE, hydrated, ingest, open } from "./helpers";
+import { ADMIN_STATE, expectNoViolations, hydrated, ingest, open } from "./helpers";
 
 test.use({ storageState: ADMIN_STATE });
 
@@ -111,4 +111,38 @@ test("Options › Delete asks for the userID, deletes, lands on the users list w
   await expect(page.getByRole("status").filter({ hasText: "Deleted user" })).toContainText(id);
   const gone = await page.request.get(url);
   expect(gone.status()).toBe(404);
+});
+
+test("Options › Merge into another user moves everything; the old URL leads to the kept user with a notice; Undo merge restores both", async ({
+  page,
+  request,
+}) => {
+  const old = await newUser(request, "e2e-merge-old", "Merge Old");
+  const kept = await newUser(request, "e2e-merge-kept", "Merge Kept");
+  await open(page, old.url);
+  await choose(page, "Merge into another user…");
+  const dialog = page.getByRole("dialog", { name: "Merge into another user" });
+  await dialog.getByLabel("Find the user to keep").fill(kept.id);
+  await dialog.getByRole("radio", { name: new RegExp(kept.id) }).check();
+  await expect(dialog.getByRole("region", { name: "Moves to Merge Kept" })).toContainText("2 events");
+  await expectNoViolations(page);
+  await dialog.getByRole("button", { name: "Merge", exact: true }).click();
+
+  const keptUrl = new RegExp(`${kept.url}\\?merged=\\d+$`);
+  await expect(page).toHaveURL(keptUrl);
+  const banner = page.locator(".merged-banner");
+  await expect(banner).toContainText(`${old.id} was merged into this user`);
+  await hydrated(page);
+  await expectNoViolations(page);
+  await expect(page.locator(".devices-box .device-list > li")).toHaveCount(2);
+  // The merged user's address now leads to the kept user.
+  await open(page, old.url);
+  await expect(page).toHaveURL(keptUrl);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Merge Kept");
+
+  await banner.getByRole("button", { name: "Undo merge" }).click();
+  await expect(page.locator(".unmerged-banner")).toContainText("The merge was undone");
+  await expect(page.locator(".merged-banner")).toHaveCount(0);
+  await open(page, old.url);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Merge Old");
 });

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod live;
 pub mod live_app;
+pub mod merge;
 pub mod profile;
 pub mod properties;
 pub mod segments;
@@ -45,6 +46,7 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Export { events } => self::export::export(config, events).await,
         BenchCommand::Jobs { users } => self::jobs::jobs(config, users).await,
+        BenchCommand::Merge { events, runs } => self::merge::merge(config, events, runs).await,
         BenchCommand::Profile { events, runs } => self::profile::profile(config, events, runs).await,
         BenchCommand::Wasm => self::wasm::wasm(&config.site_root),
         BenchCommand::Seed { scale } => {

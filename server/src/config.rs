@@ -348,6 +348,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         users: usize,
     },
+    /// Merging users: a user with `--events` events merged into another
+    /// (and the merge undone), then batches of events ingested through the
+    /// merged userID (an alias) against the kept userID itself.
+    Merge {
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Ingest → live stream latency: a server process, a viewer's SSE
     /// stream, events posted one at a time.
     Live {

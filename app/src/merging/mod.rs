@@ -3,5 +3,12 @@
 //! `store/merge_undo.rs`); this feature names users by userID for the API
 //! and the console, and answers idempotently.
 
+mod api;
+mod banner;
+mod dialog;
 #[cfg(feature = "ssr")]
 pub mod service;
+
+pub use api::*;
+pub use banner::MergedBanners;
+pub use dialog::MergeDialog;

@@ -2,7 +2,10 @@
 
 use crate::error::AppError;
 use crate::ids::ExternalId;
-use crate::store::{Merge, Store};
+use crate::model::merges::{MergeNote, MergePreview, PropertyConflict};
+use crate::model::properties::value_words;
+use crate::store::{Merge, Store, UNDO_WINDOW_MS};
+use crate::time::now_ms;
 
 /// A merge asked for by userID: the one done now, or (asked again) the one
 /// done before.
@@ -47,4 +50,60 @@ pub async fn merge_by_user_ids(
             None => Err(unknown(merged)),
         },
     }
+}
+
+/// Merges into `user_id` that can still be undone, for its profile.
+pub async fn undoable(store: &Store, app_id: i64, user_id: i64) -> Result<Vec<MergeNote>, AppError> {
+    let merges = store.undoable_merges(app_id, user_id, now_ms()).await?;
+    Ok(merges
+        .into_iter()
+        .map(|m| MergeNote {
+            id: m.id,
+            merged_user: m.merged_external_id,
+            merged_at: m.merged_at,
+            undo_until: m.merged_at + UNDO_WINDOW_MS,
+        })
+        .collect())
+}
+
+/// The page of the user a merged user's data is with now, with the merge
+/// named for its notice (`?merged=`): `None` when `user_id` was never
+/// merged away.
+pub async fn merged_page(store: &Store, app_id: i64, user_id: i64) -> Result<Option<String>, AppError> {
+    Ok(store.merged_into(app_id, user_id).await?.map(|(merge, now_at)| format!("/users/{now_at}?merged={}", merge.id)))
+}
+
+/// What merging `user_id` into `kept_id` would move, and the properties
+/// whose values differ.
+pub async fn preview(store: &Store, app_id: i64, user_id: i64, kept_id: i64) -> Result<MergePreview, AppError> {
+    let missing = || AppError::NotFound("This user does not exist in this app.".into());
+    store.user_by_id(app_id, user_id).await?.ok_or_else(missing)?;
+    let kept = store.user_by_id(app_id, kept_id).await?.ok_or_else(missing)?;
+    if kept.id == user_id {
+        return Err(AppError::invalid("into", "A user cannot be merged into itself."));
+    }
+    let counts = store.merge_counts(app_id, user_id).await?;
+    let (merged_values, kept_values) = (store.properties_of(user_id).await?, store.properties_of(kept_id).await?);
+    let conflicts = merged_values
+        .iter()
+        .filter_map(|m| {
+            let k = kept_values.iter().find(|k| k.name == m.name && k.value != m.value)?;
+            Some(PropertyConflict {
+                name: m.name.clone(),
+                merged_value: value_words(Some(&m.value)),
+                kept_value: value_words(Some(&k.value)),
+            })
+        })
+        .collect();
+    Ok(MergePreview {
+        kept,
+        devices: counts.devices,
+        events: counts.events,
+        messages: counts.messages,
+        notes: counts.notes,
+        segments: counts.segments,
+        properties: counts.properties,
+        conflicts,
+        push_mail: store.push_token_of(app_id, user_id).await?.is_some(),
+    })
 }

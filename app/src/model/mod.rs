@@ -12,6 +12,7 @@ pub mod auth;
 pub mod devices;
 pub mod jobs;
 pub mod live;
+pub mod merges;
 pub mod messages;
 pub mod notes;
 pub mod profile;

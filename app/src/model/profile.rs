@@ -21,6 +21,8 @@ pub struct UserProfile {
     pub devices: Vec<Device>,
     /// The user's properties, by name.
     pub properties: Vec<super::properties::UserProperty>,
+    /// Merges into this user that can still be undone, newest first.
+    pub merges: Vec<super::merges::MergeNote>,
     /// The newest event id when the profile was read: where the page's
     /// live stream starts (it replays anything newer).
     pub live_after: i64,

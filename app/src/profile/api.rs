@@ -10,7 +10,16 @@ pub async fn get_profile(user_id: i64) -> Result<UserProfile, AppError> {
     use crate::auth::session::{fail, Caller};
     let caller = Caller::viewer().await?;
     let (store, domain) = (&caller.state.store, &caller.state.pushmail_domain);
-    let profile = super::service::profile(store, caller.app.id, user_id, domain).await.or_else(fail)?;
+    let profile = match super::service::profile(store, caller.app.id, user_id, domain).await {
+        // A user merged into another: its page is the kept user's now.
+        Err(AppError::NotFound(message)) => {
+            if let Some(to) = crate::merging::service::merged_page(store, caller.app.id, user_id).await? {
+                leptos_axum::redirect(&to);
+            }
+            return Err(AppError::NotFound(message));
+        }
+        other => other.or_else(fail)?,
+    };
     caller.viewed(user_id, crate::model::profile::Viewed::Profile).await.or_else(fail)?;
     Ok(profile)
 }

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::{DeleteUser, SetUserActive};
 use crate::layout::ErrorMessage;
+use crate::merging::{MergeUser, UndoMerge};
 use crate::ui::ModalHeader;
 
 /// The profile's lifecycle actions; the profile reloads when one completes.
@@ -14,6 +15,8 @@ use crate::ui::ModalHeader;
 pub struct LifecycleActions {
     pub set_active: ServerAction<SetUserActive>,
     pub delete: ServerAction<DeleteUser>,
+    pub merge: ServerAction<MergeUser>,
+    pub undo_merge: ServerAction<UndoMerge>,
 }
 
 #[component]

@@ -12,6 +12,7 @@ use leptos::web_sys;
 
 use super::lifecycle_ui::{DeactivateDialog, DeleteDialog, LifecycleActions};
 use super::SetUserActive;
+use crate::merging::MergeDialog;
 use crate::messages::{SendMessage, SendMessageModal};
 use crate::model::UserSummary;
 use crate::ui::Modal;
@@ -47,6 +48,7 @@ pub fn OptionsMenu(user: UserSummary, can_edit: bool, lifecycle: LifecycleAction
     let send_open = RwSignal::new(false);
     let deactivate_open = RwSignal::new(false);
     let delete_open = RwSignal::new(false);
+    let merge_open = RwSignal::new(false);
     let send = ServerAction::<SendMessage>::new();
     // The button does nothing until this component hydrates (on the profile
     // route that can be after the root's Effect ran): disabled until then.
@@ -62,6 +64,7 @@ pub fn OptionsMenu(user: UserSummary, can_edit: bool, lifecycle: LifecycleAction
     } else {
         items.push(("Reactivate", Choice::Reactivate));
     }
+    items.push(("Merge into another user…", Choice::Open(merge_open)));
     items.push(("Delete", Choice::Open(delete_open)));
     // Focus moves between the items' <li>s' links and buttons.
     let refs: Vec<NodeRef<html::Li>> = items.iter().map(|_| NodeRef::new()).collect();
@@ -218,6 +221,9 @@ pub fn OptionsMenu(user: UserSummary, can_edit: bool, lifecycle: LifecycleAction
         </Modal>
         <Modal open=deactivate_open labelled_by="deactivate-title" return_focus=button alert=true>
             <DeactivateDialog user_id name=name.clone() open=deactivate_open actions=lifecycle />
+        </Modal>
+        <Modal open=merge_open labelled_by="merge-title" return_focus=button class="merge-modal">
+            <MergeDialog user_id open=merge_open action=lifecycle.merge />
         </Modal>
         <Modal open=delete_open labelled_by="delete-title" return_focus=button alert=true>
             <DeleteDialog user_id external_id=external_id.clone() open=delete_open actions=lifecycle />

@@ -19,6 +19,7 @@ use crate::activity::{
 use crate::devices::{DevicesBox, MapBox};
 use crate::layout::{ErrorMessage, MeResource};
 use crate::live::provide_live;
+use crate::merging::{MergeUser, MergedBanners, UndoMerge};
 use crate::messages::{MessagesBox, MessagesState};
 use crate::model::UserProfile;
 use crate::notes::{AlsoViewing, NotesBox, NotesReader, NotesState};
@@ -37,11 +38,16 @@ pub fn ProfilePage() -> impl IntoView {
     let lifecycle = LifecycleActions {
         set_active: ServerAction::<SetUserActive>::new(),
         delete: ServerAction::<DeleteUser>::new(),
+        merge: ServerAction::<MergeUser>::new(),
+        undo_merge: ServerAction::<UndoMerge>::new(),
     };
-    let set_active = lifecycle.set_active;
+    let (set_active, undo_merge) = (lifecycle.set_active, lifecycle.undo_merge);
     let profile = Resource::new(
-        move || (user_id.get(), generate.version().get(), revoke.version().get(), set_active.version().get()),
-        |(id, _, _, _)| async move {
+        move || {
+            let versions = (generate.version().get(), revoke.version().get(), set_active.version().get());
+            (user_id.get(), versions, undo_merge.version().get())
+        },
+        |(id, _, _)| async move {
             match id {
                 Some(id) => get_profile(id).await,
                 None => Err(crate::error::AppError::NotFound("There is no user at this address.".into())),
@@ -54,6 +60,7 @@ pub fn ProfilePage() -> impl IntoView {
     // `ProfileBoxes` and `activity::load_activity`.
     let query = use_query_map();
     let search = Memo::new(move |_| query.with(|query| SearchView::from_query(|name| query.get(name))));
+    let restored = Memo::new(move |_| query.with(|query| query.get("unmerged").and_then(|id| id.parse::<i64>().ok())));
     let recent: RecentResource = Resource::new(
         move || user_id.get(),
         |id| async move {
@@ -90,7 +97,9 @@ pub fn ProfilePage() -> impl IntoView {
                     let reader = NotesReader { can_edit, account_id: me.map_or(0, |me| me.id) };
                     match profile.await {
                         Ok(profile) => {
-                            view! { <ProfileGrid profile can_edit reader push_mail lifecycle boxes /> }.into_any()
+                            let restored = restored.get_untracked();
+                            view! { <ProfileGrid profile can_edit reader push_mail lifecycle boxes restored /> }
+                                .into_any()
                         }
                         Err(error) => view! { <Title text="User not found" /> <ErrorMessage error /> }.into_any(),
                     }
@@ -122,6 +131,7 @@ fn ProfileGrid(
     push_mail: PushMailActions,
     lifecycle: LifecycleActions,
     boxes: ProfileBoxes,
+    restored: Option<i64>,
 ) -> impl IntoView {
     let user = profile.user;
     // One live stream for the boxes below (activity and the map; messages next).
@@ -135,6 +145,7 @@ fn ProfileGrid(
             <AlsoViewing />
         </header>
         {(!user.active).then(|| view! { <DeactivatedBanner user_id=user.id can_edit actions=lifecycle /> })}
+        <MergedBanners kept_id=user.id merges=profile.merges can_edit undo=lifecycle.undo_merge restored />
         <div class="profile-grid">
             <section class="box user-box" aria-labelledby="user-box-title">
                 <h2 id="user-box-title">"User Profile"</h2>

@@ -37,10 +37,11 @@ pub async fn profile(store: &Store, app_id: i64, user_id: i64, domain: &str) -> 
     let segments = store.segments_of_user(app_id, user_id).await?;
     let devices = store.devices_of_user(app_id, user_id).await?;
     let properties = store.properties_of(user_id).await?;
+    let merges = crate::merging::service::undoable(store, app_id, user_id).await?;
     // Read before the boxes' own loads: the live stream replays from here,
     // so an event committed while the page loads is not missed.
     let live_after = store.last_event_id().await?;
-    Ok(UserProfile { user, gravatar_url, push_mail, segments, devices, properties, live_after })
+    Ok(UserProfile { user, gravatar_url, push_mail, segments, devices, properties, merges, live_after })
 }
 
 /// Gives the user a new Push Mail address (replacing any old one, which stops working).

@@ -21,6 +21,7 @@ mod events;
 mod export;
 mod jobs;
 mod live_view;
+mod merge_preview;
 mod merge_undo;
 mod merges;
 mod messages;
