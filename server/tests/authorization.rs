@@ -34,10 +34,13 @@ struct Named {
     notes: [i64; 2],
     /// A job another instance holds (so it is still under way).
     job: i64,
+    /// A user to merge into `user`, and a merge done before (to undo).
+    mergee: i64,
+    merge: i64,
 }
 
 fn table(named: &Named) -> Vec<Case> {
-    let Named { app_b, user, message, segment, device, doomed, notes: [edited, deleted], job } = *named;
+    let Named { app_b, user, message, segment, device, doomed, notes: [edited, deleted], job, mergee, merge } = *named;
     let case = |path, form: Vec<(&'static str, String)>, expect, mutates| Case { path, form, expect, mutates };
     let user_form = || vec![("user_id", user.to_string())];
     vec![
@@ -146,6 +149,30 @@ fn table(named: &Named) -> Vec<Case> {
             [401, 403, 200],
             true,
         ),
+        case(
+            "/api/merge/candidates",
+            vec![("user_id", mergee.to_string()), ("search", "an".into()), ("limit", "5".into())],
+            [401, 403, 200],
+            false,
+        ),
+        case(
+            "/api/merge/preview",
+            vec![("user_id", mergee.to_string()), ("into", user.to_string())],
+            [401, 403, 200],
+            false,
+        ),
+        case(
+            "/api/merge/merge",
+            vec![("user_id", mergee.to_string()), ("into", user.to_string())],
+            [401, 403, 200],
+            true,
+        ),
+        case(
+            "/api/merge/undo",
+            vec![("merge_id", merge.to_string()), ("back_to", user.to_string())],
+            [401, 403, 200],
+            true,
+        ),
         case("/api/auth/me", vec![], [401, 200, 200], false),
         // Choosing which app to look at is a view setting, open to viewers
         // (after the rows that need app A).
@@ -221,7 +248,10 @@ store_test!(every_server_fn_checks_the_session_and_role, |store: Store| async mo
         owner: Some("another-instance"),
     };
     let job = app.store.create_job(&held, app::time::now_ms()).await.unwrap();
-    let cases = table(&Named { app_b, user, message, segment, device, doomed, notes, job });
+    let mergee = app.store.upsert_user(app_a, &"mergee".parse().unwrap(), &input, 1).await.unwrap().id;
+    let merged = app.store.upsert_user(app_a, &"merged".parse().unwrap(), &input, 1).await.unwrap().id;
+    let merge = app.store.merge_users(app_a, (merged, user), &[], "test", app::time::now_ms()).await.unwrap().id;
+    let cases = table(&Named { app_b, user, message, segment, device, doomed, notes, job, mergee, merge });
     let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
     let tabled: BTreeSet<&str> = cases.iter().map(|c| c.path).collect();
     assert_eq!(registered, tabled, "every server function needs a row in this table");

@@ -35,10 +35,12 @@ store_test!(a_merge_through_the_api_and_the_alias_after_it, |store: Store| async
     let (status, body) = app.put("/api/v1/users/anon-7", &key, json!({"email": "ana@example.com"})).await;
     assert_eq!((status, body["userID"].as_str()), (StatusCode::OK, Some("acct-1")), "{body}");
     let (status, body) = app.post("/api/v1/events", &key, json!([{"type": "tap", "userID": "anon-7"}])).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((status, &body["mergedUsers"]), (StatusCode::OK, &json!({"anon-7": "acct-1"})), "{body}");
+    let (_, body) = app.post("/api/v1/events", &key, json!([{"type": "tap", "userID": "acct-1"}])).await;
+    assert!(body.get("mergedUsers").is_none(), "named directly, nothing to say: {body}");
     let (status, body) = app.post("/api/v1/users/anon-7/messages", &key, json!({"title": "Hi", "body": "Yo"})).await;
     assert_eq!((status, body["userID"].as_str()), (StatusCode::CREATED, Some("acct-1")), "{body}");
-    assert_eq!(app.store.count_events(app_id).await.unwrap(), 4);
+    assert_eq!(app.store.count_events(app_id).await.unwrap(), 5);
     assert!(app.store.user_by_external_id(app_id, "anon-7").await.unwrap().is_none(), "never created again");
     let plan = app.store.properties_of(kept.id).await.unwrap();
     let names: Vec<&str> = plan.iter().map(|p| p.name.as_str()).collect();

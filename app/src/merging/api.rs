@@ -5,6 +5,16 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::merges::MergePreview;
+use crate::model::UserSummary;
+
+/// The users user `user_id` could be merged into, matching `search` (as
+/// the users list searches), at most `limit` (up to 20).
+#[server(endpoint = "merge/candidates", output = crate::codec::Json)]
+pub async fn merge_candidates(user_id: i64, search: String, limit: i64) -> Result<Vec<UserSummary>, AppError> {
+    use crate::auth::session::{fail, Caller};
+    let Caller { state, app, .. } = Caller::admin().await?;
+    super::service::candidates(&state.store, app.id, user_id, &search, limit.clamp(1, 20)).await.or_else(fail)
+}
 
 /// What merging user `user_id` into user `into` would move.
 #[server(endpoint = "merge/preview", output = crate::codec::Json)]

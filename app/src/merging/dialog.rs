@@ -4,13 +4,12 @@
 
 use leptos::prelude::*;
 
-use super::{preview_merge, MergeUser};
+use super::{merge_candidates, preview_merge, MergeUser};
 use crate::error::AppError;
 use crate::layout::ErrorMessage;
 use crate::model::merges::MergePreview;
 use crate::model::UserSummary;
 use crate::ui::{debounced, ModalHeader, TYPING_PAUSE};
-use crate::users::list_users;
 
 /// How many users the search offers.
 const OFFERED: i64 = 8;
@@ -31,9 +30,9 @@ pub fn MergeDialog(user_id: i64, open: RwSignal<bool>, action: ServerAction<Merg
             return;
         }
         leptos::task::spawn_local(async move {
-            let answer = list_users(Some(text), None, Some(true), None, None, None, Some(OFFERED), None, None).await;
+            let answer = merge_candidates(user_id, text, OFFERED).await;
             if latest.get_value() == ticket {
-                found.set(Some(answer.map(|page| page.users.into_iter().filter(|u| u.id != user_id).collect())));
+                found.set(Some(answer));
             }
         });
     });

@@ -107,3 +107,20 @@ pub async fn preview(store: &Store, app_id: i64, user_id: i64, kept_id: i64) -> 
         push_mail: store.push_token_of(app_id, user_id).await?.is_some(),
     })
 }
+
+/// Users the merged user can go into: the first few matching `search` as
+/// the users list finds them (deactivated ones too), the user itself left out.
+pub async fn candidates(
+    store: &Store,
+    app_id: i64,
+    user_id: i64,
+    search: &str,
+    limit: i64,
+) -> Result<Vec<crate::model::UserSummary>, AppError> {
+    let filter =
+        crate::model::UserFilter { search: search.to_string(), include_deactivated: true, ..Default::default() };
+    let scope = crate::user_view::resolve_scope(store, app_id, &filter).await?;
+    let budget = crate::store::Budget::default();
+    let page = store.users_page_within(app_id, &filter, scope, None, limit + 1, budget).await?;
+    Ok(page.users.into_iter().filter(|u| u.id != user_id).take(limit as usize).collect())
+}

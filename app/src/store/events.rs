@@ -34,6 +34,8 @@ pub struct EventsOutcome {
     /// The ids of the events this batch stored (what the live channel
     /// announces once the batch is committed).
     pub stored: StoredIds,
+    /// Merged userIDs the batch named, with the userID their events went to.
+    pub merged: BTreeMap<String, String>,
 }
 
 /// Ids of newly stored events.
@@ -195,6 +197,8 @@ pub(crate) struct ResolvedBatch<'e> {
     rows: Vec<Resolved<'e>>,
     /// Events that repeat a client id earlier in the batch.
     repeated: u64,
+    /// Merged userIDs the batch named, with the userID they landed on.
+    merged: BTreeMap<String, String>,
     events: usize,
     looked_up: std::time::Duration,
 }
@@ -210,7 +214,8 @@ impl WriteTx {
         now: i64,
     ) -> StoreResult<ResolvedBatch<'e>> {
         let started = std::time::Instant::now();
-        let users = self.user_ids(app_id, &distinct(events, |e| e.user_external_id.as_ref())).await?;
+        let (users, merged) =
+            self.user_ids_and_aliases(app_id, &distinct(events, |e| e.user_external_id.as_ref())).await?;
         let devices = self.device_ids(app_id, &distinct(events, |e| e.device_external_id.as_ref())).await?;
 
         let mut repeated = 0;
@@ -241,7 +246,7 @@ impl WriteTx {
         // Inserting in client-id order means two batches that share ids wait
         // for each other's unique-index entries in one order, never in a cycle.
         rows.sort_by(|a, b| a.event.client_id.cmp(&b.event.client_id));
-        Ok(ResolvedBatch { app_id, now, rows, repeated, events: events.len(), looked_up: started.elapsed() })
+        Ok(ResolvedBatch { app_id, now, rows, repeated, merged, events: events.len(), looked_up: started.elapsed() })
     }
 
     /// Stores a [`ResolvedBatch`] and tells what else it changes; call
@@ -249,8 +254,8 @@ impl WriteTx {
     /// [`WriteTx::touch_last_seen`] (in this or a following one).
     pub(crate) async fn store_events(&mut self, batch: ResolvedBatch<'_>) -> StoreResult<(EventsOutcome, Derived)> {
         let started = std::time::Instant::now();
-        let ResolvedBatch { app_id, now, rows, repeated, events, looked_up } = batch;
-        let mut outcome = EventsOutcome { duplicates: repeated, ..EventsOutcome::default() };
+        let ResolvedBatch { app_id, now, rows, repeated, merged, events, looked_up } = batch;
+        let mut outcome = EventsOutcome { duplicates: repeated, merged, ..EventsOutcome::default() };
 
         // PostgreSQL partitions events by month, and a partitioned table's
         // unique keys must include the partition key: there, client ids are
@@ -360,13 +365,27 @@ impl WriteTx {
     /// Row ids of an app's users by userID, a merged userID naming its kept
     /// user (`aliases.rs`); unknown ones are absent.
     pub(crate) async fn user_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<HashMap<String, i64>> {
+        Ok(self.user_ids_and_aliases(app_id, names).await?.0)
+    }
+
+    /// [`WriteTx::user_ids`], and the merged userIDs among `names` with the
+    /// userID of the user each names now.
+    async fn user_ids_and_aliases(
+        &mut self,
+        app_id: i64,
+        names: &[&str],
+    ) -> StoreResult<(HashMap<String, i64>, BTreeMap<String, String>)> {
         let rows: Vec<(String, i64)> = self.by_external_ids("t.external_id, t.id", "users", app_id, names).await?;
         let mut found: HashMap<String, i64> = rows.into_iter().collect();
+        let mut aliases = BTreeMap::new();
         if found.len() < names.len() {
             let missing: Vec<&str> = names.iter().copied().filter(|name| !found.contains_key(*name)).collect();
-            found.extend(self.alias_targets(app_id, &missing).await?.into_iter().map(|(alias, (id, _))| (alias, id)));
+            for (alias, (id, kept)) in self.alias_targets(app_id, &missing).await? {
+                found.insert(alias.clone(), id);
+                aliases.insert(alias, kept);
+            }
         }
-        Ok(found)
+        Ok((found, aliases))
     }
 
     /// (row id, its user's row id) of an app's devices by deviceID.

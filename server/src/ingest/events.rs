@@ -57,6 +57,11 @@ pub struct EventsAccepted {
     accepted: u64,
     /// The events skipped because the app already had their `id`.
     duplicates: u64,
+    /// userIDs of the batch that were merged into another user, each with
+    /// the userID its events went to (absent when there were none).
+    #[serde(rename = "mergedUsers", skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schema(value_type = Option<Object>, example = json!({"anon-7": "acct-1"}))]
+    merged_users: std::collections::BTreeMap<String, String>,
 }
 
 /// Stores up to 1,000 events, all or nothing.
@@ -135,5 +140,5 @@ async fn store_events(state: &AppState, app: &ApiApp, body: Vec<EventBody>) -> R
     let outcome = state.store.insert_events(app.0.id, &events, now).await?;
     // Committed: now (never before) open profiles may show them.
     state.live.committed(&outcome.stored);
-    Ok(EventsAccepted { accepted: outcome.accepted, duplicates: outcome.duplicates })
+    Ok(EventsAccepted { accepted: outcome.accepted, duplicates: outcome.duplicates, merged_users: outcome.merged })
 }
