@@ -150,6 +150,35 @@ store_test!(imported_users_are_found_and_sorted_as_if_written_one_by_one, |store
     }
 });
 
+store_test!(an_import_naming_merged_userids_writes_to_the_kept_users, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let id = |text: &str| ExternalId::parse(text).unwrap();
+    let user = |name: &str| {
+        let store = store.clone();
+        let name = name.to_string();
+        async move { store.upsert_user(app, &id(&name), &UserInput::default(), 1).await.unwrap().id }
+    };
+    let (old, kept, other, second) = (user("old").await, user("kept").await, user("other").await, user("old-2").await);
+    store.merge_users(app, (old, kept), &[], "api", 2).await.unwrap();
+    store.merge_users(app, (second, kept), &[], "api", 2).await.unwrap();
+    // In one chunk (3 rows): an alias, the kept user itself and a second
+    // alias of it (one statement cannot write a row twice), then another user.
+    let jobs = runner(Duration::from_secs(30));
+    let csv = "userID,userName,plan\nold,From Alias,pro\nkept,,\nold-2,,team\nother,Other,free\n";
+    let file = upload(&jobs, csv.as_bytes()).await.unwrap();
+    let job = import::start(&store, &jobs, app, &file, JobKind::Import, "api").await.unwrap();
+    assert_eq!(run_all(&jobs, &store).await, Some(Turn::Ended(JobStatus::Done)));
+    assert_eq!(store.job(app, job.id).await.unwrap().unwrap().refused, 0);
+    for alias in ["old", "old-2"] {
+        assert!(store.user_by_external_id(app, alias).await.unwrap().is_none(), "{alias} is not created again");
+    }
+    let kept_now = store.user_by_id(app, kept).await.unwrap().unwrap();
+    assert_eq!(kept_now.user_name.as_deref(), Some("From Alias"));
+    let plan = store.properties_of(kept).await.unwrap().into_iter().find(|p| p.name == "plan").unwrap();
+    assert_eq!(plan.value, PropertyValue::String("team".into()), "the later row of the same user wins");
+    assert_eq!(store.user_by_id(app, other).await.unwrap().unwrap().user_name.as_deref(), Some("Other"));
+});
+
 store_test!(a_stopped_import_goes_on_after_its_last_chunk, |store: Store| async move {
     let app = new_app(&store, "Shop").await;
     let first = runner(Duration::from_secs(3600));
