@@ -21,6 +21,8 @@ use serde_json::json;
 enum Reads {
     /// The person's data, logged as this kind of view.
     Person(Viewed, Call),
+    /// The same, from a route only admins may call.
+    PersonToAdmins(Viewed, Call),
     /// Exports write their own entry ("exported user"; `authorization.rs`).
     Exported,
     /// Nobody's in particular, or only to the customer's own app by its key
@@ -43,8 +45,8 @@ fn registered() -> BTreeSet<String> {
     server_fns.chain(routes).chain(pages).collect()
 }
 
-fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
-    use Reads::{Exported, NoOne, Person};
+fn table(user: i64, other: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
+    use Reads::{Exported, NoOne, Person, PersonToAdmins};
     let of_user = || Call::ServerFn(vec![("user_id", user.to_string())]);
     let api = [
         "PUT /api/v1/users/{user_id}",
@@ -57,6 +59,7 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         "HEAD /api/v1/devices/{device_id}/inbox",
         "POST /api/v1/devices/{device_id}/inbox/{message_id}/open",
         "POST /api/v1/users/{user_id}/messages",
+        "POST /api/v1/users/{user_id}/merge",
         "POST /api/v1/events",
         "POST /api/v1/inbound/mail",
         "POST /api/v1/users/import",
@@ -101,6 +104,15 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         ("fn /api/segments/search", NoOne),
         // A list of many users (a directory page), not one person's data.
         ("fn /api/users/list", NoOne),
+        ("fn /api/merge/candidates", NoOne),
+        // Both users' properties: both logs get the view (`other` checked below).
+        (
+            "fn /api/merge/preview",
+            PersonToAdmins(
+                Viewed::Profile,
+                Call::ServerFn(vec![("user_id", other.to_string()), ("into", user.to_string())]),
+            ),
+        ),
         // Property names and values seen across the app, for the filter builder.
         ("fn /api/properties/suggest", NoOne),
         // The whole app's activity (many users), not one person's page.
@@ -148,6 +160,8 @@ fn table(user: i64, device: i64, message: i64) -> Vec<(&'static str, Reads)> {
         "fn /api/notes/add",
         "fn /api/notes/edit",
         "fn /api/notes/delete",
+        "fn /api/merge/merge",
+        "fn /api/merge/undo",
         "fn /api/profile/push-mail/generate",
         "fn /api/profile/push-mail/revoke",
         "fn /api/messages/send",
@@ -175,16 +189,22 @@ store_test!(every_read_of_a_persons_data_is_in_their_access_log, |store: Store| 
     let device = app.store.device_id_by_external_id(app_id, "d1").await.unwrap().unwrap();
     let message = sent["messageId"].as_i64().unwrap();
 
-    let rows = table(user, device, message);
+    app.put("/api/v1/users/u2", &key, json!({"userName": "Bo"})).await;
+    let other = app.store.user_by_external_id(app_id, "u2").await.unwrap().unwrap().id;
+    let rows = table(user, other, device, message);
     let tabled: BTreeSet<String> = rows.iter().map(|(route, _)| route.to_string()).collect();
     assert_eq!(registered(), tabled, "every route needs a row here: does it return a person's data?");
 
     let mut missing = Vec::new();
     for (n, (route, reads)) in rows.into_iter().enumerate() {
-        let Reads::Person(viewed, call) = reads else { continue };
+        let (viewed, call, role) = match reads {
+            Reads::Person(viewed, call) => (viewed, call, "viewer"),
+            Reads::PersonToAdmins(viewed, call) => (viewed, call, "admin"),
+            _ => continue,
+        };
         // An account of its own: only this route can have written its entry.
         let email = format!("reader{n}@example.com");
-        app.new_account(&email, "viewer").await;
+        app.new_account(&email, role).await;
         let reader = app.browser();
         app.sign_in(&reader, &email).await;
         let status = match call {

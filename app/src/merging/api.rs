@@ -16,12 +16,18 @@ pub async fn merge_candidates(user_id: i64, search: String, limit: i64) -> Resul
     super::service::candidates(&state.store, app.id, user_id, &search, limit.clamp(1, 20)).await.or_else(fail)
 }
 
-/// What merging user `user_id` into user `into` would move.
+/// What merging user `user_id` into user `into` would move. It shows both
+/// users' property values: both access logs record a profile view.
 #[server(endpoint = "merge/preview", output = crate::codec::Json)]
 pub async fn preview_merge(user_id: i64, into: i64) -> Result<MergePreview, AppError> {
     use crate::auth::session::{fail, Caller};
-    let Caller { state, app, .. } = Caller::admin().await?;
-    super::service::preview(&state.store, app.id, user_id, into).await.or_else(fail)
+    use crate::model::profile::Viewed;
+    let caller = Caller::admin().await?;
+    let preview = super::service::preview(&caller.state.store, caller.app.id, user_id, into).await.or_else(fail)?;
+    for user in [user_id, into] {
+        caller.viewed(user, Viewed::Profile).await.or_else(fail)?;
+    }
+    Ok(preview)
 }
 
 /// Merges user `user_id` into user `into` (`take`: property names whose
