@@ -114,14 +114,19 @@ impl AppError {
     }
 }
 
-/// Sets the HTTP status of the server function's (or page's) response.
+/// Sets the HTTP status of the server function's (or page's) response,
+/// unless it redirects already (a merged user's page leads to the kept
+/// user's; the error shown meanwhile must not turn the 302 into a 404).
 #[cfg(feature = "ssr")]
 pub fn set_status(status: u16) {
     use leptos::prelude::use_context;
     if let (Some(response), Ok(status)) =
         (use_context::<leptos_axum::ResponseOptions>(), axum::http::StatusCode::from_u16(status))
     {
-        response.set_status(status);
+        let redirecting = response.0.read().map(|parts| parts.status.is_some_and(|s| s.is_redirection()));
+        if !redirecting.unwrap_or(false) {
+            response.set_status(status);
+        }
     }
 }
 

@@ -121,3 +121,26 @@ store_test!(pages_answer_while_other_servers_start, multi_thread, |store: Store|
     assert_eq!(pages.len(), 300);
     assert!(pages.iter().all(|(_, html)| html.contains("__RESOLVED_RESOURCES")), "every page carries its data");
 });
+
+// A merged user's page leads to the kept user's, with the merge named for
+// the notice; a page of nobody answers 404.
+store_test!(a_merged_users_page_redirects_to_the_kept_user, |store: Store| async move {
+    let app = TestApp::start(store).await;
+    let (browser, paths) = viewer_and_profiles(&app).await;
+    let merged = paths[1].clone();
+    let kept: i64 = paths[2].trim_start_matches("/users/").parse().unwrap();
+    let app_id = app.store.list_apps().await.unwrap().into_iter().find(|a| a.name == "Shop").unwrap().id;
+    let merged_id: i64 = merged.trim_start_matches("/users/").parse().unwrap();
+    let merge = app.store.merge_users(app_id, (merged_id, kept), &[], "test", app::time::now_ms()).await.unwrap();
+
+    let answer = browser.get(format!("{}{merged}", app.base)).header("Accept", "text/html").send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::FOUND, "{}", answer.text().await.unwrap_or_default());
+    let location = answer.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default();
+    assert_eq!(location, format!("/users/{kept}?merged={}", merge.id));
+
+    let page = browser.get(format!("{}{location}", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("was merged into this user"), "the kept user's page has the notice");
+    let nobody = browser.get(format!("{}/users/999999", app.base)).send().await.unwrap();
+    assert_eq!(nobody.status(), StatusCode::NOT_FOUND);
+});
