@@ -82,6 +82,16 @@ pub struct MergeCounts {
     pub property_changes: i64,
 }
 
+/// A merge, as its redirect and banner need it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MergeSummary {
+    pub id: i64,
+    pub kept_id: i64,
+    pub merged_id: i64,
+    pub merged_external_id: String,
+    pub merged_at: i64,
+}
+
 /// A merge done (or found done already).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Merge {
@@ -337,7 +347,7 @@ impl Store {
     /// Where a user merged away went: the merge that took it and the user
     /// that has its data now (following later merges of the kept user).
     /// `None` when the id was never merged (or its merge was undone).
-    pub async fn merged_into(&self, app_id: i64, user_id: i64) -> StoreResult<Option<(Merge, i64)>> {
+    pub async fn merged_into(&self, app_id: i64, user_id: i64) -> StoreResult<Option<(MergeSummary, i64)>> {
         let Some(first) = self.live_merge_of(app_id, user_id).await? else { return Ok(None) };
         let mut now_at = first.kept_id;
         // Each hop is a later merge; a handful at most in practice.
@@ -350,46 +360,38 @@ impl Store {
         Ok(Some((first, now_at)))
     }
 
-    /// The merge (not undone) that took `merged_id`, if any.
-    async fn live_merge_of(&self, app_id: i64, merged_id: i64) -> StoreResult<Option<Merge>> {
-        let sql = "SELECT id, kept_id, merged_external_id, merged_at, record FROM user_merges
+    /// The merge (not undone) that took `merged_id`, if any. Its record
+    /// (the ids of what moved) is not read: it can be large.
+    async fn live_merge_of(&self, app_id: i64, merged_id: i64) -> StoreResult<Option<MergeSummary>> {
+        let sql = "SELECT id, kept_id, merged_id, merged_external_id, merged_at FROM user_merges
                    WHERE app_id = $1 AND merged_id = $2 AND undone_at IS NULL ORDER BY id DESC LIMIT 1";
-        let row: Option<(i64, i64, String, i64, String)> =
-            with_pool!(self, |pool| sqlx::query_as(sql).bind(app_id).bind(merged_id).fetch_optional(pool).await)?;
-        row.map(|(id, kept_id, merged_external_id, merged_at, record)| {
+        Ok(with_pool!(self, |pool| sqlx::query_as(sql).bind(app_id).bind(merged_id).fetch_optional(pool).await)?)
+    }
+
+    /// The merge that made `external_id` an alias (not undone), with what
+    /// it moved.
+    pub async fn merge_of_alias(&self, app_id: i64, external_id: &str) -> StoreResult<Option<Merge>> {
+        let sql = "SELECT m.id, m.kept_id, m.merged_id, m.merged_external_id, m.merged_at, m.record
+                   FROM user_aliases a JOIN user_merges m ON m.id = a.merge_id
+                   WHERE a.app_id = $1 AND a.external_id = $2 AND m.undone_at IS NULL";
+        let row: Option<(i64, i64, i64, String, i64, String)> =
+            with_pool!(self, |pool| sqlx::query_as(sql).bind(app_id).bind(external_id).fetch_optional(pool).await)?;
+        row.map(|(id, kept_id, merged_id, merged_external_id, merged_at, record)| {
             Ok(Merge { id, kept_id, merged_id, merged_external_id, merged_at, moved: parse_record(&record)?.counts() })
         })
         .transpose()
     }
 
-    /// The merge that made `external_id` an alias (not undone).
-    pub async fn merge_of_alias(&self, app_id: i64, external_id: &str) -> StoreResult<Option<Merge>> {
-        let sql = "SELECT m.merged_id FROM user_aliases a JOIN user_merges m ON m.id = a.merge_id
-                   WHERE a.app_id = $1 AND a.external_id = $2";
-        let merged: Option<i64> =
-            with_pool!(self, |pool| sqlx::query_scalar(sql).bind(app_id).bind(external_id).fetch_optional(pool).await)?;
-        match merged {
-            Some(merged_id) => self.live_merge_of(app_id, merged_id).await,
-            None => Ok(None),
-        }
-    }
-
     /// Merges into `kept_id` that can still be undone (newest first).
-    pub async fn undoable_merges(&self, app_id: i64, kept_id: i64, now: i64) -> StoreResult<Vec<Merge>> {
-        let sql = "SELECT id, merged_id, merged_external_id, merged_at, record FROM user_merges
+    pub async fn undoable_merges(&self, app_id: i64, kept_id: i64, now: i64) -> StoreResult<Vec<MergeSummary>> {
+        let sql = "SELECT id, kept_id, merged_id, merged_external_id, merged_at FROM user_merges
                    WHERE app_id = $1 AND kept_id = $2 AND undone_at IS NULL AND merged_at > $3 ORDER BY id DESC";
-        let rows: Vec<(i64, i64, String, i64, String)> = with_pool!(self, |pool| sqlx::query_as(sql)
+        Ok(with_pool!(self, |pool| sqlx::query_as(sql)
             .bind(app_id)
             .bind(kept_id)
             .bind(now - UNDO_WINDOW_MS)
             .fetch_all(pool)
-            .await)?;
-        rows.into_iter()
-            .map(|(id, merged_id, merged_external_id, merged_at, record)| {
-                let moved = parse_record(&record)?.counts();
-                Ok(Merge { id, kept_id, merged_id, merged_external_id, merged_at, moved })
-            })
-            .collect()
+            .await)?)
     }
 }
 

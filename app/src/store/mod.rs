@@ -63,7 +63,7 @@ pub use export::{
 };
 pub use jobs::{ChunkDone, ClaimedJob, NewJob};
 pub use merge_undo::UNMERGED;
-pub use merges::{Merge, MergeCounts, MERGED, UNDO_WINDOW_MS};
+pub use merges::{Merge, MergeCounts, MergeSummary, MERGED, UNDO_WINDOW_MS};
 pub use messages::{NewMessage, StoredMessage};
 pub use rate_limits::SharedQuota;
 #[cfg(feature = "bench")]
