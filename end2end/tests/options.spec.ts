@@ -136,8 +136,9 @@ test("Options › Merge into another user moves everything; the old URL leads to
   await expectNoViolations(page);
   await expect(page.locator(".devices-box .device-list > li")).toHaveCount(2);
   // The merged user's address now leads to the kept user.
-  await open(page, old.url);
+  await page.goto(old.url);
   await expect(page).toHaveURL(keptUrl);
+  await hydrated(page);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Merge Kept");
 
   await banner.getByRole("button", { name: "Undo merge" }).click();

@@ -18,7 +18,7 @@ pub fn MergedBanners(
     can_edit: bool,
     undo: ServerAction<UndoMerge>,
     /// The user an undo just restored (`?unmerged=`), to link to.
-    restored: Option<i64>,
+    restored: Signal<Option<i64>>,
 ) -> impl IntoView {
     let error = move || undo.value().get().and_then(Result::err);
     let banners = merges
@@ -48,17 +48,20 @@ pub fn MergedBanners(
         })
         .collect_view();
     view! {
-        {restored
-            .map(|id| {
-                view! {
-                    <div class="banner unmerged-banner" role="status">
-                        <p>
-                            "The merge was undone. "
-                            <a href=format!("/users/{id}")>"Open the restored user"</a>
-                        </p>
-                    </div>
-                }
-            })}
+        {move || {
+            restored
+                .get()
+                .map(|id| {
+                    view! {
+                        <div class="banner unmerged-banner" role="status">
+                            <p>
+                                "The merge was undone. "
+                                <a href=format!("/users/{id}")>"Open the restored user"</a>
+                            </p>
+                        </div>
+                    }
+                })
+        }}
         {banners}
         {move || error().map(|error| view! { <ErrorMessage error /> })}
     }

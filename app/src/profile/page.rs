@@ -97,7 +97,6 @@ pub fn ProfilePage() -> impl IntoView {
                     let reader = NotesReader { can_edit, account_id: me.map_or(0, |me| me.id) };
                     match profile.await {
                         Ok(profile) => {
-                            let restored = restored.get_untracked();
                             view! { <ProfileGrid profile can_edit reader push_mail lifecycle boxes restored /> }
                                 .into_any()
                         }
@@ -131,7 +130,7 @@ fn ProfileGrid(
     push_mail: PushMailActions,
     lifecycle: LifecycleActions,
     boxes: ProfileBoxes,
-    restored: Option<i64>,
+    restored: Memo<Option<i64>>,
 ) -> impl IntoView {
     let user = profile.user;
     // One live stream for the boxes below (activity and the map; messages next).
@@ -145,7 +144,7 @@ fn ProfileGrid(
             <AlsoViewing />
         </header>
         {(!user.active).then(|| view! { <DeactivatedBanner user_id=user.id can_edit actions=lifecycle /> })}
-        <MergedBanners kept_id=user.id merges=profile.merges can_edit undo=lifecycle.undo_merge restored />
+        <MergedBanners kept_id=user.id merges=profile.merges can_edit undo=lifecycle.undo_merge restored=restored.into() />
         <div class="profile-grid">
             <section class="box user-box" aria-labelledby="user-box-title">
                 <h2 id="user-box-title">"User Profile"</h2>
