@@ -40,6 +40,10 @@ store_test!(a_merge_through_the_api_and_the_alias_after_it, |store: Store| async
     assert!(body.get("mergedUsers").is_none(), "named directly, nothing to say: {body}");
     let (status, body) = app.post("/api/v1/users/anon-7/messages", &key, json!({"title": "Hi", "body": "Yo"})).await;
     assert_eq!((status, body["userID"].as_str()), (StatusCode::CREATED, Some("acct-1")), "{body}");
+    let (status, body) = app.send(reqwest::Method::PUT, "/api/v1/users/anon-7/segments/VIP", Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let segments = app.store.segments_of_user(app_id, kept.id).await.unwrap();
+    assert_eq!(segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["VIP"], "the kept user joined");
     assert_eq!(app.store.count_events(app_id).await.unwrap(), 5);
     assert!(app.store.user_by_external_id(app_id, "anon-7").await.unwrap().is_none(), "never created again");
     let plan = app.store.properties_of(kept.id).await.unwrap();

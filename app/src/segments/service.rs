@@ -231,7 +231,8 @@ pub async fn leave_by_name(
     left.ok_or_else(not_in)
 }
 
+/// The user a userID names (a merged userID: the user it was merged into).
 async fn user_id_of(store: &Store, app_id: i64, user: &ExternalId) -> Result<i64, AppError> {
-    let found = store.user_by_external_id(app_id, user.as_str()).await?;
+    let found = store.user_by_external_id_or_alias(app_id, user.as_str()).await?;
     found.map(|u| u.id).ok_or_else(|| AppError::NotFound(format!("unknown userID '{}'", user.as_str())))
 }
