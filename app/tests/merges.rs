@@ -3,8 +3,8 @@
 //! userID is an alias (events, devices, users and imports naming it land
 //! on the kept user; chains resolve in one step); conflicting properties
 //! keep the kept user's value unless picked; the undo gives both users
-//! back exactly; another app's user is refused; a merge racing with ingest
-//! loses nothing.
+//! back exactly, with what the app sent under the merged userID since;
+//! another app's user is refused; a merge racing with ingest loses nothing.
 
 use app::ids::ExternalId;
 use app::merging::service::merge_by_user_ids;
@@ -118,21 +118,27 @@ store_test!(a_merge_moves_everything_and_the_old_userid_follows, |store: Store| 
     assert_eq!(store.user_by_external_id_or_alias(app, "anon-1").await.unwrap().map(|u| u.id), Some(kept));
     assert!(store.user_by_external_id(app, "anon-1").await.unwrap().is_none(), "no user was created for it");
 
-    // Undo: both users as they were, what arrived for the old userID aside.
-    let before_undo = store.user_snapshot(kept).await.unwrap();
-    assert_ne!(before_undo, kept_before);
+    // Undo: both users as they were, and on the restored user what the app
+    // sent since under its userID (the event and the new phone); the kept
+    // user keeps the name it was given then (a change of its own row).
+    assert_ne!(store.user_snapshot(kept).await.unwrap(), kept_before);
     let restored = store.undo_merge(app, merge.id, "admin@example.com", now + 2).await.unwrap();
     assert_eq!(restored, old);
     let (old_after, kept_after) = (store.user_snapshot(old).await.unwrap(), store.user_snapshot(kept).await.unwrap());
-    assert_eq!(old_after, old_before, "the merged user comes back exactly");
-    let differing: Vec<(&String, &String)> =
-        kept_after.iter().zip(&kept_before).filter(|(after, before)| after != before).collect();
-    // The kept user keeps what arrived since the merge: the event, the
-    // new device, the name, and their hour and search rows.
-    let expected_changes = ["user:", "devices:", "events:", "hours:", "hour counts:", "tokens:", "search:"];
-    for (after, _) in &differing {
-        assert!(expected_changes.iter().any(|p| after.starts_with(p)), "unexpected change after undo: {after}");
+    let changed = |after: &[String], before: &[String]| -> Vec<String> {
+        after.iter().zip(before).filter(|(after, before)| after != before).map(|(after, _)| after.clone()).collect()
+    };
+    for line in changed(&old_after, &old_before) {
+        let arrived = ["user:", "devices:", "events:", "hours:", "hour counts:"];
+        assert!(arrived.iter().any(|p| line.starts_with(p)), "unexpected change on the restored user: {line}");
     }
+    assert_eq!(store.count_user_events(old).await.unwrap(), 7, "the event sent to anon-1 since is anon-1's");
+    assert_eq!(store.device_ids_of_user(old).await.unwrap().len(), 2, "so is the phone registered to anon-1");
+    for line in changed(&kept_after, &kept_before) {
+        let renamed = ["user:", "tokens:", "search:"];
+        assert!(renamed.iter().any(|p| line.starts_with(p)), "unexpected change on the kept user: {line}");
+    }
+    assert_eq!(store.count_user_events(kept).await.unwrap(), 6);
     let again = store.undo_merge(app, merge.id, "admin@example.com", now + 3).await.unwrap_err();
     assert!(matches!(&again, StoreError::Invalid { message, .. } if message.contains("undone already")), "{again:?}");
 });
@@ -151,8 +157,11 @@ store_test!(chains_resolve_in_one_step_and_undo_in_order, |store: Store| async m
     assert!(matches!(&refused, StoreError::Invalid { message, .. } if message.contains("undo that merge first")));
     store.undo_merge(app, second.id, "api", 40).await.unwrap();
     assert_eq!(store.user_by_external_id_or_alias(app, "a").await.unwrap().map(|u| u.id), Some(b), "a names b again");
+    let events = |user| store.count_user_events(user);
+    assert_eq!((events(b).await.unwrap(), events(c).await.unwrap()), (1, 0), "the event sent to a is with b again");
     store.undo_merge(app, first.id, "api", 50).await.unwrap();
     assert_eq!(store.user_by_external_id_or_alias(app, "a").await.unwrap().map(|u| u.id), Some(a));
+    assert_eq!((events(a).await.unwrap(), events(b).await.unwrap()), (1, 0), "and with a after both undos");
 });
 
 store_test!(conflicting_properties_keep_the_kept_users_value_unless_picked, |store: Store| async move {
@@ -237,6 +246,9 @@ store_test!(the_timeline_shows_the_merge_and_deleting_the_kept_user_takes_its_al
     let app = new_app(&store, "Shop").await;
     let (a, b) = (new_user(&store, app, "a").await, new_user(&store, app, "b").await);
     store.merge_users(app, (a, b), &[], "admin@example.com", 10).await.unwrap();
+    store.insert_events(app, &[event("a", 11)], 11).await.unwrap();
+    let arrivals = || async { store.row_counts().await.unwrap().into_iter().find(|(t, _)| *t == "alias_arrivals") };
+    assert_eq!(arrivals().await, Some(("alias_arrivals", 1)), "the event sent to a is noted for an undo");
     let timeline = store.user_timeline(app, b, None, 10).await.unwrap();
     assert!(
         timeline.iter().any(|e| e.title == app::store::MERGED && e.detail == "a into b"),
@@ -245,5 +257,6 @@ store_test!(the_timeline_shows_the_merge_and_deleting_the_kept_user_takes_its_al
     write_tx!(store, |tx| tx.delete_user(app, b).await).unwrap().expect("b deleted");
     assert!(store.rows_referencing(b, &[]).await.unwrap().is_empty());
     assert!(store.user_by_external_id_or_alias(app, "a").await.unwrap().is_none(), "a names nobody now");
+    assert_eq!(arrivals().await, Some(("alias_arrivals", 0)), "nor is anything noted under a");
     assert!(store.merged_into(app, a).await.unwrap().is_none(), "the merge record went with the kept user");
 });

@@ -1,6 +1,7 @@
 //! `POST /api/v1/users/{userID}/merge` against a real server, on SQLite and
-//! PostgreSQL: the merge, asked again (idempotent), and the old userID
-//! routed to the kept user by every write that names it.
+//! PostgreSQL: the merge, asked again (idempotent), the old userID routed
+//! to the kept user by every write that names it, and the undo handing
+//! what arrived that way to the restored user.
 
 mod common;
 
@@ -40,6 +41,9 @@ store_test!(a_merge_through_the_api_and_the_alias_after_it, |store: Store| async
     assert!(body.get("mergedUsers").is_none(), "named directly, nothing to say: {body}");
     let (status, body) = app.post("/api/v1/users/anon-7/messages", &key, json!({"title": "Hi", "body": "Yo"})).await;
     assert_eq!((status, body["userID"].as_str()), (StatusCode::CREATED, Some("acct-1")), "{body}");
+    let (status, body) =
+        app.put("/api/v1/devices/anon-phone", &key, json!({"userID": "anon-7", "platform": "ios"})).await;
+    assert!(status.is_success(), "{status} {body}");
     let (status, body) = app.send(reqwest::Method::PUT, "/api/v1/users/anon-7/segments/VIP", Some(&key), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let segments = app.store.segments_of_user(app_id, kept.id).await.unwrap();
@@ -64,4 +68,15 @@ store_test!(a_merge_through_the_api_and_the_alias_after_it, |store: Store| async
         assert!(answer["error"].is_string(), "{path}: {answer}");
     }
     assert_eq!(app.store.row_counts().await.unwrap(), written);
+
+    // The undo gives anon-7 back with what the app sent under its userID
+    // since: the event, the message and the phone.
+    let merge_id = merged["mergeId"].as_i64().unwrap();
+    let restored = app.store.undo_merge(app_id, merge_id, "admin@example.com", app::time::now_ms()).await.unwrap();
+    assert_eq!(app.store.count_user_events(restored).await.unwrap(), 3);
+    assert_eq!(app.store.count_user_events(kept.id).await.unwrap(), 2);
+    let messages = |user| app.store.list_messages(app_id, user, 10);
+    assert_eq!((messages(restored).await.unwrap().len(), messages(kept.id).await.unwrap().len()), (1, 0));
+    assert_eq!(app.store.device_ids_of_user(restored).await.unwrap().len(), 1, "the phone registered to anon-7");
+    assert!(app.store.device_ids_of_user(kept.id).await.unwrap().is_empty());
 });

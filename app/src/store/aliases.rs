@@ -2,11 +2,42 @@
 //! userID looks here for a name that is no user's, and writes to the kept
 //! user instead. Only names not found among the users are looked up, so
 //! writes naming users directly cost nothing more.
+//!
+//! While a merge into the kept user can be undone, the rows written through
+//! an alias are noted (`alias_arrivals`): the undo moves them to the
+//! restored user, the one the app named.
 
 use std::collections::HashMap;
 
-use super::{with_pool, with_tx, Store, StoreResult, WriteTx};
+use super::bulk::BindIds;
+use super::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx, UNDO_WINDOW_MS};
 use crate::model::UserSummary;
+
+/// A table whose rows the app writes naming a user by userID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrived {
+    Events,
+    Devices,
+    Messages,
+}
+
+impl Arrived {
+    fn table(self) -> &'static str {
+        match self {
+            Arrived::Events => "events",
+            Arrived::Devices => "devices",
+            Arrived::Messages => "messages",
+        }
+    }
+}
+
+/// Row ids that arrived through aliases, per table.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Arrivals {
+    pub events: Vec<i64>,
+    pub devices: Vec<i64>,
+    pub messages: Vec<i64>,
+}
 
 impl WriteTx {
     /// The kept users of those of `names` that are aliases: alias → (the
@@ -43,7 +74,103 @@ impl WriteTx {
     }
 }
 
+impl WriteTx {
+    /// Notes rows of `kind` written through `alias` on user `user_id`, if a
+    /// merge into that user can still be undone (else nothing would read
+    /// them).
+    pub(crate) async fn note_arrivals(
+        &mut self,
+        (app_id, user_id): (i64, i64),
+        alias: &str,
+        kind: Arrived,
+        ids: &[i64],
+        now: i64,
+    ) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO alias_arrivals (app_id, alias, kind, row_id, arrived_at)
+             SELECT $1, $2, $3, c.id, $4 FROM {} WHERE EXISTS (SELECT 1 FROM user_merges
+                 WHERE kept_id = $6 AND undone_at IS NULL AND merged_at >= $7)",
+            self.id_list(5)
+        );
+        with_tx!(self, |conn| sqlx::query(&sql)
+            .bind(app_id)
+            .bind(alias)
+            .bind(kind.table())
+            .bind(now)
+            .bind_ids(ids)
+            .bind(user_id)
+            .bind(now - UNDO_WINDOW_MS)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// What arrived through `aliases` since `since`.
+    pub(super) async fn arrivals_through(
+        &mut self,
+        app_id: i64,
+        aliases: &[&str],
+        since: i64,
+    ) -> StoreResult<Arrivals> {
+        let names_in = if self.is_postgres() { "= ANY($2::text[])" } else { "IN (SELECT value FROM json_each($2))" };
+        let sql = format!(
+            "SELECT kind, row_id FROM alias_arrivals WHERE app_id = $1 AND alias {names_in} AND arrived_at >= $3"
+        );
+        let rows: Vec<(String, i64)> = if self.is_postgres() {
+            sqlx::query_as(&sql).bind(app_id).bind(aliases).bind(since).fetch_all(&mut **self.postgres()?).await?
+        } else {
+            let names = serde_json::to_string(aliases).unwrap_or_else(|_| "[]".into());
+            with_tx!(self, |conn| sqlx::query_as(&sql)
+                .bind(app_id)
+                .bind(&names)
+                .bind(since)
+                .fetch_all(&mut *conn)
+                .await)?
+        };
+        let mut arrivals = Arrivals::default();
+        for (kind, id) in rows {
+            match kind.as_str() {
+                "events" => arrivals.events.push(id),
+                "devices" => arrivals.devices.push(id),
+                _ => arrivals.messages.push(id),
+            }
+        }
+        Ok(arrivals)
+    }
+
+    /// Forgets what arrived through `alias` (a userID that names a user of
+    /// its own again).
+    pub(super) async fn forget_arrivals(&mut self, app_id: i64, alias: &str) -> StoreResult<()> {
+        let sql = "DELETE FROM alias_arrivals WHERE app_id = $1 AND alias = $2";
+        with_tx!(self, |conn| sqlx::query(sql).bind(app_id).bind(alias).execute(&mut *conn).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Forgets arrivals no undo can reach any more.
+    pub(super) async fn forget_old_arrivals(&mut self, now: i64) -> StoreResult<()> {
+        let sql = "DELETE FROM alias_arrivals WHERE arrived_at < $1";
+        with_tx!(self, |conn| sqlx::query(sql).bind(now - UNDO_WINDOW_MS).execute(&mut *conn).await.map(|_| ()))?;
+        Ok(())
+    }
+}
+
 impl Store {
+    /// [`WriteTx::note_arrivals`] in a transaction of its own.
+    pub async fn note_arrivals(
+        &self,
+        users: (i64, i64),
+        alias: &str,
+        kind: Arrived,
+        ids: &[i64],
+        now: i64,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| tx.note_arrivals(users, alias, kind, ids, now).await)
+    }
+
     /// The user `external_id` names: its own, or the kept user of a merge
     /// it was merged by.
     pub async fn user_by_external_id_or_alias(

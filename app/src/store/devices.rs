@@ -1,5 +1,6 @@
 //! Devices of end-users and their location trail.
 
+use super::aliases::Arrived;
 use super::batch::chunks;
 use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx};
 use crate::ids::{ExternalId, LocationStatus};
@@ -103,16 +104,21 @@ impl WriteTx {
                  updated_at = excluded.updated_at
              RETURNING id";
         // A merged userID names its kept user.
+        let mut alias = None;
         let user_id: Option<i64> = match &input.user_external_id {
             None => None,
             Some(external) => {
-                Some(*self.user_ids(app_id, &[external.as_str()]).await?.get(external.as_str()).ok_or_else(|| {
-                    StoreError::UnknownReference { field: "userID".into(), value: external.to_string() }
+                let name = external.as_str();
+                let (found, merged) = self.user_ids_and_aliases(app_id, &[name]).await?;
+                alias = merged.contains_key(name).then_some(name);
+                Some(*found.get(name).ok_or_else(|| StoreError::UnknownReference {
+                    field: "userID".into(),
+                    value: external.to_string(),
                 })?)
             }
         };
         let attributes = &input.attributes;
-        with_tx!(self, |conn| {
+        let id = with_tx!(self, |conn| {
             let id: i64 = sqlx::query_scalar(upsert)
                 .bind(app_id)
                 .bind(external_id.as_str())
@@ -131,8 +137,12 @@ impl WriteTx {
                 .bind(now)
                 .fetch_one(&mut *conn)
                 .await?;
-            Ok(id)
-        })
+            Ok::<i64, StoreError>(id)
+        })?;
+        if let (Some(alias), Some(user)) = (alias, user_id) {
+            self.note_arrivals((app_id, user), alias, Arrived::Devices, &[id], now).await?;
+        }
+        Ok(id)
     }
 
     /// See [`Store::add_locations`]. Points go in with multi-row statements;

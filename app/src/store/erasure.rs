@@ -45,6 +45,9 @@ const DELETE_PROPERTY_CHANGES: &str = "DELETE FROM property_changes WHERE user_i
 const DELETE_NOTES: &str = "DELETE FROM notes WHERE user_id = $1";
 /// The user leaves the selections of bulk jobs still running.
 const DELETE_JOB_USERS: &str = "DELETE FROM job_users WHERE user_id = $1";
+/// What the app sent through those userIDs is no longer noted by them.
+const DELETE_ARRIVALS: &str = "DELETE FROM alias_arrivals WHERE (app_id, alias) IN
+     (SELECT app_id, external_id FROM user_aliases WHERE user_id = $1)";
 /// userIDs merged into the user stop naming anyone.
 const DELETE_ALIASES: &str = "DELETE FROM user_aliases WHERE user_id = $1";
 /// The records of merges into the user hold the merged users' rows: they go
@@ -57,7 +60,7 @@ const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHER
 /// Every statement above that takes the user's id alone, by name: what
 /// the plan test (`Store::per_user_plans`) explains.
 #[cfg(any(test, feature = "test-support"))]
-pub(crate) const BY_USER: [(&str, &str); 17] = [
+pub(crate) const BY_USER: [(&str, &str); 18] = [
     ("deliveries of the user's messages", DELETE_MESSAGE_DELIVERIES),
     ("deliveries to the user's devices", DELETE_DEVICE_DELIVERIES),
     ("messages", DELETE_MESSAGES),
@@ -72,6 +75,7 @@ pub(crate) const BY_USER: [(&str, &str); 17] = [
     ("property changes", DELETE_PROPERTY_CHANGES),
     ("notes", DELETE_NOTES),
     ("bulk job selections", DELETE_JOB_USERS),
+    ("arrivals through aliases", DELETE_ARRIVALS),
     ("aliases", DELETE_ALIASES),
     ("merges into the user", DELETE_MERGES),
     ("audit entries", ANONYMISE_AUDIT),
@@ -112,6 +116,7 @@ impl WriteTx {
         self.delete_where_user(DELETE_PROPERTY_CHANGES, user_id).await?;
         self.delete_where_user(DELETE_NOTES, user_id).await?;
         self.delete_where_user(DELETE_JOB_USERS, user_id).await?;
+        self.delete_where_user(DELETE_ARRIVALS, user_id).await?;
         self.delete_where_user(DELETE_ALIASES, user_id).await?;
         self.delete_where_user(DELETE_MERGES, user_id).await?;
         self.delete_where_user(ANONYMISE_AUDIT, user_id).await?;

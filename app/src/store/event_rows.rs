@@ -7,8 +7,9 @@
 //! SQLite has no arrays: multi-row chunks (`batch.rs`), whose statements
 //! it prepares once and runs in-process.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
+use super::aliases::Arrived;
 use super::batch::chunks;
 use super::events::Resolved;
 use super::tx::TxInner;
@@ -33,13 +34,46 @@ impl WriteTx {
         Ok(claimed.into_iter().collect())
     }
 
-    /// Inserts `rows` into the (partitioned) events table; their new ids.
-    pub(crate) async fn insert_event_arrays(
+    /// Inserts a batch's `rows`: the number inserted and, on PostgreSQL,
+    /// their ids (SQLite's lie after the newest before the batch). Rows that
+    /// named a merged userID are inserted apart, per alias, so that their
+    /// ids are known for the undo of the merge (`aliases.rs`).
+    pub(crate) async fn insert_events(
         &mut self,
         app_id: i64,
         rows: &[&Resolved<'_>],
         now: i64,
-    ) -> StoreResult<Vec<i64>> {
+    ) -> StoreResult<(u64, Vec<i64>)> {
+        let mut groups: BTreeMap<Option<&str>, Vec<&Resolved>> = BTreeMap::new();
+        for row in rows {
+            groups.entry(row.alias).or_default().push(row);
+        }
+        let (mut inserted, mut all_ids) = (0, Vec::new());
+        for (alias, group) in groups {
+            let ids = if self.is_postgres() {
+                let ids = self.insert_event_arrays(app_id, &group, now).await?;
+                inserted += ids.len() as u64;
+                all_ids.extend_from_slice(&ids);
+                ids
+            } else if alias.is_some() {
+                // One writer: the rows of one statement take consecutive ids.
+                let before = self.newest_event_id().await?;
+                let count = self.insert_event_values(app_id, &group, now).await?;
+                inserted += count;
+                (before + 1..=before + count as i64).collect()
+            } else {
+                inserted += self.insert_event_values(app_id, &group, now).await?;
+                Vec::new()
+            };
+            if let (Some(alias), Some(user)) = (alias, group[0].user_id) {
+                self.note_arrivals((app_id, user), alias, Arrived::Events, &ids, now).await?;
+            }
+        }
+        Ok((inserted, all_ids))
+    }
+
+    /// Inserts `rows` into the (partitioned) events table; their new ids.
+    async fn insert_event_arrays(&mut self, app_id: i64, rows: &[&Resolved<'_>], now: i64) -> StoreResult<Vec<i64>> {
         let column = |f: fn(&Resolved<'_>) -> Option<String>| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
         let client_ids = column(|r| r.event.client_id.as_ref().map(|id| id.as_str().to_string()));
         let types = column(|r| Some(r.event.event_type.clone()));
@@ -71,12 +105,7 @@ impl WriteTx {
 
     /// SQLite: inserts `rows` in multi-row chunks, skipping client ids the
     /// app already has (its unique index); the number inserted.
-    pub(crate) async fn insert_event_values(
-        &mut self,
-        app_id: i64,
-        rows: &[&Resolved<'_>],
-        now: i64,
-    ) -> StoreResult<u64> {
+    async fn insert_event_values(&mut self, app_id: i64, rows: &[&Resolved<'_>], now: i64) -> StoreResult<u64> {
         let marks = self.marks();
         let mut inserted = 0;
         for chunk in chunks(rows) {

@@ -107,6 +107,9 @@ pub(crate) struct Resolved<'e> {
     pub event: &'e EventInput,
     pub user_id: Option<i64>,
     pub device_id: Option<i64>,
+    /// The merged userID the event named, when it named one (its user is
+    /// the kept user).
+    pub alias: Option<&'e str>,
 }
 
 /// What stored batches change besides their rows, merged over a group
@@ -235,13 +238,15 @@ impl WriteTx {
                 None => device.and_then(|(_, user)| user),
                 Some(name) => Some(*users.get(name).ok_or_else(|| unknown("userID", name))?),
             };
+            let alias =
+                event.user_external_id.as_ref().map(ExternalId::as_str).filter(|name| merged.contains_key(*name));
             if let Some(id) = event.client_id.as_ref().map(ExternalId::as_str) {
                 if !seen.insert(id) {
                     repeated += 1;
                     continue;
                 }
             }
-            rows.push(Resolved { event, user_id, device_id: device.map(|(id, _)| id) });
+            rows.push(Resolved { event, user_id, device_id: device.map(|(id, _)| id), alias });
         }
         // Inserting in client-id order means two batches that share ids wait
         // for each other's unique-index entries in one order, never in a cycle.
@@ -274,12 +279,7 @@ impl WriteTx {
         // SQLite: the ids given out lie after the newest id before the batch.
         let returning = partitioned;
         let before = if returning { 0 } else { self.newest_event_id().await? };
-        let (inserted, ids) = if partitioned {
-            let ids = self.insert_event_arrays(app_id, &to_insert, now).await?;
-            (ids.len() as u64, ids)
-        } else {
-            (self.insert_event_values(app_id, &to_insert, now).await?, Vec::new())
-        };
+        let (inserted, ids) = self.insert_events(app_id, &to_insert, now).await?;
         outcome.stored = match (returning, inserted) {
             (_, 0) => StoredIds::None,
             (true, _) => {
@@ -370,7 +370,7 @@ impl WriteTx {
 
     /// [`WriteTx::user_ids`], and the merged userIDs among `names` with the
     /// userID of the user each names now.
-    async fn user_ids_and_aliases(
+    pub(crate) async fn user_ids_and_aliases(
         &mut self,
         app_id: i64,
         names: &[&str],

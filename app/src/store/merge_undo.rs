@@ -1,6 +1,7 @@
 //! Undoing a merge (within [`UNDO_WINDOW_MS`]): the merged user comes back
 //! with its id, and what moved goes back by id (rows deleted since stay
-//! deleted). Values the merge wrote on the kept user are put back as they
+//! deleted), with the events, devices and messages the app sent since
+//! under the merged userID (`aliases.rs`). Values the merge wrote on the kept user are put back as they
 //! were, unless the kept user's value changed since.
 
 use super::event_hours::{Change, HourCounts};
@@ -48,7 +49,21 @@ impl WriteTx {
         for (table, ids) in MOVED_BY_ID.iter().zip(&record.moved) {
             self.move_back(table, ids, (kept_id, merged_id)).await?;
         }
-        self.move_events_back(app_id, &record.events, (kept_id, merged_id)).await?;
+        // What the app sent since under the merged userID (or the aliases
+        // that go back with it) is the restored user's. The notes of those
+        // aliases stay: an undo of their own merge takes their rows on.
+        let names: Vec<&str> = std::iter::once(record.user.external_id.as_str())
+            .chain(record.aliases.iter().map(String::as_str))
+            .collect();
+        let arrivals = self.arrivals_through(app_id, &names, merged_at).await?;
+        self.forget_arrivals(app_id, &record.user.external_id).await?;
+        self.move_back("devices", &arrivals.devices, (kept_id, merged_id)).await?;
+        self.move_back("messages", &arrivals.messages, (kept_id, merged_id)).await?;
+        let events: Vec<i64> = record.events.iter().chain(&arrivals.events).copied().collect();
+        self.move_events_back(app_id, &events, (kept_id, merged_id)).await?;
+        if !arrivals.events.is_empty() {
+            self.catch_up_last_seen(app_id, merged_id).await?;
+        }
         self.restore_memberships(&record, kept_id).await?;
         self.restore_properties(app_id, &record, kept_id).await?;
         let sql = "DELETE FROM user_aliases WHERE app_id = $1 AND merge_id = $2";
@@ -147,6 +162,16 @@ impl WriteTx {
         let gone: HourCounts = times.iter().map(|at| (from, *at)).collect();
         self.change_event_hours(app_id, &gone, Change::Deleted).await?;
         self.change_event_hours(app_id, &back, Change::Stored).await
+    }
+
+    /// The user's last-seen time moved up to its newest event.
+    async fn catch_up_last_seen(&mut self, app_id: i64, user_id: i64) -> StoreResult<()> {
+        let sql = "SELECT MAX(occurred_at) FROM events WHERE app_id = $1 AND user_id = $2";
+        let newest: Option<i64> =
+            with_tx!(self, |conn| sqlx::query_scalar(sql).bind(app_id).bind(user_id).fetch_one(&mut *conn).await)?;
+        let sql = "UPDATE users SET last_seen_at = $1 WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)";
+        with_tx!(self, |conn| sqlx::query(sql).bind(newest).bind(user_id).execute(&mut *conn).await.map(|_| ()))?;
+        Ok(())
     }
 
     /// The merged user's memberships again; the kept user leaves the

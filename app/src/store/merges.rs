@@ -162,6 +162,7 @@ impl WriteTx {
         let sql = "DELETE FROM users WHERE app_id = $1 AND id = $2";
         with_tx!(self, |conn| sqlx::query(sql).bind(app_id).bind(merged_id).execute(&mut *conn).await.map(|_| ()))?;
 
+        self.forget_old_arrivals(now).await?;
         let record = MergeRecord { user, moved, events, memberships, joined, properties, written, aliases };
         let text = serde_json::to_string(&record).map_err(|err| StoreError::Unavailable(err.to_string()))?;
         let sql = "INSERT INTO user_merges (app_id, kept_id, merged_id, merged_external_id, record, actor, merged_at)

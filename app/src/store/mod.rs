@@ -45,6 +45,7 @@ mod users;
 pub use crate::write_tx;
 pub use activity::MOVED_PREFIX;
 pub use admins::{AdminRecord, NewAudit};
+pub use aliases::Arrived;
 pub use bulk::BulkAudit;
 pub use deliveries::{InboxMessage, Opened};
 pub use devices::{DeviceInput, LocationInput};

@@ -280,6 +280,7 @@ impl Store {
             "notes",
             "user_merges",
             "user_aliases",
+            "alias_arrivals",
         ];
         let mut counts = Vec::with_capacity(TABLES.len());
         for table in TABLES {

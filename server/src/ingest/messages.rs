@@ -238,6 +238,11 @@ pub async fn post_message(
         .filter(|u| u.active)
         .ok_or_else(|| ApiError::not_found("userID", format!("unknown userID '{user_id}'")))?;
     let id = service::send(&state.store, app.0.id, user.id, &body.title, &body.body, "api", "api").await?;
+    if user.external_id != user_id {
+        // Sent to a merged userID: an undo of the merge takes it back.
+        let arrived = ::app::store::Arrived::Messages;
+        state.store.note_arrivals((app.0.id, user.id), &user_id, arrived, &[id], ::app::time::now_ms()).await?;
+    }
     state.live.changed(::app::model::profile::BoxChanged::Messages, app.0.id, user.id);
     Ok((StatusCode::CREATED, Json(MessageSent { message_id: id, user_id: user.external_id })))
 }
