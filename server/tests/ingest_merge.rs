@@ -45,7 +45,7 @@ store_test!(a_merge_through_the_api_and_the_alias_after_it, |store: Store| async
         app.put("/api/v1/devices/anon-phone", &key, json!({"userID": "anon-7", "platform": "ios"})).await;
     assert!(status.is_success(), "{status} {body}");
     let (status, body) = app.send(reqwest::Method::PUT, "/api/v1/users/anon-7/segments/VIP", Some(&key), None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((status, body["userID"].as_str()), (StatusCode::OK, Some("acct-1")), "{body}");
     let segments = app.store.segments_of_user(app_id, kept.id).await.unwrap();
     assert_eq!(segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["VIP"], "the kept user joined");
     assert_eq!(app.store.count_events(app_id).await.unwrap(), 5);

@@ -189,6 +189,9 @@ pub struct Joined {
     pub created: bool,
     /// The user was not in it before this call.
     pub added: bool,
+    /// The userID of the user that joined: the kept user's when the call
+    /// named a merged userID.
+    pub user: String,
 }
 
 /// The ingest API's `PUT …/segments/{name}`: the user (by the app's userID)
@@ -203,12 +206,12 @@ pub async fn join_by_name(
     actor: &str,
 ) -> Result<Joined, AppError> {
     let name = parse_name(raw_name)?;
-    let user_id = user_id_of(store, app_id, user).await?;
+    let (user_id, user) = user_id_of(store, app_id, user).await?;
     let now = now_ms();
     write_tx!(store, |tx| {
         let (segment, created) = segment_named(tx, app_id, &name, actor, now).await?;
         let added = !join(tx, app_id, user_id, &[segment.id], actor, now).await?.is_empty();
-        Ok(Joined { segment, created, added })
+        Ok(Joined { segment, created, added, user: user.clone() })
     })
     .map_err(not_found_in_words)
 }
@@ -223,7 +226,7 @@ pub async fn leave_by_name(
     actor: &str,
 ) -> Result<Segment, AppError> {
     let name = parse_name(raw_name)?;
-    let user_id = user_id_of(store, app_id, user).await?;
+    let (user_id, _) = user_id_of(store, app_id, user).await?;
     let not_in = || AppError::NotFound(format!("user '{}' is not in a segment named '{name}'", user.as_str()));
     let segment = store.segment_by_name(app_id, &name).await?.ok_or_else(not_in)?;
     let now = now_ms();
@@ -231,8 +234,11 @@ pub async fn leave_by_name(
     left.ok_or_else(not_in)
 }
 
-/// The user a userID names (a merged userID: the user it was merged into).
-async fn user_id_of(store: &Store, app_id: i64, user: &ExternalId) -> Result<i64, AppError> {
+/// The user a userID names (a merged userID: the user it was merged into),
+/// with its own userID.
+async fn user_id_of(store: &Store, app_id: i64, user: &ExternalId) -> Result<(i64, String), AppError> {
     let found = store.user_by_external_id_or_alias(app_id, user.as_str()).await?;
-    found.map(|u| u.id).ok_or_else(|| AppError::NotFound(format!("unknown userID '{}'", user.as_str())))
+    found
+        .map(|u| (u.id, u.external_id))
+        .ok_or_else(|| AppError::NotFound(format!("unknown userID '{}'", user.as_str())))
 }

@@ -3,7 +3,6 @@
 //! console (trimmed, 1–64 characters, no control characters, unique per app
 //! ignoring case); every change is audited with the actor "api".
 
-use app::ids::ExternalId;
 use app::segments::service::{self, Joined};
 use app::state::AppState;
 use axum::extract::{Path, State};
@@ -23,10 +22,10 @@ const ACTOR: &str = "api";
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"userID": "u-42", "segment": {"id": 7, "name": "VIP Gold"}, "created": false, "added": true}))]
 pub struct Membership {
-    /// The app's id for the user.
+    /// The app's id for the user that is in the segment: the kept user's
+    /// when the path named a merged userID.
     #[serde(rename = "userID")]
-    #[schema(value_type = String)]
-    user_id: ExternalId,
+    user_id: String,
     /// The segment the user is in.
     segment: SegmentRef,
     /// True when this call created the segment.
@@ -73,9 +72,9 @@ pub async fn put_membership(
     Path((user_id, name)): Path<(String, String)>,
 ) -> Result<Json<Membership>, ApiError> {
     let user_id = validate::id("userID", user_id)?;
-    let Joined { segment, created, added } =
+    let Joined { segment, created, added, user } =
         service::join_by_name(&state.store, app.0.id, &user_id, &name, ACTOR).await?;
-    Ok(Json(Membership { user_id, segment: SegmentRef { id: segment.id, name: segment.name }, created, added }))
+    Ok(Json(Membership { user_id: user, segment: SegmentRef { id: segment.id, name: segment.name }, created, added }))
 }
 
 /// Removes the user from the segment; the segment stays.
