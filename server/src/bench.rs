@@ -16,6 +16,7 @@ pub mod live_app;
 pub mod merge;
 pub mod profile;
 pub mod properties;
+mod report;
 pub mod segments;
 pub mod wasm;
 
@@ -53,8 +54,8 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             let store = crate::web::open_store(config).await?;
             self::dataset::seed(&store, self::dataset::Scale::of(scale)).await.map(|_| ())
         }
-        BenchCommand::All { sqlite, postgres, scale, repeat, out } => {
-            self::all::all(&sqlite, &postgres, scale, repeat, &out).await
+        BenchCommand::All { sqlite, postgres, scale, repeat, out, only } => {
+            self::all::all(&sqlite, &postgres, scale, repeat, &out, &only).await
         }
         BenchCommand::Ingest { users, events, singles } => self::ingest::ingest(config, users, events, singles).await,
     }

@@ -326,6 +326,11 @@ pub enum BenchCommand {
         repeat: usize,
         #[arg(long, default_value = "docs/BENCHMARKS.md")]
         out: String,
+        /// Only these cases (their subcommands, comma-separated, e.g.
+        /// `merge,jobs`), without seeding: their rows and sections in the
+        /// existing report are replaced, the rest kept.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// The profile page, server-rendered, for a normal and the heaviest
     /// user: time to first byte, whole HTML, size.

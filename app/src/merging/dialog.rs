@@ -130,12 +130,12 @@ pub fn MergeDialog(user_id: i64, open: RwSignal<bool>, action: ServerAction<Merg
 #[component]
 fn MergePreviewView(preview: MergePreview, take: RwSignal<Vec<String>>) -> impl IntoView {
     let counts = [
-        (preview.devices, "device", "devices"),
-        (preview.events, "event", "events"),
-        (preview.messages, "message", "messages"),
-        (preview.notes, "note", "notes"),
-        (preview.segments, "segment", "segments"),
-        (preview.properties, "property", "properties"),
+        (preview.moves.devices, "device", "devices"),
+        (preview.moves.events, "event", "events"),
+        (preview.moves.messages, "message", "messages"),
+        (preview.moves.notes, "note", "notes"),
+        (preview.moves.segments, "segment", "segments"),
+        (preview.moves.properties, "property", "properties"),
     ];
     let moves = counts
         .into_iter()

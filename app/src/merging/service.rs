@@ -97,12 +97,7 @@ pub async fn preview(store: &Store, app_id: i64, user_id: i64, kept_id: i64) -> 
         .collect();
     Ok(MergePreview {
         kept,
-        devices: counts.devices,
-        events: counts.events,
-        messages: counts.messages,
-        notes: counts.notes,
-        segments: counts.segments,
-        properties: counts.properties,
+        moves: counts,
         conflicts,
         push_mail: store.push_token_of(app_id, user_id).await?.is_some(),
     })

@@ -15,6 +15,18 @@ pub struct MergeNote {
     pub undo_until: i64,
 }
 
+/// How much a merge moves (its preview) or moved (the merge done).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeCounts {
+    pub devices: i64,
+    pub events: i64,
+    pub messages: i64,
+    pub notes: i64,
+    pub segments: i64,
+    pub properties: i64,
+    pub property_changes: i64,
+}
+
 /// A property both users have, with different values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PropertyConflict {
@@ -29,12 +41,7 @@ pub struct PropertyConflict {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MergePreview {
     pub kept: UserSummary,
-    pub devices: i64,
-    pub events: i64,
-    pub messages: i64,
-    pub notes: i64,
-    pub segments: i64,
-    pub properties: i64,
+    pub moves: MergeCounts,
     /// Conflicting properties: the kept user's value stays unless picked.
     pub conflicts: Vec<PropertyConflict>,
     /// The merged user has a Push Mail address (it stops working; the kept

@@ -7,7 +7,9 @@
 use super::event_hours::{Change, HourCounts};
 use super::merges::{parse_record, MergeRecord, MOVED_BY_ID};
 use super::user_list::index::UserToIndex;
+use super::users::summary_columns;
 use super::{with_tx, write_tx, Store, StoreError, StoreResult, WriteTx, UNDO_WINDOW_MS};
+use crate::model::UserSummary;
 
 /// The audit action of an undone merge (on both users).
 pub const UNMERGED: &str = "undid merge";
@@ -114,9 +116,12 @@ impl WriteTx {
             }
             None => None,
         };
-        let sql = "INSERT INTO users (id, app_id, external_id, user_name, email, active, push_token, created_at,
-                       updated_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-        with_tx!(self, |conn| sqlx::query(sql)
+        let sql = concat!(
+            "INSERT INTO users (id, app_id, external_id, user_name, email, active, push_token, created_at,
+                 updated_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
+            summary_columns!()
+        );
+        let restored: UserSummary = with_tx!(self, |conn| sqlx::query_as(sql)
             .bind(user.id)
             .bind(app_id)
             .bind(&user.external_id)
@@ -127,18 +132,9 @@ impl WriteTx {
             .bind(user.created_at)
             .bind(user.updated_at)
             .bind(user.last_seen_at)
-            .execute(&mut *conn)
-            .await
-            .map(|_| ()))?;
-        let indexed = UserToIndex {
-            id: user.id,
-            app_id,
-            created_at: user.created_at,
-            external_id: user.external_id.clone(),
-            user_name: user.user_name.clone(),
-            email: user.email.clone(),
-        };
-        self.reindex_users(&[indexed]).await
+            .fetch_one(&mut *conn)
+            .await)?;
+        self.reindex_users(&[UserToIndex::of(app_id, &restored)]).await
     }
 
     /// The moved events go back, with their hour counts.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bulk::BindIds;
 use super::{with_pool, with_tx, Store, StoreError, StoreResult, WriteTx};
+use crate::model::merges::MergeCounts;
 use crate::model::properties::MAX_PROPERTIES;
 
 /// How long a merge can be undone.
@@ -68,18 +69,6 @@ pub(super) struct MergeRecord {
     pub written: Vec<(PropertyRow, Option<PropertyRow>)>,
     /// userIDs that were aliases of the merged user (now of the kept one).
     pub aliases: Vec<String>,
-}
-
-/// How much a merge moved.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MergeCounts {
-    pub devices: i64,
-    pub events: i64,
-    pub messages: i64,
-    pub notes: i64,
-    pub segments: i64,
-    pub properties: i64,
-    pub property_changes: i64,
 }
 
 /// A merge, as its redirect and banner need it.

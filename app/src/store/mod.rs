@@ -41,6 +41,7 @@ mod user_list;
 mod user_snapshot;
 mod users;
 
+pub use crate::model::merges::MergeCounts;
 /// See [`tx`](mod@tx): one write transaction, committed, retried on contention.
 pub use crate::write_tx;
 pub use activity::MOVED_PREFIX;
@@ -64,7 +65,7 @@ pub use export::{
 };
 pub use jobs::{ChunkDone, ClaimedJob, NewJob};
 pub use merge_undo::UNMERGED;
-pub use merges::{Merge, MergeCounts, MergeSummary, MERGED, UNDO_WINDOW_MS};
+pub use merges::{Merge, MergeSummary, MERGED, UNDO_WINDOW_MS};
 pub use messages::{NewMessage, StoredMessage};
 pub use rate_limits::SharedQuota;
 #[cfg(feature = "bench")]

@@ -151,15 +151,7 @@ impl WriteTx {
             .bind(now)
             .fetch_one(&mut *conn)
             .await)?;
-        let indexed = UserToIndex {
-            id: user.id,
-            app_id,
-            created_at: user.created_at,
-            external_id: user.external_id.clone(),
-            user_name: user.user_name.clone(),
-            email: user.email.clone(),
-        };
-        self.reindex_users(&[indexed]).await?;
+        self.reindex_users(&[UserToIndex::of(app_id, &user)]).await?;
         Ok(user)
     }
 
@@ -292,15 +284,8 @@ impl WriteTx {
                 query.fetch_all(&mut *conn).await
             })?;
             for user in stored {
-                ids.insert(user.external_id.clone(), user.id);
-                indexed.push(UserToIndex {
-                    id: user.id,
-                    app_id,
-                    created_at: user.created_at,
-                    external_id: user.external_id,
-                    user_name: user.user_name,
-                    email: user.email,
-                });
+                indexed.push(UserToIndex::of(app_id, &user));
+                ids.insert(user.external_id, user.id);
             }
         }
         self.reindex_users(&indexed).await?;

@@ -12,6 +12,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 
+use super::report::Report;
+
 /// One bench subcommand and the target its output is judged by.
 struct Case {
     title: &'static str,
@@ -318,6 +320,21 @@ fn cases(users: usize, events: usize, segments: usize, scale: f64) -> Vec<Case> 
             },
         },
         Case {
+            title: "Merge of a user with 100,000 events (and its undo)",
+            args: args(&["bench", "merge", "--events", &shrink(100_000.0, 1_000.0), "--runs", "5"]),
+            target: Target::P99Below {
+                ms: 2_000.0,
+                include: Some("merge of a user with"),
+                exclude: None,
+                label: "merge",
+            },
+        },
+        Case {
+            title: "Ingest through a merged userID",
+            args: Vec::new(), // judged on the merge case's output
+            target: Target::DropAtMost { percent: 10.0, line: "ingest cost through a merged userID:", label: "cost" },
+        },
+        Case {
             title: "Export of the heaviest user",
             args: args(&["bench", "export", "--events", &events.to_string()]),
             target: Target::ExportHeapBelow { mb: 100.0 },
@@ -368,31 +385,40 @@ fn commit() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-pub async fn all(sqlite: &str, postgres: &str, scale: f64, repeat: usize, out: &str) -> anyhow::Result<()> {
+pub async fn all(
+    sqlite: &str,
+    postgres: &str,
+    scale: f64,
+    repeat: usize,
+    out: &str,
+    only: &[String],
+) -> anyhow::Result<()> {
     anyhow::ensure!(repeat >= 1, "--repeat must be at least 1");
     let sizes = super::dataset::Scale::of(scale);
     let (users, events, segments) = (sizes.users, sizes.heaviest, sizes.segments);
     let databases = [("SQLite", sqlite), ("PostgreSQL", postgres)];
-    let mut summary = String::from("| case | SQLite | PostgreSQL |\n|---|---|---|\n");
+    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let mut header = format!(
-        "Machine: {}. Date: {}. Commit: {}. Release build of this binary; `server bench all --scale {scale} --repeat {repeat}`: {users} users, {} events in all ({events} of the heaviest user), {segments} segments. The suite ran {repeat} times; each figure below is the median of its runs, and each table is from the run that gave that median.\n",
+        "Machine: {}. Date: {date}. Commit: {}. Release build of this binary; `server bench all --scale {scale} --repeat {repeat}`: {users} users, {} events in all ({events} of the heaviest user), {segments} segments. The suite ran {repeat} times; each figure below is the median of its runs, and each table is from the run that gave that median.\n",
         machine(),
-        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         commit(),
         sizes.events,
     );
+    let cases = selected(cases(users, events, segments, scale), only)?;
     // Seed every case first (one run each), then let each database settle
     // (statistics, checkpoint), so no case is timed while another's bulk
-    // load is still being vacuumed or checkpointed.
+    // load is still being vacuumed or checkpointed. A re-run of some cases
+    // reads the dataset a full run seeded.
     for (name, url) in databases {
-        eprintln!("== seeding on {name}: bench seed --scale {scale}");
-        run(&["bench".into(), "seed".into(), "--scale".into(), scale.to_string()], url)?;
+        if only.is_empty() {
+            eprintln!("== seeding on {name}: bench seed --scale {scale}");
+            run(&["bench".into(), "seed".into(), "--scale".into(), scale.to_string()], url)?;
+        }
         let store = app::store::Store::connect(url).await.with_context(|| format!("cannot open {url}"))?;
         store.settle().await?;
         let _ = writeln!(header, "\n{name} settings: {}.", store.tuning().await?);
         store.close().await;
     }
-    let cases = cases(users, events, segments, scale);
     // outputs[case][database][run]: (stdout, seconds). The suite runs whole,
     // `repeat` times, so a slow stretch of the host falls on one run of
     // every case rather than on every run of one case.
@@ -407,14 +433,13 @@ pub async fn all(sqlite: &str, postgres: &str, scale: f64, repeat: usize, out: &
             }
         }
     }
-    let mut sections = String::new();
+    let alone = (!only.is_empty()).then(|| format!("; re-run alone {date}, commit {}", commit()));
+    let mut report = Report::default();
     // A case without arguments is judged on the output of the case before it.
     let mut judged: [Vec<(String, f64)>; 2] = [Vec::new(), Vec::new()];
     for (c, case) in cases.iter().enumerate() {
         let mut row = format!("| {} |", case.title);
-        if !case.args.is_empty() {
-            let _ = writeln!(sections, "\n## {}\n", case.title);
-        }
+        let mut section = String::new();
         for (n, (name, _)) in databases.iter().enumerate() {
             if !case.args.is_empty() {
                 judged[n] = outputs[c][n].clone();
@@ -424,19 +449,32 @@ pub async fn all(sqlite: &str, postgres: &str, scale: f64, repeat: usize, out: &
             if !case.args.is_empty() {
                 let (output, seconds) = &judged[n][median_run];
                 let _ = writeln!(
-                    sections,
-                    "### {name} (run {} of {repeat}, {seconds:.0} s)\n\n```text\n{output}```\n",
-                    median_run + 1
+                    section,
+                    "### {name} (run {} of {repeat}, {seconds:.0} s{})\n\n```text\n{output}```\n",
+                    median_run + 1,
+                    alone.as_deref().unwrap_or_default()
                 );
             }
             let mark = if verdict.met { "**met**" } else { "**missed**" };
             let _ = write!(row, " {mark}: {} |", verdict.figure);
         }
-        summary.push_str(&row);
-        summary.push('\n');
+        report.rows.push((case.title.to_string(), row));
+        if !case.args.is_empty() {
+            report.sections.push((case.title.to_string(), section));
+        }
+    }
+    if !only.is_empty() {
+        let earlier = std::fs::read_to_string(out).with_context(|| format!("cannot read {out} to update it"))?;
+        std::fs::write(out, report.splice_into(&earlier)).with_context(|| format!("cannot write {out}"))?;
+        eprintln!("updated {out}");
+        return Ok(());
+    }
+    let mut summary = String::from("| case | SQLite | PostgreSQL |\n|---|---|---|\n");
+    for (_, row) in &report.rows {
+        let _ = writeln!(summary, "{row}");
     }
     // The wasm per page does not depend on the database: one row for both.
-    let wasm = match super::wasm::report(std::path::Path::new("target/site/pkg")) {
+    let mut sections = match super::wasm::report(std::path::Path::new("target/site/pkg")) {
         Ok((table, users_gzip)) => {
             let kb = users_gzip as f64 / 1000.0;
             let mark = if kb <= 250.0 { "**met**" } else { "**missed**" };
@@ -446,7 +484,9 @@ pub async fn all(sqlite: &str, postgres: &str, scale: f64, repeat: usize, out: &
         }
         Err(err) => format!("\n## Wasm per page\n\nNot measured: {err:#}\n"),
     };
-    sections.insert_str(0, &wasm);
+    for (title, section) in &report.sections {
+        let _ = write!(sections, "\n## {title}\n\n{section}");
+    }
     let document = format!(
         "# Benchmarks\n\n{INTRO}\n## The last run\n\nWritten by `server bench all` (do not edit by hand; run it again).\n\n{header}\n\
          ### Targets\n\n{summary}\n{sections}"
@@ -455,6 +495,28 @@ pub async fn all(sqlite: &str, postgres: &str, scale: f64, repeat: usize, out: &
     println!("{summary}");
     eprintln!("wrote {out}");
     Ok(())
+}
+
+/// The cases `only` names by subcommand (all when empty), each with the
+/// cases judged on its output (those without arguments after it).
+fn selected(cases: Vec<Case>, only: &[String]) -> anyhow::Result<Vec<Case>> {
+    if only.is_empty() {
+        return Ok(cases);
+    }
+    let known: Vec<&str> = cases.iter().filter_map(|c| c.args.get(1).map(String::as_str)).collect();
+    if let Some(unknown) = only.iter().find(|name| !known.contains(&name.as_str())) {
+        anyhow::bail!("no bench case '{unknown}' (cases: {})", known.join(", "));
+    }
+    let mut keep = false;
+    Ok(cases
+        .into_iter()
+        .filter(|case| {
+            if let Some(name) = case.args.get(1) {
+                keep = only.contains(name);
+            }
+            keep
+        })
+        .collect())
 }
 
 /// The part of docs/BENCHMARKS.md that does not change from run to run.
@@ -473,10 +535,12 @@ target/release/server bench all --sqlite sqlite://data/bench-all.db \\
 segments and 10,000,000 events over 30 days (one user with 1,000,000 of
 them); the first run seeds for a long while, later runs reuse the data.
 Each case is a subcommand of its own (`server bench users-list`,
-`profile`, `segments`, `activity`, `live`, `live-app`, `ingest`, `jobs`,
-`export`, `wasm`) for
-measuring one change. Speed is only ever measured here, never asserted by
-a test: a timing assert fails on a busy machine and passes on a fast one.
+`profile`, `segments`, `activity`, `live`, `live-app`, `ingest`,
+`properties`, `jobs`, `merge`, `export`, `wasm`) for measuring one change;
+`server bench all --only merge,jobs` re-runs some cases on both databases
+and replaces just their rows and sections here.
+Speed is only ever measured here, never asserted by a test: a timing
+assert fails on a busy machine and passes on a fast one.
 
 The targets: users list and searches p99 < 100 ms; the profile page's
 server render and each box's server function p99 < 20 ms; segment search
@@ -484,8 +548,13 @@ p99 < 10 ms; the activity boxes p99 < 20 ms and the 30-day histogram
 p99 < 100 ms; ingest → live stream p99 < 100 ms; ingest → Live page
 p99 < 250 ms at 20,000 events/s, ingest at most 10 % slower with 5 Live
 pages open, and the Live page's first render p99 < 50 ms; ingest ≥ 50,000
-events/s on SQLite and ≥ 25,000 on PostgreSQL; an export's memory growth
-< 100 MB; the wasm of a first visit to Audience › Users ≤ 250 KB gzip.
+events/s on SQLite and ≥ 25,000 on PostgreSQL; property filters p99
+< 100 ms and properties ingest ≥ 20,000 users/s; a CSV import of 1,000,000
+users ≥ 20,000 users/s with memory growth < 100 MB, \"Add to segment\" over
+them ≥ 50,000 users/s and the profile p99 < 50 ms while a job runs;
+merging a user with 100,000 events < 2 s and ingest through a merged
+userID at most 10 % slower; an export's memory growth < 100 MB; the wasm
+of a first visit to Audience › Users ≤ 250 KB gzip.
 ";
 
 #[cfg(test)]
@@ -521,6 +590,19 @@ mod tests {
         let export = "| JSON | 1 | 2.8 | 72.8 | 19.7 MB | 2.1 MB | **1.9 MB** |\n";
         assert!(judge(Target::ExportHeapBelow { mb: 100.0 }, &one(export), false).0.met);
         assert!(!judge(Target::ExportHeapBelow { mb: 1.0 }, &one(export), false).0.met);
+    }
+
+    #[test]
+    fn only_picks_cases_with_those_judged_on_their_output() {
+        let titles = |only: &[&str]| -> Vec<&'static str> {
+            let only: Vec<String> = only.iter().map(|s| s.to_string()).collect();
+            selected(cases(1_000, 1_000, 100, 0.001), &only).unwrap().into_iter().map(|c| c.title).collect()
+        };
+        let merge = titles(&["merge"]);
+        assert_eq!(merge, ["Merge of a user with 100,000 events (and its undo)", "Ingest through a merged userID"]);
+        assert_eq!(titles(&["jobs", "merge"]).len(), 6, "the import's four rows and the merge's two");
+        assert_eq!(titles(&[]).len(), cases(1_000, 1_000, 100, 0.001).len());
+        assert!(selected(cases(1_000, 1_000, 100, 0.001), &["nope".to_string()]).is_err());
     }
 
     #[test]

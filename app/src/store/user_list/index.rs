@@ -31,6 +31,18 @@ pub(crate) struct UserToIndex {
 }
 
 impl UserToIndex {
+    /// The user as stored, to (re)index.
+    pub(crate) fn of(app_id: i64, user: &crate::model::UserSummary) -> Self {
+        UserToIndex {
+            id: user.id,
+            app_id,
+            created_at: user.created_at,
+            external_id: user.external_id.clone(),
+            user_name: user.user_name.clone(),
+            email: user.email.clone(),
+        }
+    }
+
     fn rows(&self) -> SearchRows {
         let keys = IndexKeys::of(&self.external_id, self.user_name.as_deref(), self.email.as_deref());
         SearchRows { app_id: self.app_id, user_id: self.id, created_at: self.created_at, keys }
