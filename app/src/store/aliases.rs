@@ -9,8 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::bulk::BindIds;
-use super::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx, UNDO_WINDOW_MS};
+use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx, UNDO_WINDOW_MS};
 use crate::model::UserSummary;
 
 /// A table whose rows the app writes naming a user by userID.
@@ -89,18 +88,17 @@ impl WriteTx {
         if ids.is_empty() {
             return Ok(());
         }
-        let sql = format!(
-            "INSERT INTO alias_arrivals (app_id, alias, kind, row_id, arrived_at)
-             SELECT $1, $2, $3, c.id, $4 FROM {} WHERE EXISTS (SELECT 1 FROM user_merges
-                 WHERE kept_id = $6 AND undone_at IS NULL AND merged_at >= $7)",
-            self.id_list(5)
-        );
-        with_tx!(self, |conn| sqlx::query(&sql)
+        // One row per write: a batch's ids as one JSON array.
+        let sql = "INSERT INTO alias_arrivals (app_id, alias, kind, row_ids, arrived_at)
+                   SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM user_merges
+                       WHERE kept_id = $6 AND undone_at IS NULL AND merged_at >= $7)";
+        let row_ids = serde_json::to_string(ids).map_err(|err| StoreError::Unavailable(err.to_string()))?;
+        with_tx!(self, |conn| sqlx::query(sql)
             .bind(app_id)
             .bind(alias)
             .bind(kind.table())
+            .bind(&row_ids)
             .bind(now)
-            .bind_ids(ids)
             .bind(user_id)
             .bind(now - UNDO_WINDOW_MS)
             .execute(&mut *conn)
@@ -118,9 +116,9 @@ impl WriteTx {
     ) -> StoreResult<Arrivals> {
         let names_in = if self.is_postgres() { "= ANY($2::text[])" } else { "IN (SELECT value FROM json_each($2))" };
         let sql = format!(
-            "SELECT kind, row_id FROM alias_arrivals WHERE app_id = $1 AND alias {names_in} AND arrived_at >= $3"
+            "SELECT kind, row_ids FROM alias_arrivals WHERE app_id = $1 AND alias {names_in} AND arrived_at >= $3"
         );
-        let rows: Vec<(String, i64)> = if self.is_postgres() {
+        let rows: Vec<(String, String)> = if self.is_postgres() {
             sqlx::query_as(&sql).bind(app_id).bind(aliases).bind(since).fetch_all(&mut **self.postgres()?).await?
         } else {
             let names = serde_json::to_string(aliases).unwrap_or_else(|_| "[]".into());
@@ -132,11 +130,13 @@ impl WriteTx {
                 .await)?
         };
         let mut arrivals = Arrivals::default();
-        for (kind, id) in rows {
+        for (kind, row_ids) in rows {
+            let ids: Vec<i64> =
+                serde_json::from_str(&row_ids).map_err(|err| StoreError::Unavailable(err.to_string()))?;
             match kind.as_str() {
-                "events" => arrivals.events.push(id),
-                "devices" => arrivals.devices.push(id),
-                _ => arrivals.messages.push(id),
+                "events" => arrivals.events.extend(ids),
+                "devices" => arrivals.devices.extend(ids),
+                _ => arrivals.messages.extend(ids),
             }
         }
         Ok(arrivals)
