@@ -3,7 +3,8 @@
 -- restored user, as the alias named it: one row per write (a batch of
 -- events is one), `row_ids` the JSON array of the ids it wrote in the table
 -- `kind` (events, devices or messages). Rows older than the undo window are
--- deleted at the next merge: nothing can undo them any more.
+-- deleted at the next merge (nothing can undo them any more): the table
+-- stays small, so that deletion needs no index of its own.
 CREATE TABLE alias_arrivals (
     app_id     INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
     alias      TEXT    NOT NULL,
@@ -12,4 +13,3 @@ CREATE TABLE alias_arrivals (
     arrived_at INTEGER NOT NULL
 );
 CREATE INDEX alias_arrivals_by_alias ON alias_arrivals (app_id, alias, arrived_at);
-CREATE INDEX alias_arrivals_by_age ON alias_arrivals (arrived_at);
