@@ -35,14 +35,16 @@ impl WriteTx {
     }
 
     /// Inserts a batch's `rows`: the number inserted and, on PostgreSQL,
-    /// their ids (SQLite's lie after the newest before the batch). Rows that
-    /// named a merged userID are inserted apart, per alias, so that their
-    /// ids are known for the undo of the merge (`aliases.rs`).
+    /// their ids (SQLite's lie after `newest`, the newest id before the
+    /// batch). Rows that named a merged userID are inserted apart, per
+    /// alias, so that their ids are known for the undo of the merge
+    /// (`aliases.rs`).
     pub(crate) async fn insert_events(
         &mut self,
         app_id: i64,
         rows: &[&Resolved<'_>],
         now: i64,
+        mut newest: i64,
     ) -> StoreResult<(u64, Vec<i64>)> {
         let mut groups: BTreeMap<Option<&str>, Vec<&Resolved>> = BTreeMap::new();
         for row in rows {
@@ -55,15 +57,13 @@ impl WriteTx {
                 inserted += ids.len() as u64;
                 all_ids.extend_from_slice(&ids);
                 ids
-            } else if alias.is_some() {
-                // One writer: the rows of one statement take consecutive ids.
-                let before = self.newest_event_id().await?;
+            } else {
+                // One writer: the rows it inserts take the ids after the newest.
                 let count = self.insert_event_values(app_id, &group, now).await?;
                 inserted += count;
-                (before + 1..=before + count as i64).collect()
-            } else {
-                inserted += self.insert_event_values(app_id, &group, now).await?;
-                Vec::new()
+                let ids = if alias.is_some() { (newest + 1..=newest + count as i64).collect() } else { Vec::new() };
+                newest += count as i64;
+                ids
             };
             if let (Some(alias), Some(user)) = (alias, group[0].user_id) {
                 self.note_arrivals((app_id, user), alias, Arrived::Events, &ids, now).await?;

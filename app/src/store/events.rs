@@ -279,7 +279,7 @@ impl WriteTx {
         // SQLite: the ids given out lie after the newest id before the batch.
         let returning = partitioned;
         let before = if returning { 0 } else { self.newest_event_id().await? };
-        let (inserted, ids) = self.insert_events(app_id, &to_insert, now).await?;
+        let (inserted, ids) = self.insert_events(app_id, &to_insert, now, before).await?;
         outcome.stored = match (returning, inserted) {
             (_, 0) => StoredIds::None,
             (true, _) => {

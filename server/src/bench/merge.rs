@@ -20,7 +20,7 @@ use crate::web::open_store;
 const APP_PREFIX: &str = "bench-merge-";
 const BATCH: usize = 5_000;
 const INGEST_BATCH: usize = 500;
-const INGEST_ROUNDS: usize = 40;
+const INGEST_ROUNDS: usize = 200;
 
 fn events_of(user: &str, count: usize, from: i64, span: i64) -> Vec<EventInput> {
     (0..count)
