@@ -70,7 +70,7 @@ store_test!(a_merge_through_the_api_and_the_alias_after_it, |store: Store| async
     assert_eq!(app.store.row_counts().await.unwrap(), written);
 
     // The undo gives anon-7 back with what the app sent under its userID
-    // since: the event, the message and the phone.
+    // since: the event, the message, the phone and the segment it joined.
     let merge_id = merged["mergeId"].as_i64().unwrap();
     let restored = app.store.undo_merge(app_id, merge_id, "admin@example.com", app::time::now_ms()).await.unwrap();
     assert_eq!(app.store.count_user_events(restored).await.unwrap(), 3);
@@ -79,4 +79,8 @@ store_test!(a_merge_through_the_api_and_the_alias_after_it, |store: Store| async
     assert_eq!((messages(restored).await.unwrap().len(), messages(kept.id).await.unwrap().len()), (1, 0));
     assert_eq!(app.store.device_ids_of_user(restored).await.unwrap().len(), 1, "the phone registered to anon-7");
     assert!(app.store.device_ids_of_user(kept.id).await.unwrap().is_empty());
+    let segments = |user| app.store.segments_of_user(app_id, user);
+    let names = |list: Vec<app::model::segments::Segment>| list.into_iter().map(|s| s.name).collect::<Vec<_>>();
+    assert_eq!(names(segments(restored).await.unwrap()), ["VIP"], "joined through anon-7");
+    assert!(segments(kept.id).await.unwrap().is_empty());
 });

@@ -6,7 +6,7 @@ use super::model::{segment_name, Segment, SegmentSearch, SEARCH_LIMIT};
 use crate::auth::session::SessionAdmin;
 use crate::error::AppError;
 use crate::ids::ExternalId;
-use crate::store::{name_key, write_tx, NewAudit, Store, StoreError, WriteTx};
+use crate::store::{name_key, write_tx, Arrived, NewAudit, Store, StoreError, WriteTx};
 use crate::time::now_ms;
 
 const CREATED: &str = "created segment";
@@ -206,11 +206,16 @@ pub async fn join_by_name(
     actor: &str,
 ) -> Result<Joined, AppError> {
     let name = parse_name(raw_name)?;
-    let (user_id, user) = user_id_of(store, app_id, user).await?;
+    let named = user;
+    let (user_id, user) = user_id_of(store, app_id, named).await?;
     let now = now_ms();
     write_tx!(store, |tx| {
         let (segment, created) = segment_named(tx, app_id, &name, actor, now).await?;
         let added = !join(tx, app_id, user_id, &[segment.id], actor, now).await?.is_empty();
+        if added && user != named.as_str() {
+            // Joined through a merged userID: an undo of the merge takes it back.
+            tx.note_arrivals((app_id, user_id), named.as_str(), Arrived::Memberships, &[segment.id], now).await?;
+        }
         Ok(Joined { segment, created, added, user: user.clone() })
     })
     .map_err(not_found_in_words)

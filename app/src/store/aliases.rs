@@ -18,6 +18,8 @@ pub enum Arrived {
     Events,
     Devices,
     Messages,
+    /// Segment ids the user joined through the alias.
+    Memberships,
 }
 
 impl Arrived {
@@ -26,6 +28,7 @@ impl Arrived {
             Arrived::Events => "events",
             Arrived::Devices => "devices",
             Arrived::Messages => "messages",
+            Arrived::Memberships => "segment_members",
         }
     }
 }
@@ -36,6 +39,8 @@ pub(super) struct Arrivals {
     pub events: Vec<i64>,
     pub devices: Vec<i64>,
     pub messages: Vec<i64>,
+    /// Segment ids.
+    pub memberships: Vec<i64>,
 }
 
 impl WriteTx {
@@ -136,6 +141,7 @@ impl WriteTx {
             match kind.as_str() {
                 "events" => arrivals.events.extend(ids),
                 "devices" => arrivals.devices.extend(ids),
+                "segment_members" => arrivals.memberships.extend(ids),
                 _ => arrivals.messages.extend(ids),
             }
         }

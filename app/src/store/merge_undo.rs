@@ -1,7 +1,7 @@
 //! Undoing a merge (within [`UNDO_WINDOW_MS`]): the merged user comes back
 //! with its id, and what moved goes back by id (rows deleted since stay
-//! deleted), with the events, devices and messages the app sent since
-//! under the merged userID (`aliases.rs`). Values the merge wrote on the kept user are put back as they
+//! deleted), with the events, devices, messages and segment memberships
+//! the app sent since under the merged userID (`aliases.rs`). Values the merge wrote on the kept user are put back as they
 //! were, unless the kept user's value changed since.
 
 use super::event_hours::{Change, HourCounts};
@@ -61,6 +61,7 @@ impl WriteTx {
         self.forget_arrivals(app_id, &record.user.external_id).await?;
         self.move_back("devices", &arrivals.devices, (kept_id, merged_id)).await?;
         self.move_back("messages", &arrivals.messages, (kept_id, merged_id)).await?;
+        self.move_memberships_back(&arrivals.memberships, (kept_id, merged_id)).await?;
         let events: Vec<i64> = record.events.iter().chain(&arrivals.events).copied().collect();
         self.move_events_back(app_id, &events, (kept_id, merged_id)).await?;
         if !arrivals.events.is_empty() {
@@ -167,6 +168,33 @@ impl WriteTx {
             with_tx!(self, |conn| sqlx::query_scalar(sql).bind(app_id).bind(user_id).fetch_one(&mut *conn).await)?;
         let sql = "UPDATE users SET last_seen_at = $1 WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)";
         with_tx!(self, |conn| sqlx::query(sql).bind(newest).bind(user_id).execute(&mut *conn).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Memberships of `segments` go from one user to the other (with who
+    /// added them, and when).
+    async fn move_memberships_back(&mut self, segments: &[i64], (from, to): (i64, i64)) -> StoreResult<()> {
+        if segments.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO segment_members (segment_id, user_id, added_by, added_at)
+             SELECT segment_id, $1, added_by, added_at FROM segment_members
+             WHERE user_id = $2 AND segment_id IN (SELECT c.id FROM {}) ON CONFLICT DO NOTHING",
+            self.id_list(3)
+        );
+        with_tx!(self, |conn| {
+            use super::bulk::BindIds;
+            sqlx::query(&sql).bind(to).bind(from).bind_ids(segments).execute(&mut *conn).await.map(|_| ())
+        })?;
+        let sql = format!(
+            "DELETE FROM segment_members WHERE user_id = $1 AND segment_id IN (SELECT c.id FROM {})",
+            self.id_list(2)
+        );
+        with_tx!(self, |conn| {
+            use super::bulk::BindIds;
+            sqlx::query(&sql).bind(from).bind_ids(segments).execute(&mut *conn).await.map(|_| ())
+        })?;
         Ok(())
     }
 
