@@ -52,8 +52,8 @@ impl UserToIndex {
 impl WriteTx {
     /// Inserts the search rows of users that have none yet: on PostgreSQL
     /// one statement over arrays (as the events, `event_rows.rs`; an
-    /// import writes about sixteen rows per user), on SQLite a multi-row
-    /// statement per chunk of rows.
+    /// import writes about sixteen rows per user, each into three b-trees),
+    /// on SQLite a multi-row statement per chunk of rows.
     pub(crate) async fn insert_search_rows(&mut self, users: &[SearchRows]) -> StoreResult<()> {
         if self.is_postgres() {
             return self.insert_search_arrays(users).await;
