@@ -7,6 +7,7 @@ use std::sync::{Arc, LazyLock};
 
 use anyhow::Context;
 use app::auth::api_key;
+use app::auth::reads::RequestViews;
 use app::auth::session::{admin_of, RequestApps};
 use app::devices::model::MapTiles;
 use app::limits::RateLimits;
@@ -91,7 +92,10 @@ pub fn router(
         .leptos_routes_with_context(
             &state,
             routes,
-            || provide_context(RequestApps::default()),
+            || {
+                provide_context(RequestApps::default());
+                provide_context(RequestViews::default());
+            },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

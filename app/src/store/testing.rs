@@ -238,6 +238,14 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes a user's audit entries, as a log that lost them (the view
+    /// memo's test).
+    pub async fn forget_audit_of_user(&self, user_id: i64) -> StoreResult<()> {
+        let sql = "DELETE FROM audit WHERE user_id = $1";
+        super::with_pool!(self, |pool| sqlx::query(sql).bind(user_id).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// A user's sort key and search tokens as stored (sorted): equal for
     /// two users means both are found and sorted alike.
     pub async fn stored_search_keys(&self, user_id: i64) -> StoreResult<(String, Vec<String>)> {
