@@ -65,6 +65,22 @@ async fn users(store: &Store, app: i64, prefix: &str, n: usize) -> Vec<i64> {
     ids
 }
 
+/// A chunk's transaction commits without waiting for PostgreSQL's log
+/// (its position commits with it); the next transaction waits again.
+store_test!(only_a_chunk_commits_without_waiting_for_the_log, |store: Store| async move {
+    let lazy = app::store::write_tx!(store, |tx| {
+        tx.commit_without_flush_wait().await?;
+        tx.synchronous_commit().await
+    })
+    .unwrap();
+    let next = app::store::write_tx!(store, |tx| tx.synchronous_commit().await).unwrap();
+    if store.backend_name() == "postgres" {
+        assert_eq!((lazy.as_deref(), next.as_deref()), (Some("off"), Some("on")));
+    } else {
+        assert_eq!((lazy, next), (None, None), "SQLite's writer never waits for the disk (synchronous = normal)");
+    }
+});
+
 store_test!(adding_a_view_to_a_segment_works_in_chunks_and_leaves_other_apps_alone, |store: Store| async move {
     let app = new_app(&store, "Shop").await;
     let other = new_app(&store, "Other").await;

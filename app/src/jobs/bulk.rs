@@ -265,6 +265,7 @@ impl BulkWork {
             if !tx.hold_job(job_id, owner, now).await? {
                 return Ok((Step::Lost, None));
             }
+            tx.commit_without_flush_wait().await?;
             let Some((last_seq, rows)) = tx.next_job_chunk(job_id, after, size).await? else {
                 return Ok((Step::Finished, None));
             };

@@ -213,7 +213,7 @@ impl ImportWork {
     /// refusals and the job's progress in one transaction. False when the
     /// job's hold was lost.
     async fn write(&self, store: &Store, owner: &str, chunk: &mut Prepared) -> Result<bool, StoreError> {
-        let write = self.job.kind == JobKind::Import;
+        let (write, ended) = (self.job.kind == JobKind::Import, chunk.ended);
         let position = serde_json::to_string(&chunk.position).expect("plain data serializes");
         let done = chunk.position.byte as i64 - self.counted;
         let (actor, app_id) = (self.job.actor.as_str(), self.job.app_id);
@@ -225,6 +225,9 @@ impl ImportWork {
             let result = crate::store::write_tx!(store, |tx| {
                 if !tx.hold_job(job_id, owner, now).await? {
                     return Ok(false);
+                }
+                if !ended {
+                    tx.commit_without_flush_wait().await?;
                 }
                 if write {
                     let users: Vec<(&ExternalId, UserInput<'_>, &[PropertySet])> = rows

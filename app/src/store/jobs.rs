@@ -264,6 +264,22 @@ impl WriteTx {
         Ok(held == 1)
     }
 
+    /// Lets this transaction commit without waiting for the database's log
+    /// to reach the disk (PostgreSQL's `synchronous_commit = off`, for this
+    /// transaction only; SQLite's writer does not wait for it anyway). For a
+    /// job's chunk, whose position is written with its effect: a crash of
+    /// the database loses at most the last chunks, each with its position,
+    /// and the job does them again. A chunk with an effect outside the
+    /// database (the import's last, after which its file is removed) keeps
+    /// the wait.
+    pub async fn commit_without_flush_wait(&mut self) -> StoreResult<()> {
+        if self.is_postgres() {
+            let sql = "SET LOCAL synchronous_commit = off";
+            with_tx!(self, |conn| sqlx::query(sql).execute(&mut *conn).await.map(|_| ()))?;
+        }
+        Ok(())
+    }
+
     /// Adds a chunk's counts to the job (held by [`WriteTx::hold_job`]).
     pub async fn advance_job(&mut self, job_id: i64, chunk: &ChunkDone<'_>) -> StoreResult<()> {
         let sql = "UPDATE jobs SET done = done + $1, changed = changed + $2, unchanged = unchanged + $3,

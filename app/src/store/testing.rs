@@ -396,3 +396,15 @@ impl Store {
         }
     }
 }
+
+/// Settings tests read inside a transaction.
+impl super::WriteTx {
+    /// PostgreSQL's `synchronous_commit` in this transaction; `None` on SQLite.
+    pub async fn synchronous_commit(&mut self) -> StoreResult<Option<String>> {
+        if !self.is_postgres() {
+            return Ok(None);
+        }
+        let setting: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&mut **self.postgres()?).await?;
+        Ok(Some(setting))
+    }
+}
