@@ -4,7 +4,7 @@
 use super::model::{MessagesPage, MAX_MESSAGES_SHOWN};
 use super::model::{MAX_BODY_CHARS, MAX_TITLE_CHARS};
 use crate::error::AppError;
-use crate::store::{write_tx, NewAudit, NewMessage, Store};
+use crate::store::{write_tx, Arrived, NewAudit, NewMessage, Store};
 use crate::text::{multi_line, single_line};
 use crate::time::now_ms;
 
@@ -71,6 +71,28 @@ pub async fn send(
     source: &str,
     sender: &str,
 ) -> Result<i64, AppError> {
+    send_addressed(store, (app_id, user_id), title, body, Addressed { source, sender, alias: None }).await
+}
+
+/// Where a message comes from, and the userID it was addressed to when
+/// that is a merged one.
+#[derive(Debug, Clone, Copy)]
+pub struct Addressed<'a> {
+    pub source: &'a str,
+    pub sender: &'a str,
+    /// The merged userID the app named: noted with the message, in its
+    /// transaction, so an undo of the merge hands the message back.
+    pub alias: Option<&'a str>,
+}
+
+/// [`send`] to `(app, user)` as `from` says.
+pub async fn send_addressed(
+    store: &Store,
+    (app_id, user_id): (i64, i64),
+    title: &str,
+    body: &str,
+    from: Addressed<'_>,
+) -> Result<i64, AppError> {
     let (title, body) = check_message(title, body)?;
     let user = store.user_by_id(app_id, user_id).await?.ok_or_else(no_user)?;
     if !user.active {
@@ -80,17 +102,20 @@ pub async fn send(
     let message = NewMessage {
         title: &title,
         body: &body,
-        source,
-        sender,
+        source: from.source,
+        sender: from.sender,
         envelope_sender: None,
         created_at: now,
         attachments: &[],
     };
     let detail = format!("\"{title}\"");
-    let audit = NewAudit::on_user(app_id, user_id, sender, "sent private message").with_detail(&detail);
+    let audit = NewAudit::on_user(app_id, user_id, from.sender, "sent private message").with_detail(&detail);
     Ok(write_tx!(store, |tx| {
         let id = tx.insert_message(app_id, user_id, &message).await?;
         tx.record_audit(&audit, now).await?;
+        if let Some(alias) = from.alias {
+            tx.note_arrivals((app_id, user_id), alias, Arrived::Messages, &[id], now).await?;
+        }
         Ok(id)
     })?)
 }

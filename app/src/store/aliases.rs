@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx, UNDO_WINDOW_MS};
+use super::{with_pool, with_tx, Store, StoreError, StoreResult, WriteTx, UNDO_WINDOW_MS};
 use crate::model::UserSummary;
 
 /// A table whose rows the app writes naming a user by userID.
@@ -165,18 +165,6 @@ impl WriteTx {
 }
 
 impl Store {
-    /// [`WriteTx::note_arrivals`] in a transaction of its own.
-    pub async fn note_arrivals(
-        &self,
-        users: (i64, i64),
-        alias: &str,
-        kind: Arrived,
-        ids: &[i64],
-        now: i64,
-    ) -> StoreResult<()> {
-        write_tx!(self, |tx| tx.note_arrivals(users, alias, kind, ids, now).await)
-    }
-
     /// The user `external_id` names: its own, or the kept user of a merge
     /// it was merged by.
     pub async fn user_by_external_id_or_alias(

@@ -237,12 +237,11 @@ pub async fn post_message(
         .await?
         .filter(|u| u.active)
         .ok_or_else(|| ApiError::not_found("userID", format!("unknown userID '{user_id}'")))?;
-    let id = service::send(&state.store, app.0.id, user.id, &body.title, &body.body, "api", "api").await?;
-    if user.external_id != user_id {
-        // Sent to a merged userID: an undo of the merge takes it back.
-        let arrived = ::app::store::Arrived::Messages;
-        state.store.note_arrivals((app.0.id, user.id), &user_id, arrived, &[id], ::app::time::now_ms()).await?;
-    }
+    // Sent to a merged userID: noted with the message, so an undo of the
+    // merge takes it back.
+    let alias = (user.external_id != user_id).then_some(user_id.as_str());
+    let from = service::Addressed { source: "api", sender: "api", alias };
+    let id = service::send_addressed(&state.store, (app.0.id, user.id), &body.title, &body.body, from).await?;
     state.live.changed(::app::model::profile::BoxChanged::Messages, app.0.id, user.id);
     Ok((StatusCode::CREATED, Json(MessageSent { message_id: id, user_id: user.external_id })))
 }
