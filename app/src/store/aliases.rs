@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use super::batch::BindList;
 use super::{with_pool, with_tx, Store, StoreError, StoreResult, WriteTx, UNDO_WINDOW_MS};
 use crate::model::UserSummary;
 
@@ -56,17 +57,18 @@ impl WriteTx {
         if names.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows: Vec<(String, i64, String)> = if self.is_postgres() {
-            let sql = "SELECT a.external_id, u.id, u.external_id FROM unnest($2::text[]) AS n(name)
-                       JOIN user_aliases a ON a.app_id = $1 AND a.external_id = n.name
-                       JOIN users u ON u.id = a.user_id FOR KEY SHARE OF u";
-            sqlx::query_as(sql).bind(app_id).bind(names).fetch_all(&mut **self.postgres()?).await?
+        // PostgreSQL joins on the names (the aliases' index probed per
+        // name) and locks the users found, as `events.rs` does.
+        let sql = if self.is_postgres() {
+            "SELECT a.external_id, u.id, u.external_id FROM unnest($2::text[]) AS n(name)
+             JOIN user_aliases a ON a.app_id = $1 AND a.external_id = n.name
+             JOIN users u ON u.id = a.user_id FOR KEY SHARE OF u"
         } else {
-            let sql = "SELECT a.external_id, u.id, u.external_id FROM user_aliases a JOIN users u ON u.id = a.user_id
-                       WHERE a.app_id = $1 AND a.external_id IN (SELECT value FROM json_each($2))";
-            let names = serde_json::to_string(names).unwrap_or_else(|_| "[]".into());
-            with_tx!(self, |conn| sqlx::query_as(sql).bind(app_id).bind(&names).fetch_all(&mut *conn).await)?
+            "SELECT a.external_id, u.id, u.external_id FROM user_aliases a JOIN users u ON u.id = a.user_id
+             WHERE a.app_id = $1 AND a.external_id IN (SELECT value FROM json_each($2))"
         };
+        let rows: Vec<(String, i64, String)> =
+            with_tx!(self, |conn| sqlx::query_as(sql).bind(app_id).bind_names(names).fetch_all(&mut *conn).await)?;
         Ok(rows.into_iter().map(|(alias, id, external_id)| (alias, (id, external_id))).collect())
     }
 
@@ -119,21 +121,16 @@ impl WriteTx {
         aliases: &[&str],
         since: i64,
     ) -> StoreResult<Arrivals> {
-        let names_in = if self.is_postgres() { "= ANY($2::text[])" } else { "IN (SELECT value FROM json_each($2))" };
+        let names_in = self.marks().in_bound_list(2, "text");
         let sql = format!(
             "SELECT kind, row_ids FROM alias_arrivals WHERE app_id = $1 AND alias {names_in} AND arrived_at >= $3"
         );
-        let rows: Vec<(String, String)> = if self.is_postgres() {
-            sqlx::query_as(&sql).bind(app_id).bind(aliases).bind(since).fetch_all(&mut **self.postgres()?).await?
-        } else {
-            let names = serde_json::to_string(aliases).unwrap_or_else(|_| "[]".into());
-            with_tx!(self, |conn| sqlx::query_as(&sql)
-                .bind(app_id)
-                .bind(&names)
-                .bind(since)
-                .fetch_all(&mut *conn)
-                .await)?
-        };
+        let rows: Vec<(String, String)> = with_tx!(self, |conn| sqlx::query_as(&sql)
+            .bind(app_id)
+            .bind_names(aliases)
+            .bind(since)
+            .fetch_all(&mut *conn)
+            .await)?;
         let mut arrivals = Arrivals::default();
         for (kind, row_ids) in rows {
             let ids: Vec<i64> =

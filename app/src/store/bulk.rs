@@ -4,6 +4,7 @@
 //! app's, is left alone). Each change returns the users it touched, and
 //! exactly those get an audit row, in the same transaction.
 
+use super::batch::BindList;
 use super::{with_tx, StoreResult, WriteTx};
 
 /// An audit row per user a bulk change touches: its action and detail.
@@ -173,7 +174,7 @@ impl WriteTx {
 
     /// `c(id, n)`: a list of ids (`n` their place, from 1) bound as one
     /// value at placeholder `$n` (an array on PostgreSQL, a JSON array on
-    /// SQLite; see [`BindIds`]). One statement for a chunk of any size, and
+    /// SQLite; see [`BindList`]). One statement for a chunk of any size, and
     /// no plan can read the ids any way but as given (a join on the selection's table, planned from the
     /// statistics of an emptier table, scanned a table once per row).
     pub(super) fn id_list(&self, n: usize) -> String {
@@ -214,39 +215,5 @@ impl WriteTx {
             .bind_ids(ids)
             .fetch_all(&mut *conn)
             .await)?)
-    }
-}
-
-/// Binds a list of ids as one value: a `bigint[]` on PostgreSQL, its JSON
-/// text on SQLite (read with `json_each`).
-pub(super) trait BindIds {
-    fn bind_ids(self, ids: &[i64]) -> Self;
-}
-
-fn json_ids(ids: &[i64]) -> String {
-    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
-}
-
-impl<'q, O> BindIds for sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
-    fn bind_ids(self, ids: &[i64]) -> Self {
-        self.bind(json_ids(ids))
-    }
-}
-
-impl<'q, O> BindIds for sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
-    fn bind_ids(self, ids: &[i64]) -> Self {
-        self.bind(ids.to_vec())
-    }
-}
-
-impl<'q> BindIds for sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-    fn bind_ids(self, ids: &[i64]) -> Self {
-        self.bind(json_ids(ids))
-    }
-}
-
-impl<'q> BindIds for sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    fn bind_ids(self, ids: &[i64]) -> Self {
-        self.bind(ids.to_vec())
     }
 }

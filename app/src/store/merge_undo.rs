@@ -4,6 +4,7 @@
 //! the app sent since under the merged userID (`aliases.rs`). Values the merge wrote on the kept user are put back as they
 //! were, unless the kept user's value changed since.
 
+use super::batch::BindList;
 use super::event_hours::{Change, HourCounts};
 use super::merges::{parse_record, MergeRecord, MOVED_BY_ID};
 use super::user_list::index::UserToIndex;
@@ -144,11 +145,9 @@ impl WriteTx {
             // By the user's index, the ids a filter: probing every monthly
             // partition's primary key per id costs more than reading the
             // kept user's events once.
-            let ids_in =
-                if self.is_postgres() { "= ANY($3::bigint[])" } else { "IN (SELECT value FROM json_each($3))" };
+            let ids_in = self.marks().in_bound_list(3, "bigint");
             let sql = format!("UPDATE events SET user_id = $1 WHERE app_id = $4 AND user_id = $2 AND id {ids_in}");
             with_tx!(self, |conn| {
-                use super::bulk::BindIds;
                 sqlx::query(&sql).bind(to).bind(from).bind_ids(ids).bind(app_id).execute(&mut *conn).await.map(|_| ())
             })?;
         }
@@ -184,7 +183,6 @@ impl WriteTx {
             self.id_list(3)
         );
         with_tx!(self, |conn| {
-            use super::bulk::BindIds;
             sqlx::query(&sql).bind(to).bind(from).bind_ids(segments).execute(&mut *conn).await.map(|_| ())
         })?;
         let sql = format!(
@@ -192,7 +190,6 @@ impl WriteTx {
             self.id_list(2)
         );
         with_tx!(self, |conn| {
-            use super::bulk::BindIds;
             sqlx::query(&sql).bind(from).bind_ids(segments).execute(&mut *conn).await.map(|_| ())
         })?;
         Ok(())
@@ -207,7 +204,6 @@ impl WriteTx {
                 self.id_list(2)
             );
             with_tx!(self, |conn| {
-                use super::bulk::BindIds;
                 sqlx::query(&sql).bind(kept_id).bind_ids(&record.joined).execute(&mut *conn).await.map(|_| ())
             })?;
         }

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bulk::BindIds;
+use super::batch::BindList;
 use super::{with_pool, with_tx, Store, StoreError, StoreResult, WriteTx};
 use crate::model::merges::MergeCounts;
 use crate::model::properties::MAX_PROPERTIES;

@@ -53,11 +53,81 @@ impl Marks {
         (0..rows).map(|r| format!("({})", self.list(before + r * columns + 1, columns))).collect::<Vec<_>>().join(", ")
     }
 
+    /// The condition "is in the list bound at `$n`" ([`BindList`]):
+    /// `= ANY($n::type[])` on PostgreSQL (`pg_type` the items' type),
+    /// `IN (SELECT value FROM json_each($n))` on SQLite.
+    pub(crate) fn in_bound_list(self, n: usize, pg_type: &str) -> String {
+        match self {
+            Marks::Numbered => format!("= ANY(${n}::{pg_type}[])"),
+            Marks::Anonymous => format!("IN (SELECT value FROM json_each(${n}))"),
+        }
+    }
+
     /// "$first, $first+1, …" (`count` placeholders), e.g. for `IN (…)`. With
     /// anonymous marks every placeholder of the statement must come from
     /// here, in bind order.
     pub(crate) fn list(self, first: usize, count: usize) -> String {
         (first..first + count).map(|n| self.mark(n)).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// A list bound as one value: a PostgreSQL array, or its JSON text on
+/// SQLite (read with `json_each`). One statement text for a list of any
+/// length; [`Marks::in_bound_list`] writes the condition that reads it.
+pub(crate) trait BindList {
+    fn bind_ids(self, ids: &[i64]) -> Self;
+    fn bind_names(self, names: &[&str]) -> Self;
+}
+
+fn json_list<T: serde::Serialize>(items: &[T]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+macro_rules! bind_list {
+    ($sqlite:ty, $postgres:ty) => {
+        impl<'q, O> BindList for $sqlite {
+            fn bind_ids(self, ids: &[i64]) -> Self {
+                self.bind(json_list(ids))
+            }
+            fn bind_names(self, names: &[&str]) -> Self {
+                self.bind(json_list(names))
+            }
+        }
+        impl<'q, O> BindList for $postgres {
+            fn bind_ids(self, ids: &[i64]) -> Self {
+                self.bind(ids.to_vec())
+            }
+            fn bind_names(self, names: &[&str]) -> Self {
+                self.bind(names.iter().map(|name| name.to_string()).collect::<Vec<String>>())
+            }
+        }
+    };
+}
+
+bind_list!(
+    sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
+    sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
+);
+bind_list!(
+    sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
+    sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
+);
+
+impl<'q> BindList for sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    fn bind_ids(self, ids: &[i64]) -> Self {
+        self.bind(json_list(ids))
+    }
+    fn bind_names(self, names: &[&str]) -> Self {
+        self.bind(json_list(names))
+    }
+}
+
+impl<'q> BindList for sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    fn bind_ids(self, ids: &[i64]) -> Self {
+        self.bind(ids.to_vec())
+    }
+    fn bind_names(self, names: &[&str]) -> Self {
+        self.bind(names.iter().map(|name| name.to_string()).collect::<Vec<String>>())
     }
 }
 
@@ -72,6 +142,8 @@ mod tests {
         assert_eq!(Marks::Numbered.values_after(2, 2, 2), "($3, $4), ($5, $6)");
         assert_eq!(Marks::Anonymous.values(2, 2), "(?, ?), (?, ?)");
         assert_eq!(Marks::Anonymous.list(2, 3), "?, ?, ?");
+        assert_eq!(Marks::Numbered.in_bound_list(3, "bigint"), "= ANY($3::bigint[])");
+        assert_eq!(Marks::Anonymous.in_bound_list(3, "bigint"), "IN (SELECT value FROM json_each($3))");
     }
 
     #[test]
