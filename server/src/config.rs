@@ -104,8 +104,6 @@ pub struct Config {
     /// metrics are kept.
     #[arg(long, env = "METRICS_ADDR", global = true)]
     pub metrics_addr: Option<SocketAddr>,
-    /// Log lines as `text` (for people) or `json` (one object per line, for
-    /// a log pipeline). `RUST_LOG` sets the filter either way.
     /// Where uploaded CSV files wait for their import (the instance that
     /// received a file imports it).
     #[arg(long, env = "IMPORT_DIR", default_value = "data/imports", global = true)]
@@ -117,6 +115,8 @@ pub struct Config {
     /// running job (its instance stopped).
     #[arg(long, env = "JOB_STALE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub job_stale_secs: u64,
+    /// Log lines as `text` (for people) or `json` (one object per line, for
+    /// a log pipeline). `RUST_LOG` sets the filter either way.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
 }
