@@ -4,7 +4,7 @@
 //! memory, then written as multi-row upserts and history rows, so a batch
 //! of 1,000 users costs a handful of statements, not several per value.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::batch::chunks;
 use super::properties::{columns, from_columns, history_value, ValueRow};
@@ -91,10 +91,10 @@ impl WriteTx {
     ) -> StoreResult<()> {
         let inputs: Vec<(&ExternalId, UserInput<'_>)> =
             users.iter().map(|(id, input, _)| (*id, input.clone())).collect();
-        let ids = self.upsert_users(app_id, &inputs, now).await?;
+        let written = self.upsert_users(app_id, &inputs, now).await?;
         let batch: Vec<(i64, &[PropertySet])> =
-            ids.iter().zip(users).map(|(id, (_, _, changes))| (*id, *changes)).collect();
-        self.set_properties_of_users(app_id, &batch, by, now).await?;
+            written.ids.iter().zip(users).map(|(id, (_, _, changes))| (*id, *changes)).collect();
+        self.write_properties(app_id, &batch, &written.created, (by, now)).await?;
         Ok(())
     }
 
@@ -147,7 +147,24 @@ impl WriteTx {
         by: &str,
         now: i64,
     ) -> StoreResult<Vec<Vec<PropertyChange>>> {
-        let mut ids: Vec<i64> = users.iter().filter(|(_, changes)| !changes.is_empty()).map(|(id, _)| *id).collect();
+        self.write_properties(app_id, users, &HashSet::new(), (by, now)).await
+    }
+
+    /// [`WriteTx::set_properties_of_users`] where the users of `created`
+    /// were created in this transaction: they hold no values and no other
+    /// writer can see them, so they are neither locked nor read.
+    async fn write_properties(
+        &mut self,
+        app_id: i64,
+        users: &[(i64, &[PropertySet])],
+        created: &HashSet<i64>,
+        (by, now): (&str, i64),
+    ) -> StoreResult<Vec<Vec<PropertyChange>>> {
+        let mut ids: Vec<i64> = users
+            .iter()
+            .filter(|(id, changes)| !changes.is_empty() && !created.contains(id))
+            .map(|(id, _)| *id)
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         // The users' rows are locked before their values are read, so a

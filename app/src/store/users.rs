@@ -2,7 +2,7 @@
 
 use super::user_list::index::{SearchRows, UserToIndex};
 use super::user_list::search::IndexKeys;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::batch::chunks;
 use super::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
@@ -111,6 +111,14 @@ impl Store {
     }
 }
 
+/// What [`WriteTx::upsert_users`] wrote: each entry's user id, in the
+/// order given, and the ids of the users it created (which have nothing
+/// stored yet, so their properties need not be read).
+pub(crate) struct Upserted {
+    pub ids: Vec<i64>,
+    pub created: HashSet<i64>,
+}
+
 impl WriteTx {
     /// Whether `user_id` is a user of `app_id`, read in this transaction
     /// (after any row lock it took).
@@ -192,8 +200,8 @@ impl WriteTx {
     /// Creates or updates many users by userID at once, as
     /// [`WriteTx::upsert_user`] does one (`None` keeps a stored value; a
     /// deactivated user is reactivated), and indexes them for search.
-    /// The userIDs must differ. Returns each one's id, in the order given.
-    /// A merged userID writes to its kept user; an entry that then names a
+    /// The userIDs must differ. Returns each one's id, in the order given,
+    /// and which of them it created. A merged userID writes to its kept user; an entry that then names a
     /// user another entry names is written after the rest, on its own (one
     /// statement cannot change a row twice).
     pub(crate) async fn upsert_users(
@@ -201,7 +209,7 @@ impl WriteTx {
         app_id: i64,
         users: &[(&ExternalId, UserInput<'_>)],
         now: i64,
-    ) -> StoreResult<Vec<i64>> {
+    ) -> StoreResult<Upserted> {
         let names: Vec<&str> = users.iter().map(|(id, _)| id.as_str()).collect();
         let aliases = self.alias_targets(app_id, &names).await?;
         if aliases.is_empty() {
@@ -224,14 +232,14 @@ impl WriteTx {
         let entries: Vec<(&ExternalId, UserInput<'_>)> = first.iter().map(|(_, entry)| entry.clone()).collect();
         let written = self.upsert_distinct_users(app_id, &entries, now).await?;
         let mut ids = vec![0; users.len()];
-        for ((index, _), id) in first.iter().zip(written) {
+        for ((index, _), id) in first.iter().zip(written.ids) {
             ids[*index] = id;
         }
         for index in later {
             let (id, input) = &users[index];
             ids[index] = self.upsert_user(app_id, id, input, now).await?.id;
         }
-        Ok(ids)
+        Ok(Upserted { ids, created: written.created })
     }
 
     /// [`WriteTx::upsert_users`] of userIDs that are not aliases.
@@ -245,12 +253,13 @@ impl WriteTx {
         app_id: i64,
         users: &[(&ExternalId, UserInput<'_>)],
         now: i64,
-    ) -> StoreResult<Vec<i64>> {
+    ) -> StoreResult<Upserted> {
         // In userID order: batches writing the same users at once wait for
         // each other rather than deadlock.
         let mut sorted: Vec<&(&ExternalId, UserInput<'_>)> = users.iter().collect();
         sorted.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         let mut ids = self.insert_new_users(app_id, &sorted, now).await?;
+        let created: HashSet<i64> = ids.values().copied().collect();
         let existing: Vec<&(&ExternalId, UserInput<'_>)> =
             sorted.into_iter().filter(|(external_id, _)| !ids.contains_key(external_id.as_str())).collect();
         let marks = self.marks();
@@ -289,7 +298,8 @@ impl WriteTx {
             }
         }
         self.reindex_users(&indexed).await?;
-        Ok(users.iter().map(|(external_id, _)| ids.get(external_id.as_str()).copied().unwrap_or_default()).collect())
+        let ids = users.iter().map(|(external_id, _)| ids.get(external_id.as_str()).copied().unwrap_or_default());
+        Ok(Upserted { ids: ids.collect(), created })
     }
 
     /// Inserts those of `users` that do not exist yet, with their sort keys
