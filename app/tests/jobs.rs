@@ -297,6 +297,28 @@ store_test!(two_runners_and_single_edits_at_once_change_each_user_once, multi_th
     }
 });
 
+store_test!(a_selection_with_a_run_of_users_deleted_is_worked_through_to_its_end, |store: Store| async move {
+    // Chunks are read from the first row left: users deleted after the
+    // selection was taken leave gaps (here two chunks' worth in the
+    // middle) that a chunk skips rather than ends the job at.
+    let app = new_app(&store, "Shop").await;
+    let ids = users(&store, app, "u", 12).await;
+    app::segments::service::create_as(&store, app, "VIP", "test").await.unwrap();
+    let started =
+        start_bulk(&store, app, &bulk("add_to_segment", Some(""), None, Some("VIP")), &admin()).await.unwrap();
+    let jobs = runner(3, Duration::ZERO);
+    // The selection round, then the deletions, then the rest.
+    assert_eq!(run_next(&jobs, &store, Some(1)).await.unwrap(), Some((started.id, Turn::More)));
+    assert_eq!(job(&store, app, started.id).await.total, 12);
+    for (n, user) in ids.iter().enumerate().take(9).skip(3) {
+        app::profile::lifecycle::delete(&store, app, *user, &format!("u-{n:02}"), &admin()).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(run_all(&jobs, &store).await, Some(Turn::Ended(JobStatus::Done)));
+    assert_eq!(job(&store, app, started.id).await.status, JobStatus::Done);
+    assert_eq!(members(&store, app, "VIP").await, 6, "every user left joined");
+});
+
 store_test!(users_deleted_while_a_bulk_add_runs_leave_no_membership, multi_thread, |store: Store| async move {
     // PostgreSQL's memberships have no foreign keys (migration 0029): what
     // keeps a chunk from adding a user an erasure just deleted is the

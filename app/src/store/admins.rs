@@ -83,7 +83,11 @@ impl Store {
                    WHERE user_id = $1 AND app_id = $2 AND (action LIKE $3 OR action = $4)
                    ORDER BY created_at DESC, id DESC LIMIT $5";
         let starts_with = format!("{prefix}%");
+        // Planned at each run (not a plan cached by the connection): a bulk
+        // job writes an audit row per user, and PostgreSQL keeps using a
+        // plan made while the table was small, a scan of all of it.
         with_pool!(self, |pool| Ok(sqlx::query_as::<_, AuditEntry>(sql)
+            .persistent(false)
             .bind(user_id)
             .bind(app_id)
             .bind(&starts_with)
@@ -96,7 +100,9 @@ impl Store {
     /// When `actor` last did `action` to the user, if ever.
     pub async fn last_audit_at(&self, user_id: i64, actor: &str, action: &str) -> StoreResult<Option<i64>> {
         let sql = "SELECT MAX(created_at) FROM audit WHERE user_id = $1 AND actor = $2 AND action = $3";
+        // Planned at each run: see `audit_of_user`.
         with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, Option<i64>>(sql)
+            .persistent(false)
             .bind(user_id)
             .bind(actor)
             .bind(action)

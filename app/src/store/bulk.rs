@@ -37,16 +37,28 @@ impl WriteTx {
     }
 
     /// The next chunk of a job's selection after the row `after` (-1 for
-    /// the first): the `seq` of its last row and how many rows it has
-    /// (`None` when the selection is used up). Reading from `after`, not
-    /// from the selection's start, skips the rows earlier chunks deleted
-    /// (dead index entries until a vacuum: each chunk would walk them all).
+    /// the first): the `seq` that ends it and how many rows it has (`None`
+    /// when the selection is used up). Reading from `after`, not from the
+    /// selection's start, skips the rows earlier chunks deleted (dead index
+    /// entries until a vacuum: each chunk would walk them all). The chunk
+    /// is the `size` seqs from the first row left: two bounded index reads,
+    /// whatever the statistics say (an estimate made while the selection
+    /// was empty had PostgreSQL read and sort all of it for every chunk). A
+    /// selection with gaps (users erased meanwhile) gives smaller chunks.
     pub async fn next_job_chunk(&mut self, job_id: i64, after: i64, size: i64) -> StoreResult<Option<(i64, i64)>> {
-        let sql = "SELECT MAX(seq), COUNT(*) FROM (
-                       SELECT seq FROM job_users WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) c";
-        let (last, rows): (Option<i64>, i64) =
-            with_tx!(self, |conn| sqlx::query_as(sql).bind(job_id).bind(after).bind(size).fetch_one(&mut *conn).await)?;
-        Ok(last.map(|last| (last, rows)))
+        let sql = "SELECT MIN(seq) FROM job_users WHERE job_id = $1 AND seq > $2";
+        let first: Option<i64> =
+            with_tx!(self, |conn| sqlx::query_scalar(sql).bind(job_id).bind(after).fetch_one(&mut *conn).await)?;
+        let Some(first) = first else { return Ok(None) };
+        let last = first + size - 1;
+        let sql = "SELECT COUNT(*) FROM job_users WHERE job_id = $1 AND seq >= $2 AND seq <= $3";
+        let rows: i64 = with_tx!(self, |conn| sqlx::query_scalar(sql)
+            .bind(job_id)
+            .bind(first)
+            .bind(last)
+            .fetch_one(&mut *conn)
+            .await)?;
+        Ok(Some((last, rows)))
     }
 
     /// The app's users of the chunk `(after, last]` (its rows' `seq`), by
@@ -68,9 +80,17 @@ impl WriteTx {
         // PostgreSQL: locked as a foreign key's check would (`FOR KEY
         // SHARE`), since memberships have none there (migration 0029): an
         // erasure waits for the chunk, then deletes what it added.
-        let lock = if self.is_postgres() { " FOR KEY SHARE OF u" } else { "" };
+        // PostgreSQL probes its key per id, in id order (so concurrent
+        // chunks lock in one order), planned at each run: a join on the
+        // list was planned as a merge join that read the users' key from
+        // the first id on, for every chunk.
+        if self.is_postgres() {
+            let sql = "SELECT id FROM users WHERE id = ANY($2) AND app_id = $1 ORDER BY id FOR KEY SHARE";
+            let query = sqlx::query_scalar(sql).persistent(false).bind(app_id).bind(ids);
+            return Ok(query.fetch_all(&mut **self.postgres()?).await?);
+        }
         let sql = format!(
-            "SELECT u.id FROM {} JOIN users u ON u.id = c.id WHERE u.app_id = $1 ORDER BY u.id{lock}",
+            "SELECT u.id FROM {} JOIN users u ON u.id = c.id WHERE u.app_id = $1 ORDER BY u.id",
             self.id_list(2)
         );
         self.ids_query(&sql, app_id, &ids).await

@@ -79,7 +79,15 @@ impl Store {
         // segments. PostgreSQL plans CROSS JOIN … WHERE like a join.
         let sql = "SELECT s.id, s.name FROM segment_members m CROSS JOIN segments s
                    WHERE s.id = m.segment_id AND m.user_id = $1 AND s.app_id = $2 ORDER BY s.name_key, s.id";
-        with_pool!(self, |pool| Ok(sqlx::query_as(sql).bind(user_id).bind(app_id).fetch_all(pool).await?))
+        // Planned at each run: a bulk "Add to segment" grows the memberships
+        // faster than PostgreSQL re-plans a connection's cached statements,
+        // and a plan made while the table was small scans all of it.
+        with_pool!(self, |pool| Ok(sqlx::query_as(sql)
+            .persistent(false)
+            .bind(user_id)
+            .bind(app_id)
+            .fetch_all(pool)
+            .await?))
     }
 
     /// The app's segment named `name` (ignoring case and surrounding spaces).
