@@ -100,7 +100,7 @@ impl Store {
     /// When `actor` last did `action` to the user, if ever.
     pub async fn last_audit_at(&self, user_id: i64, actor: &str, action: &str) -> StoreResult<Option<i64>> {
         let sql = "SELECT MAX(created_at) FROM audit WHERE user_id = $1 AND actor = $2 AND action = $3";
-        // Planned at each run: see `audit_of_user`.
+        // Planned at each run: see `Store::audit_of_user`.
         with_pool!(self, |pool| Ok(sqlx::query_scalar::<_, Option<i64>>(sql)
             .persistent(false)
             .bind(user_id)
@@ -153,7 +153,9 @@ impl WriteTx {
             return Ok(false);
         }
         let newest = "SELECT MAX(created_at) FROM audit WHERE user_id = $1 AND actor = $2 AND action = $3";
+        // Planned at each run: see `Store::audit_of_user`.
         let last: Option<i64> = with_tx!(self, |conn| sqlx::query_scalar(newest)
+            .persistent(false)
             .bind(user_id)
             .bind(entry.actor)
             .bind(entry.action)
