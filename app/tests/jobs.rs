@@ -65,8 +65,8 @@ async fn users(store: &Store, app: i64, prefix: &str, n: usize) -> Vec<i64> {
     ids
 }
 
-/// A chunk's transaction commits without waiting for PostgreSQL's log
-/// (its position commits with it); the next transaction waits again.
+// A chunk's transaction commits without waiting for PostgreSQL's log
+// (its position commits with it); the next transaction waits again.
 store_test!(only_a_chunk_commits_without_waiting_for_the_log, |store: Store| async move {
     let lazy = app::store::write_tx!(store, |tx| {
         tx.commit_without_flush_wait().await?;

@@ -83,8 +83,7 @@ mod tests {
 
     use super::*;
     use crate::model::Role;
-    use crate::store::testing;
-    use crate::test_fixtures::{new_app, new_user};
+    use crate::store::{testing, UserInput};
 
     fn account(id: i64) -> SessionAdmin {
         SessionAdmin { id, email: format!("admin{id}@example.com"), role: Role::Admin }
@@ -100,8 +99,9 @@ mod tests {
     #[tokio::test]
     async fn one_request_checks_each_kind_of_view_once() {
         let store = testing::sqlite().await;
-        let app = new_app(&store, "Views").await;
-        let user = new_user(&store, app, "ana").await;
+        let app = store.create_app("Views", "hash-views", 1).await.unwrap().id;
+        let ana = "ana".parse().unwrap();
+        let user = store.upsert_user(app, &ana, &UserInput::default(), 1).await.unwrap().id;
         let request = Owner::new();
         request.set();
         provide_context(RequestViews::default());
