@@ -194,9 +194,11 @@ impl WriteTx {
 
     /// `c(id, n)`: a list of ids (`n` their place, from 1) bound as one
     /// value at placeholder `$n` (an array on PostgreSQL, a JSON array on
-    /// SQLite; see [`BindList`]). One statement for a chunk of any size, and
-    /// no plan can read the ids any way but as given (a join on the selection's table, planned from the
-    /// statistics of an emptier table, scanned a table once per row).
+    /// SQLite; see [`BindList`]). One statement for a chunk of any size,
+    /// read as given (a join on the selection's table, planned from the
+    /// statistics of an emptier table, scanned a table once per row). A
+    /// join on it can still be planned as a merge join over the joined
+    /// table's key (`job_chunk_user_ids` probes the key instead).
     pub(super) fn id_list(&self, n: usize) -> String {
         if self.is_postgres() {
             format!("unnest(${n}::bigint[]) WITH ORDINALITY AS c(id, n)")
