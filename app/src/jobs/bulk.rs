@@ -177,6 +177,9 @@ pub(crate) struct BulkWork {
     /// before the first): the next chunk is read from just after it, not
     /// from the start of the selection over the rows earlier chunks deleted.
     acted_through: i64,
+    /// The job's `done` as this runner last wrote it (see
+    /// [`crate::store::WriteTx::hold_job`]).
+    done: i64,
 }
 
 impl BulkWork {
@@ -189,7 +192,8 @@ impl BulkWork {
             }
             None => BulkPosition::Acting,
         };
-        Ok(BulkWork { job: claimed.job, params, position, chunk: chunk.max(1), acted_through: -1 })
+        let done = claimed.job.done;
+        Ok(BulkWork { job: claimed.job, params, position, chunk: chunk.max(1), acted_through: -1, done })
     }
 
     pub(crate) fn app_id(&self) -> i64 {
@@ -227,9 +231,9 @@ impl BulkWork {
             None => BulkPosition::Acting,
         };
         let position_text = to_json(&position);
-        let (job_id, now) = (self.job.id, now_ms());
+        let (job_id, now, done) = (self.job.id, now_ms(), self.done);
         let held = write_tx!(store, |tx| {
-            if !tx.hold_job(job_id, owner, now).await? {
+            if !tx.hold_job(job_id, owner, now, done).await? {
                 return Ok(false);
             }
             tx.add_job_users(job_id, next_seq, &ids).await?;
@@ -260,9 +264,9 @@ impl BulkWork {
         let size = if kind == JobKind::Delete { self.chunk.min(DELETE_CHUNK) } else { self.chunk };
         let actor = self.job.actor.clone();
         let segment = self.params.segment.clone();
-        let after = self.acted_through;
+        let (after, done_before) = (self.acted_through, self.done);
         let (step, last) = write_tx!(store, |tx| {
-            if !tx.hold_job(job_id, owner, now).await? {
+            if !tx.hold_job(job_id, owner, now, done_before).await? {
                 return Ok((Step::Lost, None));
             }
             tx.commit_without_flush_wait().await?;
@@ -299,10 +303,11 @@ impl BulkWork {
             tx.drop_job_chunk(job_id, (after, last_seq)).await?;
             let done = ChunkDone { done: rows, changed, unchanged: rows - changed, ..ChunkDone::default() };
             tx.advance_job(job_id, &done).await?;
-            Ok((Step::More, Some(last_seq)))
+            Ok((Step::More, Some((last_seq, rows))))
         })?;
-        if let Some(last) = last {
+        if let Some((last, rows)) = last {
             self.acted_through = last;
+            self.done += rows;
         }
         Ok(step)
     }

@@ -222,8 +222,9 @@ impl ImportWork {
         loop {
             let (job_id, refused_before, now) = (self.job.id, self.refused, now_ms());
             let (rows, refusals) = (&chunk.rows, &chunk.refusals);
+            let counted = self.counted;
             let result = crate::store::write_tx!(store, |tx| {
-                if !tx.hold_job(job_id, owner, now).await? {
+                if !tx.hold_job(job_id, owner, now, counted).await? {
                     return Ok(false);
                 }
                 if !ended {
@@ -324,5 +325,31 @@ mod retry_tests {
             assert!(store.user_by_external_id(app, user).await.unwrap().is_some(), "{user} was imported");
         }
         assert_eq!(store.job(app, job.id).await.unwrap().unwrap().changed, 4);
+    });
+
+    store_test!(a_runner_whose_chunk_the_database_lost_leaves_the_job_to_be_taken_over, |store: Store| async move {
+        let app = new_app(&store, "Shop").await;
+        let dir = std::env::temp_dir().join(format!("audience-test-import-lost-{}", std::process::id()));
+        let jobs = Jobs::new(JobsConfig { import_dir: dir, chunk_rows: 2, ..JobsConfig::default() });
+        let csv = b"userID\nu-1\nu-2\nu-3\nu-4\n".to_vec();
+        let body = futures::stream::iter([Ok::<_, std::io::Error>(csv)]);
+        let file = import::receive(jobs.import_dir(), jobs.max_upload_bytes(), body).await.unwrap();
+        let job = import::start(&store, &jobs, app, &file, JobKind::Import, "api").await.unwrap();
+        let claimed = store.claim_job(jobs.owner(), now_ms(), 0).await.unwrap().expect("the import is waiting");
+        let before = claimed.job.done;
+        let mut work = ImportWork::open(jobs.import_dir(), claimed, 2).await.unwrap();
+        assert_eq!(step(&mut work, &store, jobs.owner()).await.unwrap(), "more");
+        // The database loses that chunk's progress; the runner, further on
+        // in its file, must not write the next chunk over the gap.
+        store.rewind_job(job.id, before).await.unwrap();
+        assert_eq!(step(&mut work, &store, jobs.owner()).await.unwrap(), "lost");
+        // Taken over from what the database kept: the file from its start.
+        let later = now_ms() + 1_000;
+        let claimed = store.claim_job(jobs.owner(), later, 0).await.unwrap().expect("the job is left to take over");
+        let mut work = ImportWork::open(jobs.import_dir(), claimed, 2).await.unwrap();
+        while step(&mut work, &store, jobs.owner()).await.unwrap() == "more" {}
+        for user in ["u-1", "u-2", "u-3", "u-4"] {
+            assert!(store.user_by_external_id(app, user).await.unwrap().is_some(), "{user} was imported");
+        }
     });
 }

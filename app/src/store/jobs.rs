@@ -249,15 +249,20 @@ impl WriteTx {
 
     /// Takes hold of `owner`'s running job for one chunk (PostgreSQL: its
     /// row stays locked until the chunk commits) and renews its heartbeat.
-    /// False when the job is not `owner`'s any more, has ended, or was asked
-    /// to stop: the chunk must not be done.
-    pub async fn hold_job(&mut self, job_id: i64, owner: &str, now: i64) -> StoreResult<bool> {
+    /// False when the job is not `owner`'s any more, has ended, was asked to
+    /// stop, or does not show the progress `done` its runner last wrote: the
+    /// chunk must not be done. The last catches chunks the database lost
+    /// (committed without a flush wait, then a crash) while the runner went
+    /// on from its own place: the job is left to be taken over, from what
+    /// the database kept.
+    pub async fn hold_job(&mut self, job_id: i64, owner: &str, now: i64, done: i64) -> StoreResult<bool> {
         let sql = "UPDATE jobs SET heartbeat_at = $1
-                   WHERE id = $2 AND owner = $3 AND status = 'running' AND NOT cancel_requested";
+                   WHERE id = $2 AND owner = $3 AND status = 'running' AND NOT cancel_requested AND done = $4";
         let held = with_tx!(self, |conn| sqlx::query(sql)
             .bind(now)
             .bind(job_id)
             .bind(owner)
+            .bind(done)
             .execute(&mut *conn)
             .await?
             .rows_affected());

@@ -238,6 +238,15 @@ impl Store {
         Ok(())
     }
 
+    /// Puts a job's progress back to `done` with no position, as a
+    /// database that lost its chunks since (a crash after commits that did
+    /// not wait for the log).
+    pub async fn rewind_job(&self, job_id: i64, done: i64) -> StoreResult<()> {
+        let sql = "UPDATE jobs SET done = $1, position = NULL WHERE id = $2";
+        super::with_pool!(self, |pool| sqlx::query(sql).bind(done).bind(job_id).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// Deletes a user's audit entries, as a log that lost them (the view
     /// memo's test).
     pub async fn forget_audit_of_user(&self, user_id: i64) -> StoreResult<()> {

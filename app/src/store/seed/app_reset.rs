@@ -18,8 +18,8 @@ impl Store {
             "DELETE FROM segment_members WHERE (segment_id, user_id) IN (SELECT m.segment_id, m.user_id
                  FROM segments s JOIN segment_members m ON m.segment_id = s.id WHERE s.app_id = $1 LIMIT 100000)",
             "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE app_id = $1 LIMIT 100000)",
-            "DELETE FROM user_search WHERE (app_id, token, user_id) IN
-                 (SELECT app_id, token, user_id FROM user_search WHERE app_id = $1 LIMIT 100000)",
+            "DELETE FROM user_search WHERE (app_id, token, sort_name, user_id) IN
+                 (SELECT app_id, token, sort_name, user_id FROM user_search WHERE app_id = $1 LIMIT 100000)",
             "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE app_id = $1 LIMIT 100000)",
             "DELETE FROM segments WHERE id IN (SELECT id FROM segments WHERE app_id = $1 LIMIT 100000)",
             "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE app_id = $1 LIMIT 100000)",
