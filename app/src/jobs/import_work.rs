@@ -300,16 +300,25 @@ mod retry_tests {
         })
     }
 
-    store_test!(a_chunk_the_store_could_not_write_is_the_one_written_next, |store: Store| async move {
-        let app = new_app(&store, "Shop").await;
-        let dir = std::env::temp_dir().join(format!("audience-test-import-retry-{}", std::process::id()));
+    /// An import of u-1…u-4 into a new app, two rows a chunk, claimed and
+    /// opened: the app, its runner, the job's id and progress at the
+    /// claim, and the work.
+    async fn claimed_import(store: &Store, dir: &str) -> (i64, Jobs, i64, i64, ImportWork) {
+        let app = new_app(store, "Shop").await;
+        let dir = std::env::temp_dir().join(format!("audience-test-{dir}-{}", std::process::id()));
         let jobs = Jobs::new(JobsConfig { import_dir: dir, chunk_rows: 2, ..JobsConfig::default() });
         let csv = b"userID\nu-1\nu-2\nu-3\nu-4\n".to_vec();
         let body = futures::stream::iter([Ok::<_, std::io::Error>(csv)]);
         let file = import::receive(jobs.import_dir(), jobs.max_upload_bytes(), body).await.unwrap();
-        let job = import::start(&store, &jobs, app, &file, JobKind::Import, "api").await.unwrap();
+        let job = import::start(store, &jobs, app, &file, JobKind::Import, "api").await.unwrap();
         let claimed = store.claim_job(jobs.owner(), now_ms(), 0).await.unwrap().expect("the import is waiting");
-        let mut work = ImportWork::open(jobs.import_dir(), claimed, 2).await.unwrap();
+        let done = claimed.job.done;
+        let work = ImportWork::open(jobs.import_dir(), claimed, 2).await.unwrap();
+        (app, jobs, job.id, done, work)
+    }
+
+    store_test!(a_chunk_the_store_could_not_write_is_the_one_written_next, |store: Store| async move {
+        let (app, jobs, job_id, _, mut work) = claimed_import(&store, "import-retry").await;
         // A store that cannot be reached (its pool is closed): the first
         // chunk is not written, as when the database goes away mid-import.
         let unreachable = crate::store::testing::sqlite().await;
@@ -324,24 +333,15 @@ mod retry_tests {
         for user in ["u-1", "u-2", "u-3", "u-4"] {
             assert!(store.user_by_external_id(app, user).await.unwrap().is_some(), "{user} was imported");
         }
-        assert_eq!(store.job(app, job.id).await.unwrap().unwrap().changed, 4);
+        assert_eq!(store.job(app, job_id).await.unwrap().unwrap().changed, 4);
     });
 
     store_test!(a_runner_whose_chunk_the_database_lost_leaves_the_job_to_be_taken_over, |store: Store| async move {
-        let app = new_app(&store, "Shop").await;
-        let dir = std::env::temp_dir().join(format!("audience-test-import-lost-{}", std::process::id()));
-        let jobs = Jobs::new(JobsConfig { import_dir: dir, chunk_rows: 2, ..JobsConfig::default() });
-        let csv = b"userID\nu-1\nu-2\nu-3\nu-4\n".to_vec();
-        let body = futures::stream::iter([Ok::<_, std::io::Error>(csv)]);
-        let file = import::receive(jobs.import_dir(), jobs.max_upload_bytes(), body).await.unwrap();
-        let job = import::start(&store, &jobs, app, &file, JobKind::Import, "api").await.unwrap();
-        let claimed = store.claim_job(jobs.owner(), now_ms(), 0).await.unwrap().expect("the import is waiting");
-        let before = claimed.job.done;
-        let mut work = ImportWork::open(jobs.import_dir(), claimed, 2).await.unwrap();
+        let (app, jobs, job_id, before, mut work) = claimed_import(&store, "import-lost").await;
         assert_eq!(step(&mut work, &store, jobs.owner()).await.unwrap(), "more");
         // The database loses that chunk's progress; the runner, further on
         // in its file, must not write the next chunk over the gap.
-        store.rewind_job(job.id, before).await.unwrap();
+        store.rewind_job(job_id, before).await.unwrap();
         assert_eq!(step(&mut work, &store, jobs.owner()).await.unwrap(), "lost");
         // Taken over from what the database kept: the file from its start.
         let later = now_ms() + 1_000;
