@@ -146,3 +146,37 @@ store_test!(the_box_pages_messages_newest_first_with_load_more, |store: Store| a
     let other = new_app(&store, "B").await;
     assert!(matches!(list(&store, other, ana, 10).await, Err(AppError::NotFound(_))));
 });
+
+store_test!(a_message_to_a_merged_userid_goes_where_that_userid_points_when_it_is_written, |store: Store| async move {
+    use app::messages::service::{send_to, Origin};
+    use app::store::Recipient;
+    let app = new_app(&store, "A").await;
+    let other = new_app(&store, "B").await;
+    let (anon, _) = user_with_devices(&store, app, "anon-1", &["phone"]).await;
+    let (acct, _) = user_with_devices(&store, app, "acct-1", &[]).await;
+    let now = app::time::now_ms();
+    let merge = store.merge_users(app, (anon, acct), &[], "admin@example.com", now).await.unwrap();
+    let api = Origin { source: "api", sender: "api" };
+
+    let sent = send_to(&store, app, Recipient::UserId("anon-1"), "Hi", "Through the alias", api).await.unwrap();
+    assert_eq!((sent.user_id, sent.external_id.as_str()), (acct, "acct-1"), "the kept user has it");
+    let written = store.row_counts().await.unwrap();
+    for name in ["ghost", "acct-1 "] {
+        let refused = send_to(&store, app, Recipient::UserId(name), "Hi", "x", api).await.unwrap_err();
+        assert!(matches!(refused, AppError::NotFound(_)), "{name}: {refused:?}");
+    }
+    let refused = send_to(&store, other, Recipient::UserId("acct-1"), "Hi", "x", api).await.unwrap_err();
+    assert!(matches!(refused, AppError::NotFound(_)), "another app's user: {refused:?}");
+    assert_eq!(store.row_counts().await.unwrap(), written, "a refusal writes nothing");
+
+    let restored = store.undo_merge(app, merge.id, "admin@example.com", app::time::now_ms()).await.unwrap();
+    let listed = |user| store.list_messages(app, user, 10);
+    assert_eq!(listed(restored).await.unwrap().iter().map(|m| m.id).collect::<Vec<_>>(), [sent.message_id]);
+    assert!(listed(acct).await.unwrap().is_empty(), "the undo handed the message back");
+    let after = send_to(&store, app, Recipient::UserId("anon-1"), "Hi", "Named again", api).await.unwrap();
+    assert_eq!((after.user_id, after.external_id.as_str()), (restored, "anon-1"), "the restored user");
+
+    store.set_user_active(app, restored, false, app::time::now_ms()).await.unwrap();
+    let refused = send_to(&store, app, Recipient::UserId("anon-1"), "Hi", "x", api).await.unwrap_err();
+    assert!(matches!(&refused, AppError::NotFound(m) if m.contains("deactivated")), "{refused:?}");
+});

@@ -4,7 +4,7 @@
 use super::model::{MessagesPage, MAX_MESSAGES_SHOWN};
 use super::model::{MAX_BODY_CHARS, MAX_TITLE_CHARS};
 use crate::error::AppError;
-use crate::store::{write_tx, Arrived, NewAudit, NewMessage, Store};
+use crate::store::{write_tx, Arrived, NewAudit, NewMessage, Recipient, Store};
 use crate::text::{multi_line, single_line};
 use crate::time::now_ms;
 
@@ -71,33 +71,38 @@ pub async fn send(
     source: &str,
     sender: &str,
 ) -> Result<i64, AppError> {
-    send_addressed(store, (app_id, user_id), title, body, Addressed { source, sender, alias: None }).await
+    let from = Origin { source, sender };
+    Ok(send_to(store, app_id, Recipient::Row(user_id), title, body, from).await?.message_id)
 }
 
-/// Where a message comes from, and the userID it was addressed to when
-/// that is a merged one.
+/// Where a message comes from.
 #[derive(Debug, Clone, Copy)]
-pub struct Addressed<'a> {
+pub struct Origin<'a> {
     pub source: &'a str,
     pub sender: &'a str,
-    /// The merged userID the app named: noted with the message, in its
-    /// transaction, so an undo of the merge hands the message back.
-    pub alias: Option<&'a str>,
 }
 
-/// [`send`] to `(app, user)` as `from` says.
-pub async fn send_addressed(
+/// A message sent, and to whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub message_id: i64,
+    pub user_id: i64,
+    pub external_id: String,
+}
+
+/// [`send`] to the user `to` names. The user is resolved in the message's
+/// transaction: sent to a merged userID, the message is noted there, so an
+/// undo of the merge hands it back, and an undo committed before it sends
+/// it to the restored user.
+pub async fn send_to(
     store: &Store,
-    (app_id, user_id): (i64, i64),
+    app_id: i64,
+    to: Recipient<'_>,
     title: &str,
     body: &str,
-    from: Addressed<'_>,
-) -> Result<i64, AppError> {
+    from: Origin<'_>,
+) -> Result<Sent, AppError> {
     let (title, body) = check_message(title, body)?;
-    let user = store.user_by_id(app_id, user_id).await?.ok_or_else(no_user)?;
-    if !user.active {
-        return Err(AppError::NotFound("This user is deactivated; reactivate it to send messages.".into()));
-    }
     let now = now_ms();
     let message = NewMessage {
         title: &title,
@@ -109,15 +114,21 @@ pub async fn send_addressed(
         attachments: &[],
     };
     let detail = format!("\"{title}\"");
-    let audit = NewAudit::on_user(app_id, user_id, from.sender, "sent private message").with_detail(&detail);
-    Ok(write_tx!(store, |tx| {
-        let id = tx.insert_message(app_id, user_id, &message).await?;
-        tx.record_audit(&audit, now).await?;
-        if let Some(alias) = from.alias {
-            tx.note_arrivals((app_id, user_id), alias, Arrived::Messages, &[id], now).await?;
+    write_tx!(store, |tx| {
+        let Some(user) = tx.addressee(app_id, to).await? else {
+            return Ok(Err(no_user()));
+        };
+        if !user.active {
+            return Ok(Err(AppError::NotFound("This user is deactivated; reactivate it to send messages.".into())));
         }
-        Ok(id)
-    })?)
+        let id = tx.insert_message(app_id, user.id, &message).await?;
+        let audit = NewAudit::on_user(app_id, user.id, from.sender, "sent private message").with_detail(&detail);
+        tx.record_audit(&audit, now).await?;
+        if let (Recipient::UserId(alias), true) = (to, user.through_alias) {
+            tx.note_arrivals((app_id, user.id), alias, Arrived::Messages, &[id], now).await?;
+        }
+        Ok(Ok(Sent { message_id: id, user_id: user.id, external_id: user.external_id }))
+    })?
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use super::model::{segment_name, Segment, SegmentSearch, SEARCH_LIMIT};
 use crate::auth::session::SessionAdmin;
 use crate::error::AppError;
 use crate::ids::ExternalId;
-use crate::store::{name_key, write_tx, Arrived, NewAudit, Store, StoreError, WriteTx};
+use crate::store::{name_key, write_tx, Arrived, NewAudit, Recipient, Store, StoreError, WriteTx};
 use crate::time::now_ms;
 
 const CREATED: &str = "created segment";
@@ -206,19 +206,24 @@ pub async fn join_by_name(
     actor: &str,
 ) -> Result<Joined, AppError> {
     let name = parse_name(raw_name)?;
-    let named = user;
-    let (user_id, user) = user_id_of(store, app_id, named).await?;
     let now = now_ms();
-    write_tx!(store, |tx| {
+    // The user is resolved in the transaction: a merge or an undo committed
+    // since decides who joins, and a join through a merged userID is noted
+    // with it, so an undo of that merge takes it back.
+    let joined = write_tx!(store, |tx| {
+        let Some(addressee) = tx.addressee(app_id, Recipient::UserId(user.as_str())).await? else {
+            return Ok(None);
+        };
         let (segment, created) = segment_named(tx, app_id, &name, actor, now).await?;
-        let added = !join(tx, app_id, user_id, &[segment.id], actor, now).await?.is_empty();
-        if added && user != named.as_str() {
-            // Joined through a merged userID: an undo of the merge takes it back.
-            tx.note_arrivals((app_id, user_id), named.as_str(), Arrived::Memberships, &[segment.id], now).await?;
+        let added = !join(tx, app_id, addressee.id, &[segment.id], actor, now).await?.is_empty();
+        if added && addressee.through_alias {
+            let at = (app_id, addressee.id);
+            tx.note_arrivals(at, user.as_str(), Arrived::Memberships, &[segment.id], now).await?;
         }
-        Ok(Joined { segment, created, added, user: user.clone() })
+        Ok(Some(Joined { segment, created, added, user: addressee.external_id }))
     })
-    .map_err(not_found_in_words)
+    .map_err(not_found_in_words)?;
+    joined.ok_or_else(|| unknown_user_id(user))
 }
 
 /// The ingest API's `DELETE …/segments/{name}`: the user leaves the segment
@@ -231,19 +236,22 @@ pub async fn leave_by_name(
     actor: &str,
 ) -> Result<Segment, AppError> {
     let name = parse_name(raw_name)?;
-    let (user_id, _) = user_id_of(store, app_id, user).await?;
     let not_in = || AppError::NotFound(format!("user '{}' is not in a segment named '{name}'", user.as_str()));
-    let segment = store.segment_by_name(app_id, &name).await?.ok_or_else(not_in)?;
+    let segment = store.segment_by_name(app_id, &name).await?;
     let now = now_ms();
-    let left = write_tx!(store, |tx| leave(tx, app_id, user_id, segment.id, actor, now).await)?;
-    left.ok_or_else(not_in)
+    // Resolved in the transaction, as for a join.
+    let left = write_tx!(store, |tx| {
+        let Some(addressee) = tx.addressee(app_id, Recipient::UserId(user.as_str())).await? else {
+            return Ok(Err(unknown_user_id(user)));
+        };
+        match &segment {
+            Some(segment) => Ok(leave(tx, app_id, addressee.id, segment.id, actor, now).await?.ok_or_else(not_in)),
+            None => Ok(Err(not_in())),
+        }
+    })?;
+    left
 }
 
-/// The user a userID names (a merged userID: the user it was merged into),
-/// with its own userID.
-async fn user_id_of(store: &Store, app_id: i64, user: &ExternalId) -> Result<(i64, String), AppError> {
-    let found = store.user_by_external_id_or_alias(app_id, user.as_str()).await?;
-    found
-        .map(|u| (u.id, u.external_id))
-        .ok_or_else(|| AppError::NotFound(format!("unknown userID '{}'", user.as_str())))
+fn unknown_user_id(user: &ExternalId) -> AppError {
+    AppError::NotFound(format!("unknown userID '{}'", user.as_str()))
 }

@@ -80,6 +80,46 @@ impl WriteTx {
     }
 }
 
+/// Whom a write names: a user's row id (the console), or the userID the
+/// app gave (the API), which may be a merged user's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient<'a> {
+    Row(i64),
+    UserId(&'a str),
+}
+
+/// The user a [`Recipient`] names, as the writing transaction sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addressee {
+    pub id: i64,
+    pub external_id: String,
+    pub active: bool,
+    /// Named by a merged userID: what is written is noted for an undo.
+    pub through_alias: bool,
+}
+
+impl WriteTx {
+    /// The user `to` names now. Read in the writing transaction, so a
+    /// merge or an undo committed since the caller last looked decides
+    /// where the write goes, as it does for events.
+    pub(crate) async fn addressee(&mut self, app_id: i64, to: Recipient<'_>) -> StoreResult<Option<Addressee>> {
+        let (id, through_alias) = match to {
+            Recipient::Row(id) => (id, false),
+            Recipient::UserId(name) => {
+                let (found, aliases) = self.user_ids_and_aliases(app_id, &[name]).await?;
+                match found.get(name) {
+                    Some(&id) => (id, aliases.contains_key(name)),
+                    None => return Ok(None),
+                }
+            }
+        };
+        let sql = "SELECT external_id, active FROM users WHERE app_id = $1 AND id = $2";
+        let row: Option<(String, bool)> =
+            with_tx!(self, |conn| sqlx::query_as(sql).bind(app_id).bind(id).fetch_optional(&mut *conn).await)?;
+        Ok(row.map(|(external_id, active)| Addressee { id, external_id, active, through_alias }))
+    }
+}
+
 impl WriteTx {
     /// Notes rows of `kind` written through `alias` on user `user_id`, if a
     /// merge into that user can still be undone (else nothing would read

@@ -46,7 +46,7 @@ pub use crate::model::merges::MergeCounts;
 pub use crate::write_tx;
 pub use activity::MOVED_PREFIX;
 pub use admins::{AdminRecord, NewAudit};
-pub use aliases::Arrived;
+pub use aliases::{Addressee, Arrived, Recipient};
 pub use bulk::BulkAudit;
 pub use deliveries::{InboxMessage, Opened};
 pub use devices::{DeviceInput, LocationInput};

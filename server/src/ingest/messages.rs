@@ -6,10 +6,11 @@
 //! - `POST /api/v1/users/{userID}/messages` `{title, body}`: the customer's
 //!   app sends one (queued for each of the user's devices).
 
+use app::error::AppError;
 use app::messages::service::{self, INBOX_LIMIT};
 use app::model::messages::DeliveryStatus;
 use app::state::AppState;
-use app::store::Opened;
+use app::store::{Opened, Recipient};
 use app::time::now_ms;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -231,17 +232,13 @@ pub async fn post_message(
     Path(user_id): Path<String>,
     ApiJson(body): ApiJson<MessageBody>,
 ) -> Result<(StatusCode, Json<MessageSent>), ApiError> {
-    let user = state
-        .store
-        .user_by_external_id_or_alias(app.0.id, &user_id)
-        .await?
-        .filter(|u| u.active)
-        .ok_or_else(|| ApiError::not_found("userID", format!("unknown userID '{user_id}'")))?;
-    // Sent to a merged userID: noted with the message, so an undo of the
-    // merge takes it back.
-    let alias = (user.external_id != user_id).then_some(user_id.as_str());
-    let from = service::Addressed { source: "api", sender: "api", alias };
-    let id = service::send_addressed(&state.store, (app.0.id, user.id), &body.title, &body.body, from).await?;
-    state.live.changed(::app::model::profile::BoxChanged::Messages, app.0.id, user.id);
-    Ok((StatusCode::CREATED, Json(MessageSent { message_id: id, user_id: user.external_id })))
+    let from = service::Origin { source: "api", sender: "api" };
+    let to = Recipient::UserId(&user_id);
+    let sent =
+        service::send_to(&state.store, app.0.id, to, &body.title, &body.body, from).await.map_err(|err| match err {
+            AppError::NotFound(_) => ApiError::not_found("userID", format!("unknown userID '{user_id}'")),
+            err => err.into(),
+        })?;
+    state.live.changed(::app::model::profile::BoxChanged::Messages, app.0.id, sent.user_id);
+    Ok((StatusCode::CREATED, Json(MessageSent { message_id: sent.message_id, user_id: sent.external_id })))
 }
