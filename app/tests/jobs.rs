@@ -319,16 +319,23 @@ store_test!(a_selection_with_a_run_of_users_deleted_is_worked_through_to_its_end
     assert_eq!(members(&store, app, "VIP").await, 6, "every user left joined");
 });
 
-store_test!(users_deleted_while_a_bulk_add_runs_leave_no_membership, multi_thread, |store: Store| async move {
-    // PostgreSQL's memberships have no foreign keys (migration 0029): what
-    // keeps a chunk from adding a user an erasure just deleted is the
-    // chunk's lock on its users. Deletions race a job over the same users,
-    // a user per chunk; after both, nothing refers to a deleted user.
+/// Deletions race a bulk `action` over the same users, a user per chunk:
+/// after both, nothing refers to a deleted user and every other user was
+/// worked on. PostgreSQL's memberships and audit rows have no foreign keys
+/// (migration 0029): an add is kept from writing for a user an erasure just
+/// deleted by the app's removal lock its chunk takes; a removal and a
+/// (de)activation by the rows they change, which an erasure locks too.
+async fn deletions_racing(store: Store, action: &str) {
     let app = new_app(&store, "Shop").await;
     let ids = users(&store, app, "u", 90).await;
-    app::segments::service::create_as(&store, app, "VIP", "test").await.unwrap();
-    let started =
-        start_bulk(&store, app, &bulk("add_to_segment", Some(""), None, Some("VIP")), &admin()).await.unwrap();
+    let vip = app::segments::service::create_as(&store, app, "VIP", "test").await.unwrap().0.id;
+    if action == "remove_from_segment" {
+        app::segments::service::add(&store, app, ids[0], &[vip], &admin()).await.unwrap();
+        let everyone = bulk("add_to_segment", Some(""), None, Some("VIP"));
+        start_bulk(&store, app, &everyone, &admin()).await.unwrap();
+        run_all(&runner(1_000, Duration::from_secs(30)), &store).await;
+    }
+    let started = start_bulk(&store, app, &bulk(action, Some(""), None, Some("VIP")), &admin()).await.unwrap();
     let jobs = runner(1, Duration::from_secs(30));
     let job_runner = {
         let store = store.clone();
@@ -351,7 +358,26 @@ store_test!(users_deleted_while_a_bulk_add_runs_leave_no_membership, multi_threa
     assert_eq!(job(&store, app, started.id).await.status, JobStatus::Done);
     for (_, user) in &doomed {
         let left = store.rows_referencing(*user, &[]).await.unwrap();
-        assert!(left.is_empty(), "user {user}: rows left after a delete racing a bulk add: {left:?}");
+        assert!(left.is_empty(), "{action}: user {user}: rows left after a delete racing it: {left:?}");
     }
-    assert_eq!(members(&store, app, "VIP").await, (ids.len() - doomed.len()) as i64, "the others all joined");
+    let kept = (ids.len() - doomed.len()) as i64;
+    let (in_vip, active) = (members(&store, app, "VIP").await, store.count_active_users(app).await.unwrap());
+    let expected = match action {
+        "add_to_segment" => (kept, kept),
+        "remove_from_segment" => (0, kept),
+        _ => (0, 0),
+    };
+    assert_eq!((in_vip, active), expected, "{action}: (members, active users) of the {kept} not deleted");
+}
+
+store_test!(users_deleted_while_a_bulk_add_runs_leave_no_membership, multi_thread, |store: Store| async move {
+    deletions_racing(store, "add_to_segment").await;
+});
+
+store_test!(users_deleted_while_a_bulk_removal_runs_leave_no_audit_row, multi_thread, |store: Store| async move {
+    deletions_racing(store, "remove_from_segment").await;
+});
+
+store_test!(users_deleted_while_a_bulk_deactivation_runs_leave_nothing, multi_thread, |store: Store| async move {
+    deletions_racing(store, "deactivate").await;
 });

@@ -273,6 +273,12 @@ impl BulkWork {
             let Some((last_seq, rows)) = tx.next_job_chunk(job_id, after, size).await? else {
                 return Ok((Step::Finished, None));
             };
+            // Only an add writes rows for users it does not lock otherwise:
+            // a removal, a deactivation and a deletion touch existing rows,
+            // which an erasure's own writes wait for or have removed.
+            if kind == JobKind::AddToSegment {
+                tx.hold_off_removals(app_id).await?;
+            }
             let users = tx.job_chunk_user_ids(job_id, (after, last_seq), app_id).await?;
             let changed = match (kind, &segment) {
                 (JobKind::AddToSegment, Some((id, name))) => {

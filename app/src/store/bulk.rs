@@ -63,7 +63,9 @@ impl WriteTx {
 
     /// The app's users of the chunk `(after, last]` (its rows' `seq`), by
     /// id: the chunk's rows read by the selection's key, then those still
-    /// users of the app.
+    /// users of the app. No user is locked: a change that needs its users
+    /// to stay takes the app's removal lock first
+    /// ([`WriteTx::hold_off_removals`]).
     pub async fn job_chunk_user_ids(
         &mut self,
         job_id: i64,
@@ -77,15 +79,11 @@ impl WriteTx {
             .bind(last)
             .fetch_all(&mut *conn)
             .await)?;
-        // PostgreSQL: locked as a foreign key's check would (`FOR KEY
-        // SHARE`), since memberships have none there (migration 0029): an
-        // erasure waits for the chunk, then deletes what it added.
-        // PostgreSQL probes its key per id, in id order (so concurrent
-        // chunks lock in one order), planned at each run: a join on the
-        // list was planned as a merge join that read the users' key from
-        // the first id on, for every chunk.
+        // PostgreSQL probes the users' key per id, planned at each run: a
+        // join on the list was planned as a merge join that read the
+        // users' key from the first id on, for every chunk.
         if self.is_postgres() {
-            let sql = "SELECT id FROM users WHERE id = ANY($2) AND app_id = $1 ORDER BY id FOR KEY SHARE";
+            let sql = "SELECT id FROM users WHERE id = ANY($2) AND app_id = $1 ORDER BY id";
             let query = sqlx::query_scalar(sql).persistent(false).bind(app_id).bind(ids);
             return Ok(query.fetch_all(&mut **self.postgres()?).await?);
         }

@@ -91,7 +91,7 @@ impl WriteTx {
         if !self.has_user(app_id, user_id).await? {
             return Ok(None);
         }
-        self.lock_for_erasure(user_id).await?;
+        self.lock_for_erasure(app_id, user_id).await?;
         self.delete_where_user(DELETE_MESSAGE_DELIVERIES, user_id).await?;
         self.delete_where_user(DELETE_DEVICE_DELIVERIES, user_id).await?;
         let messages = self.delete_where_user(DELETE_MESSAGES, user_id).await?;
@@ -129,17 +129,45 @@ impl WriteTx {
     /// events reference them without foreign keys (migration 0019). A batch
     /// that looked them up first (`FOR KEY SHARE`) commits before this
     /// returns, and its events are then deleted below; one that comes after
-    /// waits and finds them gone. SQLite has one writer: nothing interleaves.
-    pub(super) async fn lock_for_erasure(&mut self, user_id: i64) -> StoreResult<()> {
+    /// waits and finds them gone. A bulk add's chunk, which locks no user,
+    /// is kept out by the app's removal lock ([`WriteTx::hold_off_removals`]).
+    /// SQLite has one writer: nothing interleaves.
+    pub(super) async fn lock_for_erasure(&mut self, app_id: i64, user_id: i64) -> StoreResult<()> {
         if !self.is_postgres() {
             return Ok(());
         }
+        self.removal_lock(app_id, "pg_advisory_xact_lock_shared").await?;
         for sql in [
             "SELECT id FROM users WHERE id = $1 FOR UPDATE",
             "SELECT id FROM devices WHERE user_id = $1 ORDER BY id FOR UPDATE",
         ] {
             with_tx!(self, |conn| sqlx::query(sql).bind(user_id).fetch_all(&mut *conn).await.map(|_| ()))?;
         }
+        Ok(())
+    }
+
+    /// PostgreSQL: waits for the app's user removals (erasures, merges) in
+    /// flight and keeps new ones out until this transaction ends. A bulk
+    /// chunk that writes rows naming thousands of users takes this instead
+    /// of a row lock per user (each one a write to the user's heap page):
+    /// the users it reads after it are there until it commits. Removals
+    /// share the lock among themselves; two such chunks of one app take
+    /// turns.
+    pub async fn hold_off_removals(&mut self, app_id: i64) -> StoreResult<()> {
+        if !self.is_postgres() {
+            return Ok(());
+        }
+        self.removal_lock(app_id, "pg_advisory_xact_lock").await
+    }
+
+    /// Takes the app's removal lock with `function` (exclusive or shared):
+    /// an advisory lock keyed by a name for this use and the app.
+    async fn removal_lock(&mut self, app_id: i64, function: &'static str) -> StoreResult<()> {
+        // Two 32-bit keys: apps whose ids agree in the low 31 bits share a
+        // lock, which only makes them wait for each other.
+        let app_key = (app_id & 0x7fff_ffff) as i32;
+        let sql = format!("SELECT {function}(hashtext('audience: user removals'), $1)::text");
+        with_tx!(self, |conn| sqlx::query(&sql).bind(app_key).fetch_all(&mut *conn).await.map(|_| ()))?;
         Ok(())
     }
 

@@ -129,7 +129,7 @@ impl WriteTx {
         // The merged user is locked as an erasure locks it: ingest batches
         // that looked it up commit first (their rows then move below); later
         // ones wait, find it gone and follow its alias.
-        self.lock_for_erasure(merged_id).await?;
+        self.lock_for_erasure(app_id, merged_id).await?;
         let sql = format!("SELECT id FROM users WHERE id = $1{}", self.key_share_lock());
         with_tx!(self, |conn| sqlx::query(&sql).bind(kept_id).fetch_all(&mut *conn).await.map(|_| ()))?;
         let user = self.user_row(app_id, merged_id).await?.ok_or(StoreError::NotFound("user"))?;
