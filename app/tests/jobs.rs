@@ -381,3 +381,21 @@ store_test!(users_deleted_while_a_bulk_removal_runs_leave_no_audit_row, multi_th
 store_test!(users_deleted_while_a_bulk_deactivation_runs_leave_nothing, multi_thread, |store: Store| async move {
     deletions_racing(store, "deactivate").await;
 });
+
+store_test!(a_job_running_when_the_selection_became_blocks_finishes_after_the_upgrade, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let ids = users(&store, app, "u", 12).await;
+    app::segments::service::create_as(&store, app, "VIP", "test").await.unwrap();
+    let list = Some(ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(","));
+    let started = start_bulk(&store, app, &bulk("add_to_segment", None, list, Some("VIP")), &admin()).await.unwrap();
+    // The selection as the older builds stored it, a row per user; a user
+    // erased since is passed over.
+    let rows: Vec<(i64, i64, i64)> = ids.iter().enumerate().map(|(n, id)| (started.id, n as i64, *id)).collect();
+    app::profile::lifecycle::delete(&store, app, ids[0], "u-00", &admin()).await.unwrap();
+    store.upgrade_from_job_users(&rows).await.unwrap();
+
+    run_all(&runner(5, Duration::from_secs(30)), &store).await;
+    let done = job(&store, app, started.id).await;
+    assert_eq!((done.status, done.done, done.changed), (JobStatus::Done, 12, 11), "{done:?}");
+    assert_eq!(members(&store, app, "VIP").await, 11, "every user still there joined");
+});

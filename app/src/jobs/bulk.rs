@@ -13,6 +13,7 @@ use super::model::{BulkAction, Job, JobKind, Selection, MAX_TICKED};
 use super::selection::{matching_round, too_many_ticked, who_words};
 use super::step::Step;
 use crate::auth::session::SessionAdmin;
+use crate::background::JobsConfig;
 use crate::error::AppError;
 use crate::model::properties::grouped;
 use crate::model::users::UserScope;
@@ -26,6 +27,13 @@ use crate::user_view::{decode_cursor, resolve_scope};
 /// Users a deletion erases per chunk at most: each user's rows are erased
 /// one by one.
 const DELETE_CHUNK: i64 = 50;
+
+/// Users a chunk of a `kind` job acts on, for a runner whose chunks hold
+/// `chunk` users: the selection is stored in blocks of this size.
+fn chunk_size(kind: JobKind, chunk: i64) -> usize {
+    let size = if kind == JobKind::Delete { chunk.min(DELETE_CHUNK) } else { chunk };
+    size.max(1) as usize
+}
 
 /// A bulk job's settings (`jobs.params`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,7 +140,7 @@ pub async fn start(
                 owner: None,
             };
             let id = tx.create_job(&job, now).await?;
-            tx.add_job_users(id, 0, ids).await?;
+            tx.add_job_users(id, 0, ids, chunk_size(action.kind(), JobsConfig::default().chunk_users)).await?;
             Ok(id)
         })?,
         None => {
@@ -232,11 +240,12 @@ impl BulkWork {
         };
         let position_text = to_json(&position);
         let (job_id, now, done) = (self.job.id, now_ms(), self.done);
+        let block = chunk_size(self.job.kind, self.chunk);
         let held = write_tx!(store, |tx| {
             if !tx.hold_job(job_id, owner, now, done).await? {
                 return Ok(false);
             }
-            tx.add_job_users(job_id, next_seq, &ids).await?;
+            tx.add_job_users(job_id, next_seq, &ids, block).await?;
             tx.set_job_total(job_id, total).await?;
             tx.advance_job(job_id, &ChunkDone { position: Some(&position_text), ..ChunkDone::default() }).await?;
             Ok(true)
@@ -261,7 +270,6 @@ impl BulkWork {
     async fn act(&mut self, store: &Store, owner: &str) -> Result<Step, StoreError> {
         let (job_id, app_id, now) = (self.job.id, self.job.app_id, now_ms());
         let kind = self.job.kind;
-        let size = if kind == JobKind::Delete { self.chunk.min(DELETE_CHUNK) } else { self.chunk };
         let actor = self.job.actor.clone();
         let segment = self.params.segment.clone();
         let (after, done_before) = (self.acted_through, self.done);
@@ -270,16 +278,17 @@ impl BulkWork {
                 return Ok((Step::Lost, None));
             }
             tx.commit_without_flush_wait().await?;
-            let Some((last_seq, rows)) = tx.next_job_chunk(job_id, after, size).await? else {
+            let Some((last_seq, block)) = tx.next_job_block(job_id, after).await? else {
                 return Ok((Step::Finished, None));
             };
+            let rows = block.len() as i64;
             // Only an add writes rows for users it does not lock otherwise:
             // a removal, a deactivation and a deletion touch existing rows,
             // which an erasure's own writes wait for or have removed.
             if kind == JobKind::AddToSegment {
                 tx.hold_off_removals(app_id).await?;
             }
-            let users = tx.job_chunk_user_ids(job_id, (after, last_seq), app_id).await?;
+            let users = tx.users_of_app(app_id, &block).await?;
             let changed = match (kind, &segment) {
                 (JobKind::AddToSegment, Some((id, name))) => {
                     let audit = BulkAudit { actor: &actor, action: segments::ADDED, detail: name };
@@ -306,7 +315,7 @@ impl BulkWork {
                 }
                 _ => return Ok((Step::Failed("the job does not say what to do".into()), None)),
             };
-            tx.drop_job_chunk(job_id, (after, last_seq)).await?;
+            tx.drop_job_block(job_id, last_seq).await?;
             let done = ChunkDone { done: rows, changed, unchanged: rows - changed, ..ChunkDone::default() };
             tx.advance_job(job_id, &done).await?;
             Ok((Step::More, Some((last_seq, rows))))

@@ -1,11 +1,10 @@
-//! Bulk actions over a job's selection (`job_users`), a chunk at a time.
-//! A chunk's users are read by the selection's key and kept to the app's
-//! users that still exist (a user deleted since the selection, or another
-//! app's, is left alone). Each change returns the users it touched, and
+//! Bulk actions over a job's selection (`job_blocks`), a block at a time.
+//! A block's users are kept to the app's users that still exist (a user
+//! deleted since the selection, or another app's, is left alone). Each change returns the users it touched, and
 //! exactly those get an audit row, in the same transaction.
 
 use super::batch::BindList;
-use super::{with_tx, StoreResult, WriteTx};
+use super::{with_tx, StoreError, StoreResult, WriteTx};
 
 /// An audit row per user a bulk change touches: its action and detail.
 #[derive(Debug, Clone, Copy)]
@@ -16,94 +15,68 @@ pub struct BulkAudit<'a> {
 }
 
 impl WriteTx {
-    /// Appends users to a job's selection, numbered from `first_seq`, in
-    /// one statement (the ids bound as one value).
-    pub async fn add_job_users(&mut self, job_id: i64, first_seq: i64, user_ids: &[i64]) -> StoreResult<()> {
-        if user_ids.is_empty() {
-            return Ok(());
+    /// Appends users to a job's selection, numbered from `first_seq`, as
+    /// blocks of at most `block` ids (a chunk of work each), a row per block.
+    pub async fn add_job_users(
+        &mut self,
+        job_id: i64,
+        first_seq: i64,
+        user_ids: &[i64],
+        block: usize,
+    ) -> StoreResult<()> {
+        let sql = "INSERT INTO job_blocks (job_id, last_seq, user_ids) VALUES ($1, $2, $3)";
+        let mut last_seq = first_seq - 1;
+        for ids in user_ids.chunks(block.max(1)) {
+            last_seq += ids.len() as i64;
+            with_tx!(self, |conn| sqlx::query(sql)
+                .bind(job_id)
+                .bind(last_seq)
+                .bind_ids(ids)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ()))?;
         }
-        let sql = format!(
-            "INSERT INTO job_users (job_id, seq, user_id) SELECT $1, $2 + c.n - 1, c.id FROM {}",
-            self.id_list(3)
-        );
-        with_tx!(self, |conn| sqlx::query(&sql)
-            .bind(job_id)
-            .bind(first_seq)
-            .bind_ids(user_ids)
-            .execute(&mut *conn)
-            .await
-            .map(|_| ()))?;
         Ok(())
     }
 
-    /// The next chunk of a job's selection after the row `after` (-1 for
-    /// the first): the `seq` that ends it and how many rows it has (`None`
-    /// when the selection is used up). Reading from `after`, not from the
-    /// selection's start, skips the rows earlier chunks deleted (dead index
-    /// entries until a vacuum: each chunk would walk them all). The chunk
-    /// is the `size` seqs from the first row left: two bounded index reads,
-    /// whatever the statistics say (an estimate made while the selection
-    /// was empty had PostgreSQL read and sort all of it for every chunk). A
-    /// selection with gaps (users erased meanwhile) gives smaller chunks.
-    pub async fn next_job_chunk(&mut self, job_id: i64, after: i64, size: i64) -> StoreResult<Option<(i64, i64)>> {
-        let sql = "SELECT MIN(seq) FROM job_users WHERE job_id = $1 AND seq > $2";
-        let first: Option<i64> =
-            with_tx!(self, |conn| sqlx::query_scalar(sql).bind(job_id).bind(after).fetch_one(&mut *conn).await)?;
-        let Some(first) = first else { return Ok(None) };
-        let last = first + size - 1;
-        let sql = "SELECT COUNT(*) FROM job_users WHERE job_id = $1 AND seq >= $2 AND seq <= $3";
-        let rows: i64 = with_tx!(self, |conn| sqlx::query_scalar(sql)
-            .bind(job_id)
-            .bind(first)
-            .bind(last)
-            .fetch_one(&mut *conn)
-            .await)?;
-        Ok(Some((last, rows)))
+    /// The next block of a job's selection after place `after` (-1 for the
+    /// first): the last place it holds and its user ids (`None` when the
+    /// selection is used up). One row read by the key.
+    pub async fn next_job_block(&mut self, job_id: i64, after: i64) -> StoreResult<Option<(i64, Vec<i64>)>> {
+        let ids = if self.is_postgres() { "array_to_json(user_ids)::text" } else { "user_ids" };
+        let sql = format!(
+            "SELECT last_seq, {ids} FROM job_blocks WHERE job_id = $1 AND last_seq > $2 ORDER BY last_seq LIMIT 1"
+        );
+        let row: Option<(i64, String)> =
+            with_tx!(self, |conn| sqlx::query_as(&sql).bind(job_id).bind(after).fetch_optional(&mut *conn).await)?;
+        let Some((last_seq, ids)) = row else { return Ok(None) };
+        let ids: Vec<i64> = serde_json::from_str(&ids).map_err(|err| StoreError::Unavailable(err.to_string()))?;
+        Ok(Some((last_seq, ids)))
     }
 
-    /// The app's users of the chunk `(after, last]` (its rows' `seq`), by
-    /// id: the chunk's rows read by the selection's key, then those still
-    /// users of the app. No user is locked: a change that needs its users
-    /// to stay takes the app's removal lock first
-    /// ([`WriteTx::hold_off_removals`]).
-    pub async fn job_chunk_user_ids(
-        &mut self,
-        job_id: i64,
-        (after, last): (i64, i64),
-        app_id: i64,
-    ) -> StoreResult<Vec<i64>> {
-        let sql = "SELECT user_id FROM job_users WHERE job_id = $1 AND seq > $2 AND seq <= $3";
-        let ids: Vec<i64> = with_tx!(self, |conn| sqlx::query_scalar(sql)
-            .bind(job_id)
-            .bind(after)
-            .bind(last)
-            .fetch_all(&mut *conn)
-            .await)?;
+    /// Those of `ids` that are users of the app, by id. No user is locked: a
+    /// change that needs its users to stay takes the app's removal lock
+    /// first ([`WriteTx::hold_off_removals`]).
+    pub async fn users_of_app(&mut self, app_id: i64, ids: &[i64]) -> StoreResult<Vec<i64>> {
         // PostgreSQL probes the users' key per id, planned at each run: a
         // join on the list was planned as a merge join that read the
         // users' key from the first id on, for every chunk.
         if self.is_postgres() {
             let sql = "SELECT id FROM users WHERE id = ANY($2) AND app_id = $1 ORDER BY id";
-            let query = sqlx::query_scalar(sql).persistent(false).bind(app_id).bind(ids);
+            let query = sqlx::query_scalar(sql).persistent(false).bind(app_id).bind(ids.to_vec());
             return Ok(query.fetch_all(&mut **self.postgres()?).await?);
         }
         let sql = format!(
             "SELECT u.id FROM {} JOIN users u ON u.id = c.id WHERE u.app_id = $1 ORDER BY u.id",
             self.id_list(2)
         );
-        self.ids_query(&sql, app_id, &ids).await
+        self.ids_query(&sql, app_id, ids).await
     }
 
-    /// Drops the chunk `(after, last]` from the selection: its work is done.
-    pub async fn drop_job_chunk(&mut self, job_id: i64, (after, last): (i64, i64)) -> StoreResult<()> {
-        let sql = "DELETE FROM job_users WHERE job_id = $1 AND seq > $2 AND seq <= $3";
-        with_tx!(self, |conn| sqlx::query(sql)
-            .bind(job_id)
-            .bind(after)
-            .bind(last)
-            .execute(&mut *conn)
-            .await
-            .map(|_| ()))?;
+    /// Drops the selection's block that ends at `last_seq`: its work is done.
+    pub async fn drop_job_block(&mut self, job_id: i64, last_seq: i64) -> StoreResult<()> {
+        let sql = "DELETE FROM job_blocks WHERE job_id = $1 AND last_seq = $2";
+        with_tx!(self, |conn| sqlx::query(sql).bind(job_id).bind(last_seq).execute(&mut *conn).await.map(|_| ()))?;
         Ok(())
     }
 

@@ -43,8 +43,6 @@ const DELETE_DEVICES: &str = "DELETE FROM devices WHERE user_id = $1";
 const DELETE_PROPERTIES: &str = "DELETE FROM user_properties WHERE user_id = $1";
 const DELETE_PROPERTY_CHANGES: &str = "DELETE FROM property_changes WHERE user_id = $1";
 const DELETE_NOTES: &str = "DELETE FROM notes WHERE user_id = $1";
-/// The user leaves the selections of bulk jobs still running.
-const DELETE_JOB_USERS: &str = "DELETE FROM job_users WHERE user_id = $1";
 /// What the app sent through those userIDs is no longer noted by them.
 const DELETE_ARRIVALS: &str = "DELETE FROM alias_arrivals WHERE (app_id, alias) IN
      (SELECT app_id, external_id FROM user_aliases WHERE user_id = $1)";
@@ -60,7 +58,7 @@ const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHER
 /// Every statement above that takes the user's id alone, by name: what
 /// the plan test (`Store::per_user_plans`) explains.
 #[cfg(any(test, feature = "test-support"))]
-pub(crate) const BY_USER: [(&str, &str); 18] = [
+pub(crate) const BY_USER: [(&str, &str); 17] = [
     ("deliveries of the user's messages", DELETE_MESSAGE_DELIVERIES),
     ("deliveries to the user's devices", DELETE_DEVICE_DELIVERIES),
     ("messages", DELETE_MESSAGES),
@@ -74,7 +72,6 @@ pub(crate) const BY_USER: [(&str, &str); 18] = [
     ("properties", DELETE_PROPERTIES),
     ("property changes", DELETE_PROPERTY_CHANGES),
     ("notes", DELETE_NOTES),
-    ("bulk job selections", DELETE_JOB_USERS),
     ("arrivals through aliases", DELETE_ARRIVALS),
     ("aliases", DELETE_ALIASES),
     ("merges into the user", DELETE_MERGES),
@@ -115,7 +112,6 @@ impl WriteTx {
         self.delete_where_user(DELETE_PROPERTIES, user_id).await?;
         self.delete_where_user(DELETE_PROPERTY_CHANGES, user_id).await?;
         self.delete_where_user(DELETE_NOTES, user_id).await?;
-        self.delete_where_user(DELETE_JOB_USERS, user_id).await?;
         self.delete_where_user(DELETE_ARRIVALS, user_id).await?;
         self.delete_where_user(DELETE_ALIASES, user_id).await?;
         self.delete_where_user(DELETE_MERGES, user_id).await?;

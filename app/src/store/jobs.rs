@@ -207,7 +207,7 @@ impl Store {
                 .execute(&mut *conn)
                 .await
                 .map(|_| ()))?;
-            let rest = "DELETE FROM job_users WHERE job_id = $1";
+            let rest = "DELETE FROM job_blocks WHERE job_id = $1";
             with_tx!(tx, |conn| sqlx::query(rest).bind(job_id).execute(&mut *conn).await.map(|_| ()))?;
             Ok(())
         })

@@ -145,9 +145,8 @@ impl WriteTx {
         let sql = "UPDATE user_aliases SET user_id = $1 WHERE user_id = $2 RETURNING external_id";
         let aliases: Vec<String> =
             with_tx!(self, |conn| sqlx::query_scalar(sql).bind(kept_id).bind(merged_id).fetch_all(&mut *conn).await)?;
-        for sql in ["DELETE FROM user_search WHERE user_id = $1", "DELETE FROM job_users WHERE user_id = $1"] {
-            with_tx!(self, |conn| sqlx::query(sql).bind(merged_id).execute(&mut *conn).await.map(|_| ()))?;
-        }
+        let sql = "DELETE FROM user_search WHERE user_id = $1";
+        with_tx!(self, |conn| sqlx::query(sql).bind(merged_id).execute(&mut *conn).await.map(|_| ()))?;
         let sql = "DELETE FROM users WHERE app_id = $1 AND id = $2";
         with_tx!(self, |conn| sqlx::query(sql).bind(app_id).bind(merged_id).execute(&mut *conn).await.map(|_| ()))?;
 

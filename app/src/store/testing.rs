@@ -238,6 +238,33 @@ impl Store {
         Ok(())
     }
 
+    /// Puts back the bulk selections' table of the builds before blocks
+    /// (`job_users`, a row per user) holding `rows` (job, place, user) and
+    /// forgets the migration that replaced it, then migrates again: the
+    /// upgrade of a database with a job running.
+    pub async fn upgrade_from_job_users(&self, rows: &[(i64, i64, i64)]) -> StoreResult<()> {
+        let setup = [
+            "DROP TABLE job_blocks",
+            "CREATE TABLE job_users (job_id BIGINT NOT NULL, seq BIGINT NOT NULL, user_id BIGINT NOT NULL,
+                 PRIMARY KEY (job_id, seq))",
+            "DELETE FROM _sqlx_migrations WHERE description = 'job blocks'",
+        ];
+        for sql in setup {
+            super::with_pool!(self, |pool| sqlx::query(sql).execute(pool).await.map(|_| ()))?;
+        }
+        let sql = "INSERT INTO job_users (job_id, seq, user_id) VALUES ($1, $2, $3)";
+        for &(job, seq, user) in rows {
+            super::with_pool!(self, |pool| sqlx::query(sql)
+                .bind(job)
+                .bind(seq)
+                .bind(user)
+                .execute(pool)
+                .await
+                .map(|_| ()))?;
+        }
+        self.migrate().await
+    }
+
     /// Puts a job's progress back to `done` with no position, as a
     /// database that lost its chunks since (a crash after commits that did
     /// not wait for the log).

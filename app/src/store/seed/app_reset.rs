@@ -13,8 +13,8 @@ impl Store {
     pub async fn delete_imported_app(&self, app_id: i64) -> StoreResult<u64> {
         let mut deleted = self.delete_app_properties(app_id).await?;
         let statements = [
-            "DELETE FROM job_users WHERE (job_id, seq) IN
-                 (SELECT j.job_id, j.seq FROM jobs b JOIN job_users j ON j.job_id = b.id WHERE b.app_id = $1 LIMIT 100000)",
+            "DELETE FROM job_blocks WHERE (job_id, last_seq) IN (SELECT j.job_id, j.last_seq
+                 FROM jobs b JOIN job_blocks j ON j.job_id = b.id WHERE b.app_id = $1 LIMIT 100000)",
             "DELETE FROM segment_members WHERE (segment_id, user_id) IN (SELECT m.segment_id, m.user_id
                  FROM segments s JOIN segment_members m ON m.segment_id = s.id WHERE s.app_id = $1 LIMIT 100000)",
             "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE app_id = $1 LIMIT 100000)",
