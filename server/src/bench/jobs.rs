@@ -6,7 +6,10 @@
 //!   properties), sampling the server's memory while the job runs (the
 //!   growth over the idle server is the figure); the rate is the job's rows
 //!   over its own start-to-end time (the upload is not counted);
-//! - adds all of them to a segment ("Add to segment" over the list's
+//! - settles the database ([`app::store::Store::settle`]: what autovacuum
+//!   does in time after such a load; without it the add's figure depends
+//!   on whether an autovacuum of the new rows happened to run first), then
+//!   adds all of them to a segment ("Add to segment" over the list's
 //!   whole view, a job), while a second client loads one user's profile
 //!   page again and again: the profile's render time while a job runs,
 //!   against the same page loaded with no job running just before.
@@ -134,6 +137,7 @@ pub async fn jobs(config: &Config, users: usize) -> anyhow::Result<()> {
     // Add them all to a segment while a second client loads a profile.
     let admin = signed_in_client(&base, &email, &secret, app.id).await?;
     let store = open_store(config).await?;
+    store.settle().await?;
     let profile = store.user_by_external_id(app.id, "imp-0000000").await?.context("an imported user")?.id;
     store.close().await;
     // The same page with no job running, to compare with.
