@@ -1,7 +1,8 @@
 //! Bulk actions over a job's selection (`job_blocks`), a block at a time.
 //! A block's users are kept to the app's users that still exist (a user
-//! deleted since the selection, or another app's, is left alone). Each change returns the users it touched, and
-//! exactly those get an audit row, in the same transaction.
+//! deleted since the selection, or another app's, is left alone). Each
+//! change returns the users it touched, and exactly those get an audit
+//! row, in the same transaction.
 
 use super::batch::BindList;
 use super::{with_tx, StoreError, StoreResult, WriteTx};
