@@ -4,7 +4,8 @@
 -- two index entries each), and a chunk reads and drops one row. The ids are
 -- a work list, not references: a chunk acts on those still users of the
 -- app, and an erasure or a merge leaves the lists alone. Selections of jobs
--- running at the upgrade are kept, in blocks of 5,000.
+-- running at the upgrade are kept, in blocks of 5,000 (50 for a Delete, as
+-- it works).
 CREATE TABLE job_blocks (
     job_id   BIGINT   NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
     last_seq BIGINT   NOT NULL,
@@ -12,5 +13,6 @@ CREATE TABLE job_blocks (
     PRIMARY KEY (job_id, last_seq)
 );
 INSERT INTO job_blocks (job_id, last_seq, user_ids)
-    SELECT job_id, MAX(seq), array_agg(user_id ORDER BY seq) FROM job_users GROUP BY job_id, seq / 5000;
+    SELECT u.job_id, MAX(u.seq), array_agg(u.user_id ORDER BY u.seq) FROM job_users u JOIN jobs b ON b.id = u.job_id
+    GROUP BY u.job_id, u.seq / CASE b.kind WHEN 'delete' THEN 50 ELSE 5000 END;
 DROP TABLE job_users;

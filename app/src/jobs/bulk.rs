@@ -282,10 +282,10 @@ impl BulkWork {
                 return Ok((Step::Finished, None));
             };
             let rows = block.len() as i64;
-            // Only an add writes rows for users it does not lock otherwise:
-            // a removal, a deactivation and a deletion touch existing rows,
-            // which an erasure's own writes wait for or have removed.
-            if kind == JobKind::AddToSegment {
+            // The chunk's users stay until it commits: it writes audit rows
+            // (and memberships) naming users it locks no row of. A deletion
+            // is itself a removal, which takes the lock shared per user.
+            if kind != JobKind::Delete {
                 tx.hold_off_removals(app_id).await?;
             }
             let users = tx.users_of_app(app_id, &block).await?;

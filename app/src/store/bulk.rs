@@ -170,7 +170,7 @@ impl WriteTx {
     /// read as given (a join on the selection's table, planned from the
     /// statistics of an emptier table, scanned a table once per row). A
     /// join on it can still be planned as a merge join over the joined
-    /// table's key (`job_chunk_user_ids` probes the key instead).
+    /// table's key (`users_of_app` probes the key instead).
     pub(super) fn id_list(&self, n: usize) -> String {
         if self.is_postgres() {
             format!("unnest(${n}::bigint[]) WITH ORDINALITY AS c(id, n)")
