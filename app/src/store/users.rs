@@ -311,14 +311,39 @@ impl WriteTx {
         users: &[&(&ExternalId, UserInput<'_>)],
         now: i64,
     ) -> StoreResult<HashMap<String, i64>> {
+        let keys: Vec<IndexKeys> = users
+            .iter()
+            .map(|(external_id, input)| IndexKeys::of(external_id.as_str(), input.user_name, input.email))
+            .collect();
+        let ids = if self.is_postgres() {
+            self.insert_user_arrays(app_id, users, &keys, now).await?
+        } else {
+            self.insert_user_rows(app_id, users, &keys, now).await?
+        };
+        let rows: Vec<SearchRows> = users
+            .iter()
+            .zip(keys)
+            .filter_map(|((external_id, _), keys)| {
+                let user_id = *ids.get(external_id.as_str())?;
+                Some(SearchRows { app_id, user_id, created_at: now, keys })
+            })
+            .collect();
+        self.insert_search_rows(&rows).await?;
+        Ok(ids)
+    }
+
+    /// [`WriteTx::insert_new_users`]' rows on SQLite: a multi-row statement
+    /// per chunk.
+    async fn insert_user_rows(
+        &mut self,
+        app_id: i64,
+        users: &[&(&ExternalId, UserInput<'_>)],
+        keys: &[IndexKeys],
+        now: i64,
+    ) -> StoreResult<HashMap<String, i64>> {
         let marks = self.marks();
         let mut ids = HashMap::with_capacity(users.len());
-        let mut rows = Vec::with_capacity(users.len());
-        for chunk in chunks(users) {
-            let keys: Vec<IndexKeys> = chunk
-                .iter()
-                .map(|(external_id, input)| IndexKeys::of(external_id.as_str(), input.user_name, input.email))
-                .collect();
+        for (chunk, keys) in chunks(users).zip(chunks(keys)) {
             let sql = format!(
                 "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at, sort_name)
                  VALUES {} ON CONFLICT (app_id, external_id) DO NOTHING RETURNING external_id, id",
@@ -326,7 +351,7 @@ impl WriteTx {
             );
             let inserted: Vec<(String, i64)> = with_tx!(self, |conn| {
                 let mut query = sqlx::query_as(&sql);
-                for ((external_id, input), keys) in chunk.iter().zip(&keys) {
+                for ((external_id, input), keys) in chunk.iter().zip(keys) {
                     query = query
                         .bind(app_id)
                         .bind(external_id.as_str())
@@ -339,15 +364,40 @@ impl WriteTx {
                 }
                 query.fetch_all(&mut *conn).await
             })?;
-            let inserted: HashMap<String, i64> = inserted.into_iter().collect();
-            for ((external_id, _), keys) in chunk.iter().zip(keys) {
-                if let Some(&user_id) = inserted.get(external_id.as_str()) {
-                    rows.push(SearchRows { app_id, user_id, created_at: now, keys });
-                }
-            }
             ids.extend(inserted);
         }
-        self.insert_search_rows(&rows).await?;
         Ok(ids)
+    }
+
+    /// [`WriteTx::insert_new_users`]' rows on PostgreSQL: one statement
+    /// over arrays, in the users' (userID) order.
+    async fn insert_user_arrays(
+        &mut self,
+        app_id: i64,
+        users: &[&(&ExternalId, UserInput<'_>)],
+        keys: &[IndexKeys],
+        now: i64,
+    ) -> StoreResult<HashMap<String, i64>> {
+        if users.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let external_ids: Vec<&str> = users.iter().map(|(external_id, _)| external_id.as_str()).collect();
+        let names: Vec<Option<&str>> = users.iter().map(|(_, input)| input.user_name).collect();
+        let emails: Vec<Option<&str>> = users.iter().map(|(_, input)| input.email).collect();
+        let sort_names: Vec<&str> = keys.iter().map(|k| k.sort_name.as_str()).collect();
+        let sql = "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at, sort_name)
+                   SELECT $1, v.external_id, v.user_name, v.email, TRUE, $2, $2, v.sort_name
+                   FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[]) AS v(external_id, user_name, email, sort_name)
+                   ON CONFLICT (app_id, external_id) DO NOTHING RETURNING external_id, id";
+        let inserted: Vec<(String, i64)> = sqlx::query_as(sql)
+            .bind(app_id)
+            .bind(now)
+            .bind(external_ids)
+            .bind(names)
+            .bind(emails)
+            .bind(sort_names)
+            .fetch_all(&mut **self.postgres()?)
+            .await?;
+        Ok(inserted.into_iter().collect())
     }
 }
