@@ -180,3 +180,50 @@ store_test!(a_message_to_a_merged_userid_goes_where_that_userid_points_when_it_i
     let refused = send_to(&store, app, Recipient::UserId("anon-1"), "Hi", "x", api).await.unwrap_err();
     assert!(matches!(&refused, AppError::NotFound(m) if m.contains("deactivated")), "{refused:?}");
 });
+
+store_test!(
+    a_write_through_a_merged_userid_that_waits_for_its_undo_goes_to_the_restored_user,
+    |store: Store| async move {
+        use app::messages::service::{send_to, Origin};
+        use app::store::Recipient;
+        use std::time::Duration;
+        let app = new_app(&store, "A").await;
+        let (anon, _) = user_with_devices(&store, app, "anon-1", &[]).await;
+        let (acct, _) = user_with_devices(&store, app, "acct-1", &[]).await;
+        let merge = store.merge_users(app, (anon, acct), &[], "admin@example.com", app::time::now_ms()).await.unwrap();
+
+        // The undo holds the kept user (and, on SQLite, the one writer) until
+        // it commits; both writes name the merged userID meanwhile.
+        let mut undo = store.begin_write().await.unwrap();
+        let restored = undo.undo_merge(app, merge.id, "admin@example.com", app::time::now_ms()).await.unwrap();
+        let message = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let api = Origin { source: "api", sender: "api" };
+                send_to(&store, app, Recipient::UserId("anon-1"), "Hi", "During the undo", api).await
+            }
+        });
+        let upsert = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let input = UserInput { user_name: Some("Renamed"), email: None };
+                store.upsert_user(app, &"anon-1".parse().unwrap(), &input, app::time::now_ms()).await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(!message.is_finished() && !upsert.is_finished(), "both writes wait for the undo");
+        undo.commit().await.unwrap();
+
+        let sent = message.await.unwrap().unwrap();
+        assert_eq!(
+            (sent.user_id, sent.external_id.as_str()),
+            (restored, "anon-1"),
+            "the message is the restored user's"
+        );
+        let upserted = upsert.await.unwrap().unwrap();
+        assert_eq!((upserted.id, upserted.user_name.as_deref()), (restored, Some("Renamed")), "so is the new name");
+        let kept = store.user_by_id(app, acct).await.unwrap().unwrap();
+        assert_eq!(kept.user_name.as_deref(), Some("acct-1"), "the kept user keeps its name");
+        assert!(store.list_messages(app, acct, 10).await.unwrap().is_empty(), "and gets no message");
+    }
+);

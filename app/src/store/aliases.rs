@@ -44,12 +44,64 @@ pub(super) struct Arrivals {
     pub memberships: Vec<i64>,
 }
 
+/// Look-ups of aliases tried while undos and merges keep changing them
+/// meanwhile, before the write is refused as one to retry.
+pub(super) const ALIAS_TRIES: usize = 5;
+
+/// The refusal after [`ALIAS_TRIES`] look-ups (a server error the client
+/// retries, as for a busy database).
+pub(super) fn aliases_kept_changing() -> StoreError {
+    StoreError::Unavailable("userIDs kept changing (merges and undos) while they were looked up".into())
+}
+
 impl WriteTx {
     /// The kept users of those of `names` that are aliases: alias → (the
     /// user's id, its userID). On PostgreSQL the users are locked as a
     /// foreign key's check would (`FOR KEY SHARE`), as the look-up of a
     /// user by its own userID is (`events.rs`).
     pub(crate) async fn alias_targets(
+        &mut self,
+        app_id: i64,
+        names: &[&str],
+    ) -> StoreResult<HashMap<String, (i64, String)>> {
+        for _ in 0..ALIAS_TRIES {
+            if let Some(found) = self.alias_targets_as_locked(app_id, names).await? {
+                return Ok(found);
+            }
+        }
+        Err(aliases_kept_changing())
+    }
+
+    /// [`WriteTx::alias_targets`], or `None` when an alias changed while
+    /// the look-up waited for its user's lock: the caller looks again.
+    ///
+    /// PostgreSQL re-checks only the rows a waiting statement locks. A
+    /// look-up that waited for an undo holding the kept user would still
+    /// follow the alias row the undo deleted, and the write meant for the
+    /// restored user would land on the kept one. Once the kept user is
+    /// locked no undo or merge can change its aliases, so a second read of
+    /// them (a statement of its own, which sees what committed meanwhile)
+    /// tells whether the first one still holds.
+    pub(crate) async fn alias_targets_as_locked(
+        &mut self,
+        app_id: i64,
+        names: &[&str],
+    ) -> StoreResult<Option<HashMap<String, (i64, String)>>> {
+        let found = self.alias_targets_at_once(app_id, names).await?;
+        if !self.is_postgres() || found.is_empty() {
+            // SQLite's one writer runs alone: nothing changes under it.
+            return Ok(Some(found));
+        }
+        let sql = "SELECT external_id, user_id FROM user_aliases WHERE app_id = $1 AND external_id = ANY($2)";
+        let now: Vec<(String, i64)> =
+            sqlx::query_as(sql).bind(app_id).bind(names).fetch_all(&mut **self.postgres()?).await?;
+        let holds = now.len() == found.len()
+            && now.iter().all(|(alias, user_id)| found.get(alias).is_some_and(|(id, _)| id == user_id));
+        Ok(holds.then_some(found))
+    }
+
+    /// One look-up of `names`' aliases, locking the users they name.
+    async fn alias_targets_at_once(
         &mut self,
         app_id: i64,
         names: &[&str],

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::aliases::{aliases_kept_changing, ALIAS_TRIES};
 use super::batch::chunks;
 use super::event_hours::{Change, HourCounts};
 use super::event_minutes::MinuteCounts;
@@ -375,17 +376,24 @@ impl WriteTx {
         app_id: i64,
         names: &[&str],
     ) -> StoreResult<(HashMap<String, i64>, BTreeMap<String, String>)> {
-        let rows: Vec<(String, i64)> = self.by_external_ids("t.external_id, t.id", "users", app_id, names).await?;
-        let mut found: HashMap<String, i64> = rows.into_iter().collect();
-        let mut aliases = BTreeMap::new();
-        if found.len() < names.len() {
-            let missing: Vec<&str> = names.iter().copied().filter(|name| !found.contains_key(*name)).collect();
-            for (alias, (id, kept)) in self.alias_targets(app_id, &missing).await? {
-                found.insert(alias.clone(), id);
-                aliases.insert(alias, kept);
+        // An alias that changed while its look-up waited (an undo gave the
+        // userID back to its own user) means looking again from the users:
+        // the name may be a user's now.
+        for _ in 0..ALIAS_TRIES {
+            let rows: Vec<(String, i64)> = self.by_external_ids("t.external_id, t.id", "users", app_id, names).await?;
+            let mut found: HashMap<String, i64> = rows.into_iter().collect();
+            let mut aliases = BTreeMap::new();
+            if found.len() < names.len() {
+                let missing: Vec<&str> = names.iter().copied().filter(|name| !found.contains_key(*name)).collect();
+                let Some(targets) = self.alias_targets_as_locked(app_id, &missing).await? else { continue };
+                for (alias, (id, kept)) in targets {
+                    found.insert(alias.clone(), id);
+                    aliases.insert(alias, kept);
+                }
             }
+            return Ok((found, aliases));
         }
-        Ok((found, aliases))
+        Err(aliases_kept_changing())
     }
 
     /// (row id, its user's row id) of an app's devices by deviceID.
