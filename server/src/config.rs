@@ -128,6 +128,30 @@ pub enum LogFormat {
     Json,
 }
 
+/// The prefix of a test process's upload folder; its process id follows.
+const TEST_IMPORTS: &str = "audience-imports-";
+
+/// Removes the upload folders of test processes that are no longer running
+/// (a test's server keeps a cancelled or failed import's file, and a test
+/// process has no end of its own to clear it at). Where `/proc` does not
+/// list processes, nothing is removed.
+fn remove_ended_import_dirs() {
+    let proc = std::path::Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name.to_str().and_then(|n| n.strip_prefix(TEST_IMPORTS)).and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if !proc.join(pid.to_string()).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
 impl Config {
     /// A configuration with defaults and the given database, for tests.
     pub fn for_database(database_url: &str) -> Config {
@@ -136,8 +160,10 @@ impl Config {
         cli.config.smtp_port = 0;
         // Many tests' servers share one PostgreSQL: connections as needed.
         cli.config.database_warm_connections = 0;
-        // Each test process keeps its uploads apart.
-        cli.config.import_dir = std::env::temp_dir().join(format!("audience-imports-{}", std::process::id()));
+        // Each test process keeps its uploads apart, and clears away the
+        // folders of test processes that have ended.
+        remove_ended_import_dirs();
+        cli.config.import_dir = std::env::temp_dir().join(format!("{TEST_IMPORTS}{}", std::process::id()));
         cli.config
     }
 
