@@ -134,7 +134,8 @@ const TEST_IMPORTS: &str = "audience-imports-";
 /// Removes the upload folders of test processes that are no longer running
 /// (a test's server keeps a cancelled or failed import's file, and a test
 /// process has no end of its own to clear it at). Where `/proc` does not
-/// list processes, nothing is removed.
+/// list processes, nothing is removed; nor is a folder changed within the
+/// hour (its process may live where this `/proc` cannot see it).
 fn remove_ended_import_dirs() {
     let proc = std::path::Path::new("/proc");
     if !proc.join("self").exists() {
@@ -145,7 +146,8 @@ fn remove_ended_import_dirs() {
         let name = entry.file_name();
         let pid = name.to_str().and_then(|n| n.strip_prefix(TEST_IMPORTS)).and_then(|p| p.parse::<u32>().ok());
         if let Some(pid) = pid {
-            if !proc.join(pid.to_string()).exists() {
+            let idle = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+            if !proc.join(pid.to_string()).exists() && idle.is_some_and(|idle| idle.as_secs() > 3600) {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }

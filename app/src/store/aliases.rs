@@ -48,10 +48,10 @@ pub(super) struct Arrivals {
 /// meanwhile, before the write is refused as one to retry.
 pub(super) const ALIAS_TRIES: usize = 5;
 
-/// The refusal after [`ALIAS_TRIES`] look-ups (a server error the client
-/// retries, as for a busy database).
+/// The refusal after [`ALIAS_TRIES`] look-ups: busy, a refusal the client
+/// retries.
 pub(super) fn aliases_kept_changing() -> StoreError {
-    StoreError::Unavailable("userIDs kept changing (merges and undos) while they were looked up".into())
+    StoreError::Busy("userIDs kept changing (merges and undos) while they were looked up".into())
 }
 
 impl WriteTx {
@@ -78,17 +78,19 @@ impl WriteTx {
     /// PostgreSQL re-checks only the rows a waiting statement locks. A
     /// look-up that waited for an undo holding the kept user would still
     /// follow the alias row the undo deleted, and the write meant for the
-    /// restored user would land on the kept one. Once the kept user is
-    /// locked no undo or merge can change its aliases, so a second read of
-    /// them (a statement of its own, which sees what committed meanwhile)
-    /// tells whether the first one still holds.
+    /// restored user would land on the kept one; one that waited for a
+    /// merge of the kept user into a third would find no alias at all.
+    /// Once the kept user is locked no undo or merge can remove or repoint
+    /// the aliases found, so a second read of `names`' aliases (a statement
+    /// of its own, which sees what committed meanwhile) tells whether the
+    /// first one still holds.
     pub(crate) async fn alias_targets_as_locked(
         &mut self,
         app_id: i64,
         names: &[&str],
     ) -> StoreResult<Option<HashMap<String, (i64, String)>>> {
         let found = self.alias_targets_at_once(app_id, names).await?;
-        if !self.is_postgres() || found.is_empty() {
+        if !self.is_postgres() || names.is_empty() {
             // SQLite's one writer runs alone: nothing changes under it.
             return Ok(Some(found));
         }

@@ -1,7 +1,8 @@
 //! Writing user properties: an admin's change, a user's changes from the
 //! API, a batch of many users' — all on one set-based path. The stored
 //! values of every user are read at once, the changes worked out in
-//! memory, then written as multi-row upserts and history rows, so a batch
+//! memory, then written as upserts and history rows (on PostgreSQL one
+//! statement over arrays each, on SQLite multi-row statements), so a batch
 //! of 1,000 users costs a handful of statements, not several per value.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -262,8 +263,8 @@ impl WriteTx {
     }
 
     /// [`WriteTx::upsert_values`] on PostgreSQL: one statement over arrays
-    /// (as the search rows), in the same (user, name) order. Binding and
-    /// planning a multi-row `VALUES` cost PostgreSQL more than the insert.
+    /// (as the search rows), in the same (user, name) order: one statement
+    /// to bind and plan instead of one per 256 rows.
     async fn upsert_value_arrays(&mut self, app_id: i64, upserts: &[Upsert<'_>], now: i64) -> StoreResult<()> {
         if upserts.is_empty() {
             return Ok(());

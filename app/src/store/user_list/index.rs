@@ -1,7 +1,8 @@
 //! Writing users' search rows, in one place for every writer: single
 //! upserts, bulk inserts and the start-up backfill all compute the keys with
 //! [`IndexKeys::of`] and insert the rows with
-//! [`WriteTx::insert_search_rows`] (multi-row statements).
+//! [`WriteTx::insert_search_rows`] (one statement over arrays on
+//! PostgreSQL, multi-row statements on SQLite).
 
 use super::search::IndexKeys;
 use crate::store::batch::chunks;
@@ -54,8 +55,7 @@ type SearchRow<'a> = (i64, &'a str, &'a str, i64, i64);
 
 /// The search rows of `users`, sorted in the by-name index's order (app,
 /// token, sort name, user). A user's rows are spread over the whole index;
-/// sorted, consecutive inserts go to neighbouring index pages, which
-/// PostgreSQL's b-tree inserts are markedly faster for.
+/// sorted, consecutive inserts go to neighbouring index pages.
 fn in_index_order(users: &[SearchRows]) -> Vec<SearchRow<'_>> {
     let mut rows: Vec<SearchRow<'_>> = users
         .iter()
