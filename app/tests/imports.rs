@@ -3,7 +3,7 @@
 //! its line; the import itself, keyed by userID (a re-run updates, never
 //! duplicates); malformed rows (bad UTF-8, ragged, quotes) refused without
 //! stopping the rest; a stopped import resumed after its last chunk; an
-//! import racing another writer of the same users.
+//! import racing another writer of the same users, or a merge of them.
 
 use std::time::Duration;
 
@@ -177,6 +177,44 @@ store_test!(an_import_naming_merged_userids_writes_to_the_kept_users, |store: St
     let plan = store.properties_of(kept).await.unwrap().into_iter().find(|p| p.name == "plan").unwrap();
     assert_eq!(plan.value, PropertyValue::String("team".into()), "the later row of the same user wins");
     assert_eq!(store.user_by_id(app, other).await.unwrap().unwrap().user_name.as_deref(), Some("Other"));
+});
+
+store_test!(writes_that_wait_for_a_merge_of_their_userid_go_to_the_kept_user, |store: Store| async move {
+    let app = new_app(&store, "Shop").await;
+    let id = |text: &str| ExternalId::parse(text).unwrap();
+    let old = store.upsert_user(app, &id("old"), &UserInput::default(), 1).await.unwrap().id;
+    let kept = store.upsert_user(app, &id("kept"), &UserInput::default(), 1).await.unwrap().id;
+    let jobs = runner(Duration::from_secs(30));
+    let file = upload(&jobs, b"userID,userName,plan\nold,From Import,pro\n").await.unwrap();
+    let job = import::start(&store, &jobs, app, &file, JobKind::Import, "api").await.unwrap();
+
+    // The merge holds the merged user (and, on SQLite, the one writer)
+    // until it commits; an upsert and an import name its userID meanwhile.
+    let mut merge = store.begin_write().await.unwrap();
+    merge.merge_users(app, (old, kept), &[], "api", 2).await.unwrap();
+    let upsert = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let input = UserInput { user_name: Some("Renamed"), email: None };
+            store.upsert_user(app, &ExternalId::parse("old").unwrap(), &input, 3).await
+        }
+    });
+    let importing = tokio::spawn({
+        let (store, jobs) = (store.clone(), jobs.clone());
+        async move { run_all(&jobs, &store).await }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!upsert.is_finished() && !importing.is_finished(), "both writes wait for the merge");
+    merge.commit().await.unwrap();
+
+    assert_eq!(upsert.await.unwrap().unwrap().id, kept, "the upsert wrote to the kept user");
+    assert_eq!(importing.await.unwrap(), Some(Turn::Ended(JobStatus::Done)));
+    assert_eq!(store.job(app, job.id).await.unwrap().unwrap().changed, 1);
+    assert!(store.user_by_external_id(app, "old").await.unwrap().is_none(), "old is not created again");
+    let name = store.user_by_id(app, kept).await.unwrap().unwrap().user_name;
+    assert!(matches!(name.as_deref(), Some("Renamed" | "From Import")), "{name:?}");
+    let plan = store.properties_of(kept).await.unwrap().into_iter().find(|p| p.name == "plan").unwrap();
+    assert_eq!(plan.value, PropertyValue::String("pro".into()), "the imported row is the kept user's");
 });
 
 store_test!(a_stopped_import_goes_on_after_its_last_chunk, |store: Store| async move {

@@ -7,7 +7,7 @@
 //! an alias are noted (`alias_arrivals`): the undo moves them to the
 //! restored user, the one the app named.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::batch::BindList;
 use super::{with_pool, with_tx, Store, StoreError, StoreResult, WriteTx, UNDO_WINDOW_MS};
@@ -129,8 +129,26 @@ impl WriteTx {
     /// The userID writes to `external_id` go to: the kept user's when it is
     /// an alias, else itself.
     pub(crate) async fn canonical_external_id(&mut self, app_id: i64, external_id: &str) -> StoreResult<String> {
-        let mut found = self.alias_targets(app_id, &[external_id]).await?;
-        Ok(found.remove(external_id).map_or_else(|| external_id.to_string(), |(_, kept)| kept))
+        let mut found = self.kept_user_ids(app_id, &[external_id]).await?;
+        Ok(found.remove(external_id).unwrap_or_else(|| external_id.to_string()))
+    }
+
+    /// Those of `names` that are merged userIDs, each with its kept user's
+    /// userID, for a write that creates or updates users by userID.
+    ///
+    /// On PostgreSQL the users `names` name are locked first, as ingest's
+    /// look-up locks them (`events.rs`). A write that names a user whose
+    /// merge is in progress so waits for it, then finds the alias. Without
+    /// the lock it would find no alias yet, and its insert would wait for
+    /// the merged row's deletion and create the userID again beside its
+    /// alias.
+    pub(crate) async fn kept_user_ids(&mut self, app_id: i64, names: &[&str]) -> StoreResult<BTreeMap<String, String>> {
+        if self.is_postgres() {
+            return Ok(self.user_ids_and_aliases(app_id, names).await?.1);
+        }
+        // SQLite's one writer runs alone: no merge is in progress.
+        let found = self.alias_targets(app_id, names).await?;
+        Ok(found.into_iter().map(|(alias, (_, kept))| (alias, kept)).collect())
     }
 }
 

@@ -211,13 +211,13 @@ impl WriteTx {
         now: i64,
     ) -> StoreResult<Upserted> {
         let names: Vec<&str> = users.iter().map(|(id, _)| id.as_str()).collect();
-        let aliases = self.alias_targets(app_id, &names).await?;
+        let aliases = self.kept_user_ids(app_id, &names).await?;
         if aliases.is_empty() {
             return self.upsert_distinct_users(app_id, users, now).await;
         }
         let kept: HashMap<&str, ExternalId> = aliases
             .iter()
-            .filter_map(|(alias, (_, kept))| ExternalId::parse(kept.as_str()).ok().map(|id| (alias.as_str(), id)))
+            .filter_map(|(alias, kept)| ExternalId::parse(kept.as_str()).ok().map(|id| (alias.as_str(), id)))
             .collect();
         let mut seen = std::collections::HashSet::new();
         let (mut first, mut later) = (Vec::new(), Vec::new());
