@@ -192,6 +192,7 @@ store_test!(writes_that_wait_for_a_merge_of_their_userid_go_to_the_kept_user, |s
     // until it commits; an upsert and an import name its userID meanwhile.
     let mut merge = store.begin_write().await.unwrap();
     merge.merge_users(app, (old, kept), &[], "api", 2).await.unwrap();
+    let holder = merge.as_holder().await.unwrap();
     let upsert = tokio::spawn({
         let store = store.clone();
         async move {
@@ -203,7 +204,7 @@ store_test!(writes_that_wait_for_a_merge_of_their_userid_go_to_the_kept_user, |s
         let (store, jobs) = (store.clone(), jobs.clone());
         async move { run_all(&jobs, &store).await }
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    store.until_blocked_by(holder, 2).await.unwrap();
     assert!(!upsert.is_finished() && !importing.is_finished(), "both writes wait for the merge");
     merge.commit().await.unwrap();
 

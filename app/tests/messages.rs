@@ -186,7 +186,6 @@ store_test!(
     |store: Store| async move {
         use app::messages::service::{send_to, Origin};
         use app::store::Recipient;
-        use std::time::Duration;
         let app = new_app(&store, "A").await;
         let (anon, _) = user_with_devices(&store, app, "anon-1", &[]).await;
         let (acct, _) = user_with_devices(&store, app, "acct-1", &[]).await;
@@ -196,6 +195,7 @@ store_test!(
         // it commits; both writes name the merged userID meanwhile.
         let mut undo = store.begin_write().await.unwrap();
         let restored = undo.undo_merge(app, merge.id, "admin@example.com", app::time::now_ms()).await.unwrap();
+        let holder = undo.as_holder().await.unwrap();
         let message = tokio::spawn({
             let store = store.clone();
             async move {
@@ -210,7 +210,7 @@ store_test!(
                 store.upsert_user(app, &"anon-1".parse().unwrap(), &input, app::time::now_ms()).await
             }
         });
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        store.until_blocked_by(holder, 2).await.unwrap();
         assert!(!message.is_finished() && !upsert.is_finished(), "both writes wait for the undo");
         undo.commit().await.unwrap();
 

@@ -94,7 +94,10 @@ impl WriteTx {
             // SQLite's one writer runs alone: nothing changes under it.
             return Ok(Some(found));
         }
-        let sql = "SELECT external_id, user_id FROM user_aliases WHERE app_id = $1 AND external_id = ANY($2)";
+        // Joined to the users as the look-up is, so that an alias whose user
+        // row is gone counts as unknown in both rather than as a change.
+        let sql = "SELECT a.external_id, a.user_id FROM user_aliases a JOIN users u ON u.id = a.user_id
+                   WHERE a.app_id = $1 AND a.external_id = ANY($2)";
         let now: Vec<(String, i64)> =
             sqlx::query_as(sql).bind(app_id).bind(names).fetch_all(&mut **self.postgres()?).await?;
         let holds = now.len() == found.len()

@@ -21,6 +21,8 @@ mod events;
 mod export;
 mod jobs;
 mod live_view;
+#[cfg(any(test, feature = "test-support"))]
+pub mod lock_waits;
 mod merge_preview;
 mod merge_undo;
 mod merges;
