@@ -56,23 +56,8 @@ pub(super) fn aliases_kept_changing() -> StoreError {
 
 impl WriteTx {
     /// The kept users of those of `names` that are aliases: alias → (the
-    /// user's id, its userID). On PostgreSQL the users are locked as a
-    /// foreign key's check would (`FOR KEY SHARE`), as the look-up of a
-    /// user by its own userID is (`events.rs`).
-    pub(crate) async fn alias_targets(
-        &mut self,
-        app_id: i64,
-        names: &[&str],
-    ) -> StoreResult<HashMap<String, (i64, String)>> {
-        for _ in 0..ALIAS_TRIES {
-            if let Some(found) = self.alias_targets_as_locked(app_id, names).await? {
-                return Ok(found);
-            }
-        }
-        Err(aliases_kept_changing())
-    }
-
-    /// [`WriteTx::alias_targets`], or `None` when an alias changed while
+    /// user's id, its userID), the users locked as a foreign key's check
+    /// would (`FOR KEY SHARE`) on PostgreSQL; or `None` when an alias changed while
     /// the look-up waited for its user's lock: the caller looks again.
     ///
     /// PostgreSQL re-checks only the rows a waiting statement locks. A
@@ -150,7 +135,7 @@ impl WriteTx {
             return Ok(self.user_ids_and_aliases(app_id, names).await?.1);
         }
         // SQLite's one writer runs alone: no merge is in progress.
-        let found = self.alias_targets(app_id, names).await?;
+        let found = self.alias_targets_at_once(app_id, names).await?;
         Ok(found.into_iter().map(|(alias, (_, kept))| (alias, kept)).collect())
     }
 }

@@ -436,9 +436,12 @@ impl WriteTx {
             // whose users arrived since the table's statistics were taken,
             // the planner thought the app nearly empty and read all of its
             // users through another index, filtering them by the array.
+            // Rows are locked after the sort, so in id order, the order an
+            // erasure's chunk locks users in: an import or a batch and a
+            // bulk Delete of the same users queue instead of deadlocking.
             let sql = format!(
                 "SELECT {columns} FROM unnest($2::text[]) AS n(name) JOIN {table} t \
-                 ON t.app_id = $1 AND t.external_id = n.name FOR KEY SHARE OF t"
+                 ON t.app_id = $1 AND t.external_id = n.name ORDER BY t.id FOR KEY SHARE OF t"
             );
             let query = sqlx::query_as(&sql).bind(app_id).bind(names);
             return Ok(query.fetch_all(&mut **self.postgres()?).await?);

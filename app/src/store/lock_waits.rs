@@ -26,24 +26,34 @@ impl WriteTx {
 }
 
 impl Store {
-    /// Returns once `count` connections wait for `holder`'s locks
-    /// (PostgreSQL), and panics when they do not within 20 s, as a race
-    /// test that did not race. On SQLite, whose queue for the one writer
-    /// cannot be read from outside, it waits half a second.
-    pub async fn until_blocked_by(&self, holder: Holder, count: i64) -> StoreResult<()> {
+    /// Returns once `count` connections wait for `holder`'s row locks
+    /// (PostgreSQL). On SQLite, whose queue for the one writer cannot be
+    /// read from outside, it waits half a second.
+    ///
+    /// # Panics
+    /// When they do not queue within [`QUEUE_WAIT`]: a race test that did
+    /// not race.
+    pub async fn until_blocked_by(&self, holder: Holder, count: usize) -> StoreResult<()> {
         let Holder(Some(pid)) = holder else {
             tokio::time::sleep(Duration::from_millis(500)).await;
             return Ok(());
         };
-        let sql = "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))";
+        // Only waits for rows (a transaction's or a tuple's lock), not for
+        // advisory locks, which every test schema's app 1 shares; the
+        // waiting backends are picked first, as `pg_blocking_pids` is
+        // costly on every backend of a busy test cluster.
+        let sql = "WITH waiting AS MATERIALIZED (
+                       SELECT pid FROM pg_stat_activity
+                       WHERE wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple'))
+                   SELECT COUNT(*) FROM waiting WHERE $1 = ANY(pg_blocking_pids(pid))";
         let started = Instant::now();
         loop {
             let waiting: i64 = with_pool!(self, |pool| sqlx::query_scalar(sql).bind(pid).fetch_one(pool).await)?;
-            if waiting >= count {
+            if waiting >= count as i64 {
                 return Ok(());
             }
             assert!(started.elapsed() < QUEUE_WAIT, "{waiting} of {count} writes wait for the holder");
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 }

@@ -5,7 +5,7 @@ use super::user_list::search::IndexKeys;
 use std::collections::{HashMap, HashSet};
 
 use super::batch::chunks;
-use super::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
+use super::{with_pool, with_tx, write_tx, Store, StoreError, StoreResult, WriteTx};
 use crate::ids::ExternalId;
 use crate::model::UserSummary;
 
@@ -201,9 +201,9 @@ impl WriteTx {
     /// [`WriteTx::upsert_user`] does one (`None` keeps a stored value; a
     /// deactivated user is reactivated), and indexes them for search.
     /// The userIDs must differ. Returns each one's id, in the order given,
-    /// and which of them it created. A merged userID writes to its kept user; an entry that then names a
-    /// user another entry names is written after the rest, on its own (one
-    /// statement cannot change a row twice).
+    /// and which of them it created. A merged userID writes to its kept
+    /// user; an entry that then names a user another entry names is written
+    /// after the rest, on its own (one statement cannot change a row twice).
     pub(crate) async fn upsert_users(
         &mut self,
         app_id: i64,
@@ -215,10 +215,16 @@ impl WriteTx {
         if aliases.is_empty() {
             return self.upsert_distinct_users(app_id, users, now).await;
         }
+        // A stored userID always parses; were one not to, writing the
+        // entry under its own name would create the merged userID again.
         let kept: HashMap<&str, ExternalId> = aliases
             .iter()
-            .filter_map(|(alias, kept)| ExternalId::parse(kept.as_str()).ok().map(|id| (alias.as_str(), id)))
-            .collect();
+            .map(|(alias, kept)| {
+                let id = ExternalId::parse(kept.as_str())
+                    .map_err(|_| StoreError::Unavailable(format!("the stored userID of {alias}'s kept user")))?;
+                Ok((alias.as_str(), id))
+            })
+            .collect::<StoreResult<_>>()?;
         let mut seen = std::collections::HashSet::new();
         let (mut first, mut later) = (Vec::new(), Vec::new());
         for (index, (id, input)) in users.iter().enumerate() {
