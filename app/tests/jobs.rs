@@ -90,8 +90,9 @@ store_test!(adding_a_view_to_a_segment_works_in_chunks_and_leaves_other_apps_alo
     store.set_user_active(app, ana[0], false, 2).await.unwrap();
     let jobs = runner(5, Duration::from_secs(30));
 
-    let started =
-        start_bulk(&store, app, &bulk("add_to_segment", Some("q=ana"), None, Some("VIP")), &admin()).await.unwrap();
+    let started = start_bulk(&store, &jobs, app, &bulk("add_to_segment", Some("q=ana"), None, Some("VIP")), &admin())
+        .await
+        .unwrap();
     assert_eq!((started.kind, started.status), (JobKind::AddToSegment, JobStatus::Queued));
     assert_eq!(started.description, "Add to segment “VIP”: all users matching “ana”");
     assert_eq!(run_all(&jobs, &store).await, Some(Turn::Ended(JobStatus::Done)));
@@ -112,7 +113,8 @@ store_test!(adding_a_view_to_a_segment_works_in_chunks_and_leaves_other_apps_alo
             .await
             .unwrap();
     }
-    let again = start_bulk(&store, app, &bulk("add_to_segment", Some(""), None, Some("vip ")), &admin()).await.unwrap();
+    let again =
+        start_bulk(&store, &jobs, app, &bulk("add_to_segment", Some(""), None, Some("vip ")), &admin()).await.unwrap();
     run_all(&jobs, &store).await;
     let again = job(&store, app, again.id).await;
     assert_eq!((again.total, again.changed, again.unchanged), (26, 2, 24));
@@ -120,7 +122,7 @@ store_test!(adding_a_view_to_a_segment_works_in_chunks_and_leaves_other_apps_alo
 
     // Remove the segment's members (a view over the segment itself).
     let removed =
-        start_bulk(&store, app, &bulk("remove_from_segment", Some("segment=VIP"), None, Some("VIP")), &admin())
+        start_bulk(&store, &jobs, app, &bulk("remove_from_segment", Some("segment=VIP"), None, Some("VIP")), &admin())
             .await
             .unwrap();
     run_all(&jobs, &store).await;
@@ -133,7 +135,7 @@ store_test!(a_job_stopped_half_way_resumes_without_repeating_a_chunk, |store: St
     let app = new_app(&store, "Shop").await;
     users(&store, app, "u", 30).await;
     let first = runner(4, Duration::from_secs(3600));
-    let started = start_bulk(&store, app, &bulk("deactivate", Some(""), None, None), &admin()).await.unwrap();
+    let started = start_bulk(&store, &first, app, &bulk("deactivate", Some(""), None, None), &admin()).await.unwrap();
     // The selection round and two chunks, then the instance "stops".
     assert_eq!(run_next(&first, &store, Some(3)).await.unwrap(), Some((started.id, Turn::More)));
     let half = job(&store, app, started.id).await;
@@ -158,7 +160,7 @@ store_test!(cancelling_stops_between_chunks_and_keeps_what_is_done, |store: Stor
     users(&store, app, "u", 20).await;
     let jobs = runner(4, Duration::from_secs(30));
     let started =
-        start_bulk(&store, app, &bulk("add_to_segment", Some(""), None, Some("Beta")), &admin()).await.unwrap();
+        start_bulk(&store, &jobs, app, &bulk("add_to_segment", Some(""), None, Some("Beta")), &admin()).await.unwrap();
     assert_eq!(run_next(&jobs, &store, Some(2)).await.unwrap(), Some((started.id, Turn::More)));
     cancel(&store, app, started.id, &admin()).await.unwrap();
     assert_eq!(run_next(&jobs, &store, None).await.unwrap(), Some((started.id, Turn::Ended(JobStatus::Cancelled))));
@@ -169,7 +171,7 @@ store_test!(cancelling_stops_between_chunks_and_keeps_what_is_done, |store: Stor
     assert!(matches!(again, Err(AppError::Conflict(_))), "{again:?}");
 
     // A waiting job ends at once; another app cannot touch it.
-    let waiting = start_bulk(&store, app, &bulk("deactivate", Some(""), None, None), &admin()).await.unwrap();
+    let waiting = start_bulk(&store, &jobs, app, &bulk("deactivate", Some(""), None, None), &admin()).await.unwrap();
     let other = new_app(&store, "Other").await;
     assert!(matches!(cancel(&store, other, waiting.id, &admin()).await, Err(AppError::NotFound(_))));
     cancel(&store, app, waiting.id, &admin()).await.unwrap();
@@ -187,19 +189,21 @@ store_test!(ticked_users_are_deactivated_reactivated_and_deleted_in_bulk, |store
     let ticked: Vec<i64> = ids[..5].iter().copied().chain([stranger]).collect();
     let list = Some(ticked.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(","));
 
-    let off = start_bulk(&store, app, &bulk("deactivate", None, list.clone(), None), &admin()).await.unwrap();
+    let off = start_bulk(&store, &jobs, app, &bulk("deactivate", None, list.clone(), None), &admin()).await.unwrap();
     assert_eq!(off.total, 5, "another app's user is not selected");
+    assert_eq!(run_next(&jobs, &store, Some(1)).await.unwrap(), Some((off.id, Turn::More)));
+    assert_eq!(job(&store, app, off.id).await.done, 2, "ticked users are worked on in the runner's chunks of 2");
     run_all(&jobs, &store).await;
     assert_eq!(store.count_active_users(app).await.unwrap(), 2);
     assert_eq!(store.count_active_users(other).await.unwrap(), 1);
-    start_bulk(&store, app, &bulk("reactivate", None, list.clone(), None), &admin()).await.unwrap();
+    start_bulk(&store, &jobs, app, &bulk("reactivate", None, list.clone(), None), &admin()).await.unwrap();
     run_all(&jobs, &store).await;
     assert_eq!(store.count_active_users(app).await.unwrap(), 7);
 
     // Deleting asks for the number of users, exactly.
     let mut delete = bulk("delete", None, list.clone(), None);
     delete.confirmation = Some("6".into());
-    let refused = start_bulk(&store, app, &delete, &admin()).await;
+    let refused = start_bulk(&store, &jobs, app, &delete, &admin()).await;
     assert!(matches!(&refused, Err(AppError::Invalid { field: Some(f), .. }) if f == "confirmation"), "{refused:?}");
     delete.confirmation = Some("5".into());
     let devices: Vec<Vec<i64>> = {
@@ -209,7 +213,7 @@ store_test!(ticked_users_are_deactivated_reactivated_and_deleted_in_bulk, |store
         }
         all
     };
-    let deleted = start_bulk(&store, app, &delete, &admin()).await.unwrap();
+    let deleted = start_bulk(&store, &jobs, app, &delete, &admin()).await.unwrap();
     run_all(&jobs, &store).await;
     assert_eq!(job(&store, app, deleted.id).await.changed, 5);
     for (id, devices) in ids[..5].iter().zip(devices) {
@@ -227,7 +231,7 @@ store_test!(a_view_deleted_in_bulk_must_hold_the_confirmed_number, |store: Store
     assert_eq!(count_matching(&store, app, "q=u").await.unwrap(), 5);
     let mut delete = bulk("delete", Some("q=u"), None, None);
     delete.confirmation = Some("4".into());
-    let started = start_bulk(&store, app, &delete, &admin()).await.unwrap();
+    let started = start_bulk(&store, &jobs, app, &delete, &admin()).await.unwrap();
     assert_eq!(run_all(&jobs, &store).await, Some(Turn::Ended(JobStatus::Failed)));
     let failed = job(&store, app, started.id).await;
     assert!(failed.error.as_deref().unwrap_or_default().contains("not the 4 confirmed"), "{:?}", failed.error);
@@ -237,6 +241,7 @@ store_test!(a_view_deleted_in_bulk_must_hold_the_confirmed_number, |store: Store
 store_test!(bad_bulk_requests_are_refused_in_words, |store: Store| async move {
     let app = new_app(&store, "Shop").await;
     users(&store, app, "u", 2).await;
+    let jobs = runner(2, Duration::from_secs(30));
     let cases = [
         (bulk("explode", Some(""), None, None), "action"),
         (bulk("add_to_segment", Some(""), None, Some("  ")), "segment"),
@@ -244,13 +249,14 @@ store_test!(bad_bulk_requests_are_refused_in_words, |store: Store| async move {
         (bulk("deactivate", Some("prop.plan:gt=abc"), None, None), "properties"),
     ];
     for (request, field) in cases {
-        let refused = start_bulk(&store, app, &request, &admin()).await;
+        let refused = start_bulk(&store, &jobs, app, &request, &admin()).await;
         assert!(
             matches!(&refused, Err(AppError::Invalid { field: Some(f), .. }) if f == field),
             "{field}: {refused:?}"
         );
     }
-    let missing = start_bulk(&store, app, &bulk("remove_from_segment", Some(""), None, Some("Nope")), &admin()).await;
+    let missing =
+        start_bulk(&store, &jobs, app, &bulk("remove_from_segment", Some(""), None, Some("Nope")), &admin()).await;
     assert!(matches!(missing, Err(AppError::NotFound(_))), "{missing:?}");
     assert!(store.recent_jobs(app, 10).await.unwrap().is_empty(), "a refused request starts no job");
 });
@@ -259,8 +265,15 @@ store_test!(two_runners_and_single_edits_at_once_change_each_user_once, multi_th
     let app = new_app(&store, "Shop").await;
     let ids = users(&store, app, "u", 40).await;
     let vip = app::segments::service::create_as(&store, app, "VIP", "test").await.unwrap().0.id;
-    let started =
-        start_bulk(&store, app, &bulk("add_to_segment", Some(""), None, Some("VIP")), &admin()).await.unwrap();
+    let started = start_bulk(
+        &store,
+        &runner(3, Duration::from_secs(30)),
+        app,
+        &bulk("add_to_segment", Some(""), None, Some("VIP")),
+        &admin(),
+    )
+    .await
+    .unwrap();
     // Two instances' runners race for the job while an admin adds and
     // removes a few of the same users one by one.
     let runners = [runner(3, Duration::from_secs(30)), runner(3, Duration::from_secs(30))].map(|jobs| {
@@ -304,9 +317,9 @@ store_test!(a_selection_with_a_run_of_users_deleted_is_worked_through_to_its_end
     let app = new_app(&store, "Shop").await;
     let ids = users(&store, app, "u", 12).await;
     app::segments::service::create_as(&store, app, "VIP", "test").await.unwrap();
-    let started =
-        start_bulk(&store, app, &bulk("add_to_segment", Some(""), None, Some("VIP")), &admin()).await.unwrap();
     let jobs = runner(3, Duration::ZERO);
+    let started =
+        start_bulk(&store, &jobs, app, &bulk("add_to_segment", Some(""), None, Some("VIP")), &admin()).await.unwrap();
     // The selection round, then the deletions, then the rest.
     assert_eq!(run_next(&jobs, &store, Some(1)).await.unwrap(), Some((started.id, Turn::More)));
     assert_eq!(job(&store, app, started.id).await.total, 12);
@@ -331,11 +344,12 @@ async fn removals_racing(store: Store, action: &str, merge: bool) {
     app::segments::service::create_as(&store, app, "VIP", "test").await.unwrap();
     if action == "remove_from_segment" {
         let everyone = bulk("add_to_segment", Some(""), None, Some("VIP"));
-        start_bulk(&store, app, &everyone, &admin()).await.unwrap();
-        run_all(&runner(1_000, Duration::from_secs(30)), &store).await;
+        let everyone_runner = runner(1_000, Duration::from_secs(30));
+        start_bulk(&store, &everyone_runner, app, &everyone, &admin()).await.unwrap();
+        run_all(&everyone_runner, &store).await;
     }
-    let started = start_bulk(&store, app, &bulk(action, Some(""), None, Some("VIP")), &admin()).await.unwrap();
     let jobs = runner(1, Duration::from_secs(30));
+    let started = start_bulk(&store, &jobs, app, &bulk(action, Some(""), None, Some("VIP")), &admin()).await.unwrap();
     let job_runner = {
         let store = store.clone();
         tokio::spawn(async move { run_all(&jobs, &store).await })
@@ -398,14 +412,16 @@ store_test!(a_job_running_when_the_selection_became_blocks_finishes_after_the_up
     let ids = users(&store, app, "u", 12).await;
     app::segments::service::create_as(&store, app, "VIP", "test").await.unwrap();
     let list = Some(ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(","));
-    let started = start_bulk(&store, app, &bulk("add_to_segment", None, list, Some("VIP")), &admin()).await.unwrap();
+    let jobs = runner(5, Duration::from_secs(30));
+    let started =
+        start_bulk(&store, &jobs, app, &bulk("add_to_segment", None, list, Some("VIP")), &admin()).await.unwrap();
     // The selection as the older builds stored it, a row per user; a user
     // erased since is passed over.
     let rows: Vec<(i64, i64, i64)> = ids.iter().enumerate().map(|(n, id)| (started.id, n as i64, *id)).collect();
     app::profile::lifecycle::delete(&store, app, ids[0], "u-00", &admin()).await.unwrap();
     store.upgrade_from_job_users(&rows).await.unwrap();
 
-    run_all(&runner(5, Duration::from_secs(30)), &store).await;
+    run_all(&jobs, &store).await;
     let done = job(&store, app, started.id).await;
     assert_eq!((done.status, done.done, done.changed), (JobStatus::Done, 12, 11), "{done:?}");
     assert_eq!(members(&store, app, "VIP").await, 11, "every user still there joined");

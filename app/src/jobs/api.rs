@@ -50,7 +50,7 @@ pub async fn start_bulk(
     use crate::auth::session::{fail, Caller};
     let Caller { state, app, account: admin } = Caller::admin().await?;
     let request = super::service::BulkRequest { action, view, ids, segment, confirmation };
-    let job = super::service::start_bulk(&state.store, app.id, &request, &admin).await.or_else(fail)?;
+    let job = super::service::start_bulk(&state.store, &state.jobs, app.id, &request, &admin).await.or_else(fail)?;
     state.jobs.wake();
     Ok(job)
 }

@@ -13,7 +13,7 @@ use super::model::{BulkAction, Job, JobKind, Selection, MAX_TICKED};
 use super::selection::{matching_round, too_many_ticked, who_words};
 use super::step::Step;
 use crate::auth::session::SessionAdmin;
-use crate::background::JobsConfig;
+use crate::background::Jobs;
 use crate::error::AppError;
 use crate::model::properties::grouped;
 use crate::model::users::UserScope;
@@ -65,11 +65,13 @@ fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serializes")
 }
 
-/// Starts a bulk action; the job as created (its selection may still be
-/// being read).
-#[tracing::instrument(skip(store, admin, selection), fields(action = ?action.kind()))]
+/// Starts a bulk action for `jobs`' runners; the job as created (its
+/// selection may still be being read). Ticked users are stored in blocks
+/// of the runners' chunk size, as a view's selection is when it is read.
+#[tracing::instrument(skip(store, jobs, admin, selection), fields(action = ?action.kind()))]
 pub async fn start(
     store: &Store,
+    jobs: &Jobs,
     app_id: i64,
     selection: &Selection,
     action: &BulkAction,
@@ -140,7 +142,7 @@ pub async fn start(
                 owner: None,
             };
             let id = tx.create_job(&job, now).await?;
-            tx.add_job_users(id, 0, ids, chunk_size(action.kind(), JobsConfig::default().chunk_users)).await?;
+            tx.add_job_users(id, 0, ids, chunk_size(action.kind(), jobs.config().chunk_users)).await?;
             Ok(id)
         })?,
         None => {

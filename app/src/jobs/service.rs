@@ -64,12 +64,13 @@ fn view_filter(query: &str) -> Result<crate::model::UserFilter, AppError> {
 
 pub async fn start_bulk(
     store: &Store,
+    jobs: &Jobs,
     app_id: i64,
     request: &BulkRequest,
     admin: &SessionAdmin,
 ) -> Result<Job, AppError> {
     let (selection, action) = request.parse()?;
-    super::bulk::start(store, app_id, &selection, &action, admin).await
+    super::bulk::start(store, jobs, app_id, &selection, &action, admin).await
 }
 
 pub async fn count_matching(store: &Store, app_id: i64, view: &str) -> Result<i64, AppError> {
