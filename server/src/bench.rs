@@ -46,7 +46,7 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             self::live_app::live_app(config, users, seconds, events, rounds, runs, scale).await
         }
         BenchCommand::Export { events } => self::export::export(config, events).await,
-        BenchCommand::Jobs { users } => self::jobs::jobs(config, users).await,
+        BenchCommand::Jobs { users, again } => self::jobs::jobs(config, users, again).await,
         BenchCommand::Merge { events, runs } => self::merge::merge(config, events, runs).await,
         BenchCommand::Profile { events, runs } => self::profile::profile(config, events, runs).await,
         BenchCommand::Wasm => self::wasm::wasm(&config.site_root),

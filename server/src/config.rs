@@ -376,10 +376,16 @@ pub enum BenchCommand {
     },
     /// Background jobs: a server process imports `--users` users from a
     /// CSV file (its memory sampled), then adds them all to a segment while
-    /// a profile page is loaded again and again.
+    /// a profile page is loaded again and again; with `--again`, then
+    /// imports the same file a second time (every user exists).
     Jobs {
         #[arg(long, default_value_t = 1_000_000)]
         users: usize,
+        /// Also time a re-run of the import. Off in the suite: its churn
+        /// (a million users' search rows rewritten, then removed with the
+        /// app) leaves the database slower to write for the next run.
+        #[arg(long)]
+        again: bool,
     },
     /// Merging users: a user with `--events` events merged into another
     /// (and the merge undone), then batches of events ingested through the

@@ -329,3 +329,16 @@ impl BulkWork {
         Ok(step)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{chunk_size, JobKind, DELETE_CHUNK};
+
+    #[test]
+    fn a_deletion_erases_at_most_its_own_chunk_of_users_at_once() {
+        assert_eq!(chunk_size(JobKind::Delete, 5_000), DELETE_CHUNK as usize);
+        assert_eq!(chunk_size(JobKind::Delete, 2), 2, "a smaller runner chunk is kept");
+        assert_eq!(chunk_size(JobKind::AddToSegment, 5_000), 5_000);
+        assert_eq!(chunk_size(JobKind::Deactivate, 0), 1, "never an empty block");
+    }
+}
