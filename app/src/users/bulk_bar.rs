@@ -3,6 +3,12 @@
 //! Remove from segment, Export (CSV, JSON), Deactivate, Reactivate or
 //! Delete (confirmed by typing the number of users). Each action is a job:
 //! its progress shows here, and in Audience > Jobs.
+//!
+//! The bar's code (its form, server calls and a job's progress) is a wasm
+//! chunk of its own, loaded the first time something is selected: the
+//! users list is the console's first page, and most visits never select.
+//! Nothing selected is the state the server renders, so the bar is not in
+//! the server's HTML and hydration does not wait for the chunk.
 
 use std::collections::BTreeSet;
 
@@ -55,7 +61,7 @@ impl Selected {
         self.all_matching.set(false);
     }
 
-    fn any(&self) -> bool {
+    pub(super) fn any(&self) -> bool {
         self.all_matching.get() || !self.ticked.with(BTreeSet::is_empty)
     }
 
@@ -77,11 +83,50 @@ const ACTIONS: [(&str, &str); 5] = [
     ("delete", "Delete"),
 ];
 
-/// The bar above the list: the selection, the actions, a started job's
-/// progress. `count` is the page's count of matches (`at_least`: a lower
-/// bound); `page_ids` the users on this page; `done` runs when a job ends.
+/// What the bar shows and acts on: `count` is the page's count of matches
+/// (`at_least`: a lower bound); `page_ids` the users on this page; `done`
+/// runs when a job ends.
+#[derive(Clone)]
+pub struct BulkInput {
+    pub view: ListView,
+    pub count: i64,
+    pub at_least: bool,
+    pub page_ids: Vec<i64>,
+    pub selected: Selected,
+    pub done: Callback<()>,
+}
+
+/// The bar above the list, once anything was selected or a job started
+/// from it (then it stays, so its form keeps what was typed).
 #[component]
-pub fn BulkBar(
+pub fn LazyBulkBar(input: BulkInput) -> impl IntoView {
+    let selected = input.selected;
+    let wanted = Memo::new(move |was: Option<&bool>| {
+        let now = selected.any() || selected.started.get().is_some();
+        was.copied().unwrap_or(false) || now
+    });
+    move || {
+        wanted.get().then(|| {
+            let input = input.clone();
+            view! {
+                <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the bulk actions…"</p> }>
+                    {Suspend::new(async move { bulk_bar(input).await })}
+                </Suspense>
+            }
+        })
+    }
+}
+
+/// The bar's code, in its own chunk (see the module's doc).
+#[lazy]
+fn bulk_bar(input: BulkInput) -> AnyView {
+    let BulkInput { view, count, at_least, page_ids, selected, done } = input;
+    view! { <BulkBar view count at_least page_ids selected done /> }.into_any()
+}
+
+/// The bar: the selection, the actions, a started job's progress.
+#[component]
+fn BulkBar(
     view: ListView,
     count: i64,
     at_least: bool,
