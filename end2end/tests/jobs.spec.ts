@@ -21,7 +21,11 @@ test.describe("as an admin", () => {
     }
     await open(page, `/users?q=e2e-bulk-${stamp}`);
     await expect(page.getByText("55 users")).toBeVisible();
+    // The bar's code is a chunk of its own, fetched on the first tick
+    // (not with the page: this waits for a request made after it).
+    const barChunk = page.waitForResponse((r) => r.url().includes("/pkg/split_bulk_bar"));
     await page.getByRole("checkbox", { name: "Select every user on this page" }).check();
+    expect((await barChunk).ok()).toBe(true);
     const bar = page.getByRole("region", { name: "Bulk actions" });
     await expect(bar.getByText("50 selected")).toBeVisible();
     await bar.getByRole("button", { name: "Select all 55 matching" }).click();

@@ -1,6 +1,7 @@
 //! `server bench wasm`: what a browser downloads of the wasm bundle per
 //! page, from the build's `pkg` directory. With `cargo leptos build
-//! --split` every lazy route is a chunk plus the shared chunks it needs
+//! --split` every lazy route, and every `#[lazy]` function (the users
+//! list's bulk bar), is a chunk plus the shared chunks it needs
 //! (`__wasm_split_manifest.<hash>.json`); the main module loads on every
 //! page, and carries Audience › Users (not a lazy route: the console opens
 //! there). Sizes raw, gzip -9 (what the size budget in docs/BENCHMARKS.md counts), and as
@@ -36,6 +37,20 @@ fn named<'a>(files: &'a [std::path::PathBuf], prefix: &str, ext: &str) -> Option
     })
 }
 
+/// A manifest entry as the table names it: a lazy route
+/// ("__profile_route_view_1315…" → "profile route") or a lazy function
+/// ("bulk_bar_9929…" → "bulk bar").
+fn chunk_label(entry: &str) -> String {
+    let name = entry.trim_start_matches('_');
+    let name = match name.split_once("_view_") {
+        Some((route, _)) => route,
+        None => {
+            name.rsplit_once('_').filter(|(_, hash)| hash.bytes().all(|b| b.is_ascii_digit())).map_or(name, |(f, _)| f)
+        }
+    };
+    name.replace('_', " ")
+}
+
 /// The markdown table (main module, then each route with the chunks it
 /// loads) and the gzip bytes of a first visit to Audience › Users.
 pub fn report(pkg: &Path) -> anyhow::Result<(String, usize)> {
@@ -58,8 +73,7 @@ pub fn report(pkg: &Path) -> anyhow::Result<(String, usize)> {
             for chunk in chunks {
                 add(&mut route_total, sizes(&pkg.join(format!("{chunk}.wasm")))?);
             }
-            // "__profile_route_view_1315…" → "profile route".
-            let route = entry.trim_start_matches('_').split("_view").next().unwrap_or(entry).replace('_', " ");
+            let route = chunk_label(entry);
             let [raw, gzip, served] = route_total;
             table.push_str(&format!(
                 "| + {route} (its chunks) | {} | {raw} B | {gzip} B | {served} B |\n",
@@ -84,4 +98,14 @@ pub fn wasm(site_root: &str) -> anyhow::Result<()> {
     let (table, _) = report(&Path::new(site_root).join("pkg"))?;
     println!("wasm bundle per page (gzip -9):\n\n{table}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn manifest_entries_are_named_without_their_hash() {
+        assert_eq!(super::chunk_label("__profile_route_view_13409084913323356243"), "profile route");
+        assert_eq!(super::chunk_label("bulk_bar_9929312126142272011"), "bulk bar");
+        assert_eq!(super::chunk_label("plain"), "plain");
+    }
 }
