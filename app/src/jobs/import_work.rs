@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use csv::{ByteRecord, Position, ReaderBuilder};
+use tokio::sync::Notify;
 
 use super::csv_rows::{check_row, merge_repeated, Columns, ImportRow, MAX_REF};
 use super::import::{FilePosition, ImportParams};
@@ -89,8 +90,8 @@ pub(crate) struct ImportWork {
     /// current one is written: reading the file and writing the database
     /// overlap.
     ahead: Option<ReadAhead>,
-    /// A chunk read but not written yet.
-    pending: Option<Prepared>,
+    /// Chunks read but not written yet, in file order.
+    pending: std::collections::VecDeque<Prepared>,
     position: FilePosition,
     /// Refusals so far (how many more may be kept).
     refused: i64,
@@ -147,7 +148,7 @@ impl ImportWork {
             columns,
             reader: Some(reader),
             ahead: None,
-            pending: None,
+            pending: std::collections::VecDeque::new(),
             position,
             refused,
             chunk_rows,
@@ -169,7 +170,7 @@ impl ImportWork {
 
     /// The chunk to write: the one not written yet, or the next of the file.
     async fn next_chunk(&mut self) -> Result<Prepared, String> {
-        if let Some(chunk) = self.pending.take() {
+        if let Some(chunk) = self.pending.pop_front() {
             return Ok(chunk);
         }
         if self.ahead.is_none() {
@@ -181,51 +182,125 @@ impl ImportWork {
         Ok(chunk)
     }
 
-    pub(crate) async fn step(&mut self, store: &Store, owner: &str) -> Result<Step, StoreError> {
-        let mut chunk = match self.next_chunk().await {
+    /// Writes the next chunk, or the next two at once (see [`ImportWork::pairs`])
+    /// when `room` allows two: the step and how many chunks it wrote.
+    pub(crate) async fn step(&mut self, store: &Store, owner: &str, room: usize) -> Result<(Step, usize), StoreError> {
+        let mut first = match self.next_chunk().await {
             Ok(chunk) => chunk,
-            Err(message) => return Ok(Step::Failed(format!("cannot read the file: {message}"))),
+            Err(message) => return Ok((Step::Failed(format!("cannot read the file: {message}")), 0)),
         };
-        if !chunk.ended {
+        let mut second = None;
+        if room >= 2 && !first.ended && self.pairs(store) {
+            match self.next_chunk().await {
+                Ok(next) if shares_a_user(&first, &next) => self.pending.push_front(next),
+                Ok(next) => second = Some(next),
+                Err(message) => return Ok((Step::Failed(format!("cannot read the file: {message}")), 0)),
+            }
+        }
+        if !second.as_ref().unwrap_or(&first).ended && self.pending.is_empty() {
             self.read_ahead();
         }
-        match self.write(store, owner, &mut chunk).await {
+        let lead = Place { counted: self.counted, refused: self.refused, follows: false };
+        let Some(mut second) = second else {
+            return match self.write(store, owner, &mut first, lead, &Notify::new()).await {
+                Ok(true) => Ok((self.written(first).await, 1)),
+                Ok(false) => Ok((Step::Lost, 0)),
+                Err(err) => {
+                    self.pending.push_front(first);
+                    Err(err)
+                }
+            };
+        };
+        let follow = Place {
+            counted: first.position.byte as i64,
+            refused: self.refused + first.refusals.len() as i64,
+            follows: true,
+        };
+        // The second starts once the first holds the job (or has ended).
+        let held = Notify::new();
+        let lead_write = async {
+            let result = self.write(store, owner, &mut first, lead, &held).await;
+            held.notify_one();
+            result
+        };
+        let (lead_result, follow_result) =
+            tokio::join!(lead_write, self.write(store, owner, &mut second, follow, &held));
+        match lead_result {
             Ok(true) => {}
-            Ok(false) => return Ok(Step::Lost),
+            // The second chunk holds the job only after the first committed:
+            // with the first not written, neither is it.
+            Ok(false) => return Ok((Step::Lost, 0)),
             Err(err) => {
-                self.pending = Some(chunk);
+                self.pending.push_front(second);
+                self.pending.push_front(first);
                 return Err(err);
             }
         }
+        self.written(first).await;
+        match follow_result {
+            Ok(_) => Ok((self.written(second).await, 2)),
+            Err(err) => {
+                // Not written (rolled back): the next step writes it alone,
+                // where a refusal or a lasting error is dealt with as usual.
+                tracing::debug!("the second chunk of two is written again alone: {err}");
+                self.pending.push_front(second);
+                Ok((Step::More, 1))
+            }
+        }
+    }
+
+    /// Whether two chunks are written at once. On PostgreSQL the
+    /// database's time is most of an import's, and one transaction keeps one
+    /// core busy: two keep two. SQLite has one writer at a time; a check
+    /// writes next to nothing.
+    fn pairs(&self, store: &Store) -> bool {
+        self.job.kind == JobKind::Import && store.is_postgres()
+    }
+
+    /// Notes a written chunk: the job's progress as this runner counts it.
+    async fn written(&mut self, chunk: Prepared) -> Step {
         self.refused += chunk.refusals.len() as i64;
         self.position = chunk.position;
         self.counted = chunk.position.byte as i64;
-        if chunk.ended {
-            if self.job.kind == JobKind::Import {
-                let _ = tokio::fs::remove_file(&self.path).await;
-            }
-            return Ok(Step::Finished);
+        if !chunk.ended {
+            return Step::More;
         }
-        Ok(Step::More)
+        if self.job.kind == JobKind::Import {
+            let _ = tokio::fs::remove_file(&self.path).await;
+        }
+        Step::Finished
     }
 
     /// Writes the chunk's users (an import; a check writes none), its
     /// refusals and the job's progress in one transaction. False when the
-    /// job's hold was lost.
-    async fn write(&self, store: &Store, owner: &str, chunk: &mut Prepared) -> Result<bool, StoreError> {
+    /// job's hold was lost. A chunk that holds the job notifies `held` once
+    /// it does; one that follows another waits for that before it starts.
+    async fn write(
+        &self,
+        store: &Store,
+        owner: &str,
+        chunk: &mut Prepared,
+        place: Place,
+        held: &Notify,
+    ) -> Result<bool, StoreError> {
+        if place.follows {
+            held.notified().await;
+        }
         let (write, ended) = (self.job.kind == JobKind::Import, chunk.ended);
         let position = serde_json::to_string(&chunk.position).expect("plain data serializes");
-        let done = chunk.position.byte as i64 - self.counted;
+        let done = chunk.position.byte as i64 - place.counted;
         let (actor, app_id) = (self.job.actor.as_str(), self.job.app_id);
         // A row past a user's property limit refuses only that row: the
         // chunk is written again without it.
         loop {
-            let (job_id, refused_before, now) = (self.job.id, self.refused, now_ms());
+            let (job_id, now) = (self.job.id, now_ms());
             let (rows, refusals) = (&chunk.rows, &chunk.refusals);
-            let counted = self.counted;
             let result = crate::store::write_tx!(store, |tx| {
-                if !tx.hold_job(job_id, owner, now, counted).await? {
-                    return Ok(false);
+                if !place.follows {
+                    if !tx.hold_job(job_id, owner, now, place.counted).await? {
+                        return Ok(false);
+                    }
+                    held.notify_one();
                 }
                 if !ended {
                     tx.commit_without_flush_wait().await?;
@@ -240,7 +315,15 @@ impl ImportWork {
                         .collect();
                     tx.import_users(app_id, &users, actor, now).await?;
                 }
-                tx.keep_refusals(job_id, refused_before, refusals).await?;
+                tx.keep_refusals(job_id, place.refused, refusals).await?;
+                // The chunk after another holds the job last: the one
+                // before holds the job's row from its start to its commit,
+                // so this waits for that, and the two commit in file order.
+                // If that one did not commit, the job's count is not the
+                // one expected and nothing of this chunk is kept.
+                if place.follows && !tx.hold_job_after(job_id, owner, now, place.counted).await? {
+                    return Err(StoreError::Conflict("the chunk before this one was not written".into()));
+                }
                 let counts = ChunkDone {
                     done,
                     changed: rows.len() as i64,
@@ -252,7 +335,7 @@ impl ImportWork {
                 Ok(true)
             });
             match result {
-                Err(StoreError::Invalid { field, message }) => {
+                Err(StoreError::Invalid { field, message }) if !place.follows => {
                     let Some(index) = refused_entry(&field).filter(|&i| i < chunk.rows.len()) else {
                         return Err(StoreError::Invalid { field, message });
                     };
@@ -265,6 +348,24 @@ impl ImportWork {
             }
         }
     }
+}
+
+/// Where a chunk's write stands: the job's count (bytes done) and
+/// refusals before it, and whether it follows another chunk written at the
+/// same time (then it holds the job last, see [`ImportWork::write`]).
+#[derive(Clone, Copy)]
+struct Place {
+    counted: i64,
+    refused: i64,
+    follows: bool,
+}
+
+/// Whether two chunks name a userID in common: written at once, each
+/// would wait for the other's lock on that user (the database would break
+/// the deadlock, after a second), so they are written one after the other.
+fn shares_a_user(first: &Prepared, second: &Prepared) -> bool {
+    let ids: std::collections::HashSet<&str> = first.rows.iter().map(|(_, row)| row.user_id.as_str()).collect();
+    second.rows.iter().any(|(_, row)| ids.contains(row.user_id.as_str()))
 }
 
 /// `[3].properties` → 3: the batch entry the store refused.
@@ -291,23 +392,43 @@ mod retry_tests {
     use crate::test_fixtures::new_app;
     use crate::time::now_ms;
 
+    /// One step of at most one chunk.
     async fn step(work: &mut ImportWork, store: &Store, owner: &str) -> Result<&'static str, StoreError> {
-        Ok(match work.step(store, owner).await? {
-            Step::More => "more",
-            Step::Finished => "finished",
-            Step::Lost => "lost",
-            Step::Failed(_) => "failed",
-        })
+        Ok(step_of(work, store, owner, 1).await?.0)
+    }
+
+    /// One step of at most `room` chunks: how it went and how many it wrote.
+    async fn step_of(
+        work: &mut ImportWork,
+        store: &Store,
+        owner: &str,
+        room: usize,
+    ) -> Result<(&'static str, usize), StoreError> {
+        let (step, written) = work.step(store, owner, room).await?;
+        Ok((
+            match step {
+                Step::More => "more",
+                Step::Finished => "finished",
+                Step::Lost => "lost",
+                Step::Failed(_) => "failed",
+            },
+            written,
+        ))
     }
 
     /// An import of u-1…u-4 into a new app, two rows a chunk, claimed and
     /// opened: the app, its runner, the job's id and progress at the
     /// claim, and the work.
     async fn claimed_import(store: &Store, dir: &str) -> (i64, Jobs, i64, i64, ImportWork) {
+        claimed_import_of(store, dir, "u-1\nu-2\nu-3\nu-4\n").await
+    }
+
+    /// [`claimed_import`] of the userIDs in `rows` (one a line).
+    async fn claimed_import_of(store: &Store, dir: &str, rows: &str) -> (i64, Jobs, i64, i64, ImportWork) {
         let app = new_app(store, "Shop").await;
         let dir = std::env::temp_dir().join(format!("audience-test-{dir}-{}", std::process::id()));
         let jobs = Jobs::new(JobsConfig { import_dir: dir, chunk_rows: 2, ..JobsConfig::default() });
-        let csv = b"userID\nu-1\nu-2\nu-3\nu-4\n".to_vec();
+        let csv = format!("userID\n{rows}").into_bytes();
         let body = futures::stream::iter([Ok::<_, std::io::Error>(csv)]);
         let file = import::receive(jobs.import_dir(), jobs.max_upload_bytes(), body).await.unwrap();
         let job = import::start(store, &jobs, app, &file, JobKind::Import, "api").await.unwrap();
@@ -351,5 +472,46 @@ mod retry_tests {
         for user in ["u-1", "u-2", "u-3", "u-4"] {
             assert!(store.user_by_external_id(app, user).await.unwrap().is_some(), "{user} was imported");
         }
+    });
+
+    store_test!(two_chunks_are_written_at_once_on_postgresql, |store: Store| async move {
+        let (app, jobs, job_id, _, mut work) = claimed_import(&store, "import-pairs").await;
+        let (step, written) = step_of(&mut work, &store, jobs.owner(), usize::MAX).await.unwrap();
+        let job = store.job(app, job_id).await.unwrap().unwrap();
+        if store.is_postgres() {
+            assert_eq!((step, written, job.changed), ("more", 2, 4), "u-1…u-4 in one step");
+        } else {
+            assert_eq!((step, written, job.changed), ("more", 1, 2), "one writer: a chunk a step");
+        }
+        while step_of(&mut work, &store, jobs.owner(), usize::MAX).await.unwrap().0 == "more" {}
+        for user in ["u-1", "u-2", "u-3", "u-4"] {
+            assert!(store.user_by_external_id(app, user).await.unwrap().is_some(), "{user} was imported");
+        }
+        assert_eq!(store.job(app, job_id).await.unwrap().unwrap().changed, 4, "each chunk counted once");
+    });
+
+    store_test!(the_chunk_written_beside_a_lost_one_is_not_kept, |store: Store| async move {
+        let rows = "u-1\nu-2\nu-3\nu-4\nu-5\nu-6\n";
+        let (app, jobs, job_id, before, mut work) = claimed_import_of(&store, "import-pair-lost", rows).await;
+        assert_eq!(step(&mut work, &store, jobs.owner()).await.unwrap(), "more");
+        // The database loses the first chunk's progress: the next chunk
+        // finds the job lost, and the one written beside it (on
+        // PostgreSQL) must not stay either.
+        store.rewind_job(job_id, before).await.unwrap();
+        assert_eq!(step_of(&mut work, &store, jobs.owner(), usize::MAX).await.unwrap().0, "lost");
+        for user in ["u-3", "u-4", "u-5", "u-6"] {
+            assert!(store.user_by_external_id(app, user).await.unwrap().is_none(), "{user} was not kept");
+        }
+        assert_eq!(store.job(app, job_id).await.unwrap().unwrap().done, before, "the job's count is untouched");
+    });
+
+    store_test!(chunks_naming_the_same_user_are_written_one_after_the_other, |store: Store| async move {
+        let (app, jobs, job_id, _, mut work) =
+            claimed_import_of(&store, "import-pair-shared", "u-1\nu-2\nu-1\nu-3\n").await;
+        assert_eq!(step_of(&mut work, &store, jobs.owner(), usize::MAX).await.unwrap(), ("more", 1));
+        while step_of(&mut work, &store, jobs.owner(), usize::MAX).await.unwrap().0 == "more" {}
+        let job = store.job(app, job_id).await.unwrap().unwrap();
+        assert_eq!(job.changed, 4, "four rows, u-1 written twice");
+        assert!(store.user_by_external_id(app, "u-3").await.unwrap().is_some());
     });
 }

@@ -80,8 +80,12 @@ async fn work(jobs: &Jobs, store: &Store, claimed: ClaimedJob, max_chunks: Optio
         if max_chunks.is_some_and(|max| chunks >= max) {
             return Turn::More;
         }
-        let step = match job.step(store, jobs.owner()).await {
-            Ok(step) => step,
+        let room = max_chunks.map_or(usize::MAX, |max| max - chunks);
+        let step = match job.step(store, jobs.owner(), room).await {
+            Ok((step, written)) => {
+                chunks += written;
+                step
+            }
             // Busy or unreachable: nothing of the chunk was written; the
             // same chunk is tried again.
             Err(err) if matches!(err, StoreError::Busy(_)) || err.is_unavailable() => {
@@ -91,7 +95,6 @@ async fn work(jobs: &Jobs, store: &Store, claimed: ClaimedJob, max_chunks: Optio
             }
             Err(err) => Step::Failed(err.to_string()),
         };
-        chunks += 1;
         match step {
             Step::More => {}
             Step::Finished => return end(jobs, store, id, JobStatus::Done, None).await,
@@ -149,10 +152,12 @@ impl JobWork {
         }
     }
 
-    async fn step(&mut self, store: &Store, owner: &str) -> Result<Step, StoreError> {
+    /// The next step, writing at most `room` chunks: how it went, and how
+    /// many chunks it wrote.
+    async fn step(&mut self, store: &Store, owner: &str, room: usize) -> Result<(Step, usize), StoreError> {
         match self {
-            JobWork::Bulk(work) => work.step(store, owner).await,
-            JobWork::Import(work) => work.step(store, owner).await,
+            JobWork::Bulk(work) => Ok((work.step(store, owner).await?, 1)),
+            JobWork::Import(work) => work.step(store, owner, room).await,
         }
     }
 }

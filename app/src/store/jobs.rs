@@ -269,6 +269,19 @@ impl WriteTx {
         Ok(held == 1)
     }
 
+    /// [`WriteTx::hold_job`] for a chunk written at the same time as the
+    /// one before it: first waits for that chunk's transaction, which
+    /// holds the job's row from its start (an update whose condition the
+    /// row does not meet yet would not wait), then checks the count it
+    /// committed. SQLite's single writer has already waited.
+    pub async fn hold_job_after(&mut self, job_id: i64, owner: &str, now: i64, done: i64) -> StoreResult<bool> {
+        if self.is_postgres() {
+            let sql = "SELECT id FROM jobs WHERE id = $1 FOR UPDATE";
+            with_tx!(self, |conn| sqlx::query(sql).bind(job_id).execute(&mut *conn).await.map(|_| ()))?;
+        }
+        self.hold_job(job_id, owner, now, done).await
+    }
+
     /// Lets this transaction commit without waiting for the database's log
     /// to reach the disk (PostgreSQL's `synchronous_commit = off`, for this
     /// transaction only; SQLite's writer does not wait for it anyway). For a
