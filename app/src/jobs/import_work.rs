@@ -211,11 +211,7 @@ impl ImportWork {
                 }
             };
         };
-        let follow = Place {
-            counted: first.position.byte as i64,
-            refused: self.refused + first.refusals.len() as i64,
-            follows: true,
-        };
+        let follow = Place { counted: first.position.byte as i64, refused: 0, follows: true };
         // The second starts once the first holds the job (or has ended).
         let held = Notify::new();
         let lead_write = async {
@@ -315,15 +311,19 @@ impl ImportWork {
                         .collect();
                     tx.import_users(app_id, &users, actor, now).await?;
                 }
-                tx.keep_refusals(job_id, place.refused, refusals).await?;
                 // The chunk after another holds the job last: the one
                 // before holds the job's row from its start to its commit,
                 // so this waits for that, and the two commit in file order.
                 // If that one did not commit, the job's count is not the
                 // one expected and nothing of this chunk is kept.
-                if place.follows && !tx.hold_job_after(job_id, owner, now, place.counted).await? {
-                    return Err(StoreError::Conflict("the chunk before this one was not written".into()));
-                }
+                let refused_before = match place.follows {
+                    false => place.refused,
+                    true => match tx.hold_job_after(job_id, owner, now, place.counted).await? {
+                        Some(refused) => refused,
+                        None => return Err(StoreError::Conflict("the chunk before this one was not written".into())),
+                    },
+                };
+                tx.keep_refusals(job_id, refused_before, refusals).await?;
                 let counts = ChunkDone {
                     done,
                     changed: rows.len() as i64,
@@ -352,7 +352,8 @@ impl ImportWork {
 
 /// Where a chunk's write stands: the job's count (bytes done) and
 /// refusals before it, and whether it follows another chunk written at the
-/// same time (then it holds the job last, see [`ImportWork::write`]).
+/// same time (then it holds the job last, see [`ImportWork::write`], and
+/// reads the refusals from the job once the chunk before has committed).
 #[derive(Clone, Copy)]
 struct Place {
     counted: i64,
@@ -475,19 +476,24 @@ mod retry_tests {
     });
 
     store_test!(two_chunks_are_written_at_once_on_postgresql, |store: Store| async move {
-        let (app, jobs, job_id, _, mut work) = claimed_import(&store, "import-pairs").await;
+        // The second chunk holds a refused row (one field too many).
+        let rows = "u-1\nu-2\nu-3,x\nu-4\n";
+        let (app, jobs, job_id, _, mut work) = claimed_import_of(&store, "import-pairs", rows).await;
         let (step, written) = step_of(&mut work, &store, jobs.owner(), usize::MAX).await.unwrap();
         let job = store.job(app, job_id).await.unwrap().unwrap();
         if store.is_postgres() {
-            assert_eq!((step, written, job.changed), ("more", 2, 4), "u-1…u-4 in one step");
+            assert_eq!((step, written, job.changed, job.refused), ("more", 2, 3, 1), "both chunks in one step");
         } else {
-            assert_eq!((step, written, job.changed), ("more", 1, 2), "one writer: a chunk a step");
+            assert_eq!((step, written, job.changed, job.refused), ("more", 1, 2, 0), "one writer: a chunk a step");
         }
         while step_of(&mut work, &store, jobs.owner(), usize::MAX).await.unwrap().0 == "more" {}
-        for user in ["u-1", "u-2", "u-3", "u-4"] {
+        for user in ["u-1", "u-2", "u-4"] {
             assert!(store.user_by_external_id(app, user).await.unwrap().is_some(), "{user} was imported");
         }
-        assert_eq!(store.job(app, job_id).await.unwrap().unwrap().changed, 4, "each chunk counted once");
+        let job = store.job(app, job_id).await.unwrap().unwrap();
+        assert_eq!((job.changed, job.refused), (3, 1), "each chunk counted once");
+        let refusals = store.job_refusals(job_id, 10).await.unwrap();
+        assert_eq!(refusals.iter().map(|r| r.line).collect::<Vec<_>>(), [4], "the refused row, by its line");
     });
 
     store_test!(the_chunk_written_beside_a_lost_one_is_not_kept, |store: Store| async move {

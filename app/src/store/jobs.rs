@@ -273,13 +273,17 @@ impl WriteTx {
     /// one before it: first waits for that chunk's transaction, which
     /// holds the job's row from its start (an update whose condition the
     /// row does not meet yet would not wait), then checks the count it
-    /// committed. SQLite's single writer has already waited.
-    pub async fn hold_job_after(&mut self, job_id: i64, owner: &str, now: i64, done: i64) -> StoreResult<bool> {
-        if self.is_postgres() {
-            let sql = "SELECT id FROM jobs WHERE id = $1 FOR UPDATE";
-            with_tx!(self, |conn| sqlx::query(sql).bind(job_id).execute(&mut *conn).await.map(|_| ()))?;
-        }
-        self.hold_job(job_id, owner, now, done).await
+    /// committed. SQLite's single writer has already waited. The job's
+    /// refusals so far when held.
+    pub async fn hold_job_after(&mut self, job_id: i64, owner: &str, now: i64, done: i64) -> StoreResult<Option<i64>> {
+        let sql = if self.is_postgres() {
+            "SELECT refused FROM jobs WHERE id = $1 FOR UPDATE"
+        } else {
+            "SELECT refused FROM jobs WHERE id = $1"
+        };
+        let refused: Option<i64> =
+            with_tx!(self, |conn| sqlx::query_scalar(sql).bind(job_id).fetch_optional(&mut *conn).await)?;
+        Ok(if self.hold_job(job_id, owner, now, done).await? { refused } else { None })
     }
 
     /// Lets this transaction commit without waiting for the database's log
