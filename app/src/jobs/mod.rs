@@ -19,6 +19,8 @@ pub mod export;
 pub mod import;
 #[cfg(feature = "ssr")]
 mod import_work;
+#[cfg(all(test, feature = "ssr"))]
+mod import_work_tests;
 #[cfg(feature = "ssr")]
 pub mod runner;
 #[cfg(feature = "ssr")]
