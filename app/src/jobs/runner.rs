@@ -80,7 +80,7 @@ async fn work(jobs: &Jobs, store: &Store, claimed: ClaimedJob, max_chunks: Optio
         if max_chunks.is_some_and(|max| chunks >= max) {
             return Turn::More;
         }
-        let room = max_chunks.map_or(usize::MAX, |max| max - chunks);
+        let room = max_chunks.map_or(usize::MAX, |max| max.saturating_sub(chunks));
         let step = match job.step(store, jobs.owner(), room).await {
             Ok((step, written)) => {
                 chunks += written;
