@@ -85,35 +85,69 @@ const ACTIONS: [(&str, &str); 5] = [
 
 /// What the bar shows and acts on: `count` is the page's count of matches
 /// (`at_least`: a lower bound); `page_ids` the users on this page; `done`
-/// runs when a job ends.
+/// runs when a job ends. One value, as the lazy function takes it.
 #[derive(Clone)]
-pub struct BulkInput {
-    pub view: ListView,
-    pub count: i64,
-    pub at_least: bool,
-    pub page_ids: Vec<i64>,
-    pub selected: Selected,
-    pub done: Callback<()>,
+struct BulkInput {
+    view: ListView,
+    count: i64,
+    at_least: bool,
+    page_ids: Vec<i64>,
+    selected: Selected,
+    done: Callback<()>,
 }
 
 /// The bar above the list, once anything was selected or a job started
-/// from it (then it stays, so its form keeps what was typed).
+/// from it (then it stays, so its form keeps what was typed). What is
+/// selected is announced by a live region that is on the page from the
+/// start (empty in the server's HTML): screen readers pass over a region
+/// that arrives with its text.
 #[component]
-pub fn LazyBulkBar(input: BulkInput) -> impl IntoView {
-    let selected = input.selected;
+pub fn LazyBulkBar(
+    view: ListView,
+    count: i64,
+    at_least: bool,
+    page_ids: Vec<i64>,
+    selected: Selected,
+    done: Callback<()>,
+) -> impl IntoView {
+    let input = BulkInput { view, count, at_least, page_ids, selected, done };
     let wanted = Memo::new(move |was: Option<&bool>| {
         let now = selected.any() || selected.started.get().is_some();
         was.copied().unwrap_or(false) || now
     });
-    move || {
-        wanted.get().then(|| {
-            let input = input.clone();
-            view! {
-                <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the bulk actions…"</p> }>
-                    {Suspend::new(async move { bulk_bar(input).await })}
-                </Suspense>
-            }
-        })
+    let count = StoredValue::new(count_words(input.count, input.at_least));
+    let announced =
+        move || if wanted.get() { count.with_value(|count| selection_words(selected, count)) } else { String::new() };
+    view! {
+        <p class="visually-hidden" role="status" aria-live="polite">{announced}</p>
+        {move || {
+            wanted.get().then(|| {
+                let input = input.clone();
+                view! {
+                    <Suspense fallback=|| view! { <p class="loading">"Loading the bulk actions…"</p> }>
+                        {Suspend::new(async move { bulk_bar(input).await })}
+                    </Suspense>
+                }
+            })
+        }}
+    }
+}
+
+/// The number of matches as the bar words it.
+fn count_words(count: i64, at_least: bool) -> String {
+    if at_least {
+        format!("at least {}", grouped(count as f64))
+    } else {
+        grouped(count as f64)
+    }
+}
+
+/// "12 selected", or "All 1,234 matching users selected".
+fn selection_words(selected: Selected, count_words: &str) -> String {
+    if selected.all_matching.get() {
+        format!("All {count_words} matching users selected")
+    } else {
+        format!("{} selected", selected.ticked.with(BTreeSet::len))
     }
 }
 
@@ -155,16 +189,8 @@ fn BulkBar(
     let query = view.selection_query();
     let page_count = page_ids.len();
     let more_than_page = count > page_count as i64 || at_least;
-    let count_words = if at_least { format!("at least {}", grouped(count as f64)) } else { grouped(count as f64) };
-    let count_words = StoredValue::new(count_words);
-    let selection_words = move || {
-        if selected.all_matching.get() {
-            format!("All {} matching users selected", count_words.get_value())
-        } else {
-            let n = selected.ticked.with(BTreeSet::len);
-            format!("{n} selected")
-        }
-    };
+    let count_words = StoredValue::new(count_words(count, at_least));
+    let selection_words = move || count_words.with_value(|count| selection_words(selected, count));
     let every_on_page = {
         let page_ids = page_ids.clone();
         move || !page_ids.is_empty() && selected.ticked.with(|t| page_ids.iter().all(|id| t.contains(id)))
@@ -182,7 +208,7 @@ fn BulkBar(
     let query = StoredValue::new(query);
     view! {
         <div class="bulk-bar" role="region" aria-label="Bulk actions" hidden=move || !selected.any() && started.get().is_none()>
-            <p class="bulk-selection" role="status" aria-live="polite">{selection_words}</p>
+            <p class="bulk-selection">{selection_words}</p>
             {move || (every_on_page() && more_than_page && !selected.all_matching.get()).then(|| view! {
                 <button type="button" class="link-button" on:click=move |_| selected.all_matching.set(true)>
                     {format!("Select all {} matching", count_words.get_value())}

@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use super::bulk_bar::{BulkInput, LazyBulkBar, Selected};
+use super::bulk_bar::{LazyBulkBar, Selected};
 use super::property_filters::{ColumnHeader, ColumnPicker, PropertyFilterChips, PropertyFilterForm};
 use super::{list_users, take_deleted_notice};
 use crate::error::AppError;
@@ -267,15 +267,7 @@ fn UsersTable(page: Page, view: ListView, bulk: Option<(Selected, Callback<()>)>
     let page_ids: Vec<i64> = page.users.iter().map(|u| u.id).collect();
     let ready = crate::ui::hydrated();
     let bar = bulk.map(|(selected, done)| {
-        let input = BulkInput {
-            view: view.clone(),
-            count: page.total,
-            at_least: page.total_is_more,
-            page_ids: page_ids.clone(),
-            selected,
-            done,
-        };
-        view! { <LazyBulkBar input /> }
+        view! { <LazyBulkBar view=view.clone() count=page.total at_least=page.total_is_more page_ids=page_ids.clone() selected done /> }
     });
     let selected = bulk.map(|(selected, _)| selected);
     let tick_page = selected.map(|selected| {

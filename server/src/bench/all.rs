@@ -467,9 +467,9 @@ pub async fn all(
         // The wasm depends on no database and costs nothing to measure: its
         // row and section follow the build at every re-run (left as they
         // were where there is no release build).
-        if let Ok((row, table)) = wasm_figures() {
-            report.rows.push((WASM_TITLE.to_string(), row));
-            report.sections.push((WASM_SECTION.to_string(), table));
+        if let Ok((row, table)) = super::wasm::figures() {
+            report.rows.push((super::wasm::TITLE.to_string(), row));
+            report.sections.push((super::wasm::SECTION.to_string(), table));
         }
         let earlier = std::fs::read_to_string(out).with_context(|| format!("cannot read {out} to update it"))?;
         std::fs::write(out, report.splice_into(&earlier)).with_context(|| format!("cannot write {out}"))?;
@@ -480,12 +480,12 @@ pub async fn all(
     for (_, row) in &report.rows {
         let _ = writeln!(summary, "{row}");
     }
-    let mut sections = match wasm_figures() {
+    let mut sections = match super::wasm::figures() {
         Ok((row, table)) => {
             let _ = writeln!(summary, "{row}");
-            format!("\n## {WASM_SECTION}\n\n{table}")
+            format!("\n## {}\n\n{table}", super::wasm::SECTION)
         }
-        Err(err) => format!("\n## {WASM_SECTION}\n\nNot measured: {err:#}\n"),
+        Err(err) => format!("\n## {}\n\nNot measured: {err:#}\n", super::wasm::SECTION),
     };
     for (title, section) in &report.sections {
         let _ = write!(sections, "\n## {title}\n\n{section}");
@@ -498,20 +498,6 @@ pub async fn all(
     println!("{summary}");
     eprintln!("wrote {out}");
     Ok(())
-}
-
-const WASM_TITLE: &str = "Wasm of a first visit to Audience › Users";
-const WASM_SECTION: &str = "Wasm per page (release build, `server bench wasm`)";
-
-/// The wasm's row of the targets table (one figure for both databases: it
-/// depends on neither) and its table per page, from the release build in
-/// `target/site`.
-fn wasm_figures() -> anyhow::Result<(String, String)> {
-    let (table, users_gzip) = super::wasm::report(std::path::Path::new("target/site/pkg"))?;
-    let kb = users_gzip as f64 / 1000.0;
-    let mark = if kb <= 250.0 { "**met**" } else { "**missed**" };
-    let figure = format!("{mark}: {kb:.0} KB gzip (goal ≤ 250 KB)");
-    Ok((format!("| {WASM_TITLE} | {figure} | {figure} |"), table))
 }
 
 /// The cases `only` names by subcommand (all when empty), each with the

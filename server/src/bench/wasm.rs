@@ -37,6 +37,28 @@ fn named<'a>(files: &'a [std::path::PathBuf], prefix: &str, ext: &str) -> Option
     })
 }
 
+/// The title of the wasm's row in docs/BENCHMARKS.md's targets table.
+pub const TITLE: &str = "Wasm of a first visit to Audience › Users";
+/// The title of its section there.
+pub const SECTION: &str = "Wasm per page (release build, `server bench wasm`)";
+
+/// The wasm's row of the targets table (one figure for both databases: it
+/// depends on neither) and its section: the table per page, from the
+/// release build in `target/site`, and when that build was written (a
+/// re-run of some cases reads whatever build is there).
+pub fn figures() -> anyhow::Result<(String, String)> {
+    let pkg = Path::new("target/site/pkg");
+    let (table, users_gzip) = report(pkg)?;
+    let files: Vec<_> = std::fs::read_dir(pkg)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let main = named(&files, "audience.", ".wasm").context("no audience.*.wasm: no release build")?;
+    let built: chrono::DateTime<chrono::Utc> = std::fs::metadata(main)?.modified()?.into();
+    let kb = users_gzip as f64 / 1000.0;
+    let mark = if kb <= 250.0 { "**met**" } else { "**missed**" };
+    let figure = format!("{mark}: {kb:.0} KB gzip (goal ≤ 250 KB)");
+    let section = format!("The release build in `target/site` of {}.\n\n{table}", built.format("%Y-%m-%d %H:%M UTC"));
+    Ok((format!("| {TITLE} | {figure} | {figure} |"), section))
+}
+
 /// A manifest entry as the table names it: a lazy route
 /// ("__profile_route_view_1315…" → "profile route") or a lazy function
 /// ("bulk_bar_9929…" → "bulk bar").
