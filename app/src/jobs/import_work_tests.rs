@@ -5,6 +5,7 @@ use super::import_work::ImportWork;
 use super::step::Step;
 use crate::jobs::model::JobKind;
 use crate::jobs::{import, Jobs, JobsConfig};
+use crate::model::properties::{PropertySet, PropertyValue, BY_API, MAX_PROPERTIES};
 use crate::store::{Store, StoreError};
 use crate::store_test;
 use crate::test_fixtures::new_app;
@@ -38,15 +39,15 @@ async fn step_of(
 /// opened: the app, its runner, the job's id and progress at the
 /// claim, and the work.
 async fn claimed_import(store: &Store, dir: &str) -> (i64, Jobs, i64, i64, ImportWork) {
-    claimed_import_of(store, dir, "u-1\nu-2\nu-3\nu-4\n").await
+    claimed_import_of(store, dir, "userID\nu-1\nu-2\nu-3\nu-4\n").await
 }
 
-/// [`claimed_import`] of the userIDs in `rows` (one a line).
-async fn claimed_import_of(store: &Store, dir: &str, rows: &str) -> (i64, Jobs, i64, i64, ImportWork) {
+/// [`claimed_import`] of the file `csv`.
+async fn claimed_import_of(store: &Store, dir: &str, csv: &str) -> (i64, Jobs, i64, i64, ImportWork) {
     let app = new_app(store, "Shop").await;
     let dir = std::env::temp_dir().join(format!("audience-test-{dir}-{}", std::process::id()));
     let jobs = Jobs::new(JobsConfig { import_dir: dir, chunk_rows: 2, ..JobsConfig::default() });
-    let csv = format!("userID\n{rows}").into_bytes();
+    let csv = csv.as_bytes().to_vec();
     let body = futures::stream::iter([Ok::<_, std::io::Error>(csv)]);
     let file = import::receive(jobs.import_dir(), jobs.max_upload_bytes(), body).await.unwrap();
     let job = import::start(store, &jobs, app, &file, JobKind::Import, "api").await.unwrap();
@@ -93,7 +94,7 @@ store_test!(a_runner_whose_chunk_the_database_lost_leaves_the_job_to_be_taken_ov
 
 store_test!(two_chunks_are_written_at_once_on_postgresql, |store: Store| async move {
     // The second chunk holds a refused row (one field too many).
-    let rows = "u-1\nu-2\nu-3,x\nu-4\n";
+    let rows = "userID\nu-1\nu-2\nu-3,x\nu-4\n";
     let (app, jobs, job_id, _, mut work) = claimed_import_of(&store, "import-pairs", rows).await;
     let (step, written) = step_of(&mut work, &store, jobs.owner(), usize::MAX).await.unwrap();
     let job = store.job(app, job_id).await.unwrap().unwrap();
@@ -113,7 +114,7 @@ store_test!(two_chunks_are_written_at_once_on_postgresql, |store: Store| async m
 });
 
 store_test!(the_chunk_written_beside_a_lost_one_is_not_kept, |store: Store| async move {
-    let rows = "u-1\nu-2\nu-3\nu-4\nu-5\nu-6\n";
+    let rows = "userID\nu-1\nu-2\nu-3\nu-4\nu-5\nu-6\n";
     let (app, jobs, job_id, before, mut work) = claimed_import_of(&store, "import-pair-lost", rows).await;
     assert_eq!(step(&mut work, &store, jobs.owner()).await.unwrap(), "more");
     // The database loses the first chunk's progress: the next chunk
@@ -129,10 +130,34 @@ store_test!(the_chunk_written_beside_a_lost_one_is_not_kept, |store: Store| asyn
 
 store_test!(chunks_naming_the_same_user_are_written_one_after_the_other, |store: Store| async move {
     let (app, jobs, job_id, _, mut work) =
-        claimed_import_of(&store, "import-pair-shared", "u-1\nu-2\nu-1\nu-3\n").await;
+        claimed_import_of(&store, "import-pair-shared", "userID\nu-1\nu-2\nu-1\nu-3\n").await;
     assert_eq!(step_of(&mut work, &store, jobs.owner(), usize::MAX).await.unwrap(), ("more", 1));
     while step_of(&mut work, &store, jobs.owner(), usize::MAX).await.unwrap().0 == "more" {}
     let job = store.job(app, job_id).await.unwrap().unwrap();
     assert_eq!(job.changed, 4, "four rows, u-1 written twice");
     assert!(store.user_by_external_id(app, "u-3").await.unwrap().is_some());
+});
+
+store_test!(a_second_chunk_the_store_refuses_is_written_again_alone, |store: Store| async move {
+    let csv = "userID,p\nu-1,1\nu-2,1\nu-3,1\nu-4,1\n";
+    let (app, jobs, job_id, _, mut work) = claimed_import_of(&store, "import-pair-refused", csv).await;
+    // u-3 already holds as many properties as a user may: its row, in the
+    // second chunk, is refused by the store (not by the file's check).
+    let u3 = crate::test_fixtures::new_user(&store, app, "u-3").await;
+    let full: Vec<PropertySet> = (0..MAX_PROPERTIES)
+        .map(|n| PropertySet { name: format!("q{n}"), value: Some(PropertyValue::Boolean(true)) })
+        .collect();
+    let mut tx = store.begin_write().await.unwrap();
+    tx.set_properties(app, u3, &full, BY_API, now_ms()).await.unwrap();
+    tx.commit().await.unwrap();
+    // On PostgreSQL the first chunk commits and the second, written beside
+    // it, rolls back; either way one chunk is written first.
+    assert_eq!(step_of(&mut work, &store, jobs.owner(), usize::MAX).await.unwrap(), ("more", 1));
+    while step_of(&mut work, &store, jobs.owner(), usize::MAX).await.unwrap().0 == "more" {}
+    let job = store.job(app, job_id).await.unwrap().unwrap();
+    assert_eq!((job.changed, job.refused), (3, 1));
+    let refusals = store.job_refusals(job_id, 10).await.unwrap();
+    assert_eq!(refusals.iter().map(|r| (r.line, r.user_ref.as_str())).collect::<Vec<_>>(), [(4, "u-3")]);
+    let u4 = store.user_by_external_id(app, "u-4").await.unwrap().unwrap().id;
+    assert_eq!(store.properties_of(u4).await.unwrap().len(), 1, "the rest of the chunk is written");
 });
