@@ -59,13 +59,19 @@ async fn claimed_import_of(store: &Store, dir: &str, csv: &str) -> (i64, Jobs, i
 
 store_test!(a_chunk_the_store_could_not_write_is_the_one_written_next, |store: Store| async move {
     let (app, jobs, job_id, _, mut work) = claimed_import(&store, "import-retry").await;
-    // A store that cannot be reached (its pool is closed): the first
-    // chunk is not written, as when the database goes away mid-import.
-    let unreachable = crate::store::testing::sqlite().await;
+    // A store of the same kind that cannot be reached (its pool is
+    // closed): no chunk is written (on PostgreSQL neither of the two the
+    // step writes at once), as when the database goes away mid-import.
+    let unreachable = match store.is_postgres() {
+        true => crate::store::testing::postgres().await.expect("PostgreSQL is configured"),
+        false => crate::store::testing::sqlite().await,
+    };
     unreachable.store.close().await;
-    let refused = step(&mut work, &unreachable.store, jobs.owner()).await.expect_err("a closed store writes nothing");
+    let refused = step_of(&mut work, &unreachable.store, jobs.owner(), usize::MAX).await;
+    let refused = refused.expect_err("a closed store writes nothing");
     assert!(refused.is_unavailable(), "{refused}");
-    // The runner tries again: the same first chunk, then the rest.
+    unreachable.finish().await;
+    // The runner tries again: the same chunks in file order, then the rest.
     assert_eq!(step(&mut work, &store, jobs.owner()).await.unwrap(), "more");
     assert_eq!(step(&mut work, &store, jobs.owner()).await.unwrap(), "more");
     assert_eq!(step(&mut work, &store, jobs.owner()).await.unwrap(), "finished");
