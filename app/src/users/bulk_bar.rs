@@ -154,20 +154,13 @@ fn selection_words(selected: Selected, count_words: &str) -> String {
 /// The bar's code, in its own chunk (see the module's doc).
 #[lazy]
 fn bulk_bar(input: BulkInput) -> AnyView {
-    let BulkInput { view, count, at_least, page_ids, selected, done } = input;
-    view! { <BulkBar view count at_least page_ids selected done /> }.into_any()
+    view! { <BulkBar input /> }.into_any()
 }
 
 /// The bar: the selection, the actions, a started job's progress.
 #[component]
-fn BulkBar(
-    view: ListView,
-    count: i64,
-    at_least: bool,
-    page_ids: Vec<i64>,
-    selected: Selected,
-    done: Callback<()>,
-) -> impl IntoView {
+fn BulkBar(input: BulkInput) -> impl IntoView {
+    let BulkInput { view, count, at_least, page_ids, selected, done } = input;
     let action = RwSignal::new("add_to_segment".to_string());
     let segment = RwSignal::new(String::new());
     let confirmation = RwSignal::new(String::new());
