@@ -84,7 +84,7 @@ store_test!(per_user_statements_search_an_index, |store: Store| async move {
     assert_eq!(!whole_reads(&by_user, &leading).is_empty(), postgres, "by user alone:\n{by_user}");
 
     let plans = store.per_user_plans(app, user).await.unwrap();
-    assert_eq!(plans.len(), 20);
+    assert_eq!(plans.len(), 19);
     for (name, plan) in &plans {
         assert!(!plan.is_empty(), "{name}: no plan");
         assert!(whole_reads(plan, &leading).is_empty(), "{name} reads a whole table or index:\n{plan}");

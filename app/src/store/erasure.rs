@@ -38,7 +38,6 @@ const OTHERS_EVENTS: &str = "SELECT user_id, occurred_at FROM events
      WHERE device_id IN (SELECT id FROM devices WHERE user_id = $1) AND user_id <> $1";
 const DELETE_HOURS: &str = "DELETE FROM event_hours WHERE app_id = $1 AND user_id = $2";
 const DELETE_MEMBERSHIPS: &str = "DELETE FROM segment_members WHERE user_id = $1";
-const DELETE_SEARCH_KEYS: &str = "DELETE FROM user_search WHERE user_id = $1";
 const DELETE_DEVICES: &str = "DELETE FROM devices WHERE user_id = $1";
 const DELETE_PROPERTIES: &str = "DELETE FROM user_properties WHERE user_id = $1";
 const DELETE_PROPERTY_CHANGES: &str = "DELETE FROM property_changes WHERE user_id = $1";
@@ -58,7 +57,7 @@ const ANONYMISE_AUDIT: &str = "UPDATE audit SET user_id = NULL, detail = '' WHER
 /// Every statement above that takes the user's id alone, by name: what
 /// the plan test (`Store::per_user_plans`) explains.
 #[cfg(any(test, feature = "test-support"))]
-pub(crate) const BY_USER: [(&str, &str); 17] = [
+pub(crate) const BY_USER: [(&str, &str); 16] = [
     ("deliveries of the user's messages", DELETE_MESSAGE_DELIVERIES),
     ("deliveries to the user's devices", DELETE_DEVICE_DELIVERIES),
     ("messages", DELETE_MESSAGES),
@@ -67,7 +66,6 @@ pub(crate) const BY_USER: [(&str, &str); 17] = [
     ("the user's events", DELETE_USER_EVENTS),
     ("the devices' events", DELETE_DEVICE_EVENTS),
     ("memberships", DELETE_MEMBERSHIPS),
-    ("search keys", DELETE_SEARCH_KEYS),
     ("devices", DELETE_DEVICES),
     ("properties", DELETE_PROPERTIES),
     ("property changes", DELETE_PROPERTY_CHANGES),
@@ -107,7 +105,7 @@ impl WriteTx {
             .await
             .map(|_| ()))?;
         self.delete_where_user(DELETE_MEMBERSHIPS, user_id).await?;
-        self.delete_where_user(DELETE_SEARCH_KEYS, user_id).await?;
+        self.delete_search_rows(&[user_id]).await?;
         let devices = self.delete_where_user(DELETE_DEVICES, user_id).await?;
         self.delete_where_user(DELETE_PROPERTIES, user_id).await?;
         self.delete_where_user(DELETE_PROPERTY_CHANGES, user_id).await?;

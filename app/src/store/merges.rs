@@ -145,8 +145,7 @@ impl WriteTx {
         let sql = "UPDATE user_aliases SET user_id = $1 WHERE user_id = $2 RETURNING external_id";
         let aliases: Vec<String> =
             with_tx!(self, |conn| sqlx::query_scalar(sql).bind(kept_id).bind(merged_id).fetch_all(&mut *conn).await)?;
-        let sql = "DELETE FROM user_search WHERE user_id = $1";
-        with_tx!(self, |conn| sqlx::query(sql).bind(merged_id).execute(&mut *conn).await.map(|_| ()))?;
+        self.delete_search_rows(&[merged_id]).await?;
         let sql = "DELETE FROM users WHERE app_id = $1 AND id = $2";
         with_tx!(self, |conn| sqlx::query(sql).bind(app_id).bind(merged_id).execute(&mut *conn).await.map(|_| ()))?;
 

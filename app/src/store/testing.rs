@@ -283,14 +283,22 @@ impl Store {
     }
 
     /// A user's sort key and search tokens as stored (sorted): equal for
-    /// two users means both are found and sorted alike.
+    /// two users means both are found and sorted alike. Panics when the
+    /// token list on the user's row is not the tokens of its search rows,
+    /// or a search row's sort key is not the user's.
     pub async fn stored_search_keys(&self, user_id: i64) -> StoreResult<(String, Vec<String>)> {
-        let sort = "SELECT sort_name FROM users WHERE id = $1";
-        let tokens = "SELECT token FROM user_search WHERE user_id = $1 ORDER BY token";
-        super::with_pool!(self, |pool| Ok((
-            sqlx::query_scalar(sort).bind(user_id).fetch_one(pool).await?,
-            sqlx::query_scalar(tokens).bind(user_id).fetch_all(pool).await?,
-        )))
+        let user = "SELECT sort_name, search_tokens FROM users WHERE id = $1";
+        let rows = "SELECT token, sort_name FROM user_search WHERE user_id = $1 ORDER BY token";
+        let ((sort_name, list), rows): ((String, String), Vec<(String, String)>) =
+            super::with_pool!(self, |pool| Ok::<_, sqlx::Error>((
+                sqlx::query_as(user).bind(user_id).fetch_one(pool).await?,
+                sqlx::query_as(rows).bind(user_id).fetch_all(pool).await?,
+            )))?;
+        let tokens: Vec<String> = rows.iter().map(|(token, _)| token.clone()).collect();
+        let listed: Vec<&str> = crate::store::user_list::search::listed_tokens(&list).collect();
+        assert_eq!(listed, tokens, "user {user_id}: the row's token list is its search rows' tokens");
+        assert!(rows.iter().all(|(_, name)| *name == sort_name), "user {user_id}: search rows carry the sort name");
+        Ok((sort_name, tokens))
     }
 
     /// How many times each client event id of `app_id` is stored (a crash

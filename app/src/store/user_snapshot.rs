@@ -23,14 +23,15 @@ const READS: [(&str, &str); 13] = [
 ];
 
 /// One user's row with its columns.
-type UserRowText = (String, Option<String>, Option<String>, bool, Option<String>, i64, i64, Option<i64>, String);
+type UserRowText =
+    (String, Option<String>, Option<String>, bool, Option<String>, i64, i64, Option<i64>, String, String);
 
 impl Store {
     /// What is stored about `user_id`: its row, and per table its rows.
     pub async fn user_snapshot(&self, user_id: i64) -> StoreResult<Vec<String>> {
         let mut lines = Vec::new();
         let sql = "SELECT external_id, user_name, email, active, push_token, created_at, updated_at, last_seen_at,
-                   sort_name FROM users WHERE id = $1";
+                   sort_name, search_tokens FROM users WHERE id = $1";
         let row: Option<UserRowText> =
             with_pool!(self, |pool| sqlx::query_as(sql).bind(user_id).fetch_optional(pool).await)?;
         lines.push(format!("user: {row:?}"));

@@ -351,9 +351,9 @@ impl WriteTx {
         let mut ids = HashMap::with_capacity(users.len());
         for (chunk, keys) in chunks(users).zip(chunks(keys)) {
             let sql = format!(
-                "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at, sort_name)
-                 VALUES {} ON CONFLICT (app_id, external_id) DO NOTHING RETURNING external_id, id",
-                marks.values(chunk.len(), 8)
+                "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at, sort_name,
+                 search_tokens) VALUES {} ON CONFLICT (app_id, external_id) DO NOTHING RETURNING external_id, id",
+                marks.values(chunk.len(), 9)
             );
             let inserted: Vec<(String, i64)> = with_tx!(self, |conn| {
                 let mut query = sqlx::query_as(&sql);
@@ -366,7 +366,8 @@ impl WriteTx {
                         .bind(true)
                         .bind(now)
                         .bind(now)
-                        .bind(&keys.sort_name);
+                        .bind(&keys.sort_name)
+                        .bind(keys.listed());
                 }
                 query.fetch_all(&mut *conn).await
             })?;
@@ -391,9 +392,12 @@ impl WriteTx {
         let names: Vec<Option<&str>> = users.iter().map(|(_, input)| input.user_name).collect();
         let emails: Vec<Option<&str>> = users.iter().map(|(_, input)| input.email).collect();
         let sort_names: Vec<&str> = keys.iter().map(|k| k.sort_name.as_str()).collect();
-        let sql = "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at, sort_name)
-                   SELECT $1, v.external_id, v.user_name, v.email, TRUE, $2, $2, v.sort_name
-                   FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[]) AS v(external_id, user_name, email, sort_name)
+        let token_lists: Vec<String> = keys.iter().map(IndexKeys::listed).collect();
+        let sql = "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at, sort_name,
+                   search_tokens)
+                   SELECT $1, v.external_id, v.user_name, v.email, TRUE, $2, $2, v.sort_name, v.search_tokens
+                   FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                     AS v(external_id, user_name, email, sort_name, search_tokens)
                    ON CONFLICT (app_id, external_id) DO NOTHING RETURNING external_id, id";
         let inserted: Vec<(String, i64)> = sqlx::query_as(sql)
             .bind(app_id)
@@ -402,6 +406,7 @@ impl WriteTx {
             .bind(names)
             .bind(emails)
             .bind(sort_names)
+            .bind(token_lists)
             .fetch_all(&mut **self.postgres()?)
             .await?;
         Ok(inserted.into_iter().collect())

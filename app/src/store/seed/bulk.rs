@@ -38,8 +38,8 @@ impl WriteTx {
                 .collect();
             let sql = format!(
                 "INSERT INTO users (app_id, external_id, user_name, email, active, created_at, updated_at, \
-                 last_seen_at, sort_name) VALUES {} RETURNING id",
-                marks.values(chunk.len(), 9)
+                 last_seen_at, sort_name, search_tokens) VALUES {} RETURNING id",
+                marks.values(chunk.len(), 10)
             );
             let ids = with_tx!(self, |conn| {
                 let mut query = sqlx::query_scalar::<_, i64>(&sql);
@@ -53,7 +53,8 @@ impl WriteTx {
                         .bind(user.created_at)
                         .bind(user.created_at)
                         .bind(user.last_seen_at)
-                        .bind(&keys.sort_name);
+                        .bind(&keys.sort_name)
+                        .bind(keys.listed());
                 }
                 query.fetch_all(&mut *conn).await
             })?;

@@ -3,7 +3,7 @@
 
 use super::plan::{SearchPlan, SearchStrategy};
 use super::properties::{bind_conditions, checks_sql, other_checks_sql, BINDS};
-use super::search::{prefix_range, word_checks};
+use super::search::{tokens_of, word_binds, word_checks};
 use crate::store::{with_pool, Store, StoreResult};
 
 /// How many users match, as far as they were counted.
@@ -45,8 +45,10 @@ impl Store {
             if let Some(segment) = by_members {
                 q = q.bind(segment);
             }
-            for (lo, hi) in words.iter().map(|w| prefix_range(w)) {
-                q = q.bind(lo).bind(hi);
+            // Only the plain count reads its first word's index range.
+            let ranges = usize::from(by_property.is_none() && by_members.is_none() && !words.is_empty());
+            for value in word_binds(words, ranges) {
+                q = q.bind(value);
             }
             q = q.bind(up_to + 1).bind(budget).bind(budget + 1);
             if let Some(segment) = plan.segment.filter(|_| by_members.is_none()) {
@@ -63,7 +65,8 @@ impl Store {
 }
 
 /// The bounded count and how many entries there were to examine (up to
-/// the budget + 1): $1 app, a [lo, hi) pair per word, then the bound, the
+/// the budget + 1): $1 app, the first word's [lo, hi) pair and a pattern
+/// per other word ([`word_binds`]), then the bound, the
 /// budget and the budget + 1. A search counts the narrowest word's index
 /// entries, each user once (at its first matching token, when `dedupe`),
 /// checking the other words by index before reading the user's row
@@ -76,7 +79,8 @@ fn count_sql(plan: &SearchPlan, include_deactivated: bool) -> String {
     let (words, dedupe, segment, since) =
         (plan.words.len(), !plan.lead_is_one_token, plan.segment.is_some(), plan.active_since.is_some());
     let active = if include_deactivated { "" } else { " AND active" };
-    let (bound, budget, seen) = (2 + 2 * words, 3 + 2 * words, 4 + 2 * words);
+    let slots = words + usize::from(words > 0);
+    let (bound, budget, seen) = (2 + slots, 3 + slots, 4 + slots);
     let recent = recent_check(since, seen + 1 + usize::from(segment));
     let properties_at = seen + 1 + usize::from(segment) + usize::from(since);
     if words == 0 {
@@ -87,10 +91,15 @@ fn count_sql(plan: &SearchPlan, include_deactivated: bool) -> String {
              (SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE app_id = $1{recent} LIMIT ${seen}) AS examined)"
         );
     }
+    // The user's first token starting with the word is the first one its
+    // list holds (both in byte order).
     let first_only = if dedupe {
-        " AND NOT EXISTS (SELECT 1 FROM user_search d WHERE d.user_id = m.user_id AND d.token >= $2 AND d.token < m.token)"
+        format!(
+            " AND instr({tokens}, ' ' || m.token || ' ') = instr({tokens}, ' ' || $2)",
+            tokens = tokens_of("m.user_id")
+        )
     } else {
-        ""
+        String::new()
     };
     let user = if include_deactivated && !since {
         String::new()
@@ -105,18 +114,18 @@ fn count_sql(plan: &SearchPlan, include_deactivated: bool) -> String {
          LIMIT ${bound}) AS matching), \
          (SELECT COUNT(*) FROM (SELECT 1 FROM user_search WHERE app_id = $1 AND token >= $2 AND token < $3 \
          LIMIT ${seen}) AS examined)",
-        word_checks(words - 1, 4, "m.user_id"),
+        word_checks(words - 1, 4, &tokens_of("m.user_id")),
     )
 }
 
 /// The bounded count of the users matching the property condition `lead`
 /// (from its index range), each checked for the rest: the values bound as
-/// in [`count_sql`].
+/// in [`count_sql`], with a pattern for every word (none is read as a range).
 fn property_count_sql(plan: &SearchPlan, lead: usize, include_deactivated: bool) -> String {
     let words = plan.words.len();
     let (segment, since) = (plan.segment.is_some(), plan.active_since.is_some());
     let active = if include_deactivated { "" } else { " AND active" };
-    let (bound, budget, seen) = (2 + 2 * words, 3 + 2 * words, 4 + 2 * words);
+    let (bound, budget, seen) = (2 + words, 3 + words, 4 + words);
     let recent = recent_check(since, seen + 1 + usize::from(segment));
     let properties_at = seen + 1 + usize::from(segment) + usize::from(since);
     let matches = plan.properties[lead].matches_sql(properties_at + BINDS * lead);
@@ -125,20 +134,20 @@ fn property_count_sql(plan: &SearchPlan, lead: usize, include_deactivated: bool)
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT user_id FROM ({matches}) AS d LIMIT ${budget}) AS m \
          WHERE EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id{active}{recent}){}{member}{} LIMIT ${bound}) AS matching), \
          (SELECT COUNT(*) FROM (SELECT 1 FROM ({matches}) AS e LIMIT ${seen}) AS examined)",
-        word_checks(words, 2, "m.user_id"),
+        word_checks(words, 2, &tokens_of("m.user_id")),
         other_checks_sql(&plan.properties, lead, properties_at, "m.user_id"),
     )
 }
 
 /// The bounded count of a segment's members (that are the app's users,
 /// active unless `include_deactivated`, with every word), examining at most
-/// a budget of members: $1 app, $2 segment, a [lo, hi) pair per word, then
+/// a budget of members: $1 app, $2 segment, a pattern per word, then
 /// the bound, the budget and the budget + 1, then (with `since`) the
 /// activity window's start, then the property conditions' values.
 fn members_count_sql(plan: &SearchPlan, include_deactivated: bool) -> String {
     let (words, since) = (plan.words.len(), plan.active_since.is_some());
     let active = if include_deactivated { "" } else { " AND active" };
-    let (bound, budget, seen) = (3 + 2 * words, 4 + 2 * words, 5 + 2 * words);
+    let (bound, budget, seen) = (3 + words, 4 + words, 5 + words);
     let recent = recent_check(since, seen + 1);
     let properties = checks_sql(&plan.properties, seen + 1 + usize::from(since), "m.user_id");
     format!(
@@ -146,7 +155,7 @@ fn members_count_sql(plan: &SearchPlan, include_deactivated: bool) -> String {
          LIMIT ${budget}) AS m WHERE EXISTS (SELECT 1 FROM users WHERE users.id = m.user_id AND users.app_id = $1{active}{recent}){}{properties} \
          LIMIT ${bound}) AS matching), \
          (SELECT COUNT(*) FROM (SELECT 1 FROM segment_members WHERE segment_id = $2 LIMIT ${seen}) AS examined)",
-        word_checks(words, 3, "m.user_id"),
+        word_checks(words, 3, &tokens_of("m.user_id")),
     )
 }
 

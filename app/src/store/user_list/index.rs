@@ -4,8 +4,8 @@
 //! [`WriteTx::insert_search_rows`] (one statement over arrays on
 //! PostgreSQL, multi-row statements on SQLite).
 
-use super::search::IndexKeys;
-use crate::store::batch::chunks;
+use super::search::{listed_tokens, IndexKeys};
+use crate::store::batch::{chunks, BindList};
 use crate::store::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
 
 /// Users re-indexed per transaction by the backfill.
@@ -128,41 +128,72 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Rewrites the sort key and search rows of stored users (after a
-    /// change of name or email, or of the folding). Only users the update
-    /// finds (and so locks) get rows: one deleted meanwhile gets none.
+    /// Rewrites the sort key, token list and search rows of stored users
+    /// (after a change of name or email, or of the folding). Only users the
+    /// update finds (and so locks) get rows: one deleted meanwhile gets none.
     pub(crate) async fn reindex_users(&mut self, users: &[UserToIndex]) -> StoreResult<()> {
+        let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+        self.delete_search_rows(&ids).await?;
         let mut rows: Vec<SearchRows> = users.iter().map(UserToIndex::rows).collect();
         let marks = self.marks();
         let mut found = std::collections::HashSet::with_capacity(rows.len());
         for chunk in chunks(&rows) {
             // VALUES columns are column1, column2… in both databases.
             let sql = format!(
-                "UPDATE users SET sort_name = v.column2 FROM (VALUES {}) AS v WHERE users.id = v.column1 RETURNING users.id",
-                marks.values(chunk.len(), 2)
+                "UPDATE users SET sort_name = v.column2, search_tokens = v.column3 FROM (VALUES {}) AS v \
+                 WHERE users.id = v.column1 RETURNING users.id",
+                marks.values(chunk.len(), 3)
             );
             let updated: Vec<i64> = with_tx!(self, |conn| {
                 let mut query = sqlx::query_scalar(&sql);
                 for user in chunk {
-                    query = query.bind(user.user_id).bind(&user.keys.sort_name);
+                    query = query.bind(user.user_id).bind(&user.keys.sort_name).bind(user.keys.listed());
                 }
                 query.fetch_all(&mut *conn).await
             })?;
             found.extend(updated);
         }
         rows.retain(|row| found.contains(&row.user_id));
-        let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-        for chunk in chunks(&ids) {
-            let sql = format!("DELETE FROM user_search WHERE user_id IN ({})", marks.list(1, chunk.len()));
-            with_tx!(self, |conn| {
-                let mut query = sqlx::query(&sql);
-                for id in chunk {
-                    query = query.bind(*id);
-                }
-                query.execute(&mut *conn).await.map(|_| ())
-            })?;
-        }
         self.insert_search_rows(&rows).await
+    }
+
+    /// Deletes the search rows of the users `user_ids` by their key, from
+    /// the app, sort name and token list on each user's row (the table has
+    /// no index by user). Before a user's row is deleted or its keys change.
+    /// On PostgreSQL the rows are read `FOR UPDATE`: a concurrent re-index
+    /// of one of the users is waited for, and the list it wrote is the one
+    /// read.
+    pub(crate) async fn delete_search_rows(&mut self, user_ids: &[i64]) -> StoreResult<()> {
+        if user_ids.is_empty() {
+            return Ok(());
+        }
+        let marks = self.marks();
+        let lock = if self.is_postgres() { " FOR UPDATE" } else { "" };
+        let sql = format!(
+            "SELECT id, app_id, sort_name, search_tokens FROM users WHERE id {}{lock}",
+            marks.in_bound_list(1, "bigint")
+        );
+        let listed: Vec<(i64, i64, String, String)> =
+            with_tx!(self, |conn| sqlx::query_as(&sql).bind_ids(user_ids).fetch_all(&mut *conn).await)?;
+        let sql = format!(
+            "DELETE FROM user_search WHERE app_id = $1 AND sort_name = $2 AND user_id = $3 AND token {}",
+            marks.in_bound_list(4, "text")
+        );
+        for (user_id, app_id, sort_name, list) in &listed {
+            let tokens: Vec<&str> = listed_tokens(list).collect();
+            if tokens.is_empty() {
+                continue;
+            }
+            with_tx!(self, |conn| sqlx::query(&sql)
+                .bind(*app_id)
+                .bind(sort_name)
+                .bind(*user_id)
+                .bind_names(&tokens)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ()))?;
+        }
+        Ok(())
     }
 }
 
@@ -170,7 +201,17 @@ impl Store {
     /// Re-indexes users whose sort key is empty: new after the migration
     /// that introduced the keys, or reset by one that changed how they are
     /// computed (0008, accent folding). A no-op afterwards.
+    ///
+    /// A marked user's search rows were written under its old keys, so
+    /// they cannot be found by key: they are deleted first, in one pass
+    /// over the search table.
     pub(crate) async fn backfill_user_index(&self) -> StoreResult<()> {
+        let marked = "SELECT EXISTS (SELECT 1 FROM users WHERE sort_name = '')";
+        if !with_pool!(self, |pool| sqlx::query_scalar::<_, bool>(marked).fetch_one(pool).await)? {
+            return Ok(());
+        }
+        let stale = "DELETE FROM user_search WHERE user_id IN (SELECT id FROM users WHERE sort_name = '')";
+        write_tx!(self, |tx| Ok(with_tx!(tx, |conn| sqlx::query(stale).execute(&mut *conn).await.map(|_| ()))?))?;
         let pending = "SELECT id, app_id, created_at, external_id, user_name, email FROM users
                        WHERE sort_name = '' AND id > $1 ORDER BY id LIMIT $2";
         let (mut last, mut done) = (0_i64, 0_usize);

@@ -10,7 +10,7 @@ use std::collections::{HashMap, VecDeque};
 
 use super::keys::{in_list_order, next_of, prev_of, Found, PageRequest, Position, SortKey};
 use super::properties::{bind_conditions, checks_sql, PropertyCondition};
-use super::search::{prefix_range, word_checks};
+use super::search::{check_pattern, word_checks};
 use crate::model::{UserSort, UserSummary};
 use crate::store::users::summary_columns;
 use crate::store::{with_pool, Store, StoreResult};
@@ -265,16 +265,16 @@ impl Store {
             concat!("SELECT ", summary_columns!(), " FROM users WHERE id IN ({}) AND +app_id = $1{}{}{}"),
             placeholders.join(", "),
             if include_deactivated { "" } else { " AND active" },
-            word_checks(words.len(), ids.len() + 2, "users.id"),
-            checks_sql(properties, ids.len() + 2 + 2 * words.len(), "users.id"),
+            word_checks(words.len(), ids.len() + 2, "users.search_tokens"),
+            checks_sql(properties, ids.len() + 2 + words.len(), "users.id"),
         );
         let users: Vec<UserSummary> = with_pool!(self, |pool| {
             let mut q = sqlx::query_as::<_, UserSummary>(&sql).bind(app_id);
             for id in ids {
                 q = q.bind(*id);
             }
-            for (lo, hi) in words.iter().map(|w| prefix_range(w)) {
-                q = q.bind(lo).bind(hi);
+            for pattern in words.iter().map(|w| check_pattern(w)) {
+                q = q.bind(pattern);
             }
             bind_conditions!(q, properties);
             q.fetch_all(pool).await

@@ -86,22 +86,68 @@ impl IndexKeys {
     pub(crate) fn of(external_id: &str, user_name: Option<&str>, email: Option<&str>) -> IndexKeys {
         IndexKeys { sort_name: sort_name(external_id, user_name), tokens: search_tokens(external_id, user_name, email) }
     }
+
+    /// The tokens as the user's row keeps them (`users.search_tokens`).
+    pub(crate) fn listed(&self) -> String {
+        token_list(&self.tokens)
+    }
 }
 
-/// `AND EXISTS` checks that user `user_id` (an SQL expression) has a token
-/// in each [lo, hi) pair, with placeholders from `$first` on (one index
-/// seek per check).
-pub(crate) fn word_checks(words: usize, first: usize, user_id: &str) -> String {
-    (0..words)
-        .map(|i| {
-            format!(
-                " AND EXISTS (SELECT 1 FROM user_search s WHERE s.user_id = {user_id} AND s.token >= ${} \
-                 AND s.token < ${})",
-                first + 2 * i,
-                first + 2 * i + 1
-            )
-        })
-        .collect()
+/// Tokens as one text, each after a space and the last before one
+/// (" ana com silva "): a user holds a token starting with a word exactly
+/// when the text holds " " + word ([`check_pattern`]). The user's row keeps
+/// it, so a candidate is checked on the row already read, and `user_search`
+/// needs no index by user (its rows are deleted by their key, built from
+/// this list and the sort name: [`listed_tokens`]). Tokens hold no
+/// whitespace, and are listed in byte order, as the index holds them.
+pub(crate) fn token_list(tokens: &[String]) -> String {
+    let mut text = String::with_capacity(tokens.iter().map(|t| t.len() + 1).sum::<usize>() + 1);
+    for token in tokens {
+        text.push(' ');
+        text.push_str(token);
+    }
+    text.push(' ');
+    text
+}
+
+/// The tokens of a [`token_list`].
+pub(crate) fn listed_tokens(list: &str) -> impl Iterator<Item = &str> {
+    list.split(' ').filter(|t| !t.is_empty())
+}
+
+/// What a user's token list holds when one of its tokens starts with `word`.
+pub(crate) fn check_pattern(word: &str) -> String {
+    format!(" {word}")
+}
+
+/// The values bound for a plan's words, in order: the first `ranges` as
+/// [lo, hi) pairs (read from the index), each other one as its
+/// [`check_pattern`] (checked by [`word_checks`]).
+pub(crate) fn word_binds(words: &[String], ranges: usize) -> Vec<String> {
+    let mut binds = Vec::with_capacity(words.len() + ranges);
+    for (i, word) in words.iter().enumerate() {
+        if i < ranges {
+            let (lo, hi) = prefix_range(word);
+            binds.extend([lo, hi]);
+        } else {
+            binds.push(check_pattern(word));
+        }
+    }
+    binds
+}
+
+/// `AND` checks that the user whose token list is `tokens` (an SQL
+/// expression) holds a token starting with each of `words` words, their
+/// patterns bound from `$first` on. `instr` is SQLite's; the PostgreSQL
+/// schema defines it over `strpos`.
+pub(crate) fn word_checks(words: usize, first: usize, tokens: &str) -> String {
+    (0..words).map(|i| format!(" AND instr({tokens}, ${}) > 0", first + i)).collect()
+}
+
+/// A user's token list by its id (an SQL expression), for the checks of a
+/// candidate whose row is not read in the same statement.
+pub(crate) fn tokens_of(user_id: &str) -> String {
+    format!("(SELECT t.search_tokens FROM users t WHERE t.id = {user_id})")
 }
 
 #[cfg(test)]
@@ -130,6 +176,14 @@ mod tests {
             "zoe.silva@example.com",
         ];
         assert_eq!(tokens, expected, "folded, sorted, without duplicates or whole multi-word names, with initials");
+        let list = token_list(&tokens);
+        assert_eq!(listed_tokens(&list).collect::<Vec<_>>(), expected, "the list gives the tokens back");
+        for word in ["ana-s", "zoe.", "4", "silva", "example"] {
+            assert!(list.contains(&check_pattern(word)), "{word} is found in the list");
+        }
+        for word in ["na", "lva", "42x", "ample", "ana silva"] {
+            assert!(!list.contains(&check_pattern(word)), "{word} starts no token");
+        }
     }
 
     #[test]

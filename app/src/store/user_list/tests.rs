@@ -1,9 +1,10 @@
 //! Store-internal checks of the users list on both databases: the prefix
-//! token scan and the re-indexing migration.
+//! token scan, the search rows through a user's changes, and the
+//! re-indexing migration.
 
 use super::search::prefix_range;
 use crate::model::{UserFilter, UserSort};
-use crate::store::{with_pool, Store, UserInput};
+use crate::store::{with_pool, write_tx, Store, UserInput};
 use crate::store_test;
 
 store_test!(a_prefix_resolves_its_distinct_tokens_in_one_scan, |store: Store| async move {
@@ -77,4 +78,50 @@ store_test!(migration_0008_reindexes_users_with_folded_keys, |store: Store| asyn
     let unfolded: i64 =
         with_pool!(store, |pool| sqlx::query_scalar(sql).bind(&lo).bind(&hi).fetch_one(pool).await.unwrap());
     assert_eq!(unfolded, 0, "no unfolded search row is left");
+});
+
+/// Every search row of the app, as (token, sort name, user).
+async fn search_rows(store: &Store, app: i64) -> Vec<(String, String, i64)> {
+    let sql = "SELECT token, sort_name, user_id FROM user_search WHERE app_id = $1 ORDER BY token, user_id";
+    with_pool!(store, |pool| sqlx::query_as(sql).bind(app).fetch_all(pool).await.unwrap())
+}
+
+store_test!(search_rows_follow_a_user_through_rename_merge_and_erasure, |store: Store| async move {
+    let app = store.create_app("S", "hs", 1).await.unwrap().id;
+    let other = store.create_app("O", "ho", 1).await.unwrap().id;
+    let input = |name| UserInput { user_name: Some(name), email: Some("ana@example.com") };
+    let ana = store.upsert_user(app, &"u-1".parse().unwrap(), &input("Ana Silva"), 1).await.unwrap().id;
+    let bea = store.upsert_user(app, &"u-2".parse().unwrap(), &input("Bea Silva"), 1).await.unwrap().id;
+    store.upsert_user(other, &"u-1".parse().unwrap(), &input("Ana Silva"), 1).await.unwrap();
+    let others = search_rows(&store, other).await;
+    let rows_of = |user: i64| {
+        let store = store.clone();
+        async move { search_rows(&store, app).await.into_iter().filter(|row| row.2 == user).collect::<Vec<_>>() }
+    };
+    let (sort_name, tokens) = store.stored_search_keys(ana).await.unwrap();
+    assert_eq!(sort_name, "ana silva");
+    assert!(tokens.contains(&"ana".to_string()) && tokens.contains(&"u-1".to_string()));
+
+    // A rename leaves no row of the old name.
+    store.upsert_user(app, &"u-1".parse().unwrap(), &input("Zoë Lima"), 2).await.unwrap();
+    let (sort_name, tokens) = store.stored_search_keys(ana).await.unwrap();
+    assert_eq!(sort_name, "zoe lima");
+    assert!(!tokens.contains(&"silva".to_string()) && tokens.contains(&"lima".to_string()));
+    assert_eq!(rows_of(ana).await.len(), tokens.len(), "only the new name's rows");
+
+    // A merge takes the merged user's rows away; its undo writes them again.
+    let merge = store.merge_users(app, (bea, ana), &[], "admin@example.com", 3).await.unwrap();
+    assert!(rows_of(bea).await.is_empty(), "the merged user's rows are gone");
+    store.undo_merge(app, merge.id, "admin@example.com", 4).await.unwrap();
+    let (_, tokens) = store.stored_search_keys(bea).await.unwrap();
+    assert!(tokens.contains(&"bea".to_string()));
+    assert_eq!(rows_of(bea).await.len(), tokens.len());
+
+    // Erasure deletes every row of the user, and only those.
+    let bea_rows = rows_of(bea).await;
+    assert!(write_tx!(store, |tx| tx.delete_user(app, ana).await).unwrap().is_some());
+    assert_eq!(search_rows(&store, app).await, bea_rows, "the other user's rows stay");
+    assert_eq!(search_rows(&store, other).await, others, "another app's rows stay");
+    let filter = UserFilter { search: "zoe".into(), sort: UserSort::Name, ..Default::default() };
+    assert!(store.users_page(app, &filter, Default::default(), None, 10).await.unwrap().users.is_empty());
 });

@@ -6,7 +6,7 @@
 use super::keys::{key_column, order_fragments, up_to_fragment, Found, PageRequest, Position, SortKey};
 use super::plan::{SearchPlan, SearchStrategy};
 use super::properties::{bind_conditions, checks_sql, other_checks_sql};
-use super::search::{prefix_range, word_checks};
+use super::search::{word_binds, word_checks};
 use crate::model::{UserSort, UserSummary};
 use crate::store::users::summary_columns;
 use crate::store::{with_pool, Store, StoreResult};
@@ -33,8 +33,8 @@ impl Store {
                 SortKey::Text(k) => q.bind(k.clone()),
             };
             q = q.bind(after_id);
-            for (lo, hi) in plan.words.iter().map(|w| prefix_range(w)) {
-                q = q.bind(lo).bind(hi);
+            for value in word_binds(&plan.words, ranges_read(plan)) {
+                q = q.bind(value);
             }
             q = q.bind(req.limit);
             if let Some(segment) = plan.segment {
@@ -69,8 +69,20 @@ impl Store {
     }
 }
 
+/// The words a plan's statement reads as index ranges (the driving ones),
+/// ahead of those it checks on each candidate's token list.
+fn ranges_read(plan: &SearchPlan) -> usize {
+    let ranges = match plan.strategy {
+        SearchStrategy::Driven | SearchStrategy::Range => 1,
+        SearchStrategy::Intersect => 2,
+        _ => 0,
+    };
+    ranges.min(plan.words.len())
+}
+
 /// Builds the list query from fixed fragments; every value is a bound
-/// parameter: $1 app, $2/$3 keyset, then a [lo, hi) pair per search word,
+/// parameter: $1 app, $2/$3 keyset, then the search words ([`word_binds`]:
+/// a [lo, hi) pair per word read as a range, a pattern per word checked),
 /// then the limit, then the segment (when the plan has one), then the
 /// activity window's start (when it has one), then (`up_to`) the walk's
 /// last position, then the property conditions' values. A driven search starts from the first word's matches, a
@@ -84,7 +96,8 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
     let words = plan.words.len();
     let (keyset, order) = order_fragments(req.sort);
     let active = if req.include_deactivated { "" } else { " AND active" };
-    let limit_at = 4 + 2 * words;
+    let ranges = ranges_read(plan);
+    let limit_at = 4 + words + ranges;
     let limit = format!(" LIMIT ${limit_at}");
     let segment_at = limit_at + 1;
     let since_at = segment_at + usize::from(plan.segment.is_some());
@@ -118,7 +131,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
             recent,
             keyset,
             up_to,
-            word_checks(words.saturating_sub(1), 6, "users.id"),
+            word_checks(words - ranges, 4 + 2 * ranges, "users.search_tokens"),
             member("users.id"),
             order,
             limit
@@ -143,7 +156,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
             active,
             recent,
             keyset,
-            word_checks(words.saturating_sub(2), 8, "users.id"),
+            word_checks(words - ranges, 4 + 2 * ranges, "users.search_tokens"),
             member("users.id"),
             order,
             limit
@@ -167,7 +180,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
                 keyset = keyset,
                 active = active,
                 recent = recent,
-                checks = word_checks(words.saturating_sub(1), 6, "users.id"),
+                checks = word_checks(words - ranges, 4 + 2 * ranges, "users.search_tokens"),
                 member = member("users.id"),
                 direction = direction,
                 limit = limit,
@@ -184,7 +197,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
             active,
             recent,
             keyset,
-            word_checks(words, 4, "users.id"),
+            word_checks(words, 4, "users.search_tokens"),
             properties("users.id"),
             order,
             limit
@@ -199,7 +212,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
             active,
             recent,
             keyset,
-            word_checks(words, 4, "users.id"),
+            word_checks(words, 4, "users.search_tokens"),
             segment("users.id") + &other_checks_sql(&plan.properties, lead, properties_at, "users.id"),
             order,
             limit
@@ -212,7 +225,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
             recent,
             active,
             keyset,
-            word_checks(words, 4, "users.id"),
+            word_checks(words, 4, "users.search_tokens"),
             member("users.id"),
             order,
             limit
@@ -227,7 +240,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
             recent,
             active,
             keyset,
-            word_checks(words, 4, "users.id"),
+            word_checks(words, 4, "users.search_tokens"),
             member("users.id"),
             order,
             limit
@@ -246,7 +259,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
             recent,
             keyset,
             up_to,
-            word_checks(words, 4, "users.id"),
+            word_checks(words, 4, "users.search_tokens"),
             member("users.id"),
             order,
             limit,
