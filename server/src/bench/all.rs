@@ -405,18 +405,21 @@ pub async fn all(
         sizes.events,
     );
     let cases = selected(cases(users, events, segments, scale), only)?;
+    // Each database's settings line, as the header gives it.
+    let mut tunings: [String; 2] = Default::default();
     // Seed every case first (one run each), then let each database settle
     // (statistics, checkpoint), so no case is timed while another's bulk
     // load is still being vacuumed or checkpointed. A re-run of some cases
     // reads the dataset a full run seeded.
-    for (name, url) in databases.iter().copied().filter(|_| !cases.is_empty()) {
+    for (n, (name, url)) in databases.iter().copied().enumerate().filter(|_| !cases.is_empty()) {
         if only.is_empty() {
             eprintln!("== seeding on {name}: bench seed --scale {scale}");
             run(&["bench".into(), "seed".into(), "--scale".into(), scale.to_string()], url)?;
         }
         let store = app::store::Store::connect(url).await.with_context(|| format!("cannot open {url}"))?;
         store.settle().await?;
-        let _ = writeln!(header, "\n{name} settings: {}.", store.tuning().await?);
+        tunings[n] = format!("{name} settings: {}.", store.tuning().await?);
+        let _ = writeln!(header, "\n{}", tunings[n]);
         store.close().await;
     }
     // outputs[case][database][run]: (stdout, seconds). The suite runs whole,
@@ -434,6 +437,13 @@ pub async fn all(
         }
     }
     let alone = (!only.is_empty()).then(|| format!("; re-run alone {date}, commit {}", commit()));
+    // A re-run's section names its database's settings when they are not
+    // the ones the report's header gives.
+    let earlier = if only.is_empty() { String::new() } else { std::fs::read_to_string(out).unwrap_or_default() };
+    let settings_note = |n: usize| match &alone {
+        Some(_) if !earlier.contains(&tunings[n]) => format!("; {}", tunings[n].trim_end_matches('.')),
+        _ => String::new(),
+    };
     let mut report = Report::default();
     // A case without arguments is judged on the output of the case before it.
     let mut judged: [Vec<(String, f64)>; 2] = [Vec::new(), Vec::new()];
@@ -450,9 +460,10 @@ pub async fn all(
                 let (output, seconds) = &judged[n][median_run];
                 let _ = writeln!(
                     section,
-                    "### {name} (run {} of {repeat}, {seconds:.0} s{})\n\n```text\n{output}```\n",
+                    "### {name} (run {} of {repeat}, {seconds:.0} s{}{})\n\n```text\n{output}```\n",
                     median_run + 1,
-                    alone.as_deref().unwrap_or_default()
+                    alone.as_deref().unwrap_or_default(),
+                    settings_note(n)
                 );
             }
             let mark = if verdict.met { "**met**" } else { "**missed**" };
