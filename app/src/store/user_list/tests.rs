@@ -125,3 +125,29 @@ store_test!(search_rows_follow_a_user_through_rename_merge_and_erasure, |store: 
     let filter = UserFilter { search: "zoe".into(), sort: UserSort::Name, ..Default::default() };
     assert!(store.users_page(app, &filter, Default::default(), None, 10).await.unwrap().users.is_empty());
 });
+
+store_test!(the_token_list_migration_lists_stored_users_tokens, |store: Store| async move {
+    let app = store.create_app("L", "hl", 1).await.unwrap().id;
+    let input = UserInput { user_name: Some("Zoë Ana-Silva"), email: Some("zoe@example.com") };
+    let zoe = store.upsert_user(app, &"U-42".parse().unwrap(), &input, 1).await.unwrap().id;
+    let bare = store.upsert_user(app, &"b".parse().unwrap(), &UserInput::default(), 1).await.unwrap().id;
+    let written = [store.stored_search_keys(zoe).await.unwrap(), store.stored_search_keys(bare).await.unwrap()];
+    // The migration's statement that fills the new column, on users
+    // stored before it (an empty list).
+    let migration = match store.backend_name() {
+        "sqlite" => include_str!("../../../migrations/sqlite/0032_search_tokens_on_users.sql"),
+        _ => include_str!("../../../migrations/postgres/0034_search_tokens_on_users.sql"),
+    };
+    let fill = migration.split(';').map(str::trim).find(|s| s.contains("UPDATE users")).expect("the UPDATE");
+    let fill = fill.lines().filter(|line| !line.starts_with("--")).collect::<Vec<_>>().join("\n");
+    with_pool!(store, |pool| {
+        sqlx::query("UPDATE users SET search_tokens = ''").execute(pool).await.unwrap();
+        sqlx::query(&fill).execute(pool).await.unwrap();
+    });
+    // stored_search_keys fails unless each list is its rows' tokens.
+    let listed = [store.stored_search_keys(zoe).await.unwrap(), store.stored_search_keys(bare).await.unwrap()];
+    assert_eq!(listed, written);
+    let filter = UserFilter { search: "ana-s zoe".into(), sort: UserSort::Name, ..Default::default() };
+    let page = store.users_page(app, &filter, Default::default(), None, 10).await.unwrap();
+    assert_eq!(page.users.iter().map(|u| u.id).collect::<Vec<_>>(), [zoe], "found by the migrated list");
+});
