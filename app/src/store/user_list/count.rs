@@ -69,9 +69,9 @@ impl Store {
 /// per other word ([`word_binds`]), then the bound, the
 /// budget and the budget + 1. A search counts the narrowest word's index
 /// entries, each user once (at its first matching token, when `dedupe`),
-/// checking the other words by index before reading the user's row
-/// (written as EXISTS so that both databases keep this order and stop at
-/// the bound). With `segment`, a match is also a member of the segment
+/// checking the other words on the user's token list (a look-up of the
+/// user by key) within the bounded sub-selects, so that both databases
+/// stop at the bound. With `segment`, a match is also a member of the segment
 /// bound next; with `since`, a user last seen at or after the time bound
 /// last (without words, a range of the activity index); then the property
 /// conditions' values.
