@@ -160,17 +160,19 @@ impl WriteTx {
     /// Deletes the search rows of the users `user_ids` by their key, from
     /// the app, sort name and token list on each user's row (the table has
     /// no index by user). Before a user's row is deleted or its keys change.
-    /// On PostgreSQL the rows are read `FOR UPDATE`: a concurrent re-index
-    /// of one of the users is waited for, and the list it wrote is the one
-    /// read.
+    /// On PostgreSQL the rows are locked (in id order, as every writer that
+    /// locks several users does) `FOR NO KEY UPDATE`, as an update of a user
+    /// does: a concurrent re-index of one of them is waited for, and the
+    /// list it wrote is the one read, while writes holding users `FOR KEY
+    /// SHARE` (ingest, joins) go on.
     pub(crate) async fn delete_search_rows(&mut self, user_ids: &[i64]) -> StoreResult<()> {
         if user_ids.is_empty() {
             return Ok(());
         }
         let marks = self.marks();
-        let lock = if self.is_postgres() { " FOR UPDATE" } else { "" };
+        let lock = if self.is_postgres() { " FOR NO KEY UPDATE" } else { "" };
         let sql = format!(
-            "SELECT id, app_id, sort_name, search_tokens FROM users WHERE id {}{lock}",
+            "SELECT id, app_id, sort_name, search_tokens FROM users WHERE id {} ORDER BY id{lock}",
             marks.in_bound_list(1, "bigint")
         );
         let listed: Vec<(i64, i64, String, String)> =

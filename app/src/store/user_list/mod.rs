@@ -16,12 +16,12 @@
 //!   those users (`range.rs`).
 //! - **Scan**: last-activity order (postings do not carry it), or a word
 //!   too broad to read whole: users are walked in list order, each checked
-//!   by index (`walk.rs`).
+//!   on its token list (`walk.rs`).
 //!
 //! A segment filter (`/users?segment=`) plans the same way, with the segment
 //! as one more condition: a segment with few members (`Budget::members`)
 //! drives the page (**Members**: its members, sorted, each checked for the
-//! words); a big one is checked by index on the plan's candidates, or on
+//! words); a big one is checked by its index on the plan's candidates, or on
 //! each user of a walk in list order.
 //!
 //! An activity filter (`/users?active=`, users last seen since a time) is

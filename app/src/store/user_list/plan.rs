@@ -29,7 +29,7 @@ pub(crate) enum SearchStrategy {
     /// The distinct tokens of the first words (the narrowest first) whose
     /// prefixes cover few; the words after those are checked row by row.
     Postings(Vec<Vec<String>>),
-    /// Users walked in list order, each checked by index, within the
+    /// Users walked in list order, each checked on its token list, within the
     /// request's walk budget: last-activity order (which postings lack), a
     /// word covering too many tokens to merge, or a big segment.
     Scan,

@@ -51,9 +51,21 @@ pub(crate) fn search_tokens(external_id: &str, user_name: Option<&str>, email: O
 }
 
 /// The key the list sorts "by name" on: the folded userName, or userID
-/// when there is no name.
+/// when there is no name. Never empty: an empty key marks a user for
+/// re-indexing (`Store::backfill_user_index`), so a name or userID that
+/// folds to nothing (combining marks alone) is keyed by the userID folded,
+/// or else as given.
 pub(crate) fn sort_name(external_id: &str, user_name: Option<&str>) -> String {
-    fold(user_name.filter(|n| !n.trim().is_empty()).unwrap_or(external_id).trim())
+    let folded = fold(user_name.filter(|n| !n.trim().is_empty()).unwrap_or(external_id).trim());
+    if !folded.is_empty() {
+        return folded;
+    }
+    let id = fold(external_id.trim());
+    match (id.is_empty(), external_id.is_empty()) {
+        (false, _) => id,
+        (true, false) => external_id.to_string(),
+        (true, true) => "\u{fffd}".to_string(),
+    }
 }
 
 /// The words of a search box, folded, each matched as a prefix (at most 4 words).
@@ -206,6 +218,9 @@ mod tests {
         assert!(lo.as_str() <= "ana" && "ana" < hi.as_str() && "ao" > hi.as_str());
         assert_eq!(sort_name("u1", Some("  Álvaro ")), "alvaro");
         assert_eq!(sort_name("U1", None), "u1");
+        assert_eq!(sort_name("U1", Some("\u{301}")), "u1", "a name that folds to nothing: the userID");
+        assert_eq!(sort_name("\u{301}", None), "\u{301}", "a userID that folds to nothing: as given");
+        assert!(!sort_name("", None).is_empty(), "never the re-indexing mark");
         let mut names = ["Bruno", "Álvaro", "alice", "Zoë"].map(|n| sort_name("x", Some(n)));
         names.sort();
         assert_eq!(names, ["alice", "alvaro", "bruno", "zoe"], "Álvaro sorts with the A's");

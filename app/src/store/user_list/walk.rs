@@ -1,7 +1,7 @@
 //! Pages read in list order from the users table: everyone, a driven
 //! search (its few matches sorted), the recently active users (sorted, or
 //! read in last-activity order), and the budgeted walk that checks each
-//! user by index.
+//! user's token list.
 
 use super::keys::{key_column, order_fragments, up_to_fragment, Found, PageRequest, Position, SortKey};
 use super::plan::{SearchPlan, SearchStrategy};
@@ -89,8 +89,8 @@ fn ranges_read(plan: &SearchPlan) -> usize {
 /// members plan from the segment's members, a property plan from the
 /// property's matches, a recent plan from the
 /// activity index's range of the window; a walk picks the ids first (from
-/// the order's index and the search and member indexes alone), then reads
-/// the rows of those it keeps. Every plan checks the window on the rows it
+/// the order's index, each user's token list and the member index), then
+/// reads the rows of those it keeps. Every plan checks the window on the rows it
 /// reads (in last-activity order, a bound of the order's index).
 fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -> String {
     let words = plan.words.len();
