@@ -441,8 +441,21 @@ impl Store {
     }
 }
 
-/// Settings tests read inside a transaction.
+/// Settings and counts tests read inside a transaction.
 impl super::WriteTx {
+    /// Rows this connection has inserted, updated or deleted so far: on
+    /// SQLite since it opened (`total_changes()`), on PostgreSQL in this
+    /// transaction, in the test's schema. Tests compare two readings.
+    pub async fn rows_written(&mut self) -> StoreResult<i64> {
+        let sql = if self.is_postgres() {
+            "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0)::int8 FROM pg_stat_xact_user_tables
+             WHERE schemaname = current_schema()"
+        } else {
+            "SELECT total_changes()"
+        };
+        Ok(super::with_tx!(self, |conn| sqlx::query_scalar(sql).fetch_one(&mut *conn).await)?)
+    }
+
     /// PostgreSQL's `synchronous_commit` in this transaction; `None` on SQLite.
     pub async fn synchronous_commit(&mut self) -> StoreResult<Option<String>> {
         if !self.is_postgres() {

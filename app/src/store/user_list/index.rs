@@ -4,6 +4,8 @@
 //! [`WriteTx::insert_search_rows`] (one statement over arrays on
 //! PostgreSQL, multi-row statements on SQLite).
 
+use std::collections::HashMap;
+
 use super::search::{listed_tokens, IndexKeys};
 use crate::store::batch::{chunks, BindList};
 use crate::store::{with_pool, with_tx, write_tx, Store, StoreResult, WriteTx};
@@ -73,7 +75,7 @@ fn in_index_order(users: &[SearchRows]) -> Vec<SearchRow<'_>> {
 impl WriteTx {
     /// Inserts the search rows of users that have none yet: on PostgreSQL
     /// one statement over arrays (as the events, `event_rows.rs`; an
-    /// import writes about sixteen rows per user, each into three b-trees),
+    /// import writes about sixteen rows per user, each into two b-trees),
     /// on SQLite a multi-row statement per chunk of rows.
     pub(crate) async fn insert_search_rows(&mut self, users: &[SearchRows]) -> StoreResult<()> {
         let rows = in_index_order(users);
@@ -129,73 +131,130 @@ impl WriteTx {
     }
 
     /// Rewrites the sort key, token list and search rows of stored users
-    /// (after a change of name or email, or of the folding). Only users the
-    /// update finds (and so locks) get rows: one deleted meanwhile gets none.
+    /// (after a change of name or email, or of the folding). A user whose
+    /// keys come out as stored keeps its rows untouched: re-sending or
+    /// re-importing unchanged users writes no search rows. Only users the
+    /// look-up finds (and so locks) get rows: one deleted meanwhile gets none.
     pub(crate) async fn reindex_users(&mut self, users: &[UserToIndex]) -> StoreResult<()> {
         let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-        self.delete_search_rows(&ids).await?;
+        let stored: HashMap<i64, ListedKeys> = self.listed_keys(&ids).await?.into_iter().map(|k| (k.id, k)).collect();
         let mut rows: Vec<SearchRows> = users.iter().map(UserToIndex::rows).collect();
+        rows.retain(|row| stored.get(&row.user_id).is_some_and(|old| !old.holds(&row.keys)));
+        let stale: Vec<&ListedKeys> = rows.iter().filter_map(|row| stored.get(&row.user_id)).collect();
+        self.delete_listed(&stale).await?;
         let marks = self.marks();
-        let mut found = std::collections::HashSet::with_capacity(rows.len());
         for chunk in chunks(&rows) {
             // VALUES columns are column1, column2… in both databases.
             let sql = format!(
                 "UPDATE users SET sort_name = v.column2, search_tokens = v.column3 FROM (VALUES {}) AS v \
-                 WHERE users.id = v.column1 RETURNING users.id",
+                 WHERE users.id = v.column1",
                 marks.values(chunk.len(), 3)
             );
-            let updated: Vec<i64> = with_tx!(self, |conn| {
-                let mut query = sqlx::query_scalar(&sql);
+            with_tx!(self, |conn| {
+                let mut query = sqlx::query(&sql);
                 for user in chunk {
                     query = query.bind(user.user_id).bind(&user.keys.sort_name).bind(user.keys.listed());
                 }
-                query.fetch_all(&mut *conn).await
+                query.execute(&mut *conn).await.map(|_| ())
             })?;
-            found.extend(updated);
         }
-        rows.retain(|row| found.contains(&row.user_id));
         self.insert_search_rows(&rows).await
     }
 
-    /// Deletes the search rows of the users `user_ids` by their key, from
-    /// the app, sort name and token list on each user's row (the table has
-    /// no index by user). Before a user's row is deleted or its keys change.
-    /// On PostgreSQL the rows are locked (in id order, as every writer that
-    /// locks several users does) `FOR NO KEY UPDATE`, as an update of a user
-    /// does: a concurrent re-index of one of them is waited for, and the
-    /// list it wrote is the one read, while writes holding users `FOR KEY
-    /// SHARE` (ingest, joins) go on.
+    /// Deletes the search rows of the users `user_ids` (see
+    /// [`WriteTx::delete_listed`]). Before a user's row is deleted.
     pub(crate) async fn delete_search_rows(&mut self, user_ids: &[i64]) -> StoreResult<()> {
+        let listed = self.listed_keys(user_ids).await?;
+        self.delete_listed(&listed.iter().collect::<Vec<_>>()).await
+    }
+
+    /// The keys stored on the rows of the users `user_ids` (those that
+    /// exist), in id order. On PostgreSQL the rows are locked (in id order,
+    /// as every writer that locks several users does) `FOR NO KEY UPDATE`,
+    /// as an update of a user does: a concurrent re-index of one of them is
+    /// waited for, and the list it wrote is the one read, while writes
+    /// holding users `FOR KEY SHARE` (ingest, joins) go on.
+    async fn listed_keys(&mut self, user_ids: &[i64]) -> StoreResult<Vec<ListedKeys>> {
         if user_ids.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let marks = self.marks();
         let lock = if self.is_postgres() { " FOR NO KEY UPDATE" } else { "" };
         let sql = format!(
             "SELECT id, app_id, sort_name, search_tokens FROM users WHERE id {} ORDER BY id{lock}",
-            marks.in_bound_list(1, "bigint")
+            self.marks().in_bound_list(1, "bigint")
         );
-        let listed: Vec<(i64, i64, String, String)> =
-            with_tx!(self, |conn| sqlx::query_as(&sql).bind_ids(user_ids).fetch_all(&mut *conn).await)?;
+        Ok(with_tx!(self, |conn| sqlx::query_as(&sql).bind_ids(user_ids).fetch_all(&mut *conn).await)?)
+    }
+
+    /// Deletes the search rows of users by their key, from the app, sort
+    /// name and token list on each user's row (the table has no index by
+    /// user): before the row is deleted or its keys change.
+    async fn delete_listed(&mut self, users: &[&ListedKeys]) -> StoreResult<()> {
+        if self.is_postgres() {
+            return self.delete_listed_arrays(users).await;
+        }
         let sql = format!(
             "DELETE FROM user_search WHERE app_id = $1 AND sort_name = $2 AND user_id = $3 AND token {}",
-            marks.in_bound_list(4, "text")
+            self.marks().in_bound_list(4, "text")
         );
-        for (user_id, app_id, sort_name, list) in &listed {
-            let tokens: Vec<&str> = listed_tokens(list).collect();
+        for user in users {
+            let tokens: Vec<&str> = listed_tokens(&user.list).collect();
             if tokens.is_empty() {
                 continue;
             }
             with_tx!(self, |conn| sqlx::query(&sql)
-                .bind(*app_id)
-                .bind(sort_name)
-                .bind(*user_id)
+                .bind(user.app_id)
+                .bind(&user.sort_name)
+                .bind(user.id)
                 .bind_names(&tokens)
                 .execute(&mut *conn)
                 .await
                 .map(|_| ()))?;
         }
         Ok(())
+    }
+
+    /// [`WriteTx::delete_listed`] on PostgreSQL: one statement over arrays
+    /// of keys, each found through the primary key, instead of a round trip
+    /// per user (a re-import of a chunk of renamed users deletes a thousand
+    /// users' rows).
+    async fn delete_listed_arrays(&mut self, users: &[&ListedKeys]) -> StoreResult<()> {
+        let (mut apps, mut tokens, mut names, mut ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for user in users {
+            for token in listed_tokens(&user.list) {
+                apps.push(user.app_id);
+                tokens.push(token);
+                names.push(user.sort_name.as_str());
+                ids.push(user.id);
+            }
+        }
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = "DELETE FROM user_search s
+                   USING UNNEST($1::int8[], $2::text[], $3::text[], $4::int8[]) AS k(app_id, token, sort_name, user_id)
+                   WHERE s.app_id = k.app_id AND s.token = k.token AND s.sort_name = k.sort_name
+                     AND s.user_id = k.user_id";
+        sqlx::query(sql).bind(apps).bind(tokens).bind(names).bind(ids).execute(&mut **self.postgres()?).await?;
+        Ok(())
+    }
+}
+
+/// A user's search keys as its row keeps them.
+#[derive(sqlx::FromRow)]
+struct ListedKeys {
+    id: i64,
+    app_id: i64,
+    sort_name: String,
+    #[sqlx(rename = "search_tokens")]
+    list: String,
+}
+
+impl ListedKeys {
+    /// Whether these are the keys `keys` (its rows are then the ones
+    /// `keys` would write: every writer keeps list and rows in step).
+    fn holds(&self, keys: &IndexKeys) -> bool {
+        self.sort_name == keys.sort_name && self.list == keys.listed()
     }
 }
 

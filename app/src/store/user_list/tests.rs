@@ -126,6 +126,45 @@ store_test!(search_rows_follow_a_user_through_rename_merge_and_erasure, |store: 
     assert!(store.users_page(app, &filter, Default::default(), None, 10).await.unwrap().users.is_empty());
 });
 
+store_test!(unchanged_keys_leave_a_users_search_rows_alone, |store: Store| async move {
+    let app = store.create_app("K", "hk", 1).await.unwrap().id;
+    let ana: crate::ids::ExternalId = "u-1".parse().unwrap();
+    let input = |name| UserInput { user_name: Some(name), email: Some("ana@example.com") };
+    let id = store.upsert_user(app, &ana, &input("Ana Silva"), 1).await.unwrap().id;
+    let rows = search_rows(&store, app).await;
+    assert!(rows.len() > 5, "the user has its search rows: {rows:?}");
+    // Rows written by one upsert, counted inside its transaction.
+    let written = |name: &'static str, now| {
+        let (store, ana) = (store.clone(), ana.clone());
+        async move {
+            write_tx!(store, |tx| {
+                let before = tx.rows_written().await?;
+                tx.upsert_user(app, &ana, &input(name), now).await?;
+                Ok(tx.rows_written().await? - before)
+            })
+            .unwrap()
+        }
+    };
+    // The same name and email again: the user's row is updated (its
+    // `updated_at`), its search rows are neither deleted nor written again.
+    assert_eq!(written("Ana Silva", 2).await, 1, "only the user's row");
+    assert_eq!(search_rows(&store, app).await, rows);
+    // A new name rewrites them: the old name's rows go, the new name's come.
+    assert!(written("Ana Lima", 3).await > rows.len() as i64);
+    let (_, tokens) = store.stored_search_keys(id).await.unwrap();
+    assert!(tokens.contains(&"lima".to_string()) && !tokens.contains(&"silva".to_string()));
+    // Keys that differ from the stored ones in the sort name only (a user
+    // indexed before its name's folding changed) are rewritten too.
+    with_pool!(store, |pool| {
+        let sql = "UPDATE users SET sort_name = 'ANA LIMA' WHERE id = $1";
+        sqlx::query(sql).bind(id).execute(pool).await.unwrap();
+        let sql = "UPDATE user_search SET sort_name = 'ANA LIMA' WHERE user_id = $1";
+        sqlx::query(sql).bind(id).execute(pool).await.unwrap();
+    });
+    assert!(written("Ana Lima", 4).await > 1);
+    assert_eq!(store.stored_search_keys(id).await.unwrap().0, "ana lima");
+});
+
 store_test!(the_token_list_migration_lists_stored_users_tokens, |store: Store| async move {
     let app = store.create_app("L", "hl", 1).await.unwrap().id;
     let input = UserInput { user_name: Some("Zoë Ana-Silva"), email: Some("zoe@example.com") };
