@@ -14,7 +14,9 @@
 //!   page again and again: the profile's render time while a job runs,
 //!   against the same page loaded with no job running just before;
 //! - with `--again`, last, imports the same file again, each row now
-//!   updating a user that exists (a re-run of an import).
+//!   updating a user that exists and changes nothing (a re-run of an
+//!   import), then a file naming the same users with new names (each user
+//!   renamed, so re-indexed for search).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,15 +36,16 @@ use crate::web::open_store;
 const APP_PREFIX: &str = "bench-jobs-";
 const MB: f64 = 1024.0 * 1024.0;
 
-/// The CSV file of `users` users, written to a temporary file.
-fn write_csv(users: usize) -> anyhow::Result<std::path::PathBuf> {
+/// The CSV file of `users` users named "`name` N", written to a temporary file.
+fn write_csv(users: usize, name: &str) -> anyhow::Result<std::path::PathBuf> {
     use std::io::Write;
-    let path = std::env::temp_dir().join(format!("audience-bench-import-{users}.csv"));
+    let slug = name.replace(' ', "-");
+    let path = std::env::temp_dir().join(format!("audience-bench-import-{slug}-{users}.csv"));
     let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
     writeln!(file, "userID,userName,email,plan,seats")?;
     for i in 0..users {
         let plan = ["free", "pro", "team"][i % 3];
-        writeln!(file, "imp-{i:07},Imported user {i},user{i}@example.com,{plan},{}", i % 50)?;
+        writeln!(file, "imp-{i:07},{name} {i},user{i}@example.com,{plan},{}", i % 50)?;
     }
     file.flush()?;
     Ok(path)
@@ -111,7 +114,7 @@ pub async fn jobs(config: &Config, users: usize, again: bool) -> anyhow::Result<
     let hash = password::hash(secret.clone()).await.map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
     store.create_admin(&email, &hash, "admin", now).await?;
     store.close().await;
-    let csv = write_csv(users)?;
+    let csv = write_csv(users, "Imported user")?;
     let bytes = std::fs::metadata(&csv)?.len();
 
     let (server, base) = start_server(config).await?;
@@ -197,16 +200,21 @@ pub async fn jobs(config: &Config, users: usize, again: bool) -> anyhow::Result<
     );
     println!("profile while a job runs (whole page, server render, {} loads): {}", timings.len(), summary(timings));
     if again {
-        // The same file again: every row updates a user that exists (its
-        // search rows replaced), the path a re-run of an import takes.
-        let (rerun, _) = import_file(&api, &base, &key, &csv).await?;
-        let seconds = job_seconds(&rerun)?;
-        println!(
-            "the same file again (every user exists): {} users updated in {seconds:.1} s: {:.0} users/s ({} refused)",
-            rerun["changed"],
-            rerun["changed"].as_i64().unwrap_or(0) as f64 / seconds,
-            rerun["refused"]
-        );
+        // The same file again: every row updates a user that exists and
+        // changes nothing, the path a re-run of an import takes. Then every
+        // user renamed: each one's search rows are replaced.
+        let renamed = write_csv(users, "Renamed user")?;
+        for (label, file) in [("the same file again (every user exists)", &csv), ("every user renamed", &renamed)] {
+            let (rerun, _) = import_file(&api, &base, &key, file).await?;
+            let seconds = job_seconds(&rerun)?;
+            println!(
+                "{label}: {} users updated in {seconds:.1} s: {:.0} users/s ({} refused)",
+                rerun["changed"],
+                rerun["changed"].as_i64().unwrap_or(0) as f64 / seconds,
+                rerun["refused"]
+            );
+        }
+        let _ = std::fs::remove_file(&renamed);
     }
     let _ = std::fs::remove_file(&csv);
     drop(server);
