@@ -377,7 +377,8 @@ pub enum BenchCommand {
     /// Background jobs: a server process imports `--users` users from a
     /// CSV file (its memory sampled), then adds them all to a segment while
     /// a profile page is loaded again and again; with `--again`, then
-    /// imports the same file a second time (every user exists).
+    /// imports the same file a second time (every user exists, unchanged)
+    /// and a file renaming every user (each one re-indexed).
     Jobs {
         #[arg(long, default_value_t = 1_000_000)]
         users: usize,
