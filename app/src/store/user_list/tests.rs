@@ -134,17 +134,18 @@ store_test!(unchanged_keys_leave_a_users_search_rows_alone, |store: Store| async
     let rows = search_rows(&store, app).await;
     assert!(rows.len() > 5, "the user has its search rows: {rows:?}");
     // Rows written by one upsert, counted inside its transaction.
-    let written = |name: &'static str, now| {
+    let upsert = |name: &'static str, email: &'static str, now| {
         let (store, ana) = (store.clone(), ana.clone());
         async move {
             write_tx!(store, |tx| {
                 let before = tx.rows_written().await?;
-                tx.upsert_user(app, &ana, &input(name), now).await?;
+                tx.upsert_user(app, &ana, &UserInput { user_name: Some(name), email: Some(email) }, now).await?;
                 Ok(tx.rows_written().await? - before)
             })
             .unwrap()
         }
     };
+    let written = |name, now| upsert(name, "ana@example.com", now);
     // The same name and email again: the user's row is updated (its
     // `updated_at`), its search rows are neither deleted nor written again.
     assert_eq!(written("Ana Silva", 2).await, 1, "only the user's row");
@@ -163,6 +164,10 @@ store_test!(unchanged_keys_leave_a_users_search_rows_alone, |store: Store| async
     });
     assert!(written("Ana Lima", 4).await > 1);
     assert_eq!(store.stored_search_keys(id).await.unwrap().0, "ana lima");
+    // A new email under the same name (the same sort key) rewrites them too.
+    assert!(upsert("Ana Lima", "ana@lima.pt", 5).await > 1);
+    let (_, tokens) = store.stored_search_keys(id).await.unwrap();
+    assert!(tokens.contains(&"pt".to_string()) && !tokens.contains(&"example".to_string()));
 });
 
 store_test!(the_token_list_migration_lists_stored_users_tokens, |store: Store| async move {
