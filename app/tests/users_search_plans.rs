@@ -319,6 +319,34 @@ store_test!(small_budgets_answer_partial_pages_that_are_never_wrong, |store: Sto
     assert!(lower_bounds >= 4, "some counts were cut short ({lower_bounds})");
 });
 
+store_test!(an_intersect_whose_ranges_do_not_fit_is_answered_another_way, |store: Store| async move {
+    let (app, all) = seed(&store).await;
+    // "team" has about 3,400 index entries and "ne" ("new", "new-42") 4,200:
+    // within a range budget of 5,000 they are intersected; within 2,000
+    // neither fits, which the page learns beside its intersect (each range
+    // read only up to the budget), so that page is answered by another plan
+    // (postings, or with a segment a walk).
+    for (range, intersected) in [(5_000, true), (2_000, false)] {
+        // Only segments of up to 300 members drive (the "Odd" one has 2,100).
+        let budget = Budget { range, members: 300, ..Budget::default() };
+        for (search, sort, segment) in [("team ne", UserSort::Name, None), ("ne team", UserSort::Created, Some("Odd"))]
+        {
+            let filter = filter(search, sort, false, segment);
+            let scope = match segment {
+                Some(name) => members_of(store.segment_by_name(app, name).await.unwrap().unwrap().id),
+                None => UserScope::default(),
+            };
+            let plan = store.explain_list(app, &filter, scope, budget).await.unwrap();
+            assert_eq!(plan == "intersect", intersected, "{filter:?} within {range}: {plan}");
+            let want = expected(&all, &filter);
+            let first = store.users_page_within(app, &filter, scope, None, PAGE, budget).await.unwrap();
+            assert_eq!(ids(&first.users), want[..first.users.len()], "the first page of {filter:?} within {range}");
+            let (got, _) = walk_within(&store, app, &filter, scope, budget).await;
+            assert!(ids(&got) == want, "every match once, in order, for {filter:?} within {range}");
+        }
+    }
+});
+
 store_test!(a_segment_filter_finds_its_members_in_every_plan, |store: Store| async move {
     let (app, all) = seed(&store).await;
     use UserSort::*;

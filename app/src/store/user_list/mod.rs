@@ -10,7 +10,10 @@
 //!   ranges are already in list order, so they are merged a batch at a time,
 //!   and several words are intersected by leapfrogging (`postings.rs`).
 //! - **Intersect**: a word that merges beside one that does not, both
-//!   readable whole: the users both ranges hold, sorted (`walk.rs`).
+//!   readable whole: the users both ranges hold, sorted (`walk.rs`). Whether
+//!   both are readable whole is counted beside the page, not before it
+//!   (those counts cost about as much as the intersect), and a page whose
+//!   ranges are too broad is planned again without it.
 //! - **Range**: a word of too many tokens to merge but few enough entries
 //!   to read whole: the first entries of its range in list order, then only
 //!   those users (`range.rs`).
@@ -71,7 +74,7 @@ mod tests;
 pub use keys::{sort_key_of, Budget, Position, SortKey};
 
 use keys::{Found, PageRequest};
-use plan::SearchStrategy;
+use plan::{RangeCheck, SearchStrategy};
 
 use crate::model::users::UserScope;
 use crate::model::{UserFilter, UserSummary, UsersPage};
@@ -121,7 +124,7 @@ impl Store {
         limit: i64,
         budget: Budget,
     ) -> StoreResult<ListPage> {
-        let plan = self.plan_search(app_id, &filter.search, &filter.properties, filter.sort, scope, &budget).await?;
+        let plan = self.plan_search(app_id, filter, scope, &budget, RangeCheck::Beside).await?;
         let req =
             PageRequest { sort: filter.sort, include_deactivated: filter.include_deactivated, after, limit, budget };
         // Everyone, or the users active since a time, are counted from one
@@ -131,13 +134,19 @@ impl Store {
         } else {
             UsersPage::SEARCH_COUNT_LIMIT
         };
-        // The page and its count read on two connections at once.
+        // The page, its count and an intersect's range counts read on
+        // connections of their own at once.
         let page = self.page_by_plan(app_id, &plan, &req);
         // A property's index range is counted as far as it may drive a page.
         let count_budget =
             if plan.counted_property().is_some() { budget.count.max(budget.members) } else { budget.count };
         let count = self.count_users(app_id, &plan, filter.include_deactivated, bound, count_budget);
-        let (Found { users, stopped_at }, count) = tokio::try_join!(page, count)?;
+        let fits = self.intersect_fits(app_id, &plan, budget.range);
+        let (found, count, fits) = tokio::try_join!(page, count, fits)?;
+        // The count holds either way: both plans lead with the same word
+        // and check the others on each user's token list.
+        let Found { users, stopped_at } =
+            if fits { found } else { self.page_too_broad(app_id, filter, scope, &req).await? };
         Ok(ListPage { users, total: count.n, total_is_lower_bound: count.at_least, stopped_at })
     }
 
@@ -154,11 +163,27 @@ impl Store {
         limit: i64,
         budget: Budget,
     ) -> StoreResult<(Vec<UserSummary>, Option<Position>)> {
-        let plan = self.plan_search(app_id, &filter.search, &filter.properties, filter.sort, scope, &budget).await?;
+        let plan = self.plan_search(app_id, filter, scope, &budget, RangeCheck::Beside).await?;
         let req =
             PageRequest { sort: filter.sort, include_deactivated: filter.include_deactivated, after, limit, budget };
-        let Found { users, stopped_at } = self.page_by_plan(app_id, &plan, &req).await?;
+        let (found, fits) =
+            tokio::try_join!(self.page_by_plan(app_id, &plan, &req), self.intersect_fits(app_id, &plan, budget.range))?;
+        let Found { users, stopped_at } =
+            if fits { found } else { self.page_too_broad(app_id, filter, scope, &req).await? };
         Ok((users, stopped_at))
+    }
+
+    /// The page planned without the intersect its plan chose (one of the
+    /// ranges it reads holds more entries than the budget).
+    async fn page_too_broad(
+        &self,
+        app_id: i64,
+        filter: &UserFilter,
+        scope: UserScope,
+        req: &PageRequest,
+    ) -> StoreResult<Found> {
+        let plan = self.plan_search(app_id, filter, scope, &req.budget, RangeCheck::TooBroad).await?;
+        self.page_by_plan(app_id, &plan, req).await
     }
 
     async fn page_by_plan(&self, app_id: i64, plan: &plan::SearchPlan, req: &PageRequest) -> StoreResult<Found> {
@@ -198,6 +223,6 @@ impl Store {
         scope: UserScope,
         budget: Budget,
     ) -> StoreResult<String> {
-        Ok(self.plan_search(app_id, &filter.search, &filter.properties, filter.sort, scope, &budget).await?.describe())
+        Ok(self.plan_search(app_id, filter, scope, &budget, RangeCheck::Probe).await?.describe())
     }
 }

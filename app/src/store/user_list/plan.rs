@@ -6,7 +6,7 @@ use super::properties::PropertyCondition;
 use super::search::{prefix_range, search_words};
 use crate::model::property_filter::PropertyFilter;
 use crate::model::users::UserScope;
-use crate::model::UserSort;
+use crate::model::{UserFilter, UserSort};
 use crate::store::{with_pool, Store, StoreResult};
 
 /// A word with at most this many index entries drives the query.
@@ -55,6 +55,20 @@ pub(crate) enum SearchStrategy {
     Property(usize),
 }
 
+/// How a plan learns whether the two index ranges an intersect reads fit
+/// the range budget (counting them is the plan's dearest probe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RangeCheck {
+    /// Counted while planning.
+    Probe,
+    /// Counted beside the page and its count, on connections of their own
+    /// ([`Store::intersect_fits`]); the page's intersect reads each range
+    /// only up to the budget, so it stays bounded when they do not fit.
+    Beside,
+    /// Counted, and one does not fit: no intersect.
+    TooBroad,
+}
+
 /// A search box's words, narrowest first, and how the search is answered.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct SearchPlan {
@@ -72,6 +86,8 @@ pub(crate) struct SearchPlan {
     /// The narrowest condition a user must hold the property for (by its
     /// index range), which the count reads when no narrower index does.
     pub property_lead: Option<usize>,
+    /// The intersect's ranges are counted beside the page ([`RangeCheck::Beside`]).
+    pub ranges_unchecked: bool,
 }
 
 impl SearchPlan {
@@ -99,24 +115,25 @@ impl SearchPlan {
 }
 
 impl Store {
-    /// Plans `search` among the users of `scope` (the members of its
-    /// segment, those active since its time; everyone when neither) for a
-    /// list in `sort` order: the words, narrowest first, and the strategy.
-    /// Shared by the page and its count. A segment with at most
-    /// `budget.members` members drives the query, and so do the users
-    /// active since the scope's time when they are at most as many; a word
-    /// with at most `budget.range` index entries may be read whole.
+    /// Plans `filter`'s search and property conditions among the users of
+    /// `scope` (the members of its segment, those active since its time;
+    /// everyone when neither) for a list in the filter's order: the words,
+    /// narrowest first, and the strategy. Shared by the page and its
+    /// count. A segment with at most `budget.members` members drives the
+    /// query, and so do the users active since the scope's time when they
+    /// are at most as many; a word with at most `budget.range` index
+    /// entries may be read whole.
     pub(crate) async fn plan_search(
         &self,
         app_id: i64,
-        search: &str,
-        properties: &[PropertyFilter],
-        sort: UserSort,
+        filter: &UserFilter,
         scope: UserScope,
         budget: &Budget,
+        ranges: RangeCheck,
     ) -> StoreResult<SearchPlan> {
         let members_drive = budget.members;
-        let mut plan = self.plan_words(app_id, search, sort, budget.range).await?;
+        let (sort, properties) = (filter.sort, filter.properties.as_slice());
+        let mut plan = self.plan_words(app_id, &filter.search, sort, budget.range, ranges).await?;
         let mut members = None;
         if let Some(segment) = scope.segment {
             plan.segment = Some(segment);
@@ -224,7 +241,14 @@ impl Store {
     }
 
     /// Plans the search words alone (see [`Store::plan_search`]).
-    async fn plan_words(&self, app_id: i64, search: &str, sort: UserSort, range: i64) -> StoreResult<SearchPlan> {
+    async fn plan_words(
+        &self,
+        app_id: i64,
+        search: &str,
+        sort: UserSort,
+        range: i64,
+        ranges: RangeCheck,
+    ) -> StoreResult<SearchPlan> {
         let mut words = search_words(search);
         if words.is_empty() {
             return Ok(SearchPlan::default());
@@ -240,6 +264,7 @@ impl Store {
             }
         }
         let narrowest = (0..words.len()).min_by_key(|&i| sizes[i]).unwrap_or(0);
+        let mut ranges_unchecked = false;
         words.swap(0, narrowest);
         let strategy = if sizes[narrowest] <= SELECTIVE {
             SearchStrategy::Driven
@@ -270,7 +295,16 @@ impl Store {
                 } else {
                     SearchStrategy::Scan
                 }
-            } else if !checked.is_empty() && self.both_in_range(app_id, &merged[0].0, &checked[0], range).await? {
+            } else if !checked.is_empty()
+                && match ranges {
+                    RangeCheck::Probe => self.both_in_range(app_id, &merged[0].0, &checked[0], range).await?,
+                    RangeCheck::Beside => {
+                        ranges_unchecked = true;
+                        true
+                    }
+                    RangeCheck::TooBroad => false,
+                }
+            {
                 let (lead, first_checked) = (merged[0].0.clone(), checked.remove(0));
                 let rest = merged.into_iter().skip(1).map(|(word, _)| word).chain(checked);
                 words = [lead, first_checked].into_iter().chain(rest).collect();
@@ -286,7 +320,18 @@ impl Store {
             SearchStrategy::Postings(tokens) if words[0].chars().count() > 1 => tokens[0].len() == 1,
             _ => self.tokens_with_prefix(app_id, &words[0], 2).await?.len() == 1,
         };
-        Ok(SearchPlan { words, strategy, lead_is_one_token, ..SearchPlan::default() })
+        Ok(SearchPlan { words, strategy, lead_is_one_token, ranges_unchecked, ..SearchPlan::default() })
+    }
+
+    /// Whether the plan's intersect reads ranges that fit `range`: always,
+    /// unless its ranges are counted beside the page (then false when one
+    /// holds more entries, and the page must be planned again with
+    /// [`RangeCheck::TooBroad`]). Any other strategy does not read them.
+    pub(crate) async fn intersect_fits(&self, app_id: i64, plan: &SearchPlan, range: i64) -> StoreResult<bool> {
+        if plan.strategy != SearchStrategy::Intersect || !plan.ranges_unchecked {
+            return Ok(true);
+        }
+        self.both_in_range(app_id, &plan.words[0], &plan.words[1], range).await
     }
 
     /// Whether both words' prefixes hold at most `range` entries. The two

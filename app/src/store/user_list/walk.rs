@@ -5,7 +5,7 @@
 
 use super::keys::{key_column, order_fragments, up_to_fragment, Found, PageRequest, Position, SortKey};
 use super::plan::{SearchPlan, SearchStrategy};
-use super::properties::{bind_conditions, checks_sql, other_checks_sql};
+use super::properties::{bind_conditions, checks_sql, other_checks_sql, BINDS};
 use super::search::{word_binds, word_checks};
 use crate::model::{UserSort, UserSummary};
 use crate::store::users::summary_columns;
@@ -51,6 +51,9 @@ impl Store {
                 q = q.bind(*end_id);
             }
             bind_conditions!(q, plan.properties);
+            if plan.strategy == SearchStrategy::Intersect {
+                q = q.bind(req.budget.range + 1);
+            }
             q.fetch_all(pool).await
         })?;
         let stopped_at = end.filter(|_| (users.len() as i64) < req.limit);
@@ -85,7 +88,8 @@ fn ranges_read(plan: &SearchPlan) -> usize {
 /// a [lo, hi) pair per word read as a range, a pattern per word checked),
 /// then the limit, then the segment (when the plan has one), then the
 /// activity window's start (when it has one), then (`up_to`) the walk's
-/// last position, then the property conditions' values. A driven search starts from the first word's matches, a
+/// last position, then the property conditions' values, then (an
+/// intersect) the bound on the entries read of each range. A driven search starts from the first word's matches, a
 /// members plan from the segment's members, a property plan from the
 /// property's matches, a recent plan from the
 /// activity index's range of the window; a walk picks the ids first (from
@@ -109,6 +113,8 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
     let properties_at = up_to_at + 2 * usize::from(up_to);
     let up_to = if up_to { up_to_fragment(req.sort, up_to_at) } else { String::new() };
     let properties = |user_id: &str| checks_sql(&plan.properties, properties_at, user_id);
+    // The intersect's bound on each range it reads, last.
+    let range_at = properties_at + BINDS * plan.properties.len();
     // The segment's and the properties' conditions.
     let segment = |user_id: &str| {
         match plan.segment {
@@ -145,13 +151,23 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
             // The same set either way; each database is fastest with one
             // (SQLite's INTERSECT merges the two index ranges; PostgreSQL
             // hashes one range and joins the other, about a third faster
-            // than its INTERSECT on a hundred thousand entries each).
+            // than its INTERSECT on a hundred thousand entries each). Each
+            // range is read up to the budget + 1: whether they fit may be
+            // counted beside this page, which is discarded when they do not.
             if postgres {
-                "SELECT DISTINCT a.user_id FROM user_search a JOIN user_search b ON b.user_id = a.user_id \
-                 WHERE a.app_id = $1 AND a.token >= $4 AND a.token < $5 AND b.app_id = $1 AND b.token >= $6 AND b.token < $7"
+                format!(
+                    "SELECT DISTINCT a.user_id FROM (SELECT user_id FROM user_search \
+                     WHERE app_id = $1 AND token >= $4 AND token < $5 LIMIT ${range_at}) AS a \
+                     JOIN (SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $6 AND token < $7 \
+                     LIMIT ${range_at}) AS b ON b.user_id = a.user_id"
+                )
             } else {
-                "SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5 \
-                 INTERSECT SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $6 AND token < $7"
+                format!(
+                    "SELECT user_id FROM (SELECT user_id FROM user_search \
+                     WHERE app_id = $1 AND token >= $4 AND token < $5 LIMIT ${range_at}) \
+                     INTERSECT SELECT user_id FROM (SELECT user_id FROM user_search \
+                     WHERE app_id = $1 AND token >= $6 AND token < $7 LIMIT ${range_at})"
+                )
             },
             active,
             recent,
