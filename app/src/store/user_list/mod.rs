@@ -10,10 +10,10 @@
 //!   ranges are already in list order, so they are merged a batch at a time,
 //!   and several words are intersected by leapfrogging (`postings.rs`).
 //! - **Intersect**: a word that merges beside one that does not, both
-//!   readable whole: the users both ranges hold, sorted (`walk.rs`). Whether
-//!   both are readable whole is counted beside the page, not before it
-//!   (those counts cost about as much as the intersect), and a page whose
-//!   ranges are too broad is planned again without it.
+//!   readable whole: the users both ranges hold, sorted (`intersect.rs`).
+//!   Whether both are readable whole is learned with the page, not before
+//!   it (counting them costs about as much as intersecting them), and a
+//!   page whose ranges are too broad is planned again without it.
 //! - **Range**: a word of too many tokens to merge but few enough entries
 //!   to read whole: the first entries of its range in list order, then only
 //!   those users (`range.rs`).
@@ -55,11 +55,12 @@
 //!
 //! Files: `search.rs` (folding, tokens, words) ← `keys.rs` (positions,
 //! orders) ← `properties.rs` ← `plan.rs`, `walk.rs`, `postings.rs`, `range.rs`,
-//! `count.rs` ← this one;
+//! `count.rs` ← `intersect.rs` ← this one;
 //! `index.rs` writes the search rows. No file imports one that imports it.
 
 mod count;
 pub(crate) mod index;
+mod intersect;
 mod keys;
 mod plan;
 mod postings;
@@ -124,7 +125,7 @@ impl Store {
         limit: i64,
         budget: Budget,
     ) -> StoreResult<ListPage> {
-        let plan = self.plan_search(app_id, filter, scope, &budget, RangeCheck::Beside).await?;
+        let plan = self.plan_search(app_id, filter, scope, &budget, RangeCheck::InPage).await?;
         let req =
             PageRequest { sort: filter.sort, include_deactivated: filter.include_deactivated, after, limit, budget };
         // Everyone, or the users active since a time, are counted from one
@@ -134,19 +135,19 @@ impl Store {
         } else {
             UsersPage::SEARCH_COUNT_LIMIT
         };
-        // The page, its count and an intersect's range counts read on
-        // connections of their own at once.
+        // The page and its count read on two connections at once.
         let page = self.page_by_plan(app_id, &plan, &req);
         // A property's index range is counted as far as it may drive a page.
         let count_budget =
             if plan.counted_property().is_some() { budget.count.max(budget.members) } else { budget.count };
         let count = self.count_users(app_id, &plan, filter.include_deactivated, bound, count_budget);
-        let fits = self.intersect_fits(app_id, &plan, budget.range);
-        let (found, count, fits) = tokio::try_join!(page, count, fits)?;
-        // The count holds either way: both plans lead with the same word
-        // and check the others on each user's token list.
-        let Found { users, stopped_at } =
-            if fits { found } else { self.page_too_broad(app_id, filter, scope, &req).await? };
+        let (found, count) = tokio::try_join!(page, count)?;
+        // The count holds without the intersect too: both plans lead with
+        // the same word and check the others on each user's token list.
+        let Found { users, stopped_at } = match found {
+            Some(found) => found,
+            None => self.page_too_broad(app_id, filter, scope, &req).await?,
+        };
         Ok(ListPage { users, total: count.n, total_is_lower_bound: count.at_least, stopped_at })
     }
 
@@ -163,13 +164,13 @@ impl Store {
         limit: i64,
         budget: Budget,
     ) -> StoreResult<(Vec<UserSummary>, Option<Position>)> {
-        let plan = self.plan_search(app_id, filter, scope, &budget, RangeCheck::Beside).await?;
+        let plan = self.plan_search(app_id, filter, scope, &budget, RangeCheck::InPage).await?;
         let req =
             PageRequest { sort: filter.sort, include_deactivated: filter.include_deactivated, after, limit, budget };
-        let (found, fits) =
-            tokio::try_join!(self.page_by_plan(app_id, &plan, &req), self.intersect_fits(app_id, &plan, budget.range))?;
-        let Found { users, stopped_at } =
-            if fits { found } else { self.page_too_broad(app_id, filter, scope, &req).await? };
+        let Found { users, stopped_at } = match self.page_by_plan(app_id, &plan, &req).await? {
+            Some(found) => found,
+            None => self.page_too_broad(app_id, filter, scope, &req).await?,
+        };
         Ok((users, stopped_at))
     }
 
@@ -183,10 +184,25 @@ impl Store {
         req: &PageRequest,
     ) -> StoreResult<Found> {
         let plan = self.plan_search(app_id, filter, scope, &req.budget, RangeCheck::TooBroad).await?;
-        self.page_by_plan(app_id, &plan, req).await
+        self.page_in_plan_order(app_id, &plan, req).await
     }
 
-    async fn page_by_plan(&self, app_id: i64, plan: &plan::SearchPlan, req: &PageRequest) -> StoreResult<Found> {
+    /// The page by `plan`, or `None` when it is an intersect whose ranges
+    /// turn out too broad to read whole.
+    async fn page_by_plan(
+        &self,
+        app_id: i64,
+        plan: &plan::SearchPlan,
+        req: &PageRequest,
+    ) -> StoreResult<Option<Found>> {
+        match plan.strategy {
+            SearchStrategy::Intersect => self.list_by_intersect(app_id, plan, req).await,
+            _ => Ok(Some(self.page_in_plan_order(app_id, plan, req).await?)),
+        }
+    }
+
+    /// The page by any plan but an intersect.
+    async fn page_in_plan_order(&self, app_id: i64, plan: &plan::SearchPlan, req: &PageRequest) -> StoreResult<Found> {
         match &plan.strategy {
             SearchStrategy::Postings(tokens) => {
                 self.list_by_postings(app_id, tokens, &plan.words[tokens.len()..], &plan.properties, req).await
@@ -194,7 +210,7 @@ impl Store {
             SearchStrategy::Range if plan.segment.is_none() && plan.active_since.is_none() => {
                 self.list_by_range(app_id, plan, req).await
             }
-            _ => self.list_in_order(app_id, plan, req).await,
+            _ => self.list_in_order(app_id, plan, req, None).await,
         }
     }
 

@@ -61,10 +61,9 @@ pub(crate) enum SearchStrategy {
 pub(crate) enum RangeCheck {
     /// Counted while planning.
     Probe,
-    /// Counted beside the page and its count, on connections of their own
-    /// ([`Store::intersect_fits`]); the page's intersect reads each range
-    /// only up to the budget, so it stays bounded when they do not fit.
-    Beside,
+    /// Counted by the page itself ([`Store::list_by_intersect`]), which
+    /// answers nothing when they do not fit.
+    InPage,
     /// Counted, and one does not fit: no intersect.
     TooBroad,
 }
@@ -86,8 +85,6 @@ pub(crate) struct SearchPlan {
     /// The narrowest condition a user must hold the property for (by its
     /// index range), which the count reads when no narrower index does.
     pub property_lead: Option<usize>,
-    /// The intersect's ranges are counted beside the page ([`RangeCheck::Beside`]).
-    pub ranges_unchecked: bool,
 }
 
 impl SearchPlan {
@@ -264,7 +261,6 @@ impl Store {
             }
         }
         let narrowest = (0..words.len()).min_by_key(|&i| sizes[i]).unwrap_or(0);
-        let mut ranges_unchecked = false;
         words.swap(0, narrowest);
         let strategy = if sizes[narrowest] <= SELECTIVE {
             SearchStrategy::Driven
@@ -298,10 +294,7 @@ impl Store {
             } else if !checked.is_empty()
                 && match ranges {
                     RangeCheck::Probe => self.both_in_range(app_id, &merged[0].0, &checked[0], range).await?,
-                    RangeCheck::Beside => {
-                        ranges_unchecked = true;
-                        true
-                    }
+                    RangeCheck::InPage => true,
                     RangeCheck::TooBroad => false,
                 }
             {
@@ -320,24 +313,13 @@ impl Store {
             SearchStrategy::Postings(tokens) if words[0].chars().count() > 1 => tokens[0].len() == 1,
             _ => self.tokens_with_prefix(app_id, &words[0], 2).await?.len() == 1,
         };
-        Ok(SearchPlan { words, strategy, lead_is_one_token, ranges_unchecked, ..SearchPlan::default() })
-    }
-
-    /// Whether the plan's intersect reads ranges that fit `range`: always,
-    /// unless its ranges are counted beside the page (then false when one
-    /// holds more entries, and the page must be planned again with
-    /// [`RangeCheck::TooBroad`]). Any other strategy does not read them.
-    pub(crate) async fn intersect_fits(&self, app_id: i64, plan: &SearchPlan, range: i64) -> StoreResult<bool> {
-        if plan.strategy != SearchStrategy::Intersect || !plan.ranges_unchecked {
-            return Ok(true);
-        }
-        self.both_in_range(app_id, &plan.words[0], &plan.words[1], range).await
+        Ok(SearchPlan { words, strategy, lead_is_one_token, ..SearchPlan::default() })
     }
 
     /// Whether both words' prefixes hold at most `range` entries. The two
     /// counts are the plan's dearest probes, so they run side by side on
     /// two connections.
-    async fn both_in_range(&self, app_id: i64, a: &str, b: &str, range: i64) -> StoreResult<bool> {
+    pub(crate) async fn both_in_range(&self, app_id: i64, a: &str, b: &str, range: i64) -> StoreResult<bool> {
         let (a, b) =
             tokio::try_join!(self.index_entries(app_id, a, range + 1), self.index_entries(app_id, b, range + 1))?;
         Ok(a <= range && b <= range)

@@ -8,6 +8,7 @@ use super::plan::{SearchPlan, SearchStrategy};
 use super::properties::{bind_conditions, checks_sql, other_checks_sql, BINDS};
 use super::search::{word_binds, word_checks};
 use crate::model::{UserSort, UserSummary};
+use crate::store::batch::BindList;
 use crate::store::users::summary_columns;
 use crate::store::{with_pool, Store, StoreResult};
 
@@ -15,8 +16,16 @@ impl Store {
     /// The page by a walk in list order (from the matches of a driven
     /// search's first word). A search walk checks at most the request's
     /// walk budget of users: when they hold fewer matches than the page
-    /// wants, the page is those, complete up to the last user walked.
-    pub(crate) async fn list_in_order(&self, app_id: i64, plan: &SearchPlan, req: &PageRequest) -> StoreResult<Found> {
+    /// wants, the page is those, complete up to the last user walked. An
+    /// intersect plan's page on PostgreSQL reads the users `intersected`
+    /// (their ids, each once).
+    pub(crate) async fn list_in_order(
+        &self,
+        app_id: i64,
+        plan: &SearchPlan,
+        req: &PageRequest,
+        intersected: Option<Vec<i64>>,
+    ) -> StoreResult<Found> {
         let walked = plan.strategy == SearchStrategy::Scan;
         let mut end = if walked { self.walk_end(app_id, req, req.budget.walk).await? } else { None };
         // In last-activity order the activity window bounds the walk: when
@@ -51,8 +60,10 @@ impl Store {
                 q = q.bind(*end_id);
             }
             bind_conditions!(q, plan.properties);
-            if plan.strategy == SearchStrategy::Intersect {
-                q = q.bind(req.budget.range + 1);
+            match intersected {
+                Some(ids) => q = q.bind_ids(&ids),
+                None if plan.strategy == SearchStrategy::Intersect => q = q.bind(req.budget.range + 1),
+                None => {}
             }
             q.fetch_all(pool).await
         })?;
@@ -89,7 +100,8 @@ fn ranges_read(plan: &SearchPlan) -> usize {
 /// then the limit, then the segment (when the plan has one), then the
 /// activity window's start (when it has one), then (`up_to`) the walk's
 /// last position, then the property conditions' values, then (an
-/// intersect) the bound on the entries read of each range. A driven search starts from the first word's matches, a
+/// intersect) the ids of the users both ranges hold (PostgreSQL) or the
+/// bound on the entries read of each range (SQLite). A driven search starts from the first word's matches, a
 /// members plan from the segment's members, a property plan from the
 /// property's matches, a recent plan from the
 /// activity index's range of the window; a walk picks the ids first (from
@@ -113,7 +125,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
     let properties_at = up_to_at + 2 * usize::from(up_to);
     let up_to = if up_to { up_to_fragment(req.sort, up_to_at) } else { String::new() };
     let properties = |user_id: &str| checks_sql(&plan.properties, properties_at, user_id);
-    // The intersect's bound on each range it reads, last.
+    // The intersect's users (PostgreSQL) or bound on each range it reads, last.
     let range_at = properties_at + BINDS * plan.properties.len();
     // The segment's and the properties' conditions.
     let segment = |user_id: &str| {
@@ -148,19 +160,12 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
                 summary_columns!(),
                 " FROM ({}) AS m CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}{}"
             ),
-            // The same set either way; each database is fastest with one
-            // (SQLite's INTERSECT merges the two index ranges; PostgreSQL
-            // hashes one range and joins the other, about a third faster
-            // than its INTERSECT on a hundred thousand entries each). Each
-            // range is read up to the budget + 1: whether they fit may be
-            // counted beside this page, which is discarded when they do not.
+            // On PostgreSQL the users both ranges hold, intersected by the
+            // store (`intersect.rs`); SQLite's INTERSECT merges the two
+            // ranges, each read up to the budget + 1 (whether they fit is
+            // counted beside this page, which is discarded when they do not).
             if postgres {
-                format!(
-                    "SELECT DISTINCT a.user_id FROM (SELECT user_id FROM user_search \
-                     WHERE app_id = $1 AND token >= $4 AND token < $5 LIMIT ${range_at}) AS a \
-                     JOIN (SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $6 AND token < $7 \
-                     LIMIT ${range_at}) AS b ON b.user_id = a.user_id"
-                )
+                format!("SELECT unnest(${range_at}::int8[]) AS user_id")
             } else {
                 format!(
                     "SELECT user_id FROM (SELECT user_id FROM user_search \
