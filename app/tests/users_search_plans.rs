@@ -329,8 +329,13 @@ store_test!(an_intersect_whose_ranges_do_not_fit_is_answered_another_way, |store
     for (range, intersected) in [(5_000, true), (2_000, false)] {
         // Only segments of up to 300 members drive (the "Odd" one has 2,100).
         let budget = Budget { range, members: 300, ..Budget::default() };
-        for (search, sort, segment) in [("team ne", UserSort::Name, None), ("ne team", UserSort::Created, Some("Odd"))]
-        {
+        let cases = [
+            ("team ne", UserSort::Name, None),
+            ("ne team", UserSort::Created, Some("Odd")),
+            // A third word, checked on each user's row.
+            ("team ne pe", UserSort::Name, None),
+        ];
+        for (search, sort, segment) in cases {
             let filter = filter(search, sort, false, segment);
             let scope = match segment {
                 Some(name) => members_of(store.segment_by_name(app, name).await.unwrap().unwrap().id),

@@ -5,11 +5,11 @@
 
 use std::collections::HashSet;
 
+use sqlx::PgPool;
+
 use super::keys::{Found, PageRequest};
 use super::plan::SearchPlan;
 use super::search::prefix_range;
-use sqlx::PgPool;
-
 use crate::store::{Backend, Store, StoreResult};
 
 impl Store {
@@ -21,7 +21,10 @@ impl Store {
     /// users read. SQLite merges the two ranges in its own INTERSECT, each
     /// read up to the budget, while the ranges are counted on two other
     /// connections at once (in-process reads, so fetching every id would
-    /// cost more than reading the ranges again).
+    /// cost more than reading the ranges again). Those are other snapshots:
+    /// entries written in between can make a range that fit when counted
+    /// longer than the page read, which then misses a match written just
+    /// before (as a page read a moment earlier would).
     pub(crate) async fn list_by_intersect(
         &self,
         app_id: i64,
@@ -43,7 +46,9 @@ impl Store {
 
 /// The ids of the users holding a token starting with `a` and one starting
 /// with `b`, or `None` when either prefix has more than `range` index
-/// entries.
+/// entries. `b` is read first (the word that covers too many tokens to
+/// merge, the likelier to be too broad): when it is, `a` is not read, and
+/// no array of a range that does not fit is sent.
 async fn users_in_both_ranges(
     pool: &PgPool,
     app_id: i64,
@@ -51,10 +56,16 @@ async fn users_in_both_ranges(
     b: &str,
     range: i64,
 ) -> StoreResult<Option<Vec<i64>>> {
-    let sql = "SELECT ARRAY(SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $2 AND token < $3 LIMIT $6),
-                          ARRAY(SELECT user_id FROM user_search WHERE app_id = $1 AND token >= $4 AND token < $5 LIMIT $6)";
+    let sql = "WITH b AS (SELECT ARRAY(SELECT user_id FROM user_search
+                                      WHERE app_id = $1 AND token >= $4 AND token < $5 LIMIT $6) AS ids),
+                    a AS (SELECT CASE WHEN cardinality(b.ids) < $6 THEN ARRAY(SELECT user_id FROM user_search
+                                      WHERE app_id = $1 AND token >= $2 AND token < $3 LIMIT $6) END AS ids
+                          FROM b)
+               SELECT CASE WHEN cardinality(a.ids) < $6 THEN a.ids END,
+                      CASE WHEN cardinality(a.ids) < $6 THEN b.ids END
+               FROM a, b";
     let ((a_lo, a_hi), (b_lo, b_hi)) = (prefix_range(a), prefix_range(b));
-    let (in_a, in_b): (Vec<i64>, Vec<i64>) = sqlx::query_as(sql)
+    let both_fit: (Option<Vec<i64>>, Option<Vec<i64>>) = sqlx::query_as(sql)
         .bind(app_id)
         .bind(a_lo)
         .bind(a_hi)
@@ -63,10 +74,10 @@ async fn users_in_both_ranges(
         .bind(range + 1)
         .fetch_one(pool)
         .await?;
-    if in_a.len() as i64 > range || in_b.len() as i64 > range {
-        return Ok(None);
-    }
-    Ok(Some(intersection(in_a, in_b)))
+    Ok(match both_fit {
+        (Some(in_a), Some(in_b)) => Some(intersection(in_a, in_b)),
+        _ => None,
+    })
 }
 
 /// The ids both lists hold, each once (a user holds several tokens of a

@@ -203,6 +203,7 @@ impl Store {
 
     /// The page by any plan but an intersect.
     async fn page_in_plan_order(&self, app_id: i64, plan: &plan::SearchPlan, req: &PageRequest) -> StoreResult<Found> {
+        debug_assert!(plan.strategy != SearchStrategy::Intersect, "an intersect's page checks its ranges");
         match &plan.strategy {
             SearchStrategy::Postings(tokens) => {
                 self.list_by_postings(app_id, tokens, &plan.words[tokens.len()..], &plan.properties, req).await

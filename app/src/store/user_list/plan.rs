@@ -59,7 +59,8 @@ pub(crate) enum SearchStrategy {
 /// the range budget (counting them is the plan's dearest probe).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RangeCheck {
-    /// Counted while planning.
+    /// Counted while planning (to explain a search: the plan named is the
+    /// one that answers).
     Probe,
     /// Counted by the page itself ([`Store::list_by_intersect`]), which
     /// answers nothing when they do not fit.
@@ -316,9 +317,9 @@ impl Store {
         Ok(SearchPlan { words, strategy, lead_is_one_token, ..SearchPlan::default() })
     }
 
-    /// Whether both words' prefixes hold at most `range` entries. The two
-    /// counts are the plan's dearest probes, so they run side by side on
-    /// two connections.
+    /// Whether both words' prefixes hold at most `range` entries: an
+    /// explained plan's check, and SQLite's beside an intersect's page. The
+    /// two counts are dear, so they run side by side on two connections.
     pub(crate) async fn both_in_range(&self, app_id: i64, a: &str, b: &str, range: i64) -> StoreResult<bool> {
         let (a, b) =
             tokio::try_join!(self.index_entries(app_id, a, range + 1), self.index_entries(app_id, b, range + 1))?;

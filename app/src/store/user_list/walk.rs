@@ -42,7 +42,7 @@ impl Store {
                 SortKey::Text(k) => q.bind(k.clone()),
             };
             q = q.bind(after_id);
-            for value in word_binds(&plan.words, ranges_read(plan)) {
+            for value in word_binds(&plan.words, ranges_read(plan, self.is_postgres())) {
                 q = q.bind(value);
             }
             q = q.bind(req.limit);
@@ -84,10 +84,14 @@ impl Store {
 }
 
 /// The words a plan's statement reads as index ranges (the driving ones),
-/// ahead of those it checks on each candidate's token list.
-fn ranges_read(plan: &SearchPlan) -> usize {
+/// ahead of those it checks on each candidate's token list. PostgreSQL's
+/// intersect reads none: the users come from an earlier statement
+/// (`intersect.rs`), so every word is checked on the rows read, which a
+/// rename in between may have changed.
+fn ranges_read(plan: &SearchPlan, postgres: bool) -> usize {
     let ranges = match plan.strategy {
         SearchStrategy::Driven | SearchStrategy::Range => 1,
+        SearchStrategy::Intersect if postgres => 0,
         SearchStrategy::Intersect => 2,
         _ => 0,
     };
@@ -112,7 +116,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
     let words = plan.words.len();
     let (keyset, order) = order_fragments(req.sort);
     let active = if req.include_deactivated { "" } else { " AND active" };
-    let ranges = ranges_read(plan);
+    let ranges = ranges_read(plan, postgres);
     let limit_at = 4 + words + ranges;
     let limit = format!(" LIMIT ${limit_at}");
     let segment_at = limit_at + 1;
@@ -160,7 +164,7 @@ fn list_sql(req: &PageRequest, plan: &SearchPlan, up_to: bool, postgres: bool) -
                 summary_columns!(),
                 " FROM ({}) AS m CROSS JOIN users WHERE users.id = m.user_id AND users.app_id = $1{}{}{}{}{}{}{}"
             ),
-            // On PostgreSQL the users both ranges hold, intersected by the
+            // On PostgreSQL the users both ranges held, intersected by the
             // store (`intersect.rs`); SQLite's INTERSECT merges the two
             // ranges, each read up to the budget + 1 (whether they fit is
             // counted beside this page, which is discarded when they do not).
