@@ -56,9 +56,10 @@ async fn users_in_both_ranges(
     b: &str,
     range: i64,
 ) -> StoreResult<Option<Vec<i64>>> {
-    let sql = "WITH b AS (SELECT ARRAY(SELECT user_id FROM user_search
+    // MATERIALIZED: each array is built once, not once per reference.
+    let sql = "WITH b AS MATERIALIZED (SELECT ARRAY(SELECT user_id FROM user_search
                                       WHERE app_id = $1 AND token >= $4 AND token < $5 LIMIT $6) AS ids),
-                    a AS (SELECT CASE WHEN cardinality(b.ids) < $6 THEN ARRAY(SELECT user_id FROM user_search
+                    a AS MATERIALIZED (SELECT CASE WHEN cardinality(b.ids) < $6 THEN ARRAY(SELECT user_id FROM user_search
                                       WHERE app_id = $1 AND token >= $2 AND token < $3 LIMIT $6) END AS ids
                           FROM b)
                SELECT CASE WHEN cardinality(a.ids) < $6 THEN a.ids END,
