@@ -239,8 +239,8 @@ impl WriteTx {
             return self.upsert_value_arrays(app_id, upserts, now).await;
         }
         let marks = self.marks();
-        for chunk in chunks(upserts) {
-            let sql = format!(
+        let sql = |n| {
+            format!(
                 "INSERT INTO user_properties (user_id, app_id, name, kind, text_value, number_value, updated_at)
                  SELECT v.column1, {}, v.column2, v.column3, v.column4, v.column5, {} FROM (VALUES {}) AS v WHERE true
                  ON CONFLICT (user_id, name) DO UPDATE SET kind = excluded.kind,
@@ -248,17 +248,19 @@ impl WriteTx {
                      updated_at = excluded.updated_at",
                 marks.list(1, 1),
                 marks.list(2, 1),
-                marks.values_after(2, chunk.len(), 5)
-            );
-            with_tx!(self, |conn| {
-                let mut query = sqlx::query(&sql).bind(app_id).bind(now);
-                for (user_id, name, value) in chunk {
-                    let (kind, text, number) = columns(value);
-                    query = query.bind(*user_id).bind(*name).bind(kind).bind(text).bind(number);
-                }
-                query.execute(&mut *conn).await.map(|_| ())
-            })?;
-        }
+                marks.values_after(2, n, 5)
+            )
+        };
+        self.sqlite_rows(
+            upserts,
+            sql,
+            |query| query.bind(app_id).bind(now),
+            |query, (user_id, name, value)| {
+                let (kind, text, number) = columns(value);
+                query.bind(*user_id).bind(name.to_string()).bind(kind).bind(text.map(str::to_string)).bind(number)
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -321,23 +323,26 @@ impl WriteTx {
             return self.record_change_arrays(app_id, &rows, by, at).await;
         }
         let marks = self.marks();
-        for chunk in chunks(&rows) {
-            let sql = format!(
+        let sql = |n| {
+            format!(
                 "INSERT INTO property_changes (app_id, user_id, name, old_value, new_value, changed_by, changed_at)
                  SELECT {}, v.column1, v.column2, v.column3, v.column4, {}, {} FROM (VALUES {}) AS v",
                 marks.list(1, 1),
                 marks.list(2, 1),
                 marks.list(3, 1),
-                marks.values_after(3, chunk.len(), 4)
-            );
-            with_tx!(self, |conn| {
-                let mut query = sqlx::query(&sql).bind(app_id).bind(by).bind(at);
-                for (user_id, change, old, new) in chunk {
-                    query = query.bind(*user_id).bind(&change.name).bind(old.as_deref()).bind(new.as_deref());
-                }
-                query.execute(&mut *conn).await.map(|_| ())
-            })?;
-        }
+                marks.values_after(3, n, 4)
+            )
+        };
+        let by = by.to_string();
+        self.sqlite_rows(
+            &rows,
+            sql,
+            |query| query.bind(app_id).bind(by.clone()).bind(at),
+            |query, (user_id, change, old, new)| {
+                query.bind(*user_id).bind(change.name.clone()).bind(old.clone()).bind(new.clone())
+            },
+        )
+        .await?;
         Ok(())
     }
 

@@ -282,6 +282,15 @@ impl Store {
         Ok(())
     }
 
+    /// The details of an app's audit entries of `action`, in the order
+    /// they were written.
+    pub async fn audit_details_in_order(&self, app_id: i64, action: &str) -> StoreResult<Vec<String>> {
+        let sql = "SELECT detail FROM audit WHERE app_id = $1 AND action = $2 ORDER BY id";
+        let details =
+            super::with_pool!(self, |pool| sqlx::query_scalar(sql).bind(app_id).bind(action).fetch_all(pool).await)?;
+        Ok(details)
+    }
+
     /// A user's sort key and search tokens as stored (sorted): equal for
     /// two users means both are found and sorted alike. Panics when the
     /// token list on the user's row is not the tokens of its search rows,

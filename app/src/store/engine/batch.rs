@@ -2,6 +2,11 @@
 //! chunking that keeps the number of distinct statement texts small. Only
 //! placeholders are generated here; values are always bound.
 
+use std::fmt::Write as _;
+
+use super::tx::{TxInner, WriteTx};
+use crate::store::{StoreError, StoreResult};
+
 /// Most rows (or list items) in one statement. Chunks are powers of two up to
 /// this, so a batch of any size uses at most nine statement texts per table,
 /// each prepared once per connection and then reused from the cache. 256 rows
@@ -35,10 +40,20 @@ pub(crate) enum Marks {
 }
 
 impl Marks {
-    fn mark(self, n: usize) -> String {
-        match self {
-            Marks::Numbered => format!("${n}"),
-            Marks::Anonymous => "?".to_string(),
+    /// Appends "$first, $first+1, …" (`count` placeholders) to `sql`,
+    /// without a string per placeholder: an import's 256-row statements
+    /// hold over a thousand of them, built while the writer waits.
+    fn write_list(self, sql: &mut String, first: usize, count: usize) {
+        for n in first..first + count {
+            if n > first {
+                sql.push_str(", ");
+            }
+            match self {
+                Marks::Numbered => {
+                    let _ = write!(sql, "${n}");
+                }
+                Marks::Anonymous => sql.push('?'),
+            }
         }
     }
 
@@ -50,7 +65,16 @@ impl Marks {
     /// [`Marks::values`] for a statement whose first `before` placeholders
     /// come ahead of the rows.
     pub(crate) fn values_after(self, before: usize, rows: usize, columns: usize) -> String {
-        (0..rows).map(|r| format!("({})", self.list(before + r * columns + 1, columns))).collect::<Vec<_>>().join(", ")
+        let mut sql = String::with_capacity(rows * (columns * 7 + 4));
+        for r in 0..rows {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            self.write_list(&mut sql, before + r * columns + 1, columns);
+            sql.push(')');
+        }
+        sql
     }
 
     /// The condition "is in the list bound at `$n`" ([`BindList`]):
@@ -67,7 +91,9 @@ impl Marks {
     /// anonymous marks every placeholder of the statement must come from
     /// here, in bind order.
     pub(crate) fn list(self, first: usize, count: usize) -> String {
-        (first..first + count).map(|n| self.mark(n)).collect::<Vec<_>>().join(", ")
+        let mut sql = String::with_capacity(count * 6);
+        self.write_list(&mut sql, first, count);
+        sql
     }
 }
 
@@ -128,6 +154,54 @@ impl<'q> BindList for sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgA
     }
     fn bind_names(self, names: &[&str]) -> Self {
         self.bind(names.iter().map(|name| name.to_string()).collect::<Vec<String>>())
+    }
+}
+
+/// A statement on SQLite, with its bound values.
+pub(crate) type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+impl WriteTx {
+    /// Runs a multi-row statement per [`chunks`] chunk of `rows` on SQLite:
+    /// `sql(n)` is the statement for `n` rows (its placeholders from
+    /// [`Marks::values_after`]), `head` binds the values ahead of the rows
+    /// (the same for each statement), `bind` binds one row's values. A chunk's values
+    /// are bound while the statement before runs on the connection's
+    /// thread, so the one writer does not wait for them: a 256-row
+    /// statement binds over a thousand values. Bind owned values (a
+    /// `String`, not a `&str`): a borrowed one is copied when the statement
+    /// is sent, outside that overlap. The rows written.
+    pub(crate) async fn sqlite_rows<T>(
+        &mut self,
+        rows: &[T],
+        sql: impl Fn(usize) -> String,
+        head: impl for<'q> Fn(SqliteQuery<'q>) -> SqliteQuery<'q>,
+        bind: impl for<'q> Fn(SqliteQuery<'q>, &'q T) -> SqliteQuery<'q>,
+    ) -> StoreResult<u64> {
+        let TxInner::Sqlite(tx) = &mut self.inner else {
+            return Err(StoreError::Unavailable("a SQLite statement on PostgreSQL".into()));
+        };
+        let parts: Vec<&[T]> = chunks(rows).collect();
+        let texts: Vec<String> = parts.iter().map(|part| sql(part.len())).collect();
+        let build = |n: usize| {
+            let query = head(sqlx::query(texts[n].as_str()));
+            parts[n].iter().fold(query, &bind)
+        };
+        let mut written = 0;
+        let mut next = (!parts.is_empty()).then(|| build(0));
+        let mut n = 0;
+        while let Some(query) = next.take() {
+            n += 1;
+            let mut running = std::pin::pin!(query.execute(&mut **tx));
+            // The first poll sends the statement to the connection's thread.
+            let first = futures::poll!(running.as_mut());
+            next = (n < parts.len()).then(|| build(n));
+            let done = match first {
+                std::task::Poll::Ready(done) => done,
+                std::task::Poll::Pending => running.await,
+            };
+            written += done?.rows_affected();
+        }
+        Ok(written)
     }
 }
 

@@ -109,3 +109,46 @@ store_test!(a_real_deadlock_is_retried, |store: Store| async move {
     two.unwrap();
     assert_eq!(attempts.load(Ordering::SeqCst), 3, "one of the two ran twice");
 });
+
+/// `sqlite_rows` writes every row once, in order, over statements of
+/// different sizes, each with its values ahead of the rows; a failing
+/// statement fails the call.
+#[tokio::test]
+async fn overlapped_statements_write_every_row_once_in_order() {
+    let db = crate::store::testing::sqlite().await;
+    let store = db.store.clone();
+    let app = store.create_app("A", "hash-a", 1).await.unwrap();
+    // 2,500 rows: nine statements of 256 rows, then 128, 64 and 4.
+    let details: Vec<String> = (0..2500).map(|n| format!("row {n:04}")).collect();
+    let sql = |n: usize| {
+        format!(
+            "INSERT INTO audit (app_id, actor, action, user_id, detail, created_at)
+             SELECT ?, ?, 'overlapped', NULL, v.column1, v.column2 FROM (VALUES {}) AS v",
+            super::batch::Marks::Anonymous.values(n, 2)
+        )
+    };
+    let written = write_tx!(store, |tx| {
+        tx.sqlite_rows(
+            &details,
+            sql,
+            |query| query.bind(app.id).bind("tester"),
+            |query, detail| query.bind(detail.clone()).bind(7_i64),
+        )
+        .await
+    })
+    .unwrap();
+    assert_eq!(written, 2500);
+    let stored = store.audit_details_in_order(app.id, "overlapped").await.unwrap();
+    assert_eq!(stored, details, "each row once, in the order given");
+    let refused = write_tx!(store, |tx| {
+        tx.sqlite_rows(
+            &details[..3],
+            sql,
+            |query| query.bind(999_999_i64).bind("tester"),
+            |query, detail| query.bind(detail.clone()).bind(7_i64),
+        )
+        .await
+    });
+    assert!(matches!(refused, Err(StoreError::Db(_))), "an app that does not exist: {refused:?}");
+    db.finish().await;
+}

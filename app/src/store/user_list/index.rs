@@ -83,19 +83,21 @@ impl WriteTx {
             return self.insert_search_arrays(rows).await;
         }
         let marks = self.marks();
-        for chunk in chunks(&rows) {
-            let sql = format!(
+        let sql = |n| {
+            format!(
                 "INSERT INTO user_search (app_id, token, user_id, sort_name, created_at) VALUES {}",
-                marks.values(chunk.len(), 5)
-            );
-            with_tx!(self, |conn| {
-                let mut query = sqlx::query(&sql);
-                for (app_id, token, sort_name, user_id, created_at) in chunk {
-                    query = query.bind(*app_id).bind(*token).bind(*user_id).bind(*sort_name).bind(*created_at);
-                }
-                query.execute(&mut *conn).await.map(|_| ())
-            })?;
-        }
+                marks.values(n, 5)
+            )
+        };
+        self.sqlite_rows(
+            &rows,
+            sql,
+            |query| query,
+            |query, (app_id, token, sort_name, user_id, created_at)| {
+                query.bind(*app_id).bind(token.to_string()).bind(*user_id).bind(sort_name.to_string()).bind(*created_at)
+            },
+        )
+        .await?;
         Ok(())
     }
 
