@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Postgres, Sqlite, Transaction};
 
-use super::batch::Marks;
+use super::batch::{chunks, Marks};
 use crate::store::{Backend, Store, StoreError, StoreResult};
 
 /// An open write transaction on either backend. Store write methods are
@@ -260,5 +260,55 @@ impl WriteTx {
         };
         let locked = sqlx::query_scalar::<_, i64>(sql).bind(ids).fetch_all(&mut **tx).await?;
         Ok(locked.len())
+    }
+}
+
+/// A statement on SQLite, with its bound values.
+pub(crate) type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+impl WriteTx {
+    /// Runs a multi-row statement per [`chunks`] chunk of `rows` on SQLite,
+    /// and answers the rows written. `sql(n)` is the statement for `n` rows
+    /// (its placeholders from [`Marks::values_after`]), `head` binds the
+    /// values ahead of the rows (the same in each statement), `bind` one
+    /// row's values.
+    ///
+    /// A chunk's values are bound while the statement before runs on the
+    /// connection's thread, so the one writer does not wait for them (a
+    /// 256-row statement binds over a thousand values). Bind owned values
+    /// (a `String`, not a `&str`): a borrowed one is copied when the
+    /// statement is sent, outside that overlap.
+    pub(crate) async fn sqlite_rows<T>(
+        &mut self,
+        rows: &[T],
+        sql: impl Fn(usize) -> String,
+        head: impl for<'q> Fn(SqliteQuery<'q>) -> SqliteQuery<'q>,
+        bind: impl for<'q> Fn(SqliteQuery<'q>, &'q T) -> SqliteQuery<'q>,
+    ) -> StoreResult<u64> {
+        let TxInner::Sqlite(tx) = &mut self.inner else {
+            return Err(StoreError::Unavailable("a SQLite statement on PostgreSQL".into()));
+        };
+        let parts: Vec<&[T]> = chunks(rows).collect();
+        let texts: Vec<String> = parts.iter().map(|part| sql(part.len())).collect();
+        let build = |n: usize| {
+            let query = head(sqlx::query(texts[n].as_str()));
+            parts[n].iter().fold(query, &bind)
+        };
+        let mut written = 0;
+        let mut next = (!parts.is_empty()).then(|| build(0));
+        let mut n = 0;
+        while let Some(query) = next.take() {
+            n += 1;
+            let mut running = std::pin::pin!(query.execute(&mut **tx));
+            // The first poll sends the statement to the connection's thread.
+            let first = futures::poll!(running.as_mut());
+            next = (n < parts.len()).then(|| build(n));
+            let done = match first {
+                std::task::Poll::Ready(done) => done,
+                std::task::Poll::Pending => running.await,
+            };
+            written += done?.rows_affected();
+        }
+        Ok(written)
     }
 }
